@@ -1,0 +1,57 @@
+"""The project's one error hierarchy: every failure a user can meet has a class here.
+
+    DashboardError                    anything this project raises on purpose
+    ├── ConfigError(path, line, rule) data/projects.toml (or another setting) is wrong
+    ├── StoreError(path)              the history store cannot do what was asked
+    │   ├── CorruptFileError(path)    a file in the store cannot be read: named, never hidden
+    │   └── StoreLockedError(path)    another process holds the store's write lock
+    └── SourceError(source)           an outside source could not be read (archives, APIs)
+
+Each error carries structured fields so the CLI and the app can phrase one message and
+choose an exit code without parsing text. Messages never contain secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DashboardError(Exception):
+    """Base class: a failure we expected and can explain to the user."""
+
+
+class ConfigError(DashboardError):
+    """A configuration file breaks a rule; names the file, the line and the rule."""
+
+    def __init__(self, path: Path | str, line: int | None, rule: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.rule = rule
+        where = f"{self.path}:{line}" if line else str(self.path)
+        super().__init__(f"{where}: {rule}")
+
+
+class StoreError(DashboardError):
+    """The store could not read or write; names the file or folder involved."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class CorruptFileError(StoreError):
+    """A store file exists but cannot be read as what it claims to be."""
+
+
+class StoreLockedError(StoreError):
+    """Another process is writing to the store and did not finish in time."""
+
+
+class SourceError(DashboardError):
+    """An outside source (archive file, API) could not be read as expected."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}")

@@ -1,0 +1,74 @@
+"""The comparison cohort: popular open source in general, chosen by a stated rule.
+
+Pure functions over the archives' rows; the build script applies them once and stores the
+members with the rule in words, so every page can say who is in the cohort and why.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from registry.projects import CohortRule
+from store.schema import COHORT_MEMBERS
+
+
+def cohort_repos(
+    daily: pd.DataFrame, rule: CohortRule, exclude: set[str], source: str
+) -> pd.DataFrame:
+    """The rule's GitHub members from raw ranking rows (`date, repo, stars, language`).
+
+    `exclude` holds case-folded names (the tracked projects' repositories and former names).
+    """
+    if rule.github_top == 0 or daily.empty:
+        return COHORT_MEMBERS.empty()
+    keys = daily["repo"].str.lower()
+    first_seen = daily.groupby(keys)["date"].min()
+    last_day = daily["date"].max()
+    latest = daily[daily["date"] == last_day].assign(key=keys)
+    if rule.github_languages:
+        latest = latest[latest["language"].isin(rule.github_languages)]
+    if rule.github_listed_since is not None:
+        since = pd.Timestamp(rule.github_listed_since)
+        latest = latest[latest["key"].map(first_seen) <= since]
+    latest = latest[~latest["key"].isin(exclude)]
+    top = latest.nlargest(rule.github_top, "stars", keep="first")
+    return _members("repo", top["repo"], top["stars"], "stars", last_day, rule, source)
+
+
+def cohort_packages(
+    downloads: pd.DataFrame, rule: CohortRule, exclude: set[str], source: str
+) -> pd.DataFrame:
+    """The rule's PyPI members from `package_downloads` rows (monthly series)."""
+    monthly = downloads[downloads["series"] == "monthly"]
+    if rule.pypi_top == 0 or monthly.empty:
+        return COHORT_MEMBERS.empty()
+    first_seen = monthly.groupby("package")["fetched_at"].min().dt.tz_localize(None)
+    last_end = monthly["period_end"].max()
+    latest = monthly[monthly["period_end"] == last_end]
+    if rule.pypi_listed_since is not None:
+        since = pd.Timestamp(rule.pypi_listed_since)
+        latest = latest[latest["package"].map(first_seen) <= since]
+    latest = latest[~latest["package"].isin(exclude)]
+    top = latest.nlargest(rule.pypi_top, "downloads", keep="first")
+    as_of = top["fetched_at"].max().tz_localize(None) if len(top) else last_end
+    return _members(
+        "package", top["package"], top["downloads"], "monthly downloads", as_of, rule, source
+    )
+
+
+def _members(kind, names, values, measure, as_of, rule: CohortRule, source: str) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "kind": kind,
+            "name": names.to_numpy(),
+            "rank": range(1, len(names) + 1),
+            "measure": measure,
+            "value": values.to_numpy(),
+            "as_of": as_of,
+            "rule": rule.describe(),
+            "source": source,
+            "fetched_at": pd.Timestamp(as_of).tz_localize("UTC"),
+            "quality": "ok",
+        }
+    )
+    return COHORT_MEMBERS.conform(frame)

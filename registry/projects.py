@@ -1,0 +1,380 @@
+"""The tracked-projects registry: `data/projects.toml`, read and fully validated before any I/O.
+
+Users edit this file, so every rule broken is reported with the file, the line and the rule
+in plain words (`ConfigError`). Nothing downstream re-checks names: a `Registry` that exists
+is valid.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from errors import ConfigError
+from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem, repo_key
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "projects.toml"
+
+_PROJECT_KEYS = {"id", "name", "group", "repos", "packages", "description"}
+_REPO_KEYS = {"name", "formerly"}
+_COHORT_KEYS = {
+    "label",
+    "github_languages",
+    "github_top",
+    "github_listed_since",
+    "pypi_top",
+    "pypi_listed_since",
+}
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+_HEADER = re.compile(r"^\s*\[\[\s*projects\s*\]\]")
+_COHORT_HEADER = re.compile(r"^\s*\[\s*cohort\s*\]")
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A GitHub repository of a project, with the names it was known by before a rename."""
+
+    full_name: str
+    formerly: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return repo_key(self.full_name)
+
+
+@dataclass(frozen=True)
+class Project:
+    """One tracked project: what the user sees as a row, made of repositories and packages."""
+
+    id: str
+    name: str
+    group: str
+    repos: tuple[RepoRef, ...]
+    packages: tuple[str, ...]  # PEP 503 normalized
+    description: str = ""
+
+    @property
+    def repo_names(self) -> tuple[str, ...]:
+        return tuple(r.full_name for r in self.repos)
+
+
+@dataclass(frozen=True)
+class CohortRule:
+    """How the comparison cohort is chosen from the public archives (resolved at build time)."""
+
+    label: str = "Comparison cohort"
+    github_languages: tuple[str, ...] = ("Python",)
+    github_top: int = 40
+    github_listed_since: date | None = None
+    pypi_top: int = 40
+    pypi_listed_since: date | None = None
+
+    def describe(self) -> str:
+        """The rule in plain words, for the Data page and the methods notes."""
+        langs = ", ".join(self.github_languages) or "any language"
+        since_gh = (
+            f", listed in the archive since {self.github_listed_since}"
+            if self.github_listed_since
+            else ""
+        )
+        since_py = (
+            f", listed in the archive since {self.pypi_listed_since}"
+            if self.pypi_listed_since
+            else ""
+        )
+        return (
+            f"the {self.github_top} most-starred GitHub repositories ({langs}{since_gh}) on the "
+            f"ranking archive's last day, and the {self.pypi_top} most-downloaded PyPI packages"
+            f"{since_py} in the last monthly snapshot, excluding the tracked projects"
+        )
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The validated registry: tracked projects in file order, and the cohort rule."""
+
+    path: Path
+    projects: tuple[Project, ...]
+    cohort: CohortRule = field(default_factory=CohortRule)
+
+    def __iter__(self) -> Iterator[Project]:
+        return iter(self.projects)
+
+    def get(self, project_id: str) -> Project:
+        for project in self.projects:
+            if project.id == project_id:
+                return project
+        raise KeyError(project_id)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.group for p in self.projects))
+
+    def repo_aliases(self) -> dict[str, str]:
+        """Every known name (current or former, case-folded) -> the current full name."""
+        aliases: dict[str, str] = {}
+        for project in self.projects:
+            for repo in project.repos:
+                aliases[repo.key] = repo.full_name
+                for old in repo.formerly:
+                    aliases[repo_key(old)] = repo.full_name
+        return aliases
+
+
+def load_registry(path: Path | str = DEFAULT_REGISTRY) -> Registry:
+    """Read and validate a registry file. Raises ConfigError naming the file, line and rule."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, f"cannot be read as UTF-8 text ({exc})") from None
+    return parse_registry(text, path)
+
+
+def parse_registry(text: str, path: Path | str = "projects.toml") -> Registry:
+    """Validate registry text; `path` is only used in error messages."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise ConfigError(path, line, f"not valid TOML: {exc}") from None
+    locate = _Locator(text)
+    unknown = set(raw) - {"projects", "cohort"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(path, locate.key(key), f"unknown top-level key {key!r}")
+    entries = raw.get("projects")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(path, None, "needs at least one [[projects]] table")
+    projects: list[Project] = []
+    seen_ids: dict[str, int] = {}
+    seen_repos: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        project = _parse_project(entry, index, path, locate)
+        if project.id in seen_ids:
+            raise ConfigError(
+                path,
+                locate.in_project(index, project.id),
+                f"project id {project.id!r} is used twice",
+            )
+        seen_ids[project.id] = index
+        for repo in project.repos:
+            for name in (repo.full_name, *repo.formerly):
+                owner = seen_repos.get(repo_key(name))
+                if owner is not None:
+                    raise ConfigError(
+                        path,
+                        locate.in_project(index, name),
+                        f"repository {name!r} is already listed under project {owner!r}",
+                    )
+                seen_repos[repo_key(name)] = project.id
+        projects.append(project)
+    cohort = _parse_cohort(raw.get("cohort", {}), path, locate)
+    return Registry(path=path, projects=tuple(projects), cohort=cohort)
+
+
+def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Project:
+    where = locate.project(index)
+    if not isinstance(entry, dict):
+        raise ConfigError(path, where, "each [[projects]] entry must be a table")
+    unknown = set(entry) - _PROJECT_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(
+            path,
+            locate.in_project(index, key, is_key=True),
+            f"unknown key {key!r} (allowed: {', '.join(sorted(_PROJECT_KEYS))})",
+        )
+    for key in ("id", "name", "group", "repos"):
+        if key not in entry:
+            raise ConfigError(path, where, f"project is missing the required key {key!r}")
+    pid = entry["id"]
+    if not isinstance(pid, str) or not _ID.fullmatch(pid):
+        raise ConfigError(
+            path,
+            locate.in_project(index, "id", is_key=True),
+            "project id must be 1-40 lower-case letters, digits or hyphens, starting with a "
+            "letter or digit",
+        )
+    for key in ("name", "group"):
+        value = entry[key]
+        if not isinstance(value, str) or not value.strip() or len(value) > 80:
+            raise ConfigError(
+                path,
+                locate.in_project(index, key, is_key=True),
+                f"project {key} must be a non-empty string of at most 80 characters",
+            )
+    description = entry.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(
+            path,
+            locate.in_project(index, "description", is_key=True),
+            "description must be a string",
+        )
+    repos_raw = entry["repos"]
+    if not isinstance(repos_raw, list) or not repos_raw:
+        raise ConfigError(
+            path,
+            locate.in_project(index, "repos", is_key=True),
+            "repos must be a non-empty list of 'owner/name' strings or "
+            "{ name = ..., formerly = [...] } tables",
+        )
+    repos = tuple(_parse_repo(item, index, path, locate) for item in repos_raw)
+    packages_raw = entry.get("packages", [])
+    if not isinstance(packages_raw, list):
+        raise ConfigError(
+            path,
+            locate.in_project(index, "packages", is_key=True),
+            "packages must be a list of PyPI project names",
+        )
+    packages: list[str] = []
+    for name in packages_raw:
+        problem = pypi_name_problem(name)
+        if problem:
+            raise ConfigError(path, locate.in_project(index, str(name)), problem)
+        normalized = normalize_pypi_name(name)
+        if normalized in packages:
+            raise ConfigError(
+                path, locate.in_project(index, name), f"package {name!r} is listed twice"
+            )
+        packages.append(normalized)
+    return Project(
+        id=pid,
+        name=entry["name"].strip(),
+        group=entry["group"].strip(),
+        repos=repos,
+        packages=tuple(packages),
+        description=description.strip(),
+    )
+
+
+def _parse_repo(item: Any, index: int, path: Path, locate: _Locator) -> RepoRef:
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict) or "name" not in item:
+        raise ConfigError(
+            path,
+            locate.in_project(index, "repos", is_key=True),
+            "each repo must be 'owner/name' or a table { name = 'owner/name', formerly = [...] }",
+        )
+    unknown = set(item) - _REPO_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(
+            path,
+            locate.in_project(index, key, is_key=True),
+            f"unknown repo key {key!r} (allowed: formerly, name)",
+        )
+    formerly = item.get("formerly", [])
+    if not isinstance(formerly, list):
+        raise ConfigError(
+            path,
+            locate.in_project(index, "formerly", is_key=True),
+            "formerly must be a list of 'owner/name' strings",
+        )
+    for name in (item["name"], *formerly):
+        problem = github_repo_problem(name)
+        if problem:
+            raise ConfigError(path, locate.in_project(index, str(name)), problem)
+    return RepoRef(full_name=item["name"], formerly=tuple(formerly))
+
+
+def _parse_cohort(raw: Any, path: Path, locate: _Locator) -> CohortRule:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, locate.cohort(), "[cohort] must be a table")
+    unknown = set(raw) - _COHORT_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(
+            path,
+            locate.in_cohort(key),
+            f"unknown cohort key {key!r} (allowed: {', '.join(sorted(_COHORT_KEYS))})",
+        )
+    rule = CohortRule()
+    values: dict[str, Any] = {}
+    if "label" in raw:
+        if not isinstance(raw["label"], str) or not raw["label"].strip():
+            raise ConfigError(path, locate.in_cohort("label"), "label must be a non-empty string")
+        values["label"] = raw["label"].strip()
+    if "github_languages" in raw:
+        langs = raw["github_languages"]
+        if not isinstance(langs, list) or not all(isinstance(x, str) and x for x in langs):
+            raise ConfigError(
+                path,
+                locate.in_cohort("github_languages"),
+                "github_languages must be a list of language names (empty for any language)",
+            )
+        values["github_languages"] = tuple(langs)
+    for key in ("github_top", "pypi_top"):
+        if key in raw:
+            n = raw[key]
+            if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 500:
+                raise ConfigError(
+                    path, locate.in_cohort(key), f"{key} must be a whole number from 0 to 500"
+                )
+            values[key] = n
+    for key in ("github_listed_since", "pypi_listed_since"):
+        if key in raw:
+            day = raw[key]
+            if not isinstance(day, date):
+                raise ConfigError(
+                    path, locate.in_cohort(key), f"{key} must be a date such as 2018-12-18"
+                )
+            values[key] = day
+    return CohortRule(**{**rule.__dict__, **values})
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+class _Locator:
+    """Finds the line a value or key stands on, since tomllib does not report positions."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers = [i for i, line in enumerate(self.lines) if _HEADER.match(line)]
+        self.cohort_header = next(
+            (i for i, line in enumerate(self.lines) if _COHORT_HEADER.match(line)), None
+        )
+
+    def project(self, index: int) -> int | None:
+        return self.headers[index] + 1 if index < len(self.headers) else None
+
+    def _block(self, start: int | None) -> range:
+        if start is None:
+            return range(0)
+        following = [h for h in [*self.headers, self.cohort_header] if h is not None and h > start]
+        return range(start, min(following, default=len(self.lines)))
+
+    def _find(self, block: range, needle: str, is_key: bool) -> int | None:
+        if is_key:
+            pattern = re.compile(rf"^\s*{re.escape(needle)}\s*=|[{{,]\s*{re.escape(needle)}\s*=")
+        else:
+            pattern = re.compile(rf"[\"']{re.escape(needle)}[\"']")
+        for i in block:
+            if pattern.search(self.lines[i]):
+                return i + 1
+        return None
+
+    def in_project(self, index: int, needle: str, is_key: bool = False) -> int | None:
+        start = self.headers[index] if index < len(self.headers) else None
+        return self._find(self._block(start), needle, is_key) or self.project(index)
+
+    def cohort(self) -> int | None:
+        return self.cohort_header + 1 if self.cohort_header is not None else None
+
+    def in_cohort(self, key: str) -> int | None:
+        return self._find(self._block(self.cohort_header), key, True) or self.cohort()
+
+    def key(self, key: str) -> int | None:
+        return self._find(range(len(self.lines)), key, True)

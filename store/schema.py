@@ -1,0 +1,311 @@
+"""The data model: every table the store keeps, its columns, dtypes, key and meaning.
+
+One declaration per table, used three ways: `conform()` checks and casts every frame
+before it is written, `empty()` gives a typed frame when nothing is stored yet, and
+`docs/data-model.md` is checked against these declarations by a test.
+
+Every table carries provenance on every row:
+  source      where the value came from (an archive with its revision, or an API)
+  fetched_at  when the value was observed at that source (UTC)
+  quality     'ok' or a flag saying how far to trust the value (see QUALITY)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from errors import StoreError
+
+# How far a value can be trusted. A missing figure is a missing row or a null value with a
+# flag saying why; it is never stored as zero.
+QUALITY = {
+    "ok": "as reported by the source",
+    "lower_bound": "the true value is at least this (the source caps or truncates it)",
+    "partial": "covers only part of what it describes (some days, repos or pages missing)",
+    "anomalous": "the source reported it, but it breaks an obvious pattern; kept, not charted",
+    "restricted": "the source refused to give it (permissions, privacy); value is null",
+    "pending": "the source was still computing it; value is null",
+    "missing": "the source has no such value; value is null",
+}
+
+TIMESTAMP = "datetime64[ms, UTC]"
+DAY = "datetime64[s]"  # a calendar day in UTC, stored naive at midnight
+TEXT = "string"
+COUNT = "Int64"  # nullable: missing stays missing
+FLAG = "boolean"
+NUMBER = "float64"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+    doc: str
+    required: bool = False  # required columns may never be null
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def dtypes(self) -> dict[str, str]:
+        return {c.name: c.dtype for c in self.columns}
+
+    def empty(self) -> pd.DataFrame:
+        """A typed frame with no rows."""
+        return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
+
+    def conform(self, frame: pd.DataFrame, *, where: str = "") -> pd.DataFrame:
+        """Check columns, cast dtypes and check required values. Raises StoreError.
+
+        `where` names the file or caller for the error message.
+        """
+        label = where or f"table {self.name}"
+        missing = [c for c in self.column_names if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in self.dtypes]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {missing}")
+            if extra:
+                parts.append(f"unknown columns {extra}")
+            raise StoreError(label, f"does not match table {self.name!r}: " + "; ".join(parts))
+        out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+        for column in self.columns:
+            out[column.name] = _cast(frame[column.name].reset_index(drop=True), column, label)
+        for column in self.columns:
+            if column.required and out[column.name].isna().any():
+                raise StoreError(label, f"column {column.name!r} has empty values")
+        bad = set(out["quality"].dropna().unique()) - set(QUALITY)
+        if bad:
+            raise StoreError(label, f"unknown quality flags {sorted(bad)}")
+        return out
+
+    def duplicated_keys(self, frame: pd.DataFrame) -> pd.Series:
+        return frame.duplicated(subset=list(self.key), keep="last")
+
+
+def _cast(series: pd.Series, column: Column, label: str) -> pd.Series:
+    try:
+        if column.dtype in (TIMESTAMP, DAY):
+            converted = pd.to_datetime(series, utc=column.dtype == TIMESTAMP)
+            if column.dtype == DAY:
+                if getattr(converted.dt, "tz", None) is not None:
+                    converted = converted.dt.tz_convert("UTC").dt.tz_localize(None)
+                converted = converted.dt.normalize()
+            return converted.astype(column.dtype)
+        return series.astype(column.dtype)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(label, f"column {column.name!r} is not {column.dtype}: {exc}") from None
+
+
+def _provenance() -> tuple[Column, ...]:
+    return (
+        Column("source", TEXT, "where the value came from, with a revision or API", True),
+        Column("fetched_at", TIMESTAMP, "when the value was observed at the source (UTC)", True),
+        Column("quality", TEXT, "'ok' or a flag from QUALITY", True),
+    )
+
+
+def _table(name: str, doc: str, key: Iterable[str], *columns: Column) -> Table:
+    return Table(name, doc, (*columns, *_provenance()), tuple(key))
+
+
+SOURCES = _table(
+    "sources",
+    "Each outside dataset or API the stored rows came from: licence, revision and age.",
+    ["source"],
+    Column("title", TEXT, "human name of the source", True),
+    Column("url", TEXT, "where it can be found"),
+    Column("revision", TEXT, "commit, version or API version read"),
+    Column("licence", TEXT, "licence or terms, as stated by the source"),
+    Column("as_of", DAY, "the last day the source's data covers"),
+    Column("coverage", TEXT, "what it covers, in words"),
+    Column("notes", TEXT, "caveats in words"),
+)
+
+SOURCE_DAYS = _table(
+    "source_days",
+    "The days on which a source published anything. A repository missing on such a day was "
+    "outside the source's lists; on any other day the source itself has a gap.",
+    ["source", "date"],
+    Column("date", DAY, "a day with data", True),
+)
+
+REPOSITORIES = _table(
+    "repositories",
+    "Descriptive facts about a GitHub repository (latest known). Text is shown as text.",
+    ["repo"],
+    Column("repo", TEXT, "current 'owner/name'", True),
+    Column("description", TEXT, "the owners' own description (untrusted text)"),
+    Column("language", TEXT, "GitHub's primary language"),
+    Column("homepage", TEXT, "homepage URL given by the owners"),
+    Column("created_at", TIMESTAMP, "when the repository was created"),
+)
+
+REPO_SNAPSHOTS = _table(
+    "repo_snapshots",
+    "One row per repository per day it was observed: the counters GitHub shows.",
+    ["repo", "date"],
+    Column("repo", TEXT, "current 'owner/name' (renames joined)", True),
+    Column("date", DAY, "UTC day of the observation", True),
+    Column("stars", COUNT, "stargazers_count"),
+    Column("forks", COUNT, "forks_count"),
+    Column("open_issues", COUNT, "open_issues_count: open issues plus open pull requests"),
+    Column("open_prs", COUNT, "open pull requests (null when not collected)"),
+    Column("watchers", COUNT, "subscribers_count (people watching), not the legacy alias"),
+    Column("archived", FLAG, "the repository is archived"),
+    Column("license", TEXT, "SPDX id of the detected licence"),
+    Column("default_branch", TEXT, "default branch name"),
+    Column("topics", TEXT, "topics, comma-separated"),
+    Column("pushed_at", TIMESTAMP, "last push to any branch"),
+    Column("listed_as", TEXT, "the name the source used that day (differs after a rename)"),
+)
+
+STAR_HISTORY = _table(
+    "star_history",
+    "Retained stars by week starred (GitHub /stargazers/history): stars given in a week "
+    "and still held now. Not the same as the star count on that day, which also lost unstars.",
+    ["repo", "week_start"],
+    Column("repo", TEXT, "current 'owner/name'", True),
+    Column("week_start", DAY, "first day of the week", True),
+    Column("stars_gained", COUNT, "retained stars given that week"),
+)
+
+PACKAGE_DOWNLOADS = _table(
+    "package_downloads",
+    "Downloads of a PyPI package over a window. Windows of different lengths or methods "
+    "are different series and are never summed together.",
+    ["package", "series", "period_start", "period_end"],
+    Column("package", TEXT, "PEP 503 normalized name", True),
+    Column("series", TEXT, "'daily', 'monthly' (about 30 days) or 'yearly' (365 days)", True),
+    Column("period_start", DAY, "first day counted", True),
+    Column("period_end", DAY, "last day counted", True),
+    Column("window_days", COUNT, "length of the window in days", True),
+    Column("downloads", COUNT, "downloads in the window"),
+    Column("installers", TEXT, "'pip' (pip only) or 'all' (every installer)"),
+    Column("method", TEXT, "how it was counted (e.g. bigquery-pypinfo, clickhouse, pypistats)"),
+)
+
+RELEASES = _table(
+    "releases",
+    "Releases of a repository (GitHub releases or tags) or a package (PyPI versions).",
+    ["subject_kind", "subject", "version"],
+    Column("subject_kind", TEXT, "'repo' or 'package'", True),
+    Column("subject", TEXT, "'owner/name' or a PEP 503 package name", True),
+    Column("version", TEXT, "tag or version string", True),
+    Column("published_at", TIMESTAMP, "when it was published (first upload for PyPI)"),
+    Column("prerelease", FLAG, "pre-release (GitHub flag, or PEP 440 for PyPI)"),
+    Column("yanked", FLAG, "withdrawn from PyPI"),
+)
+
+COMMITS = _table(
+    "commits",
+    "Commits on a repository's default branch, pseudonymous: no name or e-mail is stored.",
+    ["repo", "sha"],
+    Column("repo", TEXT, "current 'owner/name'", True),
+    Column("sha", TEXT, "commit id", True),
+    Column("authored_at", TIMESTAMP, "author time (UTC)", True),
+    Column("author_utc_offset_min", COUNT, "author's UTC offset in minutes (local time)"),
+    Column("committed_at", TIMESTAMP, "committer time (UTC)"),
+    Column("author_id", TEXT, "keyed hash of the normalized author e-mail", True),
+    Column("author_domain", TEXT, "organization domain, or 'independent' for public mail"),
+    Column("author_is_bot", FLAG, "the author is an automation account"),
+    Column("co_author_ids", TEXT, "keyed hashes of Co-authored-by trailers, comma-separated"),
+    Column("is_merge", FLAG, "the commit has more than one parent"),
+    Column("files_changed", COUNT, "files touched"),
+    Column("lines_added", COUNT, "lines added"),
+    Column("lines_deleted", COUNT, "lines deleted"),
+)
+
+CONTRIBUTORS = _table(
+    "contributors",
+    "GitHub's contributor list on a day: contributions per account (capped by the API).",
+    ["repo", "date", "contributor_id"],
+    Column("repo", TEXT, "current 'owner/name'", True),
+    Column("date", DAY, "UTC day of the observation", True),
+    Column("contributor_id", TEXT, "login, or a keyed hash for anonymous entries", True),
+    Column("kind", TEXT, "'User', 'Bot' or 'Anonymous'"),
+    Column("contributions", COUNT, "commits counted by GitHub"),
+)
+
+ISSUE_ACTIVITY = _table(
+    "issue_activity",
+    "Issue and pull-request activity over a rolling window ending on a day.",
+    ["repo", "kind", "window_start", "window_end"],
+    Column("repo", TEXT, "current 'owner/name'", True),
+    Column("kind", TEXT, "'issue' or 'pull_request'", True),
+    Column("window_start", DAY, "first day of the window", True),
+    Column("window_end", DAY, "last day of the window", True),
+    Column("opened", COUNT, "opened in the window"),
+    Column("closed", COUNT, "closed in the window"),
+    Column("merged", COUNT, "merged in the window (pull requests)"),
+    Column("median_hours_to_first_response", NUMBER, "from someone else, bots excluded"),
+    Column("median_hours_to_close", NUMBER, "for those closed in the window"),
+)
+
+COLLECTION_RUNS = _table(
+    "collection_runs",
+    "What each refresh (or data build) fetched, when, at what cost, and what failed.",
+    ["run_id", "collector", "target"],
+    Column("run_id", TEXT, "one id per refresh or build", True),
+    Column("collector", TEXT, "which collector ran", True),
+    Column("target", TEXT, "repository, package or dataset", True),
+    Column("started_at", TIMESTAMP, "start (UTC)", True),
+    Column("finished_at", TIMESTAMP, "end (UTC)"),
+    Column("status", TEXT, "'ok', 'partial', 'failed' or 'skipped'", True),
+    Column("requests", COUNT, "HTTP requests made (0 for local sources)"),
+    Column("not_modified", COUNT, "answers 304 Not Modified"),
+    Column("retries", COUNT, "requests retried"),
+    Column("wait_seconds", NUMBER, "time spent waiting for rate limits"),
+    Column("rate_limit_remaining", COUNT, "budget left at the end, when the source reports it"),
+    Column("rows_written", COUNT, "rows added to the store"),
+    Column("message", TEXT, "what went wrong, in plain words"),
+)
+
+COHORT_MEMBERS = _table(
+    "cohort_members",
+    "The comparison cohort as resolved from the rule in data/projects.toml.",
+    ["kind", "name"],
+    Column("kind", TEXT, "'repo' or 'package'", True),
+    Column("name", TEXT, "'owner/name' or package name", True),
+    Column("rank", COUNT, "rank under the rule (1 = largest)", True),
+    Column("measure", TEXT, "what was ranked ('stars' or 'monthly downloads')", True),
+    Column("value", COUNT, "the ranked value on the rule's day"),
+    Column("as_of", DAY, "the day the rule was applied to", True),
+    Column("rule", TEXT, "the rule in words", True),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        SOURCES,
+        SOURCE_DAYS,
+        REPOSITORIES,
+        REPO_SNAPSHOTS,
+        STAR_HISTORY,
+        PACKAGE_DOWNLOADS,
+        RELEASES,
+        COMMITS,
+        CONTRIBUTORS,
+        ISSUE_ACTIVITY,
+        COLLECTION_RUNS,
+        COHORT_MEMBERS,
+    )
+}
+
+
+def table(name: str) -> Table:
+    """The declaration of a table. Raises KeyError for an unknown name."""
+    return TABLES[name]
