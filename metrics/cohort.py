@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from registry.projects import CohortRule
+from registry.projects import CohortRule, Project, RepoRef
 from store.schema import COHORT_MEMBERS
 
 
@@ -72,3 +72,21 @@ def _members(kind, names, values, measure, as_of, rule: CohortRule, source: str)
         }
     )
     return COHORT_MEMBERS.conform(frame)
+
+
+def cohort_projects(members: pd.DataFrame, group: str) -> list[Project]:
+    """Cohort members as one-repository or one-package projects, so every page treats them
+    exactly like the tracked projects."""
+    projects = []
+    for row in members.sort_values(["kind", "rank"]).itertuples(index=False):
+        is_repo = row.kind == "repo"
+        projects.append(
+            Project(
+                id=f"cohort-{row.kind}-{row.name}",
+                name=row.name,
+                group=group,
+                repos=(RepoRef(row.name),) if is_repo else (),
+                packages=() if is_repo else (row.name,),
+            )
+        )
+    return projects

@@ -1,0 +1,103 @@
+"""Compare: stars, forks, issues or downloads over time for chosen projects."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import loaders
+from charts.timeseries import history_chart
+from metrics.cohort import cohort_projects
+from metrics.compare import METRICS, compare
+
+
+def render() -> None:
+    registry = loaders.registry()
+    snapshots = loaders.load("repo_snapshots")
+    downloads = loaders.load("package_downloads")
+    cohort = cohort_projects(loaders.load("cohort_members"), registry.cohort.label)
+
+    st.title("Compare projects over time")
+    by_name = {p.name: p for p in registry}
+    chosen = st.multiselect(
+        "Tracked projects", list(by_name), default=list(by_name), key="compare_projects"
+    )
+    cohort_by_name = {p.name: p for p in cohort}
+    chosen_cohort = st.multiselect(
+        f"Add from the {registry.cohort.label}", list(cohort_by_name), key="compare_cohort"
+    )
+    left, middle, right = st.columns(3)
+    metric_key = left.radio(
+        "Metric",
+        list(METRICS),
+        format_func=lambda k: METRICS[k].label,
+        key="compare_metric",
+    )
+    scale = middle.radio("Scale", ["Linear", "Log"], horizontal=True, key="compare_scale")
+    view = right.radio(
+        "View",
+        ["Absolute", "Indexed (start = 100)"],
+        horizontal=True,
+        key="compare_view",
+        help="Indexed divides each line by its first value in the date range: growth, not size.",
+    )
+    metric = METRICS[metric_key]
+    source = snapshots if metric.table == "repo_snapshots" else downloads
+    x = "date" if metric.table == "repo_snapshots" else "period_end"
+    if source.empty:
+        st.info("No data stored for this metric yet.")
+        return
+    first, last = source[x].min().date(), source[x].max().date()
+    start, end = st.slider(
+        "Date range", min_value=first, max_value=last, value=(first, last), key="compare_range"
+    )
+    projects = [by_name[n] for n in chosen] + [cohort_by_name[n] for n in chosen_cohort]
+    result = compare(
+        projects,
+        metric,
+        snapshots,
+        downloads,
+        start=pd.Timestamp(start),
+        end=pd.Timestamp(end),
+        relative=view != "Absolute",
+    )
+    y_title = f"{metric.label} (start = 100)" if view != "Absolute" else metric.label
+    fig = history_chart(
+        result.frame,
+        x="date",
+        y="value",
+        series="series",
+        title=f"{metric.label}, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        y_title=y_title,
+        log_scale=scale == "Log",
+        markers=metric.table == "package_downloads",
+        events=result.events,
+    )
+    st.plotly_chart(fig, key="compare_chart", width="stretch")
+    notes = []
+    if result.resolution:
+        notes.append(f"Shown at {result.resolution} resolution (last value per period) to stay fast.")
+    if metric.table == "repo_snapshots":
+        notes.append(
+            "Gaps are days the repository was outside the archive's top-100 lists or the "
+            "archive has no file; they are left blank, not filled."
+        )
+    else:
+        notes.append(
+            "Each point is one monthly window's downloads divided by its length in days. "
+            "Dotted lines mark changes in how downloads were counted: compare within a period."
+        )
+    st.caption(" ".join(notes))
+    for item in result.missing:
+        st.caption(f"Missing: {item}")
+    st.download_button(
+        "Download the chart's data (CSV)",
+        data=result.frame.dropna(subset=["value"]).to_csv(index=False),
+        file_name=f"compare-{metric.key}.csv",
+        mime="text/csv",
+        key="compare_csv",
+    )
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

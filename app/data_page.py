@@ -1,0 +1,121 @@
+"""Data: where every figure comes from, how much of it there is, and what to beware of."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import loaders
+from metrics.cohort import cohort_projects
+from metrics.coverage import KINDS, coverage
+from metrics.freshness import source_ages
+
+CAVEATS = [
+    "**Absence is not zero.** The GitHub archive lists only each language's top 100 "
+    "repositories per day, and the PyPI archive only the top 4,000-15,000 packages. A project "
+    "missing on a day was outside the lists; it is shown as a gap, never as zero.",
+    "**Gaps.** The GitHub archive misses 283 days, two of them long (2021-10-01 to 2021-12-18 "
+    "and 2024-10-23 to 2025-01-08). Lines break across gaps longer than a week.",
+    "**Anomalous days.** On some days the archive's source returned wrong lists. Values that "
+    "dip for a single observation below 90 % of both neighbours are kept but flagged and not "
+    "charted.",
+    "**Renames and case variants.** huggingface/pytorch-transformers became "
+    "huggingface/transformers on 2019-09-26; the registry's `formerly` joins them into one "
+    "series (the name the archive used each day is kept in `listed_as`). Names differing only "
+    "in letter case are one repository.",
+    "**Never listed.** CompVis/stable-diffusion is a Jupyter Notebook repository, a language "
+    "the archive does not track, and it never reached the overall top 100: it has no GitHub "
+    "figures until a live refresh.",
+    "**Download windows.** Windows were 30 days, then 22-29 days (2024-12 to 2025-06), then "
+    "calendar months (from 2025-07). Charts use downloads per day; the 365-day series (until "
+    "2021-04) is kept apart.",
+    "**Counting changes.** Until 2024-11-01 only pip downloads were counted, all installers "
+    "after; from 2025-07 the source moved from BigQuery to ClickHouse. Growth across those "
+    "changes is flagged.",
+    "**Stars are not users.** Stars and forks measure attention, downloads include CI and "
+    "mirrors; neither counts people.",
+]
+
+
+def render() -> None:
+    registry = loaders.registry()
+    sources = loaders.load("sources")
+    runs = loaders.load("collection_runs")
+    members = loaders.load("cohort_members")
+
+    st.title("Data: sources, coverage and caveats")
+
+    st.subheader("Sources")
+    ages = source_ages(sources, runs, pd.Timestamp.now(tz="UTC"))
+    shown = sources.merge(ages, left_on="title", right_on="source", how="left", suffixes=("", "_"))
+    st.dataframe(
+        shown[["title", "as_of", "age_days", "licence", "url", "revision", "coverage", "notes"]],
+        column_config={
+            "title": "Source",
+            "as_of": st.column_config.DateColumn("Data as of"),
+            "age_days": st.column_config.NumberColumn("Age (days)"),
+            "licence": "Licence / terms",
+            "url": st.column_config.TextColumn("Where"),
+            "revision": "Revision read",
+            "coverage": st.column_config.TextColumn("Covers", width="large"),
+            "notes": st.column_config.TextColumn("Caveats", width="large"),
+        },
+        hide_index=True,
+        key="data_sources",
+    )
+
+    st.subheader("Coverage")
+    kind = st.selectbox("Kind of data", list(KINDS), key="data_kind")
+    tables = {name: loaders.load(name) for name, *_ in KINDS.values()}
+    projects = list(registry)
+    if st.checkbox("Include the comparison cohort", key="data_include_cohort"):
+        projects += cohort_projects(members, registry.cohort.label)
+    table = coverage(projects, tables, loaders.load("source_days"))
+    st.dataframe(
+        table[table["data"] == kind].drop(columns="data"),
+        column_config={
+            "project": "Project",
+            "subject": "Repository / package",
+            "first": st.column_config.DateColumn("First"),
+            "last": st.column_config.DateColumn("Last"),
+            "observations": st.column_config.NumberColumn("Observations"),
+            "missing_inside": st.column_config.NumberColumn(
+                "Missing inside span",
+                help="Days (or snapshots) between first and last when the source published "
+                "data but not for this subject",
+            ),
+            "status": st.column_config.TextColumn("Status", width="large"),
+        },
+        hide_index=True,
+        key="data_coverage",
+    )
+
+    st.subheader("Known caveats and how they are handled")
+    for caveat in CAVEATS:
+        st.markdown(f"- {caveat}")
+
+    st.subheader(registry.cohort.label)
+    if members.empty:
+        st.info("No cohort stored.")
+    else:
+        st.caption("Rule: " + members["rule"].iloc[0])
+        st.dataframe(
+            members[["kind", "rank", "name", "measure", "value", "as_of"]],
+            column_config={
+                "value": st.column_config.NumberColumn("Value", format="localized"),
+                "as_of": st.column_config.DateColumn("On"),
+            },
+            hide_index=True,
+            key="data_cohort",
+        )
+
+    st.subheader("Collection runs")
+    st.dataframe(
+        runs.sort_values("started_at", ascending=False).head(200),
+        hide_index=True,
+        key="data_runs",
+    )
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

@@ -1,0 +1,64 @@
+"""The app's only door to data: cached reads keyed on the store's version.
+
+Caches are keyed on `Catalog.version()`, which changes whenever a refresh publishes, so new
+data shows on the next rerun without restarting the app and without re-reading files that
+did not change. Domain functions stay free of Streamlit; only these thin wrappers cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from errors import ConfigError
+from registry import DEFAULT_REGISTRY, Registry, load_registry
+from store import DEFAULT_DATA, Catalog, user_data_dir
+
+
+def catalog() -> Catalog:
+    """The catalog for this run: shipped data plus the user's data directory."""
+    return Catalog(DEFAULT_DATA, user_data_dir())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read(table: str, version: tuple[str, str], default_root: str, user_root: str):
+    result = Catalog(default_root, user_root).read(table)
+    return result.frame, [str(p) for p in result.problems]
+
+
+def load(table: str) -> pd.DataFrame:
+    """A merged table; unreadable files are remembered for `problems()` and skipped."""
+    cat = catalog()
+    frame, problems = _read(table, cat.version(), str(cat.default.root), str(cat.user.root))
+    seen = st.session_state.setdefault("store_problems", [])
+    for problem in problems:
+        if problem not in seen:
+            seen.append(problem)
+    return frame
+
+
+def problems() -> list[str]:
+    """Files that could not be read during this session, each named."""
+    return list(st.session_state.get("store_problems", []))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _registry(path: str, mtime_ns: int) -> Registry:
+    return load_registry(path)
+
+
+def registry() -> Registry:
+    """The validated registry; stops the page with the rule broken when it is invalid."""
+    path = Path(DEFAULT_REGISTRY)
+    try:
+        return _registry(str(path), path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        st.error(f"The projects file {path} is missing.")
+        st.stop()
+    except ConfigError as exc:
+        st.error("The projects file has an error and must be fixed before anything is shown:")
+        st.code(str(exc), language=None)
+        st.stop()
+    raise AssertionError("unreachable")

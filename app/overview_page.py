@@ -1,0 +1,68 @@
+"""Overview: one row per tracked project, with the latest figures and their age."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import loaders
+from metrics.cohort import cohort_projects
+from metrics.overview import overview
+
+COLUMNS = {
+    "project": st.column_config.TextColumn("Project"),
+    "stars": st.column_config.NumberColumn("Stars", format="localized"),
+    "forks": st.column_config.NumberColumn("Forks", format="localized"),
+    "open_issues": st.column_config.NumberColumn(
+        "Open issues + PRs", format="localized", help="GitHub's open_issues_count counts both"
+    ),
+    "star_growth_12m": st.column_config.NumberColumn("Star growth, 12 mo", format="percent"),
+    "github_as_of": st.column_config.DateColumn("GitHub as of"),
+    "repos_counted": st.column_config.TextColumn("Repos counted"),
+    "monthly_downloads": st.column_config.NumberColumn("Monthly downloads", format="localized"),
+    "downloads_period": st.column_config.TextColumn("Download period"),
+    "download_growth_12m": st.column_config.NumberColumn(
+        "Download growth, 12 mo", format="percent", help="Downloads per day vs a year earlier"
+    ),
+    "notes": st.column_config.TextColumn("Notes", width="large"),
+}
+
+
+def render() -> None:
+    registry = loaders.registry()
+    snapshots = loaders.load("repo_snapshots")
+    downloads = loaders.load("package_downloads")
+    members = loaders.load("cohort_members")
+
+    st.title("Open-source AI: ecosystem health")
+    st.write(
+        "Public GitHub and PyPI figures for the projects that essays on open-source AI name, "
+        "next to a comparison cohort of popular open source. Empty cells mean the data does "
+        "not have the figure (never zero); the Notes column says why."
+    )
+    table = overview(registry, snapshots, downloads)
+    st.subheader("Tracked projects")
+    st.dataframe(
+        table[list(COLUMNS)], column_config=COLUMNS, hide_index=True, key="overview_tracked"
+    )
+    st.caption(
+        "Stars, forks and open issues add up each project's repositories on their latest "
+        "common day; growth compares with about 12 months earlier. Monthly downloads are the "
+        "latest monthly window of the project's PyPI packages. Definitions: Data page."
+    )
+
+    cohort = cohort_projects(members, registry.cohort.label)
+    with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):
+        if members.empty:
+            st.info("No cohort is stored: rebuild the default data (see README).")
+        else:
+            st.caption("Chosen by rule: " + members["rule"].iloc[0])
+            st.dataframe(
+                overview(cohort, snapshots, downloads)[list(COLUMNS)],
+                column_config=COLUMNS,
+                hide_index=True,
+                key="overview_cohort",
+            )
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

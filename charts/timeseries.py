@@ -1,0 +1,85 @@
+"""Figure builders for time series. They return plotly Figures and never draw or read files,
+so the pages and (later) the exporter build exactly the same charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated change worth marking on a chart (e.g. a change in how a source counts)."""
+
+    when: pd.Timestamp
+    label: str
+
+
+def history_chart(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    series: str,
+    title: str,
+    y_title: str,
+    log_scale: bool = False,
+    markers: bool = False,
+    events: Sequence[Event] = (),
+    hover_format: str = ",.0f",
+) -> go.Figure:
+    """One line per value of `series`. Missing values break the line instead of bridging it."""
+    fig = go.Figure()
+    for name, rows in frame.groupby(series, sort=True):
+        rows = rows.sort_values(x)
+        fig.add_trace(
+            go.Scatter(
+                x=rows[x],
+                y=rows[y].astype("float64"),
+                name=str(name),
+                mode="lines+markers" if markers else "lines",
+                connectgaps=False,
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{_escape(name)}</extra>",
+            )
+        )
+    start, end = (frame[x].min(), frame[x].max()) if len(frame) else (None, None)
+    for event in events:
+        if start is not None and start <= event.when <= end:
+            fig.add_shape(
+                type="line",
+                x0=event.when,
+                x1=event.when,
+                y0=0,
+                y1=1,
+                yref="paper",
+                line={"dash": "dot", "width": 1, "color": "grey"},
+            )
+            fig.add_annotation(
+                x=event.when,
+                y=1,
+                yref="paper",
+                text=_escape(event.label),
+                showarrow=False,
+                xanchor="left",
+                yanchor="top",
+                font={"size": 10, "color": "grey"},
+            )
+    fig.update_layout(
+        title={"text": _escape(title)},
+        template="plotly_white",
+        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        height=480,
+    )
+    fig.update_yaxes(title_text=_escape(y_title), type="log" if log_scale else "linear")
+    fig.update_xaxes(title_text=None)
+    return fig
+
+
+def _escape(text: object) -> str:
+    """Plotly renders a subset of HTML in labels; names from outside are shown as text."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

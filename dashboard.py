@@ -1,0 +1,20 @@
+"""Entry point: `streamlit run dashboard.py`. Layout only: pages compose loaders, metrics
+and charts; nothing here fetches or computes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import sidebar
+
+st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊", layout="wide")
+
+PAGES = [
+    st.Page("app/overview_page.py", title="Overview", url_path="overview", default=True),
+    st.Page("app/compare_page.py", title="Compare", url_path="compare"),
+    st.Page("app/data_page.py", title="Data", url_path="data"),
+]
+
+navigation = st.navigation(PAGES)
+sidebar.render()
+navigation.run()

@@ -1,0 +1,95 @@
+"""Coverage: for each project, subject and kind of data, what the store has and what it lacks.
+
+Counted per subject (repository or package):
+- first, last: the first and last day with a usable observation;
+- observations: how many there are;
+- missing_inside: for daily series, the days between first and last on which the source
+  published data but not for this subject (it fell outside the lists); for monthly series,
+  the source's snapshot days in that span without this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from metrics.series import usable
+from registry.projects import Project
+
+# kind -> (table, subject column, day column, the collector that would supply it)
+KINDS = {
+    "GitHub counters (stars, forks, issues)": ("repo_snapshots", "repo", "date", "GitHub"),
+    "Star history (retained stars by week)": ("star_history", "repo", "week_start", "GitHub"),
+    "Releases": ("releases", "subject", "published_at", "GitHub / PyPI"),
+    "Commits (git history)": ("commits", "repo", "authored_at", "git"),
+    "Issue and PR activity": ("issue_activity", "repo", "window_end", "GitHub"),
+    "Monthly downloads": ("package_downloads", "package", "period_end", "PyPI"),
+}
+COLUMNS = ["project", "subject", "data", "first", "last", "observations", "missing_inside", "status"]
+
+
+def coverage(
+    projects: Iterable[Project], tables: dict[str, pd.DataFrame], source_days: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per (project, subject, kind of data)."""
+    rows = []
+    for project in projects:
+        for kind, (name, column, day, collector) in KINDS.items():
+            frame = usable(tables[name])
+            if name == "package_downloads":
+                frame = frame[frame["series"] == "monthly"]
+            subjects = project.packages if column == "package" else project.repo_names
+            for subject in subjects:
+                mine = frame[frame[column] == subject]
+                rows.append(
+                    {
+                        "project": project.name,
+                        "subject": subject,
+                        "data": kind,
+                        **_span(mine, day, source_days, name, collector, tables[name].empty),
+                    }
+                )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _span(
+    rows: pd.DataFrame, day: str, source_days: pd.DataFrame, table: str, collector: str, empty: bool
+) -> dict:
+    if rows.empty:
+        if empty:
+            status = f"not collected yet (needs a {collector} refresh)"
+        elif table == "repo_snapshots":
+            status = "missing: never in the archive's top-100 lists, and not refreshed yet"
+        elif table == "package_downloads":
+            status = "missing: never in the top-downloads lists, and not refreshed yet"
+        else:
+            status = "missing: the source has no data for it"
+        return {"first": pd.NaT, "last": pd.NaT, "observations": 0, "missing_inside": pd.NA,
+                "status": status}
+    days = pd.to_datetime(rows[day])
+    if getattr(days.dt, "tz", None) is not None:
+        days = days.dt.tz_convert("UTC").dt.tz_localize(None)
+    days = days.dt.normalize()
+    first, last = days.min(), days.max()
+    missing = pd.NA
+    sources = set(rows["source"])
+    published = source_days[source_days["source"].isin(sources)]["date"]
+    if len(published):
+        if table == "package_downloads":
+            # Source days are snapshot days; compare with the snapshot each row came from.
+            seen = pd.to_datetime(rows["fetched_at"]).dt.tz_convert("UTC").dt.tz_localize(None)
+            seen = seen.dt.normalize()
+            lo, hi = seen.min(), seen.max()
+            span = published[(published >= lo) & (published <= hi)]
+            missing = int((~span.isin(set(seen))).sum())
+        else:
+            span = published[(published >= first) & (published <= last)]
+            missing = int((~span.isin(set(days))).sum())
+    return {
+        "first": first,
+        "last": last,
+        "observations": int(days.nunique()),
+        "missing_inside": missing,
+        "status": "ok",
+    }
