@@ -37,7 +37,7 @@ def history_chart(
         rows = rows.sort_values(x)
         fig.add_trace(
             go.Scatter(
-                x=rows[x],
+                x=_compact_days(rows[x]),
                 y=rows[y].astype("float64"),
                 name=str(name),
                 mode="lines+markers" if markers else "lines",
@@ -76,8 +76,15 @@ def history_chart(
         height=480,
     )
     fig.update_yaxes(title_text=_escape(y_title), type="log" if log_scale else "linear")
-    fig.update_xaxes(title_text=None)
+    fig.update_xaxes(title_text=None, type="date")
     return fig
+
+
+def _compact_days(values: pd.Series) -> object:
+    """Whole days as 'YYYY-MM-DD' strings: less than half the payload of full timestamps."""
+    if pd.api.types.is_datetime64_any_dtype(values) and (values.dropna().dt.normalize() == values.dropna()).all():
+        return values.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    return values
 
 
 def _escape(text: object) -> str:

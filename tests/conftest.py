@@ -1,0 +1,122 @@
+"""Shared fixtures. Every test runs with no secrets, no proxies, its own user data folder,
+and a socket guard that refuses any address outside the loopback range."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from store import SegmentStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _guarded(address) -> None:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is None:  # unix sockets and the like stay local
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        if host == "localhost":
+            return
+    raise OSError(f"test tried to reach {host!r}: tests must not leave the machine")
+
+
+def _connect(self, address):
+    _guarded(address)
+    return _real_connect(self, address)
+
+
+def _connect_ex(self, address):
+    _guarded(address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True)
+def sealed_environment(monkeypatch, tmp_path_factory):
+    """No token, no proxy, a private user data folder, and no outside connections."""
+    for name in list(os.environ):
+        if name.upper() in {"GITHUB_TOKEN", "GH_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}:
+            monkeypatch.delenv(name, raising=False)
+    user_dir = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("OSSAI_DATA_DIR", str(user_dir))
+    monkeypatch.setattr(socket.socket, "connect", _connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _connect_ex)
+    return user_dir
+
+
+@pytest.fixture
+def user_data_dir(sealed_environment) -> Path:
+    return sealed_environment
+
+
+@pytest.fixture
+def fresh_store(tmp_path) -> SegmentStore:
+    return SegmentStore(tmp_path / "store")
+
+
+def snapshot_rows(repo: str, days: list[str], stars: list[int], fetched: str | None = None, **extra):
+    """Valid `repo_snapshots` rows for tests."""
+    n = len(days)
+    frame = pd.DataFrame(
+        {
+            "repo": [repo] * n,
+            "date": pd.to_datetime(days),
+            "stars": stars,
+            "forks": extra.pop("forks", [None] * n),
+            "open_issues": extra.pop("open_issues", [None] * n),
+            "open_prs": [None] * n,
+            "watchers": [None] * n,
+            "archived": [None] * n,
+            "license": [None] * n,
+            "default_branch": [None] * n,
+            "topics": [None] * n,
+            "pushed_at": [None] * n,
+            "listed_as": [repo] * n,
+            "source": extra.pop("source", "test"),
+            "fetched_at": pd.to_datetime(fetched, utc=True)
+            if fetched
+            else pd.to_datetime(days, utc=True),
+            "quality": extra.pop("quality", ["ok"] * n),
+        }
+    )
+    assert not extra, extra
+    return frame
+
+
+def download_rows(package: str, rows: list[tuple], **extra) -> pd.DataFrame:
+    """`package_downloads` rows from (period_start, period_end, downloads, installers, method)."""
+    frame = pd.DataFrame(
+        rows, columns=["period_start", "period_end", "downloads", "installers", "method"]
+    )
+    frame["period_start"] = pd.to_datetime(frame["period_start"])
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    frame["window_days"] = (frame["period_end"] - frame["period_start"]).dt.days + 1
+    frame["package"] = package
+    frame["series"] = extra.pop("series", "monthly")
+    frame["source"] = "test"
+    frame["fetched_at"] = (frame["period_end"] + pd.Timedelta(days=1)).dt.tz_localize("UTC")
+    frame["quality"] = "ok"
+    assert not extra, extra
+    return frame
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The raw public archives. Required in CI; elsewhere their absence skips the test."""
+    if not (SHARED_DATASETS / "github-ranking-daily.csv.gz").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"the raw archives are missing at {SHARED_DATASETS}")
+        pytest.skip("the raw archives (../shared/datasets) are not present")
+    return SHARED_DATASETS

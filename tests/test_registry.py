@@ -1,0 +1,117 @@
+"""The projects registry: the default list, and clear errors naming file, line and rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from errors import ConfigError
+from registry import load_registry, parse_registry
+from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem
+
+GOOD = """\
+[[projects]]
+id = "demo"
+name = "Demo"
+group = "AI"
+repos = ["octo/demo"]
+packages = ["Demo_Pkg"]
+"""
+
+
+def test_default_registry_lists_the_projects_the_essays_name():
+    registry = load_registry()
+    assert [p.name for p in registry] == [
+        "TensorFlow",
+        "PyTorch",
+        "Hugging Face Transformers",
+        "scikit-learn",
+        "OpenCV",
+        "Keras",
+        "Stable Diffusion",
+        "GPT",
+    ]
+    sd = registry.get("stable-diffusion")
+    assert sd.repo_names == (
+        "CompVis/stable-diffusion",
+        "AUTOMATIC1111/stable-diffusion-webui",
+        "huggingface/diffusers",
+    )
+    assert registry.get("gpt").packages == ("gpt-oss", "tiktoken")
+    assert registry.get("opencv").packages == ("opencv-python",)
+    # the rename is declared, so the archive's old name joins the series
+    assert registry.repo_aliases()["huggingface/pytorch-transformers"] == "huggingface/transformers"
+    assert registry.cohort.github_top > 0 and registry.cohort.pypi_top > 0
+
+
+def test_package_names_are_normalized_per_pep_503():
+    registry = parse_registry(GOOD)
+    assert registry.get("demo").packages == ("demo-pkg",)
+    assert normalize_pypi_name("Foo.Bar__baz") == "foo-bar-baz"
+
+
+def _error(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_registry(text, "projects.toml")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("-octo/demo", "must be 1-39 letters"),
+        ("octo--x/demo", "single hyphens"),
+        ("octo/demo/extra", "one slash"),
+        ("octo", "one slash"),
+        ("octo/..", "not '.' or '..'"),
+        ("octo/de mo", "1-100 letters"),
+        ("octo/demo?x=1", "1-100 letters"),
+        ("octo/" + "a" * 101, "1-100 letters"),
+        ("ｏcto/demo", "1-39 letters"),  # full-width letter: looks right, is not
+    ],
+)
+def test_bad_repository_names_name_the_line_and_the_rule(bad, rule):
+    text = GOOD.replace('"octo/demo"', '"' + bad.replace('"', '\\"') + '"')
+    error = _error(text)
+    assert error.line == 5
+    assert rule in error.rule
+    assert str(error).startswith("projects.toml:5: ")
+
+
+@pytest.mark.parametrize("bad", ["-pkg", "pkg-", "p kg", "pk/g", "", "pkg;rm"])
+def test_bad_package_names_are_rejected_before_any_io(bad):
+    error = _error(GOOD.replace('"Demo_Pkg"', f'"{bad}"'))
+    assert error.line == 6
+    assert "PEP 508" in error.rule
+    assert pypi_name_problem("torch") is None
+    assert github_repo_problem("AUTOMATIC1111/stable-diffusion-webui") is None
+
+
+def test_unknown_keys_duplicates_and_missing_keys_are_reported_on_their_line():
+    assert _error(GOOD + 'homepage = "x"\n').line == 7
+    assert "unknown key 'homepage'" in _error(GOOD + 'homepage = "x"\n').rule
+    twice = _error(GOOD + "\n" + GOOD)
+    assert twice.line == 9 and "used twice" in twice.rule
+    shared_repo = _error(GOOD + "\n" + GOOD.replace('id = "demo"', 'id = "other"'))
+    assert shared_repo.line == 12 and "already listed under project 'demo'" in shared_repo.rule
+    no_repos = _error(GOOD.replace('repos = ["octo/demo"]\n', ""))
+    assert no_repos.line == 1 and "'repos'" in no_repos.rule
+    empty_repos = _error(GOOD.replace('["octo/demo"]', "[]"))
+    assert empty_repos.line == 5
+
+
+def test_syntax_errors_and_missing_files_are_clear(tmp_path):
+    error = _error(GOOD + "name = \n")
+    assert error.line == 7 and "not valid TOML" in error.rule
+    with pytest.raises(ConfigError, match="file not found"):
+        load_registry(tmp_path / "nope.toml")
+    binary = tmp_path / "projects.toml"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_registry(binary)
+
+
+def test_cohort_rule_is_validated():
+    error = _error("[cohort]\ngithub_top = -3\n" + GOOD)
+    assert error.line == 2 and "0 to 500" in error.rule
+    error = _error('[cohort]\ngithub_listed_since = "yesterday"\n' + GOOD)
+    assert error.line == 2 and "date" in error.rule
