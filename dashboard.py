@@ -16,5 +16,6 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
-sidebar.render()
+sidebar.freshness()
 navigation.run()
+sidebar.problems()

@@ -7,6 +7,7 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,8 @@ import streamlit as st
 from errors import ConfigError
 from registry import DEFAULT_REGISTRY, Registry, load_registry
 from store import DEFAULT_DATA, Catalog, user_data_dir
+
+PROJECTS_ENV = "OSSAI_PROJECTS"
 
 
 def catalog() -> Catalog:
@@ -50,8 +53,9 @@ def _registry(path: str, mtime_ns: int) -> Registry:
 
 
 def registry() -> Registry:
-    """The validated registry; stops the page with the rule broken when it is invalid."""
-    path = Path(DEFAULT_REGISTRY)
+    """The validated registry ($OSSAI_PROJECTS or data/projects.toml); stops the page with
+    the rule broken when it is invalid."""
+    path = Path(os.environ.get(PROJECTS_ENV) or DEFAULT_REGISTRY)
     try:
         return _registry(str(path), path.stat().st_mtime_ns)
     except FileNotFoundError:

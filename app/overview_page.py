@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import loaders
 from metrics.cohort import cohort_projects
-from metrics.overview import overview
+from metrics.overview import overview, repository_facts
 
 COLUMNS = {
     "project": st.column_config.TextColumn("Project"),
@@ -49,6 +49,11 @@ def render() -> None:
         "common day; growth compares with about 12 months earlier. Monthly downloads are the "
         "latest monthly window of the project's PyPI packages. Definitions: Data page."
     )
+
+    with st.expander("About the repositories", expanded=False):
+        about = repository_facts(registry, loaders.load("repositories"))
+        st.dataframe(about, hide_index=True, key="overview_repositories")
+        st.caption("Descriptions are the repository owners' own words, shown as plain text.")
 
     cohort = cohort_projects(members, registry.cohort.label)
     with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):

@@ -9,7 +9,8 @@ from app import loaders
 from metrics.freshness import source_ages
 
 
-def render() -> None:
+def freshness() -> None:
+    """How old each source's data is."""
     ages = source_ages(
         loaders.load("sources"), loaders.load("collection_runs"), pd.Timestamp.now(tz="UTC")
     )
@@ -22,6 +23,15 @@ def render() -> None:
             st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old")
         if not any(ages["source"].str.startswith("refresh:")):
             st.caption("No live refresh yet: showing the embedded default data.")
-        for problem in loaders.problems():
-            st.warning("A store file could not be read and was skipped:")
-            st.code(problem, language=None)
+
+
+def problems() -> None:
+    """Files the page could not read; called after the page, so nothing it read is missed."""
+    found = loaders.problems()
+    if found:
+        st.sidebar.warning(
+            f"{len(found)} store file(s) could not be read and were skipped; "
+            "everything else is shown. Move or delete the file named below to silence this."
+        )
+    for problem in found:
+        st.sidebar.code(problem, language=None)

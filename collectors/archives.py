@@ -169,7 +169,8 @@ def latest_spelling(daily: pd.DataFrame) -> dict[str, str]:
 def series_names(names: pd.Series, daily: pd.DataFrame, aliases: dict[str, str]) -> pd.Series:
     """Each archive name -> its series name: a registry alias (renames), else the latest spelling."""
     keys = names.str.lower()
-    return keys.map(aliases).fillna(keys.map(latest_spelling(daily)))
+    spelling = latest_spelling(daily)
+    return keys.map(lambda k: aliases.get(k) or spelling.get(k)).astype("string")
 
 
 def ranking_snapshots(

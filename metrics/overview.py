@@ -193,3 +193,19 @@ def _period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
     if start.day == 1 and (end + pd.Timedelta(days=1)).day == 1 and start.month == end.month:
         return f"{start:%b %Y}"
     return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+
+
+def repository_facts(projects: Iterable[Project], repositories: pd.DataFrame) -> pd.DataFrame:
+    """Project, repository, language and the owners' description (missing when unknown)."""
+    known = repositories.set_index("repo")
+    rows = [
+        {
+            "project": project.name,
+            "repository": repo,
+            "language": known["language"].get(repo, pd.NA),
+            "description": known["description"].get(repo, pd.NA),
+        }
+        for project in projects
+        for repo in project.repo_names
+    ]
+    return pd.DataFrame(rows, columns=["project", "repository", "language", "description"])

@@ -1,0 +1,136 @@
+"""Each page, driven as a user would with AppTest, on the shipped default data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from store import SegmentStore
+from store.schema import TABLES
+from tests.apptest import figure, frame, open_page, texts, trace, trace_values
+
+
+def test_overview_lists_every_tracked_project_and_says_why_figures_are_missing():
+    at = open_page("overview")
+    table = frame(at, "overview_tracked")
+    assert table["project"].tolist()[:2] == ["TensorFlow", "PyTorch"]
+    assert len(table) == 8
+    gpt = table.set_index("project").loc["GPT"]
+    assert pd.isna(gpt["download_growth_12m"])  # missing, not 0
+    assert "openai/gpt-oss: no observations" in gpt["notes"]
+    sd = table.set_index("project").loc["Stable Diffusion"]
+    assert "CompVis/stable-diffusion: no observations" in sd["notes"]
+    assert sd["repos_counted"] == "1 of 3"
+    cohort = frame(at, "overview_cohort")
+    assert len(cohort) == 80
+    # freshness is on every page
+    assert "as of 2026-08-22" in texts(at)
+
+
+@pytest.mark.parametrize("page", ["overview", "compare", "data"])
+def test_every_page_shows_data_freshness(page):
+    at = open_page(page)
+    said = texts(at)
+    assert "Data freshness" in said
+    assert "as of 2026-08-22" in said and "as of 2026-04-01" in said
+    assert "No live refresh yet" in said
+
+
+def test_outside_text_is_shown_as_text_never_as_markup(user_data_dir):
+    hostile = '<img src=x onerror="alert(1)"> **bold** [link](javascript:alert(1))'
+    rows = TABLES["repositories"].empty()
+    rows.loc[0] = ["tensorflow/tensorflow", hostile, "C++", None, pd.NaT, "test",
+                   pd.Timestamp("2030-01-01", tz="UTC"), "ok"]
+    SegmentStore(user_data_dir).append({"repositories": rows})
+    at = open_page("overview")
+    about = frame(at, "overview_repositories").set_index("repository")
+    assert about.loc["tensorflow/tensorflow", "description"] == hostile
+    assert "onerror" not in texts(at)
+
+
+def test_compare_switches_metric_scale_view_and_range():
+    at = open_page("compare")
+    spec = figure(at)
+    names = {t["name"] for t in spec["data"]}
+    assert {"TensorFlow", "PyTorch", "Hugging Face Transformers"} <= names
+    assert "Stable Diffusion · AUTOMATIC1111/stable-diffusion-webui" in names
+    assert spec["layout"]["yaxis"]["type"] == "linear"
+
+    at.radio(key="compare_scale").set_value("Log").run()
+    assert figure(at)["layout"]["yaxis"]["type"] == "log"
+
+    at.radio(key="compare_view").set_value("Indexed (start = 100)").run()
+    for item in figure(at)["data"]:
+        assert trace_values(item, "y")[0] == pytest.approx(100.0)
+
+    at.slider(key="compare_range").set_value(
+        (pd.Timestamp("2023-01-01").date(), pd.Timestamp("2024-01-01").date())
+    ).run()
+    xs = [x for t in figure(at)["data"] for x in trace_values(t, "x")]
+    assert min(xs) >= "2023-01-01" and max(xs) <= "2024-01-01"
+
+    at.radio(key="compare_metric").set_value("downloads").run()
+    spec = figure(at)
+    assert "Downloads per day" in spec["layout"]["yaxis"]["title"]["text"]
+    assert not at.exception
+
+
+def test_compare_can_add_cohort_members_and_offers_the_data_as_csv():
+    at = open_page("compare")
+    at.multiselect(key="compare_projects").set_value(["Keras"]).run()
+    at.multiselect(key="compare_cohort").set_value(["torvalds/linux"]).run()
+    assert {t["name"] for t in figure(at)["data"]} == {"Keras", "torvalds/linux"}
+    assert at.download_button(key="compare_csv").label.endswith("(CSV)")
+
+
+def test_compare_chart_stays_under_the_payload_budget_with_everything_selected():
+    at = open_page("compare")
+    cohort_names = at.multiselect(key="compare_cohort").options
+    at.multiselect(key="compare_cohort").set_value(cohort_names).run()
+    payload = len(at.get("plotly_chart")[0].proto.spec.encode())
+    assert payload <= 1_000_000, payload
+    assert "resolution" in texts(at)  # the page says it thinned the series
+
+
+def test_data_page_shows_sources_licences_coverage_and_caveats():
+    at = open_page("data")
+    sources = frame(at, "data_sources")
+    assert any("MIT License" in str(v) for v in sources["licence"])
+    assert set(sources["as_of"].astype(str)) == {"2026-08-22", "2026-04-01"} or set(
+        pd.to_datetime(sources["as_of"]).dt.strftime("%Y-%m-%d")
+    ) == {"2026-08-22", "2026-04-01"}
+    cover = frame(at, "data_coverage").set_index("subject")
+    assert "never in the archive" in cover.loc["CompVis/stable-diffusion", "status"]
+    at.selectbox(key="data_kind").set_value("Commits (git history)").run()
+    cover = frame(at, "data_coverage")
+    assert set(cover["status"]) == {"not collected yet (needs a git refresh)"}
+    assert "Absence is not zero" in texts(at)
+
+
+def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(user_data_dir):
+    store = SegmentStore(user_data_dir)
+    rows = TABLES["repositories"].empty()
+    rows.loc[0] = ["a/b", "x", None, None, pd.NaT, "test", pd.Timestamp("2030-01-01", tz="UTC"), "ok"]
+    store.append({"repositories": rows})
+    broken = user_data_dir / store.manifest()["tables"]["repositories"][0]
+    broken.write_bytes(b"garbage")
+    at = open_page("overview")
+    assert str(broken) in texts(at)
+    assert frame(at, "overview_tracked")["stars"].notna().sum() == 8
+
+
+def test_a_broken_projects_file_stops_with_its_line_and_rule(tmp_path, monkeypatch):
+    bad = tmp_path / "projects.toml"
+    bad.write_text('[[projects]]\nid = "x"\nname = "X"\ngroup = "g"\nrepos = ["not a repo"]\n')
+    monkeypatch.setenv("OSSAI_PROJECTS", str(bad))
+    at = open_page("overview")
+    assert f"{bad}:5:" in texts(at)
+    assert not at.dataframe
+
+
+def test_figures_have_no_nan_where_data_exists():
+    at = open_page("compare")
+    tf = trace(figure(at), "TensorFlow")
+    ys = trace_values(tf, "y").astype(float)
+    assert np.isfinite(ys).sum() > 2000
