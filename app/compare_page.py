@@ -76,7 +76,9 @@ def render() -> None:
     st.plotly_chart(fig, key="compare_chart", width="stretch")
     notes = []
     if result.resolution:
-        notes.append(f"Shown at {result.resolution} resolution (last value per period) to stay fast.")
+        notes.append(
+            f"Shown at {result.resolution} resolution (last value per period) to stay fast."
+        )
     if metric.table == "repo_snapshots":
         notes.append(
             "Gaps are days the repository was outside the archive's top-100 lists or the "

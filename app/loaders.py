@@ -14,6 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from errors import ConfigError
+from metrics.cohort import cohort_projects
+from metrics.overview import overview, repository_facts
 from registry import DEFAULT_REGISTRY, Registry, load_registry
 from store import DEFAULT_DATA, Catalog, user_data_dir
 
@@ -66,3 +68,19 @@ def registry() -> Registry:
         st.code(str(exc), language=None)
         st.stop()
     raise AssertionError("unreachable")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _overview_tables(version: tuple[str, str], registry: Registry):
+    snapshots, downloads = load("repo_snapshots"), load("package_downloads")
+    cohort = cohort_projects(load("cohort_members"), registry.cohort.label)
+    return (
+        overview(registry, snapshots, downloads),
+        repository_facts(registry, load("repositories")),
+        overview(cohort, snapshots, downloads),
+    )
+
+
+def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tracked overview, repository facts and cohort overview, computed once per store version."""
+    return _overview_tables(catalog().version(), registry)

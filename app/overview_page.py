@@ -5,11 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app import loaders
-from metrics.cohort import cohort_projects
-from metrics.overview import overview, repository_facts
 
 COLUMNS = {
-    "project": st.column_config.TextColumn("Project"),
+    "project": st.column_config.TextColumn("Project", pinned=True),
     "stars": st.column_config.NumberColumn("Stars", format="localized"),
     "forks": st.column_config.NumberColumn("Forks", format="localized"),
     "open_issues": st.column_config.NumberColumn(
@@ -29,9 +27,8 @@ COLUMNS = {
 
 def render() -> None:
     registry = loaders.registry()
-    snapshots = loaders.load("repo_snapshots")
-    downloads = loaders.load("package_downloads")
     members = loaders.load("cohort_members")
+    table, about, cohort = loaders.overview_tables(registry)
 
     st.title("Open-source AI: ecosystem health")
     st.write(
@@ -39,7 +36,6 @@ def render() -> None:
         "next to a comparison cohort of popular open source. Empty cells mean the data does "
         "not have the figure (never zero); the Notes column says why."
     )
-    table = overview(registry, snapshots, downloads)
     st.subheader("Tracked projects")
     st.dataframe(
         table[list(COLUMNS)], column_config=COLUMNS, hide_index=True, key="overview_tracked"
@@ -51,18 +47,16 @@ def render() -> None:
     )
 
     with st.expander("About the repositories", expanded=False):
-        about = repository_facts(registry, loaders.load("repositories"))
         st.dataframe(about, hide_index=True, key="overview_repositories")
         st.caption("Descriptions are the repository owners' own words, shown as plain text.")
 
-    cohort = cohort_projects(members, registry.cohort.label)
     with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):
         if members.empty:
             st.info("No cohort is stored: rebuild the default data (see README).")
         else:
             st.caption("Chosen by rule: " + members["rule"].iloc[0])
             st.dataframe(
-                overview(cohort, snapshots, downloads)[list(COLUMNS)],
+                cohort[list(COLUMNS)],
                 column_config=COLUMNS,
                 hide_index=True,
                 key="overview_cohort",

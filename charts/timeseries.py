@@ -40,7 +40,9 @@ def history_chart(
                 x=_compact_days(rows[x]),
                 y=rows[y].astype("float64"),
                 name=str(name),
-                mode="lines+markers" if markers else "lines",
+                # small markers keep isolated observations (between two gaps) visible
+                mode="lines+markers",
+                marker={"size": 6 if markers else 3},
                 connectgaps=False,
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{_escape(name)}</extra>",
             )
@@ -82,7 +84,10 @@ def history_chart(
 
 def _compact_days(values: pd.Series) -> object:
     """Whole days as 'YYYY-MM-DD' strings: less than half the payload of full timestamps."""
-    if pd.api.types.is_datetime64_any_dtype(values) and (values.dropna().dt.normalize() == values.dropna()).all():
+    if (
+        pd.api.types.is_datetime64_any_dtype(values)
+        and (values.dropna().dt.normalize() == values.dropna()).all()
+    ):
         return values.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     return values
 

@@ -59,11 +59,14 @@ RANKING_INFO = ArchiveInfo(
     title="GitHub ranking archive (daily top-100 repositories per language)",
     url="https://github.com/EvanLi/Github-Ranking",
     revision="1f3e1701525143b5ac563105153e380610d1ad53",
-    licence="MIT License, Copyright (c) 2018 Evan Li; descriptions belong to each repository's owners",
-    coverage="2018-12-18 to 2026-08-22, 2,522 days; stars, forks, open issues of listed repositories",
+    licence=(
+        "MIT License, Copyright (c) 2018 Evan Li; descriptions belong to each repository's owners"
+    ),
+    coverage="2018-12-18 to 2026-08-22, 2,522 days; stars, forks, open issues of listed repos",
     notes=(
-        "A repository appears only on days it is in a top-100 list, so absence means 'not listed', "
-        "never zero. 283 days are missing (two gaps of about 76 days: 2021-10/12 and 2024-10/2025-01). "
+        "A repository appears only on days it is in a top-100 list, so absence means "
+        "'not listed', never zero. 283 days are missing (two gaps of about 76 days: "
+        "2021-10/12 and 2024-10/2025-01). "
         "Some days' lists were wrong (anomalous search results). Renamed repositories start a new "
         "name; this dashboard joins known renames and case variants. Jupyter Notebook repositories "
         "are not tracked by the archive."
@@ -78,10 +81,11 @@ PYPI_INFO = ArchiveInfo(
     licence="No licence stated in the repository; counts come from PyPI's public download data",
     coverage="2018-01 to 2026-04, 260 snapshots of the top 4,000-15,000 packages",
     notes=(
-        "Only the top N packages per snapshot (absence means below the cut-off, not zero). Until "
-        "2024-11-01 only pip downloads were counted, all installers after; windows shrank from 30 "
-        "to 22 days in 2024-12..2025-06; from 2025-07 each value is a calendar month (ClickHouse). "
-        "The 365-day series ended in 2021-04. Compare daily rates, and not across the 2024-11 change."
+        "Only the top N packages per snapshot (absence means below the cut-off, not zero). "
+        "Until 2024-11-01 only pip downloads were counted, all installers after; windows "
+        "shrank from 30 to 22 days in 2024-12..2025-06; from 2025-07 each value is a calendar "
+        "month (ClickHouse). The 365-day series ended in 2021-04. Compare daily rates, and not "
+        "across the 2024-11 change."
     ),
 )
 
@@ -167,7 +171,7 @@ def latest_spelling(daily: pd.DataFrame) -> dict[str, str]:
 
 
 def series_names(names: pd.Series, daily: pd.DataFrame, aliases: dict[str, str]) -> pd.Series:
-    """Each archive name -> its series name: a registry alias (renames), else the latest spelling."""
+    """Each archive name -> its series name: a registry alias, else the latest spelling."""
     keys = names.str.lower()
     spelling = latest_spelling(daily)
     return keys.map(lambda k: aliases.get(k) or spelling.get(k)).astype("string")
@@ -296,5 +300,7 @@ def pypi_downloads(raw: pd.DataFrame, source: str = PYPI_SOURCE) -> pd.DataFrame
         }
     )
     out = out.sort_values(["package", "series", "period_end", "downloads"], kind="stable")
-    out = out.drop_duplicates(subset=["package", "series", "period_start", "period_end"], keep="last")
+    out = out.drop_duplicates(
+        subset=["package", "series", "period_start", "period_end"], keep="last"
+    )
     return PACKAGE_DOWNLOADS.conform(out.reset_index(drop=True))

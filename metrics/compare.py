@@ -32,7 +32,9 @@ METRICS = {
         Metric("stars", "Stars", "repo_snapshots", "stars", 7),
         Metric("forks", "Forks", "repo_snapshots", "forks", 7),
         Metric("open_issues", "Open issues + PRs", "repo_snapshots", "open_issues", 7),
-        Metric("downloads", "Downloads per day (monthly windows)", "package_downloads", "per_day", 45),
+        Metric(
+            "downloads", "Downloads per day (monthly windows)", "package_downloads", "per_day", 45
+        ),
     )
 }
 MAX_POINTS = 20_000

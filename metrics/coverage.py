@@ -26,7 +26,16 @@ KINDS = {
     "Issue and PR activity": ("issue_activity", "repo", "window_end", "GitHub"),
     "Monthly downloads": ("package_downloads", "package", "period_end", "PyPI"),
 }
-COLUMNS = ["project", "subject", "data", "first", "last", "observations", "missing_inside", "status"]
+COLUMNS = [
+    "project",
+    "subject",
+    "data",
+    "first",
+    "last",
+    "observations",
+    "missing_inside",
+    "status",
+]
 
 
 def coverage(
@@ -65,8 +74,13 @@ def _span(
             status = "missing: never in the top-downloads lists, and not refreshed yet"
         else:
             status = "missing: the source has no data for it"
-        return {"first": pd.NaT, "last": pd.NaT, "observations": 0, "missing_inside": pd.NA,
-                "status": status}
+        return {
+            "first": pd.NaT,
+            "last": pd.NaT,
+            "observations": 0,
+            "missing_inside": pd.NA,
+            "status": status,
+        }
     days = pd.to_datetime(rows[day])
     if getattr(days.dt, "tz", None) is not None:
         days = days.dt.tz_convert("UTC").dt.tz_localize(None)

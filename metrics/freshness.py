@@ -17,10 +17,16 @@ def source_ages(sources: pd.DataFrame, runs: pd.DataFrame, now: pd.Timestamp) ->
         for r in sources.sort_values("title").itertuples(index=False)
         if pd.notna(r.as_of)
     ]
-    live = runs[(runs["collector"] != "build_default_data") & runs["status"].isin(["ok", "partial"])]
+    live = runs[
+        (runs["collector"] != "build_default_data") & runs["status"].isin(["ok", "partial"])
+    ]
     for collector, group in live.groupby("collector"):
         last = group["finished_at"].max().tz_convert("UTC").tz_localize(None)
         rows.append(
-            {"source": f"refresh: {collector}", "as_of": last, "age_days": (today - last.normalize()).days}
+            {
+                "source": f"refresh: {collector}",
+                "as_of": last,
+                "age_days": (today - last.normalize()).days,
+            }
         )
     return pd.DataFrame(rows, columns=["source", "as_of", "age_days"])

@@ -54,17 +54,33 @@ def overview(
     """The Overview table: one row per project, missing values left missing (never zero)."""
     repos = latest_with_earlier(
         usable(snapshots)[["repo", "date", "stars", "forks", "open_issues"]],
-        "repo", "date", ["stars"], growth_days, tolerance_days,
+        "repo",
+        "date",
+        ["stars"],
+        growth_days,
+        tolerance_days,
     ).set_index("repo")
     monthly = downloads[downloads["series"] == "monthly"]
     packages = latest_with_earlier(
         with_rate(
             usable(monthly)[
-                ["package", "period_start", "period_end", "downloads", "window_days",
-                 "installers", "method", "quality"]
+                [
+                    "package",
+                    "period_start",
+                    "period_end",
+                    "downloads",
+                    "window_days",
+                    "installers",
+                    "method",
+                    "quality",
+                ]
             ]
         ),
-        "package", "period_end", ["per_day", "installers", "method"], growth_days, tolerance_days,
+        "package",
+        "period_end",
+        ["per_day", "installers", "method"],
+        growth_days,
+        tolerance_days,
     ).set_index("package")
     repo_rows = repos.to_dict("index")  # a few hundred rows at most: plain Python is fastest
     package_rows = packages.to_dict("index")
@@ -120,8 +136,12 @@ def _github_part(project: Project, repos: dict, stale_days: int) -> tuple[dict, 
     mine = {n: repos[n] for n in names if n in repos}
     if not mine:
         return {
-            "stars": pd.NA, "forks": pd.NA, "open_issues": pd.NA, "star_growth_12m": np.nan,
-            "github_as_of": pd.NaT, "repos_counted": f"0 of {len(names)}" if names else "",
+            "stars": pd.NA,
+            "forks": pd.NA,
+            "open_issues": pd.NA,
+            "star_growth_12m": np.nan,
+            "github_as_of": pd.NaT,
+            "repos_counted": f"0 of {len(names)}" if names else "",
         }, notes
     as_of = max(r["date"] for r in mine.values())
     current = {n: r for n, r in mine.items() if r["date"] >= as_of - pd.Timedelta(days=stale_days)}
@@ -153,8 +173,11 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
     mine = {p: packages[p] for p in project.packages if p in packages}
     if not mine:
         return {
-            "monthly_downloads": pd.NA, "downloads_period": None, "downloads_per_day": np.nan,
-            "download_growth_12m": np.nan, "pypi_as_of": pd.NaT,
+            "monthly_downloads": pd.NA,
+            "downloads_period": None,
+            "downloads_per_day": np.nan,
+            "download_growth_12m": np.nan,
+            "pypi_as_of": pd.NaT,
         }, notes
     last_end = max(r["period_end"] for r in mine.values())
     current = {p: r for p, r in mine.items() if r["period_end"] == last_end}

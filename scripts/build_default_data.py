@@ -1,6 +1,8 @@
 """Build the embedded default dataset (data/default/) from the public archives.
 
-    python scripts/build_default_data.py [--datasets ../shared/datasets] [--registry data/projects.toml]
+    python scripts/build_default_data.py [--datasets DIR] [--registry FILE] [--out DIR]
+
+Defaults: ../shared/datasets, data/projects.toml, data/default.
 
 Reads the raw archives once, resolves the comparison cohort from the registry's rule, keeps
 the rows of the tracked projects and the cohort, and publishes them as a fresh read-only
@@ -22,11 +24,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collectors import archives  # noqa: E402
-from errors import DashboardError  # noqa: E402
-from metrics.cohort import cohort_packages, cohort_repos  # noqa: E402
-from registry import Registry, load_registry  # noqa: E402
-from store import DEFAULT_DATA, SegmentStore, table  # noqa: E402
+from collectors import archives
+from errors import DashboardError
+from metrics.cohort import cohort_packages, cohort_repos
+from registry import Registry, load_registry
+from store import DEFAULT_DATA, SegmentStore, table
 
 DEFAULT_DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 

@@ -31,7 +31,9 @@ def user_data_dir(env: dict[str, str] | None = None) -> Path:
 class Catalog:
     """The merged, read-side view over the default store and the user store."""
 
-    def __init__(self, default_root: Path | str = DEFAULT_DATA, user_root: Path | str | None = None):
+    def __init__(
+        self, default_root: Path | str = DEFAULT_DATA, user_root: Path | str | None = None
+    ):
         self.default = SegmentStore(default_root, read_only=True)
         self.user = SegmentStore(user_data_dir() if user_root is None else user_root)
 

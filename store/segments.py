@@ -43,6 +43,7 @@ LOCK = ".write.lock"
 FORMAT = 1
 RETIRED_GRACE_SECONDS = 600.0
 ORPHAN_GRACE_SECONDS = 3600.0
+COMPACT_AFTER_SEGMENTS = 24  # a month of daily refreshes, then one merged segment
 
 
 @dataclass
@@ -86,7 +87,9 @@ class SegmentStore:
         try:
             manifest = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CorruptFileError(path, "is not valid JSON: the store's index is damaged") from None
+            raise CorruptFileError(
+                path, "is not valid JSON: the store's index is damaged"
+            ) from None
         if (
             not isinstance(manifest, dict)
             or manifest.get("format") != FORMAT
@@ -113,7 +116,7 @@ class SegmentStore:
                 return ReadResult(spec.empty(), [exc])
             try:
                 return self._read_segments(spec, manifest["tables"].get(table, []))
-            except _SegmentVanished:
+            except _SegmentVanishedError:
                 continue  # compaction retired a file after we read the manifest: read again
         raise StoreError(self.root, f"table {table!r} kept changing while being read")
 
@@ -125,7 +128,7 @@ class SegmentStore:
             try:
                 arrow = pq.read_table(path)
             except FileNotFoundError:
-                raise _SegmentVanished(path) from None
+                raise _SegmentVanishedError(path) from None
             except (pa.ArrowException, OSError) as exc:
                 problems.append(CorruptFileError(path, f"is not a readable Parquet file ({exc})"))
                 continue
@@ -160,27 +163,36 @@ class SegmentStore:
                 manifest["tables"].setdefault(name, []).append(segment)
             manifest["version"] = version
             self._publish(manifest)
+            for name in conformed:
+                if len(manifest["tables"][name]) > COMPACT_AFTER_SEGMENTS:
+                    self._compact_locked(manifest, name)
             self._collect_garbage(manifest)
-        return version
+        return int(manifest["version"])
 
     def compact(self, table: str) -> int:
-        """Merge a table's segments into one (newest value per key); returns the new version."""
+        """Merge a table's segments into one (newest value per key); returns the new version.
+
+        Raises CorruptFileError, and changes nothing, when a segment cannot be read.
+        """
         self._check_writable()
         with self._write_lock():
             manifest = self.manifest()
-            old = list(manifest["tables"].get(table, []))
-            if len(old) < 2:
-                return int(manifest["version"])
-            result = self._read_segments(TABLES[table], old)
-            if result.problems:
-                raise result.problems[0]  # never drop rows we could not read
-            version = int(manifest["version"]) + 1
-            manifest["tables"][table] = [self._write_segment(table, result.frame, version)]
-            now = self._clock()
-            manifest.setdefault("retired", []).extend({"path": p, "since": now} for p in old)
-            manifest["version"] = version
-            self._publish(manifest)
-        return version
+            self._compact_locked(manifest, table)
+        return int(manifest["version"])
+
+    def _compact_locked(self, manifest: dict, table: str) -> None:
+        old = list(manifest["tables"].get(table, []))
+        if len(old) < 2:
+            return
+        result = self._read_segments(TABLES[table], old)
+        if result.problems:
+            raise result.problems[0]  # never drop rows we could not read
+        version = int(manifest["version"]) + 1
+        manifest["tables"][table] = [self._write_segment(table, result.frame, version)]
+        now = self._clock()
+        manifest.setdefault("retired", []).extend({"path": p, "since": now} for p in old)
+        manifest["version"] = version
+        self._publish(manifest)
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -245,7 +257,7 @@ class SegmentStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class _SegmentVanished(Exception):
+class _SegmentVanishedError(Exception):
     """A segment named by the manifest we read has since been retired and removed."""
 
 
@@ -273,7 +285,7 @@ def _atomic_write(path: Path, write: Callable) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

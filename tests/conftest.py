@@ -66,7 +66,9 @@ def fresh_store(tmp_path) -> SegmentStore:
     return SegmentStore(tmp_path / "store")
 
 
-def snapshot_rows(repo: str, days: list[str], stars: list[int], fetched: str | None = None, **extra):
+def snapshot_rows(
+    repo: str, days: list[str], stars: list[int], fetched: str | None = None, **extra
+):
     """Valid `repo_snapshots` rows for tests."""
     n = len(days)
     frame = pd.DataFrame(

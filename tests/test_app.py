@@ -40,8 +40,16 @@ def test_every_page_shows_data_freshness(page):
 def test_outside_text_is_shown_as_text_never_as_markup(user_data_dir):
     hostile = '<img src=x onerror="alert(1)"> **bold** [link](javascript:alert(1))'
     rows = TABLES["repositories"].empty()
-    rows.loc[0] = ["tensorflow/tensorflow", hostile, "C++", None, pd.NaT, "test",
-                   pd.Timestamp("2030-01-01", tz="UTC"), "ok"]
+    rows.loc[0] = [
+        "tensorflow/tensorflow",
+        hostile,
+        "C++",
+        None,
+        pd.NaT,
+        "test",
+        pd.Timestamp("2030-01-01", tz="UTC"),
+        "ok",
+    ]
     SegmentStore(user_data_dir).append({"repositories": rows})
     at = open_page("overview")
     about = frame(at, "overview_repositories").set_index("repository")
@@ -111,7 +119,16 @@ def test_data_page_shows_sources_licences_coverage_and_caveats():
 def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(user_data_dir):
     store = SegmentStore(user_data_dir)
     rows = TABLES["repositories"].empty()
-    rows.loc[0] = ["a/b", "x", None, None, pd.NaT, "test", pd.Timestamp("2030-01-01", tz="UTC"), "ok"]
+    rows.loc[0] = [
+        "a/b",
+        "x",
+        None,
+        None,
+        pd.NaT,
+        "test",
+        pd.Timestamp("2030-01-01", tz="UTC"),
+        "ok",
+    ]
     store.append({"repositories": rows})
     broken = user_data_dir / store.manifest()["tables"]["repositories"][0]
     broken.write_bytes(b"garbage")

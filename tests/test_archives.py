@@ -36,7 +36,9 @@ def test_a_rename_and_a_case_variant_join_into_one_series():
     rows = archives.ranking_snapshots(daily, aliases)
     series = dict(tuple(rows.groupby("repo")))
     assert series["huggingface/transformers"]["stars"].tolist() == [13000, 13210, 13256]
-    assert series["huggingface/transformers"]["listed_as"].tolist()[-1] == "huggingface/transformers"
+    assert (
+        series["huggingface/transformers"]["listed_as"].tolist()[-1] == "huggingface/transformers"
+    )
     # without a registry entry, case variants join under the latest spelling
     assert series["microsoft/vscode"]["stars"].tolist() == [90, 91]
     assert set(rows["quality"]) == {"ok"}

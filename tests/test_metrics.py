@@ -125,9 +125,7 @@ def test_download_comparison_uses_daily_rates_and_marks_method_changes():
     result = compare([_project("p", packages=["pkg"])], METRICS["downloads"], SNAPS, DLS)
     values = result.frame.dropna()["value"].tolist()
     assert values == pytest.approx([300 / 30, 620 / 31])
-    assert [e.label for e in result.events] == [
-        "counts all installers from here (was pip)"
-    ]
+    assert [e.label for e in result.events] == ["counts all installers from here (was pip)"]
     assert method_changes(DLS.iloc[0:0]) == []
 
 
@@ -161,7 +159,9 @@ def test_freshness_counts_days_since_each_source():
         pd.Timestamp("2026-08-22", tz="UTC"),
         "ok",
     ]
-    ages = source_ages(sources, TABLES["collection_runs"].empty(), pd.Timestamp("2026-11-22 10:00", tz="UTC"))
+    ages = source_ages(
+        sources, TABLES["collection_runs"].empty(), pd.Timestamp("2026-11-22 10:00", tz="UTC")
+    )
     assert ages.to_dict("records") == [
         {"source": "Archive", "as_of": pd.Timestamp("2026-08-22"), "age_days": 92}
     ]

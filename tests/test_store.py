@@ -30,7 +30,9 @@ def test_rows_round_trip_with_declared_dtypes(fresh_store):
 
 
 def test_history_is_appended_and_the_newer_observation_wins(fresh_store):
-    fresh_store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01", "2024-01-02"], [1, 2])})
+    fresh_store.append(
+        {"repo_snapshots": snapshot_rows("a/b", ["2024-01-01", "2024-01-02"], [1, 2])}
+    )
     fresh_store.append(
         {"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [20], fetched="2024-02-01")}
     )
@@ -218,3 +220,14 @@ def test_orphans_of_crashed_writes_are_cleaned_up_later(fresh_store):
     fresh_store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
     assert not orphan.exists()
     assert isinstance(fresh_store.root, Path)
+
+
+def test_many_small_refreshes_are_compacted_without_losing_history(fresh_store):
+    from store.segments import COMPACT_AFTER_SEGMENTS
+
+    days = pd.date_range("2024-01-01", periods=COMPACT_AFTER_SEGMENTS + 5)
+    for i, day in enumerate(days):
+        fresh_store.append({"repo_snapshots": snapshot_rows("a/b", [str(day.date())], [i])})
+    assert len(fresh_store.manifest()["tables"]["repo_snapshots"]) <= COMPACT_AFTER_SEGMENTS
+    frame = fresh_store.read("repo_snapshots").frame.sort_values("date")
+    assert frame["stars"].tolist() == list(range(len(days)))

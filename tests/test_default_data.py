@@ -1,0 +1,52 @@
+"""The embedded default data: compact, read-only, and exactly what the build script makes
+from the raw archives with the current registry (so it cannot silently go stale)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pandas as pd
+import pytest
+
+from registry import load_registry
+from store import DEFAULT_DATA, SegmentStore
+from store.schema import TABLES
+from tests.conftest import ROOT
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location(
+        "build_default_data", ROOT / "scripts" / "build_default_data.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_default_data_is_compact_and_complete():
+    size = sum(p.stat().st_size for p in DEFAULT_DATA.rglob("*") if p.is_file())
+    assert size < 5_000_000
+    store = SegmentStore(DEFAULT_DATA, read_only=True)
+    for name in ("sources", "repo_snapshots", "package_downloads", "cohort_members"):
+        result = store.read(name)
+        assert not result.problems
+        assert len(result.frame) > 0, name
+
+
+@pytest.mark.raw_archives
+def test_default_data_equals_a_fresh_build_from_the_archives(shared_datasets, tmp_path):
+    build = _build_module()
+    fresh = build.build_tables(shared_datasets, load_registry())
+    shipped = SegmentStore(DEFAULT_DATA, read_only=True)
+    for name, table in fresh.items():
+        if name == "collection_runs":
+            continue  # times of the build differ by nature
+        spec = TABLES[name]
+        have = shipped.read(name).frame.sort_values(list(spec.key)).reset_index(drop=True)
+        want = table.sort_values(list(spec.key)).reset_index(drop=True)
+        pd.testing.assert_frame_equal(have, want, obj=name)
+    # publishing swaps the whole folder in one go
+    out = tmp_path / "default"
+    build.publish(fresh, out)
+    assert SegmentStore(out).read("sources").frame["title"].notna().all()
+    assert not list(tmp_path.glob(".default-*"))

@@ -1,0 +1,49 @@
+"""The docs are kept honest: README commands, CI, Streamlit settings, data-model doc."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import tomllib
+
+from tests.conftest import ROOT
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    assert "./dev run" in readme and "./dev test" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "./dev test" in ci
+    help_text = subprocess.run(
+        ["bash", str(ROOT / "dev"), "help"], capture_output=True, text=True, check=True
+    ).stdout
+    for command in ("run", "test", "bench", "build-data"):
+        assert f"./dev {command}" in help_text
+        assert f"./dev {command}" in readme
+
+
+def test_streamlit_is_configured_to_stay_local_and_quiet():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["client"]["showErrorDetails"] is False
+
+
+def test_the_data_model_doc_matches_the_schema():
+    spec = importlib.util.spec_from_file_location(
+        "data_model_doc", ROOT / "scripts" / "data_model_doc.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = (ROOT / "docs" / "data-model.md").read_text()
+    assert module.render().strip() in doc, "run: python scripts/data_model_doc.py"
+
+
+def test_requirements_are_pinned():
+    lines = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines and all("==" in line for line in lines)
