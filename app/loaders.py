@@ -8,12 +8,14 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from errors import ConfigError
+from metrics import community
 from metrics.cohort import cohort_projects
 from metrics.overview import overview, repository_facts
 from registry import DEFAULT_REGISTRY, Registry, load_registry
@@ -84,3 +86,60 @@ def _overview_tables(version: tuple[str, str], registry: Registry):
 def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Tracked overview, repository facts and cohort overview, computed once per store version."""
     return _overview_tables(catalog().version(), registry)
+
+
+@dataclass(frozen=True)
+class CommunitySettings:
+    freq: str = "quarter"
+    window_months: int = 12
+    share: float = 0.5
+    include_bots: bool = False
+    include_merges: bool = False
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
+    commits, releases = load("commits"), load("releases")
+    summary = community.summary(
+        registry,
+        commits,
+        releases,
+        window_months=settings.window_months,
+        share=settings.share,
+        include_bots=settings.include_bots,
+        include_merges=settings.include_merges,
+    )
+    views = {}
+    for project in registry:
+        mine = commits[commits["repo"].isin(project.repo_names)]
+        if mine.empty:
+            continue
+        contribs = community.contributions(
+            mine, include_bots=settings.include_bots, include_merges=settings.include_merges
+        )
+        rel = releases[
+            (releases["subject_kind"] == "repo") & releases["subject"].isin(project.repo_names)
+        ]
+        per_year, median_gap = community.release_frequency(rel, "year")
+        factor = {
+            "freq": settings.freq,
+            "window_months": settings.window_months,
+            "share": settings.share,
+        }
+        views[project.name] = {
+            "flow": community.contributor_flow(contribs, settings.freq),
+            "people": community.factor_over_time(contribs, "person", **factor),
+            "organizations": community.factor_over_time(
+                contribs, "domain", exclude=community.NO_ORGANIZATION, **factor
+            ),
+            "shares": community.organization_shares(contribs, "year"),
+            "releases": per_year,
+            "median_gap": median_gap,
+            "heatmap": community.activity_heatmap(contribs),
+        }
+    return summary, views
+
+
+def community_views(registry: Registry, settings: CommunitySettings):
+    """The Community page's summary table and per-project frames, once per store version."""
+    return _community(catalog().version(), registry, settings)

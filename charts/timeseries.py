@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts.labels import plain
+
 
 @dataclass(frozen=True)
 class Event:
@@ -44,7 +46,7 @@ def history_chart(
                 mode="lines+markers",
                 marker={"size": 6 if markers else 3},
                 connectgaps=False,
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{_escape(name)}</extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{plain(name)}</extra>",
             )
         )
     start, end = (frame[x].min(), frame[x].max()) if len(frame) else (None, None)
@@ -63,21 +65,21 @@ def history_chart(
                 x=event.when,
                 y=1,
                 yref="paper",
-                text=_escape(event.label),
+                text=plain(event.label),
                 showarrow=False,
                 xanchor="left",
                 yanchor="top",
                 font={"size": 10, "color": "grey"},
             )
     fig.update_layout(
-        title={"text": _escape(title)},
+        title={"text": plain(title)},
         template="plotly_white",
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "top", "y": -0.12},
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         height=480,
     )
-    fig.update_yaxes(title_text=_escape(y_title), type="log" if log_scale else "linear")
+    fig.update_yaxes(title_text=plain(y_title), type="log" if log_scale else "linear")
     fig.update_xaxes(title_text=None, type="date")
     return fig
 
@@ -90,8 +92,3 @@ def _compact_days(values: pd.Series) -> object:
     ):
         return values.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     return values
-
-
-def _escape(text: object) -> str:
-    """Plotly renders a subset of HTML in labels; names from outside are shown as text."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -66,14 +66,13 @@ def _span(
     rows: pd.DataFrame, day: str, source_days: pd.DataFrame, table: str, collector: str, empty: bool
 ) -> dict:
     if rows.empty:
-        if empty:
-            status = f"not collected yet (needs a {collector} refresh)"
-        elif table == "repo_snapshots":
+        # only the archives' tables can say "never listed"; elsewhere nobody collected it yet
+        if table == "repo_snapshots" and not empty:
             status = "missing: never in the archive's top-100 lists, and not refreshed yet"
-        elif table == "package_downloads":
+        elif table == "package_downloads" and not empty:
             status = "missing: never in the top-downloads lists, and not refreshed yet"
         else:
-            status = "missing: the source has no data for it"
+            status = f"not collected yet (needs a {collector} refresh)"
         return {
             "first": pd.NaT,
             "last": pd.NaT,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+BUILD_RUN_PREFIX = "build-"
+
 
 def source_ages(sources: pd.DataFrame, runs: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     """One row per source: title, the last day its data covers, and its age in whole days.
 
-    Live refreshes (collection runs other than the default-data build) add a row each
-    collector's latest successful run.
+    Live refreshes (collection runs other than the default-data build, whose run ids start
+    with BUILD_RUN_PREFIX) add a row with each collector's latest successful run.
     """
     today = now.tz_convert("UTC").tz_localize(None).normalize()
     rows = [
@@ -18,7 +20,7 @@ def source_ages(sources: pd.DataFrame, runs: pd.DataFrame, now: pd.Timestamp) ->
         if pd.notna(r.as_of)
     ]
     live = runs[
-        (runs["collector"] != "build_default_data") & runs["status"].isin(["ok", "partial"])
+        ~runs["run_id"].str.startswith(BUILD_RUN_PREFIX) & runs["status"].isin(["ok", "partial"])
     ]
     for collector, group in live.groupby("collector"):
         last = group["finished_at"].max().tz_convert("UTC").tz_localize(None)

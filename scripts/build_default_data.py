@@ -1,8 +1,11 @@
 """Build the embedded default dataset (data/default/) from the public archives.
 
     python scripts/build_default_data.py [--datasets DIR] [--registry FILE] [--out DIR]
+                                         [--git owner/name=PATH ...]
 
-Defaults: ../shared/datasets, data/projects.toml, data/default.
+Defaults: ../shared/datasets, data/projects.toml, data/default. With --git, the commit
+histories of those local repositories (bare mirrors or work trees) are collected too, under a
+throwaway pseudonym key; without it, the git tables of the current default data are kept.
 
 Reads the raw archives once, resolves the comparison cohort from the registry's rule, keeps
 the rows of the tracked projects and the cohort, and publishes them as a fresh read-only
@@ -13,6 +16,7 @@ interrupted build leaves the previous default data intact.
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import sys
 import time
@@ -24,9 +28,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collectors import archives
+from collectors import archives, git
 from errors import DashboardError
 from metrics.cohort import cohort_packages, cohort_repos
+from metrics.freshness import BUILD_RUN_PREFIX
 from registry import Registry, load_registry
 from store import DEFAULT_DATA, SegmentStore, table
 
@@ -90,7 +95,7 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
         "cohort_members": members,
     }
     finished = datetime.now(UTC)
-    run_id = f"build-{started:%Y%m%dT%H%M%SZ}"
+    run_id = f"{BUILD_RUN_PREFIX}{started:%Y%m%dT%H%M%SZ}"
     tables["collection_runs"] = pd.DataFrame(
         [
             {
@@ -117,6 +122,76 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
     return {name: table(name).conform(frame) for name, frame in tables.items()}
 
 
+GIT_TABLES = ("commits",)
+
+
+def build_git_tables(mirrors: dict[str, Path], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Commits and tags of local repositories, pseudonymized under a key that is then thrown
+    away: the shipped ids can never be linked to an address, not even by us."""
+    ids = git.Pseudonymizer(secrets.token_bytes(32))
+    commits, releases, runs, heads = [], [], [], []
+    for repo, path in mirrors.items():
+        started = pd.Timestamp.now(tz="UTC")
+        result = git.collect(repo, git.GitRepository(path), ids, last_stored=None, fetched_at=now)
+        commits.append(result.commits)
+        releases.append(result.releases)
+        heads.append(f"{repo}@{(result.head or '')[:12]}")
+        row = git.GitRunRow(repo, "ok", len(result.commits), len(result.releases), 0.0, None)
+        runs.append(git._run_frame(row, f"{BUILD_RUN_PREFIX}{now:%Y%m%dT%H%M%SZ}", started))
+    newest = max(c["committed_at"].max() for c in commits if len(c))
+    source = pd.DataFrame(
+        [
+            {
+                "source": git.GIT_SOURCE,
+                "title": "Git histories (commits and tags, pseudonymous)",
+                "url": None,
+                "revision": ", ".join(heads),
+                "licence": "derived counts only; no code, names or e-mail addresses are kept",
+                "as_of": newest.tz_convert("UTC").tz_localize(None).normalize(),
+                "coverage": f"{len(mirrors)} repositories, every commit on the default branch",
+                "notes": "Repositories too large to bring here (e.g. pytorch/pytorch, "
+                "tensorflow/tensorflow) have no git data until a live refresh.",
+                "fetched_at": now,
+                "quality": "ok",
+            }
+        ]
+    )
+    return {
+        "commits": pd.concat(commits, ignore_index=True),
+        "releases": pd.concat(releases, ignore_index=True),
+        "collection_runs": pd.concat(runs, ignore_index=True),
+        "sources": source,
+    }
+
+
+def carried_git_tables(old: Path) -> dict[str, pd.DataFrame]:
+    """The git-derived rows of the current default data, kept when no --git is given."""
+    if not (old / "manifest.json").is_file():
+        return {}
+    store = SegmentStore(old, read_only=True)
+    releases = store.read("releases").frame
+    runs = store.read("collection_runs").frame
+    sources = store.read("sources").frame
+    return {
+        "commits": store.read("commits").frame,
+        "releases": releases[releases["source"].str.startswith(git.GIT_SOURCE)],
+        "collection_runs": runs[runs["collector"] == "git"],
+        "sources": sources[sources["source"] == git.GIT_SOURCE],
+    }
+
+
+def merge_tables(
+    base: dict[str, pd.DataFrame], extra: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    out = dict(base)
+    for name, frame in extra.items():
+        if len(frame):
+            out[name] = table(name).conform(
+                pd.concat([out[name], frame], ignore_index=True) if name in out else frame
+            )
+    return out
+
+
 def publish(tables: dict[str, pd.DataFrame], target: Path) -> None:
     """Write a new store beside `target`, then swap it in with renames."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,11 +213,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     parser.add_argument("--registry", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--git",
+        action="append",
+        default=[],
+        metavar="OWNER/NAME=PATH",
+        help="collect the git history of a tracked repository from a local folder",
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:
         registry = load_registry(args.registry) if args.registry else load_registry()
         tables = build_tables(args.datasets, registry)
+        if args.git:
+            mirrors = dict(_git_argument(a, registry) for a in args.git)
+            extra = build_git_tables(mirrors, pd.Timestamp.now(tz="UTC"))
+        else:
+            extra = carried_git_tables(args.out)
+        tables = merge_tables(tables, extra)
         publish(tables, args.out)
     except DashboardError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -152,6 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"published {args.out} ({size / 1e6:.2f} MB) in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _git_argument(text: str, registry: Registry) -> tuple[str, Path]:
+    repo, sep, path = text.partition("=")
+    known = {r for project in registry for r in project.repo_names}
+    if not sep or repo not in known:
+        raise SystemExit(f"--git {text!r}: expected OWNER/NAME=PATH with a tracked repository")
+    return repo, Path(path)
 
 
 if __name__ == "__main__":

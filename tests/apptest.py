@@ -15,7 +15,7 @@ APP = str(ROOT / "dashboard.py")
 
 
 def open_page(page: str = "overview") -> AppTest:
-    """The app after its first run, switched to `page` ('overview', 'compare' or 'data')."""
+    """The app after its first run, switched to `page` (overview, compare, community, data)."""
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     if page != "overview":

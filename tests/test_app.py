@@ -110,9 +110,13 @@ def test_data_page_shows_sources_licences_coverage_and_caveats():
     ) == {"2026-08-22", "2026-04-01"}
     cover = frame(at, "data_coverage").set_index("subject")
     assert "never in the archive" in cover.loc["CompVis/stable-diffusion", "status"]
-    at.selectbox(key="data_kind").set_value("Commits (git history)").run()
+    at.selectbox(key="data_kind").set_value("Issue and PR activity").run()
     cover = frame(at, "data_coverage")
-    assert set(cover["status"]) == {"not collected yet (needs a git refresh)"}
+    assert set(cover["status"]) == {"not collected yet (needs a GitHub refresh)"}
+    at.selectbox(key="data_kind").set_value("Commits (git history)").run()
+    cover = frame(at, "data_coverage").set_index("subject")
+    assert cover.loc["keras-team/keras", "status"] == "ok"
+    assert cover.loc["pytorch/pytorch", "status"] == "not collected yet (needs a git refresh)"
     assert "Absence is not zero" in texts(at)
 
 

@@ -1,0 +1,161 @@
+"""Community: who contributes, how many, from where, and how concentrated (from git history)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import loaders
+from charts.community import (
+    contributor_flow_chart,
+    heatmap_chart,
+    organization_chart,
+    release_chart,
+)
+from charts.timeseries import history_chart
+
+SUMMARY_COLUMNS = {
+    "project": st.column_config.TextColumn("Project", pinned=True),
+    "as_of": st.column_config.DateColumn("Newest commit"),
+    "contributors_all_time": st.column_config.NumberColumn("Contributors, all time"),
+    "active": st.column_config.NumberColumn("Active in window"),
+    "new": st.column_config.NumberColumn("New in window"),
+    "bus_factor": st.column_config.NumberColumn(
+        "Absence (bus) factor", help="Fewest people making the chosen share of contributions"
+    ),
+    "elephant_factor": st.column_config.NumberColumn(
+        "Elephant factor", help="Fewest organizations (e-mail domains) making the chosen share"
+    ),
+    "independent_share": st.column_config.NumberColumn(
+        "Independent share", format="percent", help="Authored commits from public mail domains"
+    ),
+    "releases": st.column_config.NumberColumn("Releases in window"),
+    "median_days_between_releases": st.column_config.NumberColumn(
+        "Median days between releases", format="%.0f"
+    ),
+    "note": st.column_config.TextColumn("Note"),
+}
+
+
+def render() -> None:
+    registry = loaders.registry()
+
+    st.title("Community: who contributes, and how concentrated")
+    st.write(
+        "From every commit on each repository's default branch. People are pseudonymous ids; "
+        "organizations are e-mail domains, with public mail providers counted as independent."
+    )
+    with st.expander("Settings", expanded=False):
+        left, right = st.columns(2)
+        settings = loaders.CommunitySettings(
+            freq=left.radio(
+                "Period",
+                ["month", "quarter", "year"],
+                index=1,
+                horizontal=True,
+                key="community_freq",
+            ),
+            window_months=left.slider(
+                "Window for factors and the table (months)", 3, 36, 12, key="community_window"
+            ),
+            share=right.slider(
+                "Share of contributions for the factors",
+                0.1,
+                0.9,
+                0.5,
+                0.05,
+                key="community_share",
+            ),
+            include_bots=right.checkbox("Count bots as contributors", key="community_bots"),
+            include_merges=right.checkbox("Count merge commits", key="community_merges"),
+        )
+    table, views = loaders.community_views(registry, settings)
+    freq, window, share = settings.freq, settings.window_months, settings.share
+
+    st.subheader("All projects")
+    st.dataframe(
+        table.reindex(columns=list(SUMMARY_COLUMNS)),
+        column_config=SUMMARY_COLUMNS,
+        hide_index=True,
+        key="community_summary",
+    )
+    st.caption(
+        f"Window: the {window} months before each project's newest commit. Projects whose "
+        "repositories were too large to bring into the default data (PyTorch, TensorFlow, "
+        "Transformers, scikit-learn, OpenCV) have no git history until a git refresh."
+    )
+    if not views:
+        st.info("No git history is stored yet.")
+        return
+
+    comparison = pd.concat(
+        [v["flow"].assign(series=name) for name, v in views.items()], ignore_index=True
+    )
+    st.plotly_chart(
+        history_chart(
+            comparison.rename(columns={"period": "date"}),
+            x="date",
+            y="active",
+            series="series",
+            title=f"Active contributors per {freq}",
+            y_title="people",
+        ),
+        key="community_active_chart",
+        width="stretch",
+    )
+
+    st.subheader("One project in depth")
+    name = st.selectbox("Project", list(views), key="community_project")
+    view = views[name]
+    st.plotly_chart(
+        contributor_flow_chart(view["flow"], f"{name}: new and returning contributors per {freq}"),
+        key="community_flow_chart",
+        width="stretch",
+    )
+    factors = pd.concat(
+        [
+            view["people"].assign(series="contributor absence (bus) factor"),
+            view["organizations"].assign(series="elephant factor (organizations)"),
+        ],
+        ignore_index=True,
+    ).rename(columns={"period": "date"})
+    st.plotly_chart(
+        history_chart(
+            factors,
+            x="date",
+            y="factor",
+            series="series",
+            title=f"{name}: how many make {share:.0%} of contributions ({window}-month window)",
+            y_title="count",
+            markers=True,
+        ),
+        key="community_factor_chart",
+        width="stretch",
+    )
+    st.plotly_chart(
+        organization_chart(
+            view["shares"], f"{name}: share of authored commits by organization (e-mail domain)"
+        ),
+        key="community_org_chart",
+        width="stretch",
+    )
+    left, right = st.columns(2)
+    if view["releases"].empty:
+        left.info(f"{name}: no tags in its git history.")
+    else:
+        left.plotly_chart(
+            release_chart(view["releases"], f"{name}: releases per year (tags, no pre-releases)"),
+            key="community_release_chart",
+            width="stretch",
+        )
+        if view["median_gap"] is not None:
+            left.caption(f"Median {view['median_gap']:.0f} days between releases.")
+    right.plotly_chart(
+        heatmap_chart(view["heatmap"], f"{name}: when contributions are made"),
+        key="community_heatmap",
+        width="stretch",
+    )
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

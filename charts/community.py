@@ -1,0 +1,86 @@
+"""Figure builders for the Community page; like every chart builder, they return figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.labels import plain
+
+
+def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": plain(title)},
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        height=420,
+    )
+    fig.update_yaxes(title_text=plain(y_title))
+    return fig
+
+
+def contributor_flow_chart(flow: pd.DataFrame, title: str) -> go.Figure:
+    """New and returning contributors stacked per period, drifting as a line."""
+    fig = go.Figure()
+    x = flow["period"].dt.strftime("%Y-%m-%d")
+    fig.add_trace(go.Bar(x=x, y=flow["new"], name="new"))
+    fig.add_trace(go.Bar(x=x, y=flow["returning"], name="returning"))
+    fig.add_trace(
+        go.Scatter(x=x, y=flow["drifting"], name="drifting (silent 6-12 months)", mode="lines")
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="date")
+    return _layout(fig, title, "contributors")
+
+
+def organization_chart(shares: pd.DataFrame, title: str) -> go.Figure:
+    """Each organization's share of authored commits per period, stacked to 100 %."""
+    fig = go.Figure()
+    order = (
+        shares.groupby("organization")["commits"].sum().sort_values(ascending=False).index.tolist()
+    )
+    for organization in order:
+        rows = shares[shares["organization"] == organization].sort_values("period")
+        fig.add_trace(
+            go.Scatter(
+                x=rows["period"].dt.strftime("%Y-%m-%d"),
+                y=rows["share"],
+                name=plain(organization),
+                mode="lines",
+                stackgroup="one",
+                hovertemplate="%{x|%Y}: %{y:.0%}<extra>" + plain(organization) + "</extra>",
+            )
+        )
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return _layout(fig, title, "share of authored commits")
+
+
+def release_chart(per_period: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=per_period["period"].dt.strftime("%Y-%m-%d"),
+            y=per_period["releases"],
+            name="releases",
+        )
+    )
+    fig.update_xaxes(type="date")
+    return _layout(fig, title, "releases")
+
+
+def heatmap_chart(table: pd.DataFrame, title: str) -> go.Figure:
+    """Contributions by weekday and hour of the author's local day."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy(),
+            x=[f"{h:02d}" for h in table.columns],
+            y=list(table.index),
+            colorscale="Blues",
+            hovertemplate="%{y} %{x}:00: %{z} contributions<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(fig, title, "")
+    fig.update_xaxes(title_text="hour of the author's local day")
+    return fig

@@ -1,0 +1,288 @@
+"""Community metrics from commits, after the CHAOSS definitions (chaoss.community/metrics).
+
+All functions are pure: a `commits` frame (store table `commits`) in, a frame or number out.
+Definitions, with their parameters and defaults:
+
+- *Contribution*: a commit authored, or co-authored (a `Co-authored-by` trailer), by a
+  person. Bots are left out unless `include_bots`; merge commits are left out unless
+  `include_merges`, because a merge repeats the work of the commits it brings in.
+- *Active contributors* in a period: people with at least one contribution in it.
+  *New*: their first contribution ever falls in the period. *Returning*: active, not new.
+  *Drifting*: people whose latest contribution up to the period's end is 6 to 12 months
+  before it (`drifting_months`); *away*: more than 12 months (`away_months`).
+- *Contributor absence factor* ("bus factor"): the smallest number of people whose
+  contributions add up to at least `share` (50 %) of all contributions in a window.
+- *Elephant factor*: the same over organizations, an organization being the author's e-mail
+  domain; public mail providers ('independent') and addresses without a usable domain
+  ('unknown') belong to no organization and are left out of the total by default.
+- *Organizational diversity*: each organization's share of authored commits per period.
+- *Release frequency*: releases per period, and the median days between consecutive releases.
+- *Activity by weekday and hour*: contributions counted in the author's own local time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+NO_ORGANIZATION = ("independent", "unknown")
+FREQUENCIES = {"month": "MS", "quarter": "QS", "year": "YS"}
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def contributions(
+    commits: pd.DataFrame,
+    *,
+    include_bots: bool = False,
+    include_merges: bool = False,
+    include_coauthors: bool = True,
+) -> pd.DataFrame:
+    """One row per (commit, person): repo, sha, when (UTC), local (author's clock), person,
+    domain (for authors; co-authors have no stored domain), role ('author'/'co-author')."""
+    rows = commits
+    if not include_merges:
+        rows = rows[~rows["is_merge"].fillna(False).astype(bool)]
+    offsets = pd.to_timedelta(rows["author_utc_offset_min"].fillna(0).astype("int64"), unit="m")
+    local = rows["authored_at"].dt.tz_convert("UTC").dt.tz_localize(None) + offsets
+    base = pd.DataFrame(
+        {
+            "repo": rows["repo"].to_numpy(),
+            "sha": rows["sha"].to_numpy(),
+            "when": rows["authored_at"].to_numpy(),
+            "local": local.to_numpy(),
+        }
+    )
+    authors = base.assign(
+        person=rows["author_id"].to_numpy(),
+        domain=rows["author_domain"].to_numpy(),
+        role="author",
+        bot=rows["author_is_bot"].fillna(False).to_numpy(dtype=bool),
+    )
+    parts = [authors if include_bots else authors[~authors["bot"]]]
+    columns = ["co_author_ids", "co_author_bot_ids"] if include_bots else ["co_author_ids"]
+    if include_coauthors:
+        for column in columns:
+            ids = rows[column].fillna("").astype(str).str.split(",").to_numpy()
+            co = base.assign(person=ids).explode("person")
+            co = co[co["person"].astype(bool)]
+            parts.append(
+                co.assign(domain=None, role="co-author", bot=column == "co_author_bot_ids")
+            )
+    out = pd.concat(parts, ignore_index=True)
+    out["when"] = pd.to_datetime(out["when"], utc=True)
+    # one person credited twice on one commit (author and co-author) counts once
+    out = out.drop_duplicates(subset=["repo", "sha", "person"])
+    return out.drop(columns="bot").reset_index(drop=True)
+
+
+def _period(when: pd.Series, freq: str) -> pd.Series:
+    naive = when.dt.tz_convert("UTC").dt.tz_localize(None)
+    return naive.dt.to_period(FREQUENCIES[freq][0]).dt.start_time
+
+
+def contributor_flow(
+    contribs: pd.DataFrame,
+    freq: str = "quarter",
+    *,
+    drifting_months: int = 6,
+    away_months: int = 12,
+) -> pd.DataFrame:
+    """Per period: active, new, returning, drifting and away contributors."""
+    columns = ["period", "active", "new", "returning", "drifting", "away"]
+    if contribs.empty:
+        return pd.DataFrame(columns=columns)
+    frame = contribs.assign(period=_period(contribs["when"], freq))
+    first = frame.groupby("person")["period"].min()
+    periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq=FREQUENCIES[freq])
+    active = frame.groupby("period")["person"].nunique()
+    new = first.value_counts()
+    rows = []
+    naive_when = frame["when"].dt.tz_convert("UTC").dt.tz_localize(None)
+    step = pd.tseries.frequencies.to_offset(FREQUENCIES[freq])
+    for start in periods:
+        end = start + step  # exclusive
+        last = naive_when[naive_when < end].groupby(frame["person"]).max()
+        drift_edge = end - pd.DateOffset(months=drifting_months)
+        away_edge = end - pd.DateOffset(months=away_months)
+        rows.append(
+            {
+                "period": start,
+                "active": int(active.get(start, 0)),
+                "new": int(new.get(start, 0)),
+                "returning": int(active.get(start, 0) - new.get(start, 0)),
+                "drifting": int(((last < drift_edge) & (last >= away_edge)).sum()),
+                "away": int((last < away_edge).sum()),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def absence_factor(counts: pd.Series | list[int], share: float = 0.5) -> int | None:
+    """Smallest number of contributors whose counts reach `share` of the total.
+
+    CHAOSS's example: counts 1000, 433, 343, 332, 202, 90, 42, 33 give 2.
+    None when there are no contributions (a factor of nothing is not zero).
+    """
+    values = np.sort(np.asarray(pd.Series(counts), dtype="float64"))[::-1]
+    total = values.sum()
+    if total <= 0:
+        return None
+    return int(np.searchsorted(np.cumsum(values), share * total - 1e-9) + 1)
+
+
+def factor_over_time(
+    contribs: pd.DataFrame,
+    by: str = "person",
+    *,
+    freq: str = "quarter",
+    window_months: int = 12,
+    share: float = 0.5,
+    exclude: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The absence factor of `by` ('person', or 'domain' for the elephant factor) over the
+    `window_months` ending with each period; missing where the window has no contributions."""
+    frame = contribs
+    if by == "domain":
+        frame = frame[(frame["role"] == "author") & ~frame["domain"].isin(exclude)]
+    if contribs.empty:
+        return pd.DataFrame(columns=["period", "factor", "contributions"])
+    naive = frame["when"].dt.tz_convert("UTC").dt.tz_localize(None)
+    all_naive = contribs["when"].dt.tz_convert("UTC").dt.tz_localize(None)
+    step = pd.tseries.frequencies.to_offset(FREQUENCIES[freq])
+    periods = pd.date_range(
+        _period(contribs["when"], freq).min(), all_naive.max(), freq=FREQUENCIES[freq]
+    )
+    rows = []
+    for start in periods:
+        end = start + step
+        inside = frame[(naive < end) & (naive >= end - pd.DateOffset(months=window_months))]
+        counts = inside.groupby(by).size()
+        rows.append(
+            {
+                "period": start,
+                "factor": absence_factor(counts, share),
+                "contributions": int(counts.sum()),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["factor"] = out["factor"].astype("Int64")
+    return out
+
+
+def organization_shares(contribs: pd.DataFrame, freq: str = "year", top: int = 8) -> pd.DataFrame:
+    """Per period, each organization's share of authored commits (long format).
+
+    The `top` organizations over the whole history keep their names; the rest are 'other
+    organizations'. 'independent' and 'unknown' are kept as themselves.
+    """
+    authors = contribs[contribs["role"] == "author"]
+    if authors.empty:
+        return pd.DataFrame(columns=["period", "organization", "commits", "share"])
+    orgs = authors["domain"].fillna("unknown")
+    named = orgs[~orgs.isin(NO_ORGANIZATION)].value_counts().head(top).index
+    label = orgs.where(orgs.isin([*named, *NO_ORGANIZATION]), "other organizations")
+    table = (
+        pd.DataFrame({"period": _period(authors["when"], freq), "organization": label})
+        .groupby(["period", "organization"])
+        .size()
+        .rename("commits")
+        .reset_index()
+    )
+    table["share"] = table["commits"] / table.groupby("period")["commits"].transform("sum")
+    return table
+
+
+def release_frequency(
+    releases: pd.DataFrame, freq: str = "year", *, include_prereleases: bool = False
+) -> tuple[pd.DataFrame, float | None]:
+    """Releases per period and the median days between consecutive releases (None if < 2)."""
+    rows = releases.dropna(subset=["published_at"])
+    if not include_prereleases:
+        rows = rows[~rows["prerelease"].fillna(False).astype(bool)]
+    if rows.empty:
+        return pd.DataFrame(columns=["period", "releases"]), None
+    per = _period(rows["published_at"], freq).value_counts().sort_index()
+    periods = pd.date_range(per.index.min(), per.index.max(), freq=FREQUENCIES[freq])
+    table = per.reindex(periods, fill_value=0).rename_axis("period").rename("releases")
+    times = rows["published_at"].sort_values()
+    gaps = times.diff().dropna().dt.total_seconds() / 86400
+    median = float(gaps.median()) if len(gaps) else None
+    return table.reset_index(), median
+
+
+def activity_heatmap(contribs: pd.DataFrame) -> pd.DataFrame:
+    """Contributions by weekday (rows, Monday first) and hour (0-23) in the author's local time."""
+    local = pd.to_datetime(contribs["local"])
+    table = pd.crosstab(local.dt.day_of_week, local.dt.hour)
+    table = table.reindex(index=range(7), columns=range(24), fill_value=0)
+    table.index = WEEKDAYS
+    return table
+
+
+def summary(
+    projects,
+    commits: pd.DataFrame,
+    releases: pd.DataFrame,
+    *,
+    window_months: int = 12,
+    share: float = 0.5,
+    include_bots: bool = False,
+    include_merges: bool = False,
+) -> pd.DataFrame:
+    """One row per project with git data: the last `window_months` before its newest commit.
+
+    Projects without commits are listed with a note, not left out, so the page can say which
+    have no git data.
+    """
+    rows = []
+    for project in projects:
+        mine = commits[commits["repo"].isin(project.repo_names)]
+        if mine.empty:
+            rows.append({"project": project.name, "note": "no git history collected"})
+            continue
+        contribs = contributions(mine, include_bots=include_bots, include_merges=include_merges)
+        end = mine["authored_at"].max()
+        start = end - pd.DateOffset(months=window_months)
+        recent = contribs[contribs["when"] > start]
+        first = contribs.groupby("person")["when"].min()
+        orgs = recent[(recent["role"] == "author") & ~recent["domain"].isin(NO_ORGANIZATION)]
+        rel = releases[
+            (releases["subject_kind"] == "repo") & releases["subject"].isin(project.repo_names)
+        ]
+        _, median_gap = release_frequency(rel)
+        recent_releases = rel.dropna(subset=["published_at"])
+        recent_releases = recent_releases[
+            (recent_releases["published_at"] > start)
+            & ~recent_releases["prerelease"].fillna(False).astype(bool)
+        ]
+        rows.append(
+            {
+                "project": project.name,
+                "as_of": end.tz_convert("UTC").tz_localize(None).normalize(),
+                "contributors_all_time": int(contribs["person"].nunique()),
+                "active": int(recent["person"].nunique()),
+                "new": int((first > start).sum()),
+                "bus_factor": absence_factor(recent.groupby("person").size(), share),
+                "elephant_factor": absence_factor(orgs.groupby("domain").size(), share),
+                "independent_share": float(
+                    (recent[recent["role"] == "author"]["domain"] == "independent").mean()
+                )
+                if len(recent)
+                else np.nan,
+                "releases": len(recent_releases),
+                "median_days_between_releases": median_gap,
+                "note": "",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for column in (
+        "contributors_all_time",
+        "active",
+        "new",
+        "bus_factor",
+        "elephant_factor",
+        "releases",
+    ):
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame

@@ -1,0 +1,48 @@
+"""The Community page on the default data (real git histories of four tracked repositories)."""
+
+from __future__ import annotations
+
+from tests.apptest import figure, open_page, texts
+
+
+def _summary(at):
+    value = at.dataframe[0].value
+    assert "bus_factor" in value.columns
+    return value.set_index("project")
+
+
+def test_community_page_compares_projects_and_says_which_have_no_git_data():
+    at = open_page("community")
+    table = _summary(at)
+    assert table.loc["PyTorch", "note"] == "no git history collected"
+    keras = table.loc["Keras"]
+    assert keras["contributors_all_time"] > 1000 and keras["bus_factor"] >= 1
+    assert str(keras["as_of"])[:10] == "2026-08-21"
+    names = {t["name"] for t in figure(at, 0)["data"]}
+    assert names == {"Keras", "Stable Diffusion", "GPT"}
+    assert len(at.get("plotly_chart")) == 6
+    assert "too large to bring" in texts(at)
+
+
+def test_changing_a_setting_changes_the_figures_it_governs_and_nothing_else():
+    at = open_page("community")
+    before = _summary(at)
+    at.slider(key="community_share").set_value(0.8).run()
+    after = _summary(at)
+    assert (after["bus_factor"].dropna() >= before["bus_factor"].dropna()).all()
+    assert after.loc["Keras", "bus_factor"] > before.loc["Keras", "bus_factor"]
+    assert after["active"].equals(before["active"])
+    at.checkbox(key="community_bots").check().run()
+    with_bots = _summary(at)
+    assert (
+        with_bots.loc["Keras", "contributors_all_time"]
+        > after.loc["Keras", "contributors_all_time"]
+    )
+
+
+def test_one_project_in_depth():
+    at = open_page("community")
+    at.selectbox(key="community_project").set_value("Stable Diffusion").run()
+    assert not at.exception
+    titles = [figure(at, i)["layout"]["title"]["text"] for i in range(1, 6)]
+    assert all(t.startswith("Stable Diffusion") for t in titles)

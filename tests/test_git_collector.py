@@ -1,0 +1,223 @@
+"""The git collector on real repositories built here: parsing, mailmap, bots, co-authors,
+merges, tags, incremental refresh, cloning, and privacy."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pandas as pd
+import pytest
+
+from collectors import git
+from collectors.gitlog import LogFormatError, parse_log, parse_offset, parse_person
+from errors import SourceError
+from store import SegmentStore
+from tests.gitrepo import ACTIONS, BOB, DAVE, Repo, build_community_repo
+
+NAMES = [
+    "Alice",
+    "Bob Builder",
+    "Carol",
+    "Dave Dev",
+    "alice@",
+    "bob@",
+    "carol@",
+    "dave@",
+    "old-laptop",
+]
+
+
+@pytest.fixture
+def community_repo(tmp_path) -> Repo:
+    return build_community_repo(tmp_path / "work")
+
+
+@pytest.fixture
+def ids() -> git.Pseudonymizer:
+    return git.Pseudonymizer(b"k" * 32)
+
+
+def _collect(path, ids, last=None):
+    return git.collect(
+        "acme/widget",
+        git.GitRepository(path),
+        ids,
+        last_stored=last,
+        fetched_at=pd.Timestamp("2024-04-01", tz="UTC"),
+    )
+
+
+def test_every_commit_is_collected_with_time_zone_merge_flag_and_people_hashed(community_repo, ids):
+    result = _collect(community_repo.path, ids)
+    rows = result.commits.set_index("sha")
+    assert len(rows) == 8
+    assert rows["is_merge"].sum() == 1
+    first = rows.sort_values("authored_at").iloc[0]
+    assert first["authored_at"] == pd.Timestamp("2023-01-10T09:00:00Z")
+    assert first["author_utc_offset_min"] == 60
+    bob = rows[rows["author_utc_offset_min"] == -300].iloc[0]
+    assert bob["author_domain"] == "independent"  # gmail.com is not an organization
+    # the mailmap joins Alice's old address to her current one
+    alice_id = ids.id_for("alice@acme.com")
+    assert (rows["author_id"] == alice_id).sum() == 3  # two commits and the merge
+    assert "old-laptop.local" not in set(rows["author_domain"])
+    carol = rows[rows["author_id"] == ids.id_for("carol@acme.com")].iloc[0]
+    assert carol["author_domain"] == "acme.com"  # case-folded
+    assert carol["co_author_ids"] == ids.id_for("dave@other.org")
+    assert carol["co_author_bot_ids"] == ids.id_for(ACTIONS[ACTIONS.index("<") + 1 : -1])
+    assert rows["author_is_bot"].sum() == 1
+
+
+def test_tags_become_releases_with_dates_and_prerelease_flags(community_repo, ids):
+    releases = _collect(community_repo.path, ids).releases.set_index("version")
+    assert set(releases.index) == {"v1.0", "v1.1rc1", "v1.1"}
+    assert releases.loc["v1.0", "published_at"] == pd.Timestamp("2023-02-05T13:00:00Z")
+    assert releases.loc["v1.1", "published_at"] == pd.Timestamp("2023-08-01T00:00:00Z")
+    assert releases.loc["v1.1rc1", "prerelease"]
+    assert not releases.loc["v1.1", "prerelease"]
+
+
+def test_a_bare_mirror_gives_the_same_commits_and_honours_its_mailmap(
+    community_repo, ids, tmp_path
+):
+    mirror = git.clone_or_fetch(str(community_repo.path), tmp_path / "mirrors" / "acme.git")
+    work = _collect(community_repo.path, ids).commits.sort_values("sha").reset_index(drop=True)
+    bare = _collect(mirror.path, ids).commits.sort_values("sha").reset_index(drop=True)
+    pd.testing.assert_frame_equal(work, bare)
+    # a new commit upstream arrives with the next fetch
+    community_repo.commit(DAVE, "2024-05-01T10:00:00+00:00", "newer")
+    again = git.clone_or_fetch(str(community_repo.path), tmp_path / "mirrors" / "acme.git")
+    assert len(_collect(again.path, ids).commits) == 9
+
+
+def test_refresh_is_incremental_and_records_its_runs(community_repo, ids, tmp_path):
+    store = SegmentStore(tmp_path / "store")
+    kwargs = dict(
+        ids=ids,
+        locations={"acme/widget": str(community_repo.path)},
+        mirrors=tmp_path / "m",
+        now=pd.Timestamp("2024-04-01", tz="UTC"),
+    )
+    first = git.refresh(["acme/widget"], store, run_id="r1", **kwargs)
+    assert (first[0].new_commits, first[0].new_releases) == (8, 3)
+    unchanged = git.refresh(["acme/widget"], store, run_id="r2", **kwargs)
+    assert (unchanged[0].new_commits, unchanged[0].new_releases) == (0, 0)
+    community_repo.commit(BOB, "2024-04-02T10:00:00+00:00", "one more")
+    community_repo.tag("v2.0")
+    after = git.refresh(["acme/widget"], store, run_id="r3", **kwargs)
+    assert (after[0].new_commits, after[0].new_releases) == (1, 1)
+    assert len(store.read("commits").frame) == 9
+    runs = store.read("collection_runs").frame
+    assert runs.set_index("run_id").loc["r3", "rows_written"] == 2
+    assert set(runs["status"]) == {"ok"}
+
+
+def test_a_missing_repository_is_reported_and_the_others_are_collected(
+    community_repo, ids, tmp_path
+):
+    store = SegmentStore(tmp_path / "store")
+    rows = git.refresh(
+        ["acme/gone", "acme/widget"],
+        store,
+        ids=ids,
+        locations={"acme/gone": str(tmp_path / "nowhere"), "acme/widget": str(community_repo.path)},
+        mirrors=tmp_path / "m",
+        now=pd.Timestamp("2024-04-01", tz="UTC"),
+        run_id="r1",
+    )
+    assert [r.status for r in rows] == ["failed", "ok"]
+    assert "only https:// URLs or local folders" in rows[0].message
+    assert len(store.read("commits").frame) == 8
+    with pytest.raises(SourceError, match="only https://"):
+        git.clone_or_fetch("ext::sh -c touch% /tmp/pwned", tmp_path / "x.git")
+    with pytest.raises(SourceError, match="not a git repository"):
+        git.GitRepository(tmp_path)
+
+
+def test_no_name_or_email_reaches_the_store(community_repo, ids, tmp_path):
+    store = SegmentStore(tmp_path / "store")
+    git.refresh(
+        ["acme/widget"],
+        store,
+        ids=ids,
+        locations={"acme/widget": str(community_repo.path)},
+        mirrors=tmp_path / "m",
+        now=pd.Timestamp("2024-04-01", tz="UTC"),
+        run_id="r1",
+    )
+    for name in ("commits", "releases", "collection_runs"):
+        text = store.read(name).frame.astype(str).to_csv().lower()
+        for secret in NAMES:
+            assert secret.lower() not in text, (name, secret)
+    for path in store.root.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes().lower()
+            for secret in NAMES:
+                assert secret.lower().encode() not in raw, (path, secret)
+    assert "k" * 32 not in repr(ids)
+
+
+def test_the_pseudonym_key_is_created_once_private_and_stable(tmp_path):
+    key = git.load_or_create_key(tmp_path)
+    assert git.load_or_create_key(tmp_path) == key and len(key) == 32
+    assert (tmp_path / git.KEY_FILE).stat().st_mode & 0o077 == 0
+    a, b = git.Pseudonymizer(key), git.Pseudonymizer(b"x" * 32)
+    assert a.id_for("Jane@Example.org ") == a.id_for("jane@example.org")
+    assert a.id_for("jane@example.org") != b.id_for("jane@example.org")
+
+
+def test_domains_and_bots_are_classified():
+    assert git.email_domain("x@users.noreply.github.com") == "independent"
+    assert git.email_domain("1+x@users.noreply.github.com") == "independent"
+    assert git.email_domain("x@google.com") == "google.com"
+    assert git.email_domain("root@localhost") == "unknown"
+    assert git.email_domain("no-at-sign") == "unknown"
+    is_bot = git.bot_matcher()
+    assert is_bot("renovate[bot]", "x@y.z") and is_bot("dependabot-preview", "")
+    assert not is_bot("Robot Roberts", "robert@acme.com")
+    assert git.bot_matcher([r"^ci-user$"])("ci-user", "")
+
+
+def test_the_parser_reads_numstat_and_rejects_foreign_text():
+    header = "\x1e" + "\x1f".join(
+        [
+            "abc",
+            "p1 p2",
+            "N",
+            "n@x.org",
+            "100",
+            "2024-01-01 00:00:00 +0530",
+            "101",
+            "A <a@x.org>\x1dB <b@y.org>",
+        ]
+    )
+    commits = list(parse_log([header, "", "3\t1\ta.py", "-\t-\tlogo.png"], with_stats=True))
+    assert commits[0].is_merge and commits[0].author_offset_min == 330
+    assert (commits[0].files_changed, commits[0].lines_added, commits[0].lines_deleted) == (2, 3, 1)
+    assert commits[0].co_authors == (("A", "a@x.org"), ("B", "b@y.org"))
+    assert parse_offset("2024-01-01 00:00:00 -0700") == -420
+    assert parse_person("Just A Name") == ("Just A Name", "")
+    with pytest.raises(LogFormatError):
+        list(parse_log(["not a git log line"]))
+    with pytest.raises(LogFormatError):
+        list(parse_log(["\x1eonly\x1ftwo"]))
+
+
+def test_git_stats_are_collected_when_asked(community_repo, ids):
+    result = git.collect(
+        "acme/widget",
+        git.GitRepository(community_repo.path),
+        ids,
+        last_stored=None,
+        fetched_at=pd.Timestamp("2024-04-01", tz="UTC"),
+        with_stats=True,
+    )
+    assert result.commits["files_changed"].notna().all()
+    assert result.commits["lines_added"].sum() > 0
+
+
+def test_an_empty_repository_has_no_commits(tmp_path, ids):
+    repo = Repo(tmp_path / "empty")
+    result = _collect(repo.path, ids)
+    assert result.head is None and result.commits.empty
+    assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
