@@ -13,6 +13,7 @@ from charts.community import (
     release_chart,
 )
 from charts.timeseries import history_chart
+from metrics import community
 
 SUMMARY_COLUMNS = {
     "project": st.column_config.TextColumn("Project", pinned=True),
@@ -69,6 +70,8 @@ def render() -> None:
             include_bots=right.checkbox("Count bots as contributors", key="community_bots"),
             include_merges=right.checkbox("Count merge commits", key="community_merges"),
         )
+    with st.expander("How these are computed", expanded=False):
+        st.markdown(community.__doc__)
     table, views = loaders.community_views(registry, settings)
     freq, window, share = settings.freq, settings.window_months, settings.share
 

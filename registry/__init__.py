@@ -4,6 +4,7 @@ from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_p
 from registry.projects import (
     DEFAULT_REGISTRY,
     CohortRule,
+    GitSettings,
     Project,
     Registry,
     RepoRef,
@@ -14,6 +15,7 @@ from registry.projects import (
 __all__ = [
     "DEFAULT_REGISTRY",
     "CohortRule",
+    "GitSettings",
     "Project",
     "Registry",
     "RepoRef",

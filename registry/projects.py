@@ -95,12 +95,20 @@ class CohortRule:
 
 
 @dataclass(frozen=True)
+class GitSettings:
+    """How the git collector classifies people (applied when commits are collected)."""
+
+    extra_bot_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Registry:
-    """The validated registry: tracked projects in file order, and the cohort rule."""
+    """The validated registry: tracked projects in file order, the cohort rule, git settings."""
 
     path: Path
     projects: tuple[Project, ...]
     cohort: CohortRule = field(default_factory=CohortRule)
+    git: GitSettings = field(default_factory=GitSettings)
 
     def __iter__(self) -> Iterator[Project]:
         return iter(self.projects)
@@ -147,7 +155,7 @@ def parse_registry(text: str, path: Path | str = "projects.toml") -> Registry:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         raise ConfigError(path, line, f"not valid TOML: {exc}") from None
     locate = _Locator(text)
-    unknown = set(raw) - {"projects", "cohort"}
+    unknown = set(raw) - {"projects", "cohort", "git"}
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(path, locate.key(key), f"unknown top-level key {key!r}")
@@ -178,7 +186,8 @@ def parse_registry(text: str, path: Path | str = "projects.toml") -> Registry:
                 seen_repos[repo_key(name)] = project.id
         projects.append(project)
     cohort = _parse_cohort(raw.get("cohort", {}), path, locate)
-    return Registry(path=path, projects=tuple(projects), cohort=cohort)
+    git = _parse_git(raw.get("git", {}), path, locate)
+    return Registry(path=path, projects=tuple(projects), cohort=cohort, git=git)
 
 
 def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Project:
@@ -330,6 +339,25 @@ def _parse_cohort(raw: Any, path: Path, locate: _Locator) -> CohortRule:
                 )
             values[key] = day
     return CohortRule(**{**rule.__dict__, **values})
+
+
+def _parse_git(raw: Any, path: Path, locate: _Locator) -> GitSettings:
+    line = locate.key("bots")
+    if not isinstance(raw, dict) or set(raw) - {"bots"}:
+        raise ConfigError(path, line, "[git] may only hold 'bots', a list of patterns")
+    patterns = raw.get("bots", [])
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        raise ConfigError(path, line, "[git] bots must be a list of non-empty patterns")
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                path,
+                line,
+                f"[git] bots pattern {pattern!r} is not a valid regular expression ({exc})",
+            ) from None
+    return GitSettings(extra_bot_patterns=tuple(patterns))
 
 
 def _line_from_message(message: str) -> int | None:

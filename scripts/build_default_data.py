@@ -125,14 +125,23 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
 GIT_TABLES = ("commits",)
 
 
-def build_git_tables(mirrors: dict[str, Path], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def build_git_tables(
+    mirrors: dict[str, Path], now: pd.Timestamp, extra_bots: tuple[str, ...] = ()
+) -> dict[str, pd.DataFrame]:
     """Commits and tags of local repositories, pseudonymized under a key that is then thrown
     away: the shipped ids can never be linked to an address, not even by us."""
     ids = git.Pseudonymizer(secrets.token_bytes(32))
     commits, releases, runs, heads = [], [], [], []
     for repo, path in mirrors.items():
         started = pd.Timestamp.now(tz="UTC")
-        result = git.collect(repo, git.GitRepository(path), ids, last_stored=None, fetched_at=now)
+        result = git.collect(
+            repo,
+            git.GitRepository(path),
+            ids,
+            last_stored=None,
+            fetched_at=now,
+            bot_patterns=(*git.DEFAULT_BOT_PATTERNS, *extra_bots),
+        )
         commits.append(result.commits)
         releases.append(result.releases)
         heads.append(f"{repo}@{(result.head or '')[:12]}")
@@ -227,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         tables = build_tables(args.datasets, registry)
         if args.git:
             mirrors = dict(_git_argument(a, registry) for a in args.git)
-            extra = build_git_tables(mirrors, pd.Timestamp.now(tz="UTC"))
+            extra = build_git_tables(
+                mirrors, pd.Timestamp.now(tz="UTC"), registry.git.extra_bot_patterns
+            )
         else:
             extra = carried_git_tables(args.out)
         tables = merge_tables(tables, extra)

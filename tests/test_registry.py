@@ -115,3 +115,11 @@ def test_cohort_rule_is_validated():
     assert error.line == 2 and "0 to 500" in error.rule
     error = _error('[cohort]\ngithub_listed_since = "yesterday"\n' + GOOD)
     assert error.line == 2 and "date" in error.rule
+
+
+def test_extra_bot_patterns_are_read_and_checked():
+    registry = parse_registry('[git]\nbots = ["^ci-robot$"]\n' + GOOD)
+    assert registry.git.extra_bot_patterns == ("^ci-robot$",)
+    error = _error('[git]\nbots = ["(unclosed"]\n' + GOOD)
+    assert error.line == 2 and "not a valid regular expression" in error.rule
+    assert load_registry().git.extra_bot_patterns == ()
