@@ -24,10 +24,11 @@ import os
 import re
 import secrets
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
@@ -244,16 +245,36 @@ def commit_rows(
         "lines_added",
         "lines_deleted",
     ]
-    values = list(map(list, zip(*records, strict=True))) if records else [[] for _ in names]
-    columns: dict[str, object] = dict(zip(names, values, strict=True))
+    values = list(zip(*records, strict=True)) if records else [() for _ in names]
+    raw = dict(zip(names, values, strict=True))
     n = len(records)
-    columns["repo"] = [repo] * n
-    columns["authored_at"] = pd.to_datetime(columns["authored_at"], unit="s", utc=True)
-    columns["committed_at"] = pd.to_datetime(columns["committed_at"], unit="s", utc=True)
-    columns["source"] = [f"{GIT_SOURCE}:key-{ids.fingerprint}"] * n
-    columns["fetched_at"] = [fetched_at] * n
-    columns["quality"] = ["ok"] * n
-    return COMMITS.conform(pd.DataFrame(columns)[COMMITS.column_names])
+    # Each column is built in its final dtype, so conform() only checks: the frame is built
+    # after git has finished, and this is the part of the run that git does not overlap.
+    columns = {
+        name: pd.array(raw[name], dtype=COMMITS.dtypes[name])
+        for name in (
+            "sha",
+            "author_utc_offset_min",
+            "author_id",
+            "author_domain",
+            "author_is_bot",
+            "co_author_ids",
+            "co_author_bot_ids",
+            "is_merge",
+            "files_changed",
+            "lines_added",
+            "lines_deleted",
+        )
+    }
+    for name in ("authored_at", "committed_at"):
+        epochs = np.fromiter(raw[name], dtype="int64", count=n)
+        columns[name] = pd.to_datetime(epochs, unit="s", utc=True).as_unit("ms")
+    frame = pd.DataFrame(columns)
+    frame.insert(0, "repo", pd.array([repo] * n, dtype="string"))
+    frame["source"] = pd.array([f"{GIT_SOURCE}:key-{ids.fingerprint}"] * n, dtype="string")
+    frame["fetched_at"] = fetched_at.as_unit("ms") if n else pd.NaT
+    frame["quality"] = pd.array(["ok"] * n, dtype="string")
+    return COMMITS.conform(frame[COMMITS.column_names])
 
 
 def tag_rows(repo: str, tags: Iterable[tuple[str, int]], fetched_at: pd.Timestamp) -> pd.DataFrame:
@@ -349,17 +370,36 @@ class GitRepository:
             if process.wait() != 0:
                 raise SourceError(str(self.path), f"git log failed: {stderr.strip()[:300]}")
 
-    def tags(self) -> list[tuple[str, int]]:
-        """(tag name, creation time) for every tag: the tagger date, or the commit's date."""
-        out = self._run(
-            "for-each-ref", "refs/tags", "--format=%(refname:strip=2)%1f%(creatordate:unix)"
-        ).stdout
-        tags = []
-        for line in out.splitlines():
-            name, _, epoch = line.partition("\x1f")
-            if name and epoch.strip().isdigit():
-                tags.append((name, int(epoch)))
-        return tags
+    def tags(self) -> Callable[[], list[tuple[str, int]]]:
+        """Start listing (tag name, creation time) for every tag, the tagger date or the
+        commit's date; call the result to get the list. Started early, git answers while the
+        log is being parsed."""
+        process = subprocess.Popen(
+            [
+                self.git,
+                "-C",
+                str(self.path),
+                "for-each-ref",
+                "refs/tags",
+                "--format=%(refname:strip=2)%1f%(creatordate:unix)",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_git_env(),
+        )
+
+        def result() -> list[tuple[str, int]]:
+            out, err = process.communicate(timeout=600)
+            if process.returncode != 0:
+                raise SourceError(str(self.path), f"git for-each-ref failed: {err.decode()[:300]}")
+            tags = []
+            for line in out.decode("utf-8", errors="replace").splitlines():
+                name, _, epoch = line.partition("\x1f")
+                if name and epoch.strip().isdigit():
+                    tags.append((name, int(epoch)))
+            return tags
+
+        return result
 
 
 def _lines(stream, chunk_size: int = 1 << 20) -> Iterator[str]:
@@ -441,11 +481,12 @@ def collect(
     if head is None:
         return GitResult(repo, None, COMMITS.empty(), RELEASES.empty())
     exclude = last_stored if last_stored and repository.has_commit(last_stored) else None
+    tags = repository.tags()
     commits = parse_log(
         repository.log_lines(exclude=exclude, with_stats=with_stats), with_stats=with_stats
     )
     rows = commit_rows(repo, commits, ids, fetched_at=fetched_at, bot_patterns=bot_patterns)
-    return GitResult(repo, head, rows, tag_rows(repo, repository.tags(), fetched_at))
+    return GitResult(repo, head, rows, tag_rows(repo, tags(), fetched_at))
 
 
 @dataclass
