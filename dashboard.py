@@ -13,6 +13,9 @@ PAGES = [
     st.Page("app/overview_page.py", title="Overview", url_path="overview", default=True),
     st.Page("app/compare_page.py", title="Compare", url_path="compare"),
     st.Page("app/community_page.py", title="Community", url_path="community"),
+    st.Page("app/claims_page.py", title="Claims", url_path="claims"),
+    st.Page("app/project_page.py", title="Project", url_path="project"),
+    st.Page("app/methods_page.py", title="Methods", url_path="methods"),
     st.Page("app/data_page.py", title="Data", url_path="data"),
 ]
 

@@ -14,9 +14,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from claims.model import DEFAULT_CLAIMS, Claim, load_claims
 from errors import ConfigError
 from metrics import community
 from metrics.cohort import cohort_projects
+from metrics.indicators import Windows, a_year_earlier, compute
 from metrics.overview import overview, repository_facts
 from registry import DEFAULT_REGISTRY, Registry, load_registry
 from store import DEFAULT_DATA, Catalog, user_data_dir
@@ -143,3 +145,47 @@ def _community(version: tuple[str, str], registry: Registry, settings: Community
 def community_views(registry: Registry, settings: CommunitySettings):
     """The Community page's summary table and per-project frames, once per store version."""
     return _community(catalog().version(), registry, settings)
+
+
+INDICATOR_TABLES = (
+    "repo_snapshots",
+    "package_downloads",
+    "commits",
+    "releases",
+    "issue_activity",
+    "cohort_members",
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
+    tables = {name: load(name) for name in INDICATOR_TABLES}
+    if earlier:
+        tables = a_year_earlier(tables)
+    cohort = cohort_projects(tables["cohort_members"], registry.cohort.label)
+    return compute([*registry, *cohort], tables, windows), [p.id for p in cohort]
+
+
+def indicators(
+    registry: Registry, windows: Windows, *, a_year_before: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every indicator for the tracked projects and the cohort, and the cohort's ids; with
+    `a_year_before`, as the data stood a year earlier. Computed once per store version."""
+    return _indicators(catalog().version(), registry, windows, a_year_before)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _claims(path: str, mtime_ns: int):
+    return load_claims(path)
+
+
+def claims() -> tuple[Claim, ...]:
+    """The validated claim model; stops the page with the rule broken when it is invalid."""
+    path = Path(DEFAULT_CLAIMS)
+    try:
+        return _claims(str(path), path.stat().st_mtime_ns)
+    except (FileNotFoundError, ConfigError) as exc:
+        st.error("The claims file has an error and must be fixed before anything is shown:")
+        st.code(str(exc), language=None)
+        st.stop()
+    raise AssertionError("unreachable")

@@ -61,13 +61,16 @@ def history_chart(
                 yref="paper",
                 line={"dash": "dot", "width": 1, "color": "grey"},
             )
+            # vertical text left of the line: it neither overlaps a neighbouring event's
+            # label nor widens the x axis (plotly's autorange makes room for annotations)
             fig.add_annotation(
                 x=event.when,
                 y=1,
                 yref="paper",
                 text=plain(event.label),
                 showarrow=False,
-                xanchor="left",
+                textangle=-90,
+                xanchor="right",
                 yanchor="top",
                 font={"size": 10, "color": "grey"},
             )

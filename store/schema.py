@@ -230,6 +230,17 @@ COMMITS = _table(
     Column("lines_deleted", COUNT, "lines deleted"),
 )
 
+COMMIT_ACTIVITY = _table(
+    "commit_activity",
+    "Commits per week on the default branch as GitHub's statistics count them (merge commits "
+    "excluded); each observation covers the last 52 weeks. A week GitHub was still computing "
+    "is a null with quality 'pending', never zero.",
+    ["repo", "week_start"],
+    Column("repo", TEXT, "current 'owner/name'", True),
+    Column("week_start", DAY, "first day of the week (Sunday, as GitHub counts)", True),
+    Column("commits", COUNT, "commits that week"),
+)
+
 CONTRIBUTORS = _table(
     "contributors",
     "GitHub's contributor list on a day: contributions per account (capped by the API).",
@@ -299,6 +310,7 @@ TABLES: dict[str, Table] = {
         PACKAGE_DOWNLOADS,
         RELEASES,
         COMMITS,
+        COMMIT_ACTIVITY,
         CONTRIBUTORS,
         ISSUE_ACTIVITY,
         COLLECTION_RUNS,

@@ -1,0 +1,107 @@
+"""Verdicts: does the evidence support a claim? Pure functions, tested by hand.
+
+Rules (stated on the Claims page):
+- An indicator is *met* when its value is at or above its threshold (direction 'higher') or at
+  or below it ('lower'). A missing value is neither met nor failed.
+- With fewer than `min_indicators` values: **insufficient data**, naming each missing
+  indicator and what would supply it.
+- Otherwise, of the indicators with a value: at least two thirds met, **supported**; at most
+  one third met, **not supported**; in between, **mixed**.
+- *Robustness*: the verdict is recomputed with every threshold of the claim scaled by each
+  factor in SWEEP (±25 % around the tuned value); a verdict that changes anywhere in that range
+  is **fragile**.
+- *Group and cohort*: the same rules applied to the median value of each indicator over the
+  group's projects (or the cohort's members) that have one. The *effect size* of an indicator
+  is the group median divided by the cohort median.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from claims.model import Claim, IndicatorRule
+
+SUPPORTED = "supported"
+MIXED = "mixed"
+NOT_SUPPORTED = "not supported"
+INSUFFICIENT = "insufficient data"
+SWEEP = (0.75, 0.875, 1.0, 1.125, 1.25)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    met: tuple[str, ...]
+    not_met: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def available(self) -> int:
+        return len(self.met) + len(self.not_met)
+
+
+def is_met(value: float | None, rule: IndicatorRule, threshold: float) -> bool | None:
+    """True/False, or None when the value is missing."""
+    if value is None or pd.isna(value):
+        return None
+    return value >= threshold if rule.direction == "higher" else value <= threshold
+
+
+def judge(
+    claim: Claim,
+    values: Mapping[str, float | None],
+    thresholds: Mapping[str, float] | None = None,
+    scale: float = 1.0,
+) -> Verdict:
+    """The verdict for one set of indicator values (a project, or a group's medians)."""
+    met, not_met, missing = [], [], []
+    for rule in claim.indicators:
+        threshold = (thresholds or {}).get(rule.metric, rule.threshold) * scale
+        result = is_met(values.get(rule.metric), rule, threshold)
+        (missing if result is None else met if result else not_met).append(rule.metric)
+    available = len(met) + len(not_met)
+    if available < claim.min_indicators:
+        verdict = INSUFFICIENT
+    elif len(met) * 3 >= available * 2:
+        verdict = SUPPORTED
+    elif len(met) * 3 <= available:
+        verdict = NOT_SUPPORTED
+    else:
+        verdict = MIXED
+    return Verdict(verdict, tuple(met), tuple(not_met), tuple(missing))
+
+
+def robustness(
+    claim: Claim,
+    values: Mapping[str, float | None],
+    thresholds: Mapping[str, float] | None = None,
+    sweep: tuple[float, ...] = SWEEP,
+) -> tuple[bool, dict[float, str]]:
+    """(fragile, verdict per scale factor) over the threshold sweep."""
+    by_scale = {s: judge(claim, values, thresholds, s).verdict for s in sweep}
+    return len(set(by_scale.values())) > 1, by_scale
+
+
+def medians(indicators: pd.DataFrame, project_ids: list[str]) -> dict[str, float | None]:
+    """The median of each indicator over the given projects that have a value."""
+    rows = indicators[indicators["project_id"].isin(project_ids)].dropna(subset=["value"])
+    return rows.groupby("indicator")["value"].median().to_dict()
+
+
+def effect_size(group: float | None, cohort: float | None) -> float:
+    """group median / cohort median; NaN when either is missing or the cohort's is zero."""
+    if group is None or cohort is None or pd.isna(group) or pd.isna(cohort) or cohort == 0:
+        return np.nan
+    return float(group) / float(cohort)
+
+
+def percentile(value: float | None, cohort_values: list[float]) -> float:
+    """Share of cohort values at or below `value` (0-100); NaN without a value or a cohort."""
+    known = [v for v in cohort_values if not pd.isna(v)]
+    if value is None or pd.isna(value) or not known:
+        return np.nan
+    return 100.0 * sum(v <= value for v in known) / len(known)

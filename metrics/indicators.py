@@ -1,0 +1,413 @@
+"""The indicator catalogue: every named metric a claim can use, with its definition, and the
+pure function that computes it for each project from the stored tables.
+
+An indicator has a value or is missing; a missing value carries the reason and the collector
+or refresh that would supply it, so "insufficient data" can say what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics import community
+from metrics.overview import overview
+from registry.projects import Project
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title: str
+    unit: str  # 'count', 'share', 'ratio', 'hours', 'days', 'score'
+    definition: str
+    source: str  # where its data comes from
+    supplied_by: str  # what fills it when missing
+    caveats: str = ""
+
+
+def _ind(*args: str, caveats: str = "") -> Indicator:
+    return Indicator(*args, caveats=caveats)
+
+
+CATALOGUE: dict[str, Indicator] = {
+    i.id: i
+    for i in (
+        _ind(
+            "active_contributors",
+            "Active contributors",
+            "count",
+            "People who authored or co-authored at least one non-merge commit in the last "
+            "{activity_months} months before the newest commit (bots excluded).",
+            "git history",
+            "a git refresh of the project's repositories",
+            caveats="People are counted by e-mail address (after .mailmap); one person with two "
+            "unmapped addresses counts twice.",
+        ),
+        _ind(
+            "new_contributors",
+            "New contributors",
+            "count",
+            "People whose first contribution ever falls in the last {activity_months} months.",
+            "git history",
+            "a git refresh of the project's repositories",
+        ),
+        _ind(
+            "bus_factor",
+            "Contributor absence (bus) factor",
+            "count",
+            "The fewest people whose contributions make half of all contributions in the last "
+            "{activity_months} months (CHAOSS).",
+            "git history",
+            "a git refresh of the project's repositories",
+        ),
+        _ind(
+            "elephant_factor",
+            "Elephant factor",
+            "count",
+            "The fewest organizations (author e-mail domains) making half of the affiliated "
+            "commits in the last {activity_months} months (CHAOSS); public mail domains belong "
+            "to no organization.",
+            "git history",
+            "a git refresh of the project's repositories",
+            caveats="Many people commit from personal or GitHub no-reply addresses, so the "
+            "affiliated commits can be a small share of all commits.",
+        ),
+        _ind(
+            "independent_share",
+            "Share of commits from independent addresses",
+            "share",
+            "Authored commits in the last {activity_months} months from public mail providers "
+            "(gmail.com, users.noreply.github.com, ...) divided by all authored commits.",
+            "git history",
+            "a git refresh of the project's repositories",
+            caveats="A no-reply address hides an employer as well as it hides an individual: "
+            "an upper bound on independent work.",
+        ),
+        _ind(
+            "maintainer_retention",
+            "Core contributors still active",
+            "share",
+            "Of the 10 people with the most contributions ever, the share who contributed in "
+            "the last {activity_months} months.",
+            "git history",
+            "a git refresh of the project's repositories",
+        ),
+        _ind(
+            "days_since_last_commit",
+            "Days since the last commit",
+            "days",
+            "Days from the newest commit on the default branch to the day the git data was read.",
+            "git history",
+            "a git refresh of the project's repositories",
+        ),
+        _ind(
+            "releases",
+            "Releases",
+            "count",
+            "Releases (git tags that are not pre-releases) in the last {activity_months} months.",
+            "git tags",
+            "a git refresh of the project's repositories",
+            caveats="Projects that release from a separate repository or without tags show none.",
+        ),
+        _ind(
+            "median_days_between_releases",
+            "Median days between releases",
+            "days",
+            "The median gap between consecutive releases (no pre-releases) over the last "
+            "24 months.",
+            "git tags",
+            "a git refresh of the project's repositories",
+        ),
+        _ind(
+            "star_growth",
+            "Star growth",
+            "share",
+            "Stars now divided by stars {growth_months} months before, minus 1, over the "
+            "repositories observed on the project's latest day.",
+            "GitHub ranking archive, GitHub refreshes",
+            "a GitHub refresh (the archive lists only top-100 repositories)",
+        ),
+        _ind(
+            "monthly_downloads",
+            "Monthly downloads",
+            "count",
+            "PyPI downloads of the project's packages in the latest monthly window.",
+            "Top PyPI packages archive, PyPI refreshes",
+            "a PyPI refresh (the archive lists only the top packages)",
+            caveats="Downloads include CI systems and mirrors: they measure use, not users.",
+        ),
+        _ind(
+            "download_growth",
+            "Download growth",
+            "share",
+            "Downloads per day in the latest monthly window divided by the window "
+            "{growth_months} months before, minus 1.",
+            "Top PyPI packages archive, PyPI refreshes",
+            "a PyPI refresh",
+            caveats="Counting changed in 2024-11 (pip only to all installers) and 2025-07 "
+            "(BigQuery to ClickHouse); growth across those dates mixes methods.",
+        ),
+        _ind(
+            "forks_per_star",
+            "Forks per star",
+            "ratio",
+            "Forks divided by stars on the project's latest day.",
+            "GitHub ranking archive, GitHub refreshes",
+            "a GitHub refresh",
+        ),
+        _ind(
+            "first_response_hours",
+            "Time to first response",
+            "hours",
+            "Median hours from an issue's opening to the first comment by someone other than "
+            "its author (bots excluded), over the latest collected window.",
+            "GitHub issue activity",
+            "a GitHub refresh (issue and PR activity)",
+        ),
+        _ind(
+            "newcomer_first_response_hours",
+            "Time to first response for newcomers",
+            "hours",
+            "As time to first response, for issues opened by first-time contributors.",
+            "GitHub issue activity",
+            "a collector that separates newcomers' issues (not built yet)",
+        ),
+        _ind(
+            "closure_ratio",
+            "Issue closure ratio",
+            "ratio",
+            "Issues closed divided by issues opened in the latest collected window.",
+            "GitHub issue activity",
+            "a GitHub refresh (issue and PR activity)",
+        ),
+        _ind(
+            "pr_close_hours",
+            "Time to close pull requests",
+            "hours",
+            "Median hours from a pull request's opening to its closing (merged or not) in the "
+            "latest collected window.",
+            "GitHub issue activity",
+            "a GitHub refresh (issue and PR activity)",
+        ),
+        _ind(
+            "scorecard",
+            "OpenSSF Scorecard",
+            "score",
+            "The OpenSSF Scorecard overall score (0-10) of the project's repository.",
+            "deps.dev",
+            "a PyPI refresh with deps.dev (not built yet)",
+        ),
+        _ind(
+            "dependents",
+            "Dependent packages",
+            "count",
+            "Packages that depend on the project's package (deps.dev).",
+            "deps.dev",
+            "a PyPI refresh with deps.dev (not built yet)",
+        ),
+    )
+}
+
+COLUMNS = ["project_id", "project", "group", "indicator", "value", "as_of", "quality", "note"]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The periods indicators look at; the Claims page lets the user change them."""
+
+    activity_months: int = 12
+    growth_months: int = 12
+
+
+def describe(indicator: Indicator, windows: Windows) -> str:
+    """The definition with the current windows filled in."""
+    return indicator.definition.format(
+        activity_months=windows.activity_months, growth_months=windows.growth_months
+    )
+
+
+def compute(
+    projects: Iterable[Project], tables: Mapping[str, pd.DataFrame], windows: Windows = Windows()
+) -> pd.DataFrame:
+    """Every catalogue indicator for every project, long format (one row per value).
+
+    Missing values stay missing, with a note saying why and what would supply them.
+    """
+    projects = list(projects)
+    rows: list[dict] = []
+    for part in (_github_pypi, _git, _issue_activity):
+        rows += part(projects, tables, windows)
+    # a computed row counts when it has a value or says why it has none
+    found = {(r["project_id"], r["indicator"]) for r in rows if pd.notna(r["value"]) or r["note"]}
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = frame[[(r.project_id, r.indicator) in found for r in frame.itertuples()]]
+    missing = [
+        {
+            "project_id": p.id,
+            "project": p.name,
+            "group": p.group,
+            "indicator": i.id,
+            "value": np.nan,
+            "as_of": pd.NaT,
+            "quality": "missing",
+            "note": f"missing: needs {i.supplied_by}",
+        }
+        for p in projects
+        for i in CATALOGUE.values()
+        if (p.id, i.id) not in found
+    ]
+    out = pd.concat([frame, pd.DataFrame(missing, columns=COLUMNS)], ignore_index=True)
+    out["value"] = out["value"].astype("float64")
+    out["as_of"] = pd.to_datetime(out["as_of"])
+    return out
+
+
+def _row(
+    project: Project, indicator: str, value, as_of, note: str = "", quality: str = "ok"
+) -> dict:
+    return {
+        "project_id": project.id,
+        "project": project.name,
+        "group": project.group,
+        "indicator": indicator,
+        "value": np.nan if value is None or pd.isna(value) else float(value),
+        "as_of": as_of,
+        "quality": quality,
+        "note": note,
+    }
+
+
+def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
+    days = windows.growth_months * 365 // 12
+    table = overview(
+        projects, tables["repo_snapshots"], tables["package_downloads"], growth_days=days
+    ).set_index("project_id")
+    rows = []
+    for p in projects:
+        row = table.loc[p.id]
+        gh, py = row["github_as_of"], row["pypi_as_of"]
+        stars, forks = row["stars"], row["forks"]
+        per_star = forks / stars if pd.notna(stars) and pd.notna(forks) and stars else None
+        counted, _, total = str(row["repos_counted"]).partition(" of ")
+        # a project figure that leaves out some of its repositories or packages is partial
+        repos_q = "partial" if counted != total else "ok"
+        packages_q = "partial" if any(f"{pkg}: " in row["notes"] for pkg in p.packages) else "ok"
+        rows += [
+            _row(p, "star_growth", row["star_growth_12m"], gh, row["notes"], repos_q),
+            _row(p, "forks_per_star", per_star, gh, "", repos_q),
+            _row(p, "monthly_downloads", row["monthly_downloads"], py, "", packages_q),
+            _row(p, "download_growth", row["download_growth_12m"], py, row["notes"], packages_q),
+        ]
+    return rows
+
+
+def _git(projects, tables, windows: Windows) -> list[dict]:
+    commits, releases = tables["commits"], tables["releases"]
+    read_on = commits["committed_at"].max() if len(commits) else pd.NaT
+    rows = []
+    for p in projects:
+        mine = commits[commits["repo"].isin(p.repo_names)]
+        if mine.empty:
+            continue
+        contribs = community.contributions(mine)
+        end = mine["authored_at"].max()
+        start = end - pd.DateOffset(months=windows.activity_months)
+        recent = contribs[contribs["when"] > start]
+        authors = recent[recent["role"] == "author"]
+        orgs = authors[~authors["domain"].isin(community.NO_ORGANIZATION)]
+        first = contribs.groupby("person")["when"].min()
+        top = contribs.groupby("person").size().nlargest(10).index
+        as_of = end.tz_convert("UTC").tz_localize(None).normalize()
+        rel = releases[
+            (releases["subject_kind"] == "repo") & releases["subject"].isin(p.repo_names)
+        ]
+        rel = rel.dropna(subset=["published_at"])
+        rel = rel[~rel["prerelease"].fillna(False).astype(bool)]
+        recent_rel = rel[rel["published_at"] > start]
+        last_two_years = rel[rel["published_at"] > end - pd.DateOffset(months=24)]
+        _, median_gap = community.release_frequency(last_two_years)
+        rows += [
+            _row(p, "active_contributors", recent["person"].nunique(), as_of),
+            _row(p, "new_contributors", int((first > start).sum()), as_of),
+            _row(
+                p,
+                "bus_factor",
+                community.absence_factor(recent.groupby("person").size()),
+                as_of,
+                ""
+                if len(recent)
+                else f"no contributions in the last {windows.activity_months} months",
+            ),
+            _row(
+                p,
+                "elephant_factor",
+                community.absence_factor(orgs.groupby("domain").size()),
+                as_of,
+                "" if len(orgs) else "no commits from organization addresses in the window",
+            ),
+            _row(
+                p,
+                "independent_share",
+                (authors["domain"] == "independent").mean() if len(authors) else None,
+                as_of,
+                "" if len(authors) else "no authored commits in the window",
+            ),
+            _row(
+                p, "maintainer_retention", len(set(top) & set(recent["person"])) / len(top), as_of
+            ),
+            _row(p, "days_since_last_commit", (read_on - mine["committed_at"].max()).days, as_of),
+            _row(p, "releases", len(recent_rel), as_of),
+            _row(
+                p,
+                "median_days_between_releases",
+                median_gap,
+                as_of,
+                "" if median_gap is not None else "fewer than two releases in 24 months",
+            ),
+        ]
+    return rows
+
+
+def _issue_activity(projects, tables, windows: Windows) -> list[dict]:
+    activity = tables["issue_activity"]
+    rows = []
+    for p in projects:
+        mine = activity[activity["repo"].isin(p.repo_names)]
+        if mine.empty:
+            continue
+        latest = mine[mine["window_end"] == mine["window_end"].max()]
+        issues = latest[latest["kind"] == "issue"]
+        pulls = latest[latest["kind"] == "pull_request"]
+        as_of = latest["window_end"].max()
+        opened, closed = issues["opened"].sum(), issues["closed"].sum()
+        rows += [
+            _row(
+                p, "first_response_hours", issues["median_hours_to_first_response"].median(), as_of
+            ),
+            _row(p, "closure_ratio", closed / opened if opened else None, as_of),
+            _row(p, "pr_close_hours", pulls["median_hours_to_close"].median(), as_of),
+        ]
+    return rows
+
+
+def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict[str, pd.DataFrame]:
+    """The tables as they stood `months` before each one's newest row: indicators computed on
+    them give each indicator's value a year earlier, for the trend."""
+    columns = {
+        "repo_snapshots": "date",
+        "package_downloads": "period_end",
+        "commits": "authored_at",
+        "releases": "published_at",
+        "issue_activity": "window_end",
+    }
+    out = dict(tables)
+    for name, column in columns.items():
+        frame = tables[name]
+        if len(frame):
+            cutoff = frame[column].max() - pd.DateOffset(months=months)
+            out[name] = frame[frame[column] <= cutoff]
+    return out

@@ -1,0 +1,8 @@
+"""Fakes of the outside services, for the tests and the benchmarks.
+
+Two levels, as the style guide asks:
+- `tests.fakes.transport`: a scripted `requests` transport adapter, for unit tests of the HTTP
+  client (no socket at all);
+- `tests.fakes.github`: a real HTTP server on 127.0.0.1 behaving like GitHub's API, for
+  end-to-end refreshes (and `bench/github.py`).
+"""
