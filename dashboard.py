@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import sidebar
+from app import sidebar, widgets
 
 st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊", layout="wide")
 
@@ -21,5 +21,6 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 sidebar.freshness()
+widgets.refresh_button()
 navigation.run()
 sidebar.problems()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders
+from app import loaders, widgets
 from charts.community import (
     contributor_flow_chart,
     heatmap_chart,
@@ -94,26 +94,29 @@ def render() -> None:
     comparison = pd.concat(
         [v["flow"].assign(series=name) for name, v in views.items()], ignore_index=True
     )
-    st.plotly_chart(
+    active = comparison.rename(columns={"period": "date"})
+    widgets.chart(
         history_chart(
-            comparison.rename(columns={"period": "date"}),
+            active,
             x="date",
             y="active",
             series="series",
             title=f"Active contributors per {freq}",
             y_title="people",
         ),
-        key="community_active_chart",
-        width="stretch",
+        active[["date", "series", "active", "new", "returning"]],
+        "active-contributors",
+        "community_active_chart",
     )
 
     st.subheader("One project in depth")
     name = st.selectbox("Project", list(views), key="community_project")
     view = views[name]
-    st.plotly_chart(
+    widgets.chart(
         contributor_flow_chart(view["flow"], f"{name}: new and returning contributors per {freq}"),
-        key="community_flow_chart",
-        width="stretch",
+        view["flow"],
+        f"{name}-contributors",
+        "community_flow_chart",
     )
     factors = pd.concat(
         [
@@ -122,7 +125,7 @@ def render() -> None:
         ],
         ignore_index=True,
     ).rename(columns={"period": "date"})
-    st.plotly_chart(
+    widgets.chart(
         history_chart(
             factors,
             x="date",
@@ -132,32 +135,40 @@ def render() -> None:
             y_title="count",
             markers=True,
         ),
-        key="community_factor_chart",
-        width="stretch",
+        factors,
+        f"{name}-factors",
+        "community_factor_chart",
     )
-    st.plotly_chart(
+    widgets.chart(
         organization_chart(
             view["shares"], f"{name}: share of authored commits by organization (e-mail domain)"
         ),
-        key="community_org_chart",
-        width="stretch",
+        view["shares"],
+        f"{name}-organizations",
+        "community_org_chart",
     )
     left, right = st.columns(2)
     if view["releases"].empty:
         left.info(f"{name}: no tags in its git history.")
     else:
-        left.plotly_chart(
-            release_chart(view["releases"], f"{name}: releases per year (tags, no pre-releases)"),
-            key="community_release_chart",
-            width="stretch",
-        )
+        with left:
+            widgets.chart(
+                release_chart(
+                    view["releases"], f"{name}: releases per year (tags, no pre-releases)"
+                ),
+                view["releases"],
+                f"{name}-releases",
+                "community_release_chart",
+            )
         if view["median_gap"] is not None:
             left.caption(f"Median {view['median_gap']:.0f} days between releases.")
-    right.plotly_chart(
-        heatmap_chart(view["heatmap"], f"{name}: when contributions are made"),
-        key="community_heatmap",
-        width="stretch",
-    )
+    with right:
+        widgets.chart(
+            heatmap_chart(view["heatmap"], f"{name}: when contributions are made"),
+            view["heatmap"].rename_axis("weekday").reset_index(),
+            f"{name}-activity",
+            "community_heatmap",
+        )
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders
+from app import loaders, widgets
 from charts.timeseries import history_chart
 from metrics.cohort import cohort_projects
 from metrics.compare import METRICS, compare
@@ -73,7 +73,9 @@ def render() -> None:
         markers=metric.table == "package_downloads",
         events=result.events,
     )
-    st.plotly_chart(fig, key="compare_chart", width="stretch")
+    widgets.chart(
+        fig, result.frame.dropna(subset=["value"]), f"compare-{metric.key}", "compare_chart"
+    )
     notes = []
     if result.resolution:
         notes.append(
@@ -92,13 +94,6 @@ def render() -> None:
     st.caption(" ".join(notes))
     for item in result.missing:
         st.caption(f"Missing: {item}")
-    st.download_button(
-        "Download the chart's data (CSV)",
-        data=result.frame.dropna(subset=["value"]).to_csv(index=False),
-        file_name=f"compare-{metric.key}.csv",
-        mime="text/csv",
-        key="compare_csv",
-    )
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders
+from app import loaders, widgets
 from charts.timeseries import history_chart
 from claims.profile import project_profile
 from metrics.compare import METRICS, compare
@@ -63,20 +63,22 @@ def render() -> None:
         if result.frame.empty:
             column.info(f"No {METRICS[key].label.lower()} for {name}.")
             continue
-        column.plotly_chart(
-            history_chart(
-                result.frame,
-                x="date",
-                y="value",
-                series="series",
-                title=f"{name}: {METRICS[key].label.lower()}",
-                y_title=METRICS[key].label,
-                events=result.events,
-                markers=key == "downloads",
-            ),
-            key=f"project_{key}_chart",
-            width="stretch",
-        )
+        with column:
+            widgets.chart(
+                history_chart(
+                    result.frame,
+                    x="date",
+                    y="value",
+                    series="series",
+                    title=f"{name}: {METRICS[key].label.lower()}",
+                    y_title=METRICS[key].label,
+                    events=result.events,
+                    markers=key == "downloads",
+                ),
+                result.frame.dropna(subset=["value"]),
+                f"{project.id}-{key}",
+                f"project_{key}_chart",
+            )
     sources = loaders.load("sources")
     st.caption(
         "Sources: "

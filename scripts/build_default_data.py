@@ -148,6 +148,10 @@ def build_git_tables(
         row = git.GitRunRow(repo, "ok", len(result.commits), len(result.releases), 0.0, None)
         runs.append(git._run_frame(row, f"{BUILD_RUN_PREFIX}{now:%Y%m%dT%H%M%SZ}", started))
     newest = max(c["committed_at"].max() for c in commits if len(c))
+    # the mirrors were read as they stood on their newest commit's day: that is the rows'
+    # observation time, not the moment this script ran
+    for frame in (*commits, *releases):
+        frame["fetched_at"] = newest
     source = pd.DataFrame(
         [
             {

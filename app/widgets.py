@@ -1,0 +1,95 @@
+"""Small page parts used by several pages: a chart with its downloads, the refresh button."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import loaders
+from collectors import refresh
+from exports import ExportError, figure_bytes
+from store import user_data_dir
+
+GITHUB_API_ENV = "OSSAI_GITHUB_API"  # points the refresh at another GitHub API (tests, GHES)
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
+    """A plotly chart with PNG, SVG, HTML and CSV downloads.
+
+    The files are made only when a button is clicked (a static image takes seconds).
+    """
+    st.plotly_chart(fig, key=key, width="stretch")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-").lower() or "chart"
+    columns = st.columns(4)
+    formats = (("png", "image/png"), ("svg", "image/svg+xml"), ("html", "text/html"))
+    for column, (fmt, mime) in zip(columns, formats, strict=False):
+        column.download_button(
+            fmt.upper(),
+            data=lambda fmt=fmt: _image(fig, fmt),
+            file_name=f"{stem}.{fmt}",
+            mime=mime,
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+        )
+    columns[3].download_button(
+        "CSV",
+        data=lambda: data.to_csv(index=False),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+
+
+def _image(fig: go.Figure, fmt: str) -> bytes:
+    try:
+        return figure_bytes(fig, fmt)
+    except ExportError as exc:
+        return f"Could not make the {fmt.upper()} file: {exc}".encode()
+
+
+def refresh_button() -> None:
+    """'Refresh now' in the sidebar: the same refresh as `cli.py refresh`, with progress."""
+    with st.sidebar:
+        if not st.button(
+            "Refresh now", key="refresh_now", help="Fetch new data from GitHub and git"
+        ):
+            return
+        bar = st.progress(0.0, text="Starting the refresh")
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.progress(done / max(total, 1), text=label)
+
+        options = refresh.RefreshOptions(
+            github_token=_token(),
+            github_base_url=os.environ.get(GITHUB_API_ENV) or None,
+            data_dir=user_data_dir(),
+        )
+        try:
+            report = refresh.run(loaders.registry(), options, progress=progress)
+        except refresh.AlreadyRunningError:
+            st.warning("A refresh is already running; its data will show when it finishes.")
+            return
+        table = report.table()
+        failed = table[table["status"] != "ok"]
+        if report.exit_code == refresh.OK:
+            st.success(f"Refreshed {len(table)} targets: {int(table['rows'].sum())} new rows.")
+        else:
+            st.warning(f"{len(failed)} of {len(table)} targets were not refreshed:")
+            for row in failed.head(10).itertuples():
+                st.caption(f"{row.source} {row.target}: {row.message}")
+        for note in report.notes:
+            st.caption(note)
+
+
+def _token() -> str | None:
+    """GITHUB_TOKEN from Streamlit secrets, else the environment; never shown or logged."""
+    try:
+        token = st.secrets.get("GITHUB_TOKEN")
+    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitSecretNotFoundError):
+        token = None
+    return token or os.environ.get("GITHUB_TOKEN") or None

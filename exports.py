@@ -1,0 +1,329 @@
+"""Export: every chart of a page as PNG, SVG and self-contained HTML, with the CSV of the data
+behind it and a methods note, into a folder or a zip.
+
+The charts are built by the same metric and chart functions the pages use, with the pages'
+default settings. Static images need a Chromium on the machine (kaleido drives it); one browser
+is kept warm for a whole export, so a page of charts takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.community import (
+    contributor_flow_chart,
+    heatmap_chart,
+    organization_chart,
+    release_chart,
+)
+from charts.timeseries import history_chart
+from errors import DashboardError
+from metrics import community
+from metrics.cohort import cohort_projects
+from metrics.compare import METRICS, compare
+from metrics.overview import overview
+from registry import Registry, load_registry
+from store import DEFAULT_DATA, Catalog, user_data_dir
+
+FORMATS = ("png", "svg", "html", "csv")
+PAGES = ("overview", "compare", "community", "project")
+
+
+class ExportError(DashboardError):
+    """An export could not be written (no Chromium for images, unwritable target, ...)."""
+
+
+@dataclass
+class ChartExport:
+    """One chart: a file-name stem, its figure (None for a table-only item) and its data."""
+
+    name: str
+    figure: go.Figure | None
+    data: pd.DataFrame
+
+
+def page_charts(
+    page: str, registry: Registry, tables: dict[str, pd.DataFrame]
+) -> list[ChartExport]:
+    """The charts a page shows, with its default settings. Raises ValueError for a bad page."""
+    if page == "overview":
+        cohort = cohort_projects(tables["cohort_members"], registry.cohort.label)
+        snaps, downloads = tables["repo_snapshots"], tables["package_downloads"]
+        return [
+            ChartExport("tracked-projects", None, overview(registry, snaps, downloads)),
+            ChartExport("cohort", None, overview(cohort, snaps, downloads)),
+        ]
+    if page == "compare":
+        out = []
+        for key, metric in METRICS.items():
+            result = compare(
+                registry, metric, tables["repo_snapshots"], tables["package_downloads"]
+            )
+            figure = history_chart(
+                result.frame,
+                x="date",
+                y="value",
+                series="series",
+                title=metric.label,
+                y_title=metric.label,
+                markers=metric.table == "package_downloads",
+                events=result.events,
+            )
+            out.append(ChartExport(key, figure, result.frame.dropna(subset=["value"])))
+        return out
+    if page == "community":
+        return _community_charts(registry, tables)
+    if page == "project":
+        out = []
+        for project in registry:
+            for key in ("stars", "downloads"):
+                result = compare(
+                    [project], METRICS[key], tables["repo_snapshots"], tables["package_downloads"]
+                )
+                if result.frame.empty:
+                    continue
+                figure = history_chart(
+                    result.frame,
+                    x="date",
+                    y="value",
+                    series="series",
+                    title=f"{project.name}: {METRICS[key].label.lower()}",
+                    y_title=METRICS[key].label,
+                    events=result.events,
+                    markers=key == "downloads",
+                )
+                out.append(
+                    ChartExport(
+                        f"{project.id}-{key}", figure, result.frame.dropna(subset=["value"])
+                    )
+                )
+        return out
+    raise ValueError(f"unknown page {page!r}; choose from {', '.join(PAGES)} or all")
+
+
+def _community_charts(registry: Registry, tables: dict[str, pd.DataFrame]) -> list[ChartExport]:
+    commits, releases = tables["commits"], tables["releases"]
+    out, flows = [], []
+    for project in registry:
+        mine = commits[commits["repo"].isin(project.repo_names)]
+        if mine.empty:
+            continue
+        contribs = community.contributions(mine)
+        flow = community.contributor_flow(contribs)
+        flows.append(flow.assign(series=project.name))
+        factors = pd.concat(
+            [
+                community.factor_over_time(contribs, "person").assign(
+                    series="contributor absence (bus) factor"
+                ),
+                community.factor_over_time(
+                    contribs, "domain", exclude=community.NO_ORGANIZATION
+                ).assign(series="elephant factor (organizations)"),
+            ],
+            ignore_index=True,
+        ).rename(columns={"period": "date"})
+        shares = community.organization_shares(contribs, "year")
+        rel = releases[
+            (releases["subject_kind"] == "repo") & releases["subject"].isin(project.repo_names)
+        ]
+        per_year, _ = community.release_frequency(rel, "year")
+        heat = community.activity_heatmap(contribs)
+        out += [
+            ChartExport(
+                f"{project.id}-contributors",
+                contributor_flow_chart(flow, f"{project.name}: new and returning contributors"),
+                flow,
+            ),
+            ChartExport(
+                f"{project.id}-factors",
+                history_chart(
+                    factors,
+                    x="date",
+                    y="factor",
+                    series="series",
+                    title=f"{project.name}: bus and elephant factors",
+                    y_title="count",
+                    markers=True,
+                ),
+                factors,
+            ),
+            ChartExport(
+                f"{project.id}-organizations",
+                organization_chart(shares, f"{project.name}: organizations"),
+                shares,
+            ),
+            ChartExport(
+                f"{project.id}-heatmap",
+                heatmap_chart(heat, f"{project.name}: when contributions are made"),
+                heat.rename_axis("weekday").reset_index(),
+            ),
+        ]
+        if len(per_year):
+            out.append(
+                ChartExport(
+                    f"{project.id}-releases",
+                    release_chart(per_year, f"{project.name}: releases per year"),
+                    per_year,
+                )
+            )
+    if flows:
+        active = pd.concat(flows, ignore_index=True).rename(columns={"period": "date"})
+        out.insert(
+            0,
+            ChartExport(
+                "active-contributors",
+                history_chart(
+                    active,
+                    x="date",
+                    y="active",
+                    series="series",
+                    title="Active contributors per quarter",
+                    y_title="people",
+                ),
+                active[["date", "series", "active", "new", "returning"]],
+            ),
+        )
+    return out
+
+
+@contextlib.contextmanager
+def warm_browser(needed: bool) -> Iterator[None]:
+    """Keep one Chromium running for a batch of static images (kaleido's sync server)."""
+    if not needed:
+        yield
+        return
+    import kaleido
+
+    warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+    try:
+        kaleido.start_sync_server(mathjax=False)
+    except Exception as exc:  # kaleido/choreographer raise their own types
+        raise ExportError(
+            f"static images need Chromium: install it (Debian: apt-get install chromium) ({exc})"
+        ) from None
+    try:
+        yield
+    finally:
+        kaleido.stop_sync_server()
+
+
+def figure_bytes(figure: go.Figure, fmt: str) -> bytes:
+    """The figure as PNG, SVG or self-contained HTML (plotly.js inlined: opens offline)."""
+    if fmt == "html":
+        return figure.to_html(include_plotlyjs=True, full_html=True).encode()
+    try:
+        return figure.to_image(format=fmt, width=1100, height=550)
+    except Exception as exc:  # plotly raises RuntimeError/ValueError from kaleido
+        raise ExportError(f"could not render {fmt.upper()}: {exc}") from None
+
+
+def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[ChartExport]) -> str:
+    """Sources, as-of dates and parameters, for the folder of exported charts."""
+    sources = tables["sources"]
+    lines = [
+        f"# Export of the '{page}' page",
+        "",
+        f"Made {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC by the open-source AI dashboard.",
+        "",
+        "## Sources",
+        "",
+    ]
+    for row in sources.itertuples():
+        as_of = f"{row.as_of:%Y-%m-%d}" if pd.notna(row.as_of) else "unknown"
+        lines.append(f"- {row.title}: data as of {as_of}; {row.licence or 'licence not stated'}")
+        if isinstance(row.notes, str) and row.notes:
+            lines.append(f"  Caveats: {row.notes}")
+    lines += [
+        "",
+        "## Parameters",
+        "",
+        "The pages' defaults: all tracked projects (data/projects.toml), the full date range, "
+        "linear scale; downloads are per day over each monthly window; community figures use "
+        "quarters, a 12-month window, a 50 % share, no bots and no merge commits.",
+        "Missing values are missing in the CSV files (empty cells), never zero.",
+        "",
+        "## Charts",
+        "",
+    ]
+    lines += [f"- {c.name}: {len(c.data)} rows of data" for c in charts]
+    return "\n".join(lines) + "\n"
+
+
+def export_pages(
+    page: str,
+    out: Path,
+    *,
+    formats: Sequence[str] = FORMATS,
+    catalog: Catalog | None = None,
+    registry: Registry | None = None,
+) -> list[str]:
+    """Write the page's (or every page's) charts to a folder or a .zip; returns the names.
+
+    Raises ValueError for an unknown page or format and ExportError when images cannot be made.
+    """
+    bad = set(formats) - set(FORMATS)
+    if bad:
+        raise ValueError(f"unknown formats {sorted(bad)}; choose from {', '.join(FORMATS)}")
+    pages = PAGES if page == "all" else (page,)
+    registry = registry or load_registry()
+    catalog = catalog or Catalog(DEFAULT_DATA, user_data_dir())
+    names = (
+        "repo_snapshots",
+        "package_downloads",
+        "cohort_members",
+        "commits",
+        "releases",
+        "sources",
+    )
+    tables = {name: catalog.read(name).frame for name in names}
+    files: dict[str, bytes] = {}
+    with warm_browser(bool({"png", "svg"} & set(formats))):
+        for name in pages:
+            charts = page_charts(name, registry, tables)
+            for chart in charts:
+                stem = f"{name}/{_safe(chart.name)}"
+                if "csv" in formats:
+                    files[f"{stem}.csv"] = chart.data.to_csv(index=False).encode()
+                if chart.figure is None:
+                    continue
+                for fmt in ("png", "svg", "html"):
+                    if fmt in formats:
+                        files[f"{stem}.{fmt}"] = figure_bytes(chart.figure, fmt)
+            files[f"{name}/METHODS.md"] = methods_note(name, tables, charts).encode()
+    _write(files, out)
+    return sorted(files)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "chart"
+
+
+def _write(files: dict[str, bytes], out: Path) -> None:
+    """Into a zip (written whole, then renamed) or a folder."""
+    try:
+        if out.suffix == ".zip":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, data in files.items():
+                    archive.writestr(name, data)
+            tmp = out.with_name(f".{out.name}.tmp")
+            tmp.write_bytes(buffer.getvalue())
+            tmp.replace(out)
+            return
+        for name, data in files.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write the export to {out}: {exc.strerror}") from None
