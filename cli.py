@@ -250,7 +250,9 @@ def schedule_loop(
             except Exception as exc:
                 print(f"{started:%Y-%m-%d %H:%M} UTC: refresh failed: {exc}", file=sys.stderr)
             runs += 1
-            due = next_time(max(clock(), started))
+            # the next slot after this run's start; if the run overran it, go at once
+            # (one catch-up run, never two at a time)
+            due = max(next_time(started), clock())
             print(f"next refresh at {due:%Y-%m-%d %H:%M} UTC", flush=True)
     except KeyboardInterrupt:
         print("schedule stopped")

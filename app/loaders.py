@@ -7,7 +7,6 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +19,8 @@ from metrics import community
 from metrics.cohort import cohort_projects
 from metrics.indicators import Windows, a_year_earlier, compute
 from metrics.overview import overview, repository_facts
-from registry import DEFAULT_REGISTRY, Registry, load_registry
+from registry import Registry, load_registry, registry_path
 from store import DEFAULT_DATA, Catalog, user_data_dir
-
-PROJECTS_ENV = "OSSAI_PROJECTS"
 
 
 def catalog() -> Catalog:
@@ -61,7 +58,7 @@ def _registry(path: str, mtime_ns: int) -> Registry:
 def registry() -> Registry:
     """The validated registry ($OSSAI_PROJECTS or data/projects.toml); stops the page with
     the rule broken when it is invalid."""
-    path = Path(os.environ.get(PROJECTS_ENV) or DEFAULT_REGISTRY)
+    path = registry_path()
     try:
         return _registry(str(path), path.stat().st_mtime_ns)
     except FileNotFoundError:

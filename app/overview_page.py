@@ -36,6 +36,12 @@ def render() -> None:
         "next to a comparison cohort of popular open source. Empty cells mean the data does "
         "not have the figure (never zero); the Notes column says why."
     )
+    first, second, third = st.columns(3)
+    first.metric("Stars, all tracked projects", f"{int(table['stars'].sum()):,}")
+    second.metric(
+        "Monthly downloads, all tracked packages", f"{int(table['monthly_downloads'].sum()):,}"
+    )
+    third.metric("Projects with figures", f"{int(table['stars'].notna().sum())} of {len(table)}")
     st.subheader("Tracked projects")
     st.dataframe(
         table[list(COLUMNS)], column_config=COLUMNS, hide_index=True, key="overview_tracked"

@@ -15,6 +15,7 @@ from exports import ExportError, figure_bytes
 from store import user_data_dir
 
 GITHUB_API_ENV = "OSSAI_GITHUB_API"  # points the refresh at another GitHub API (tests, GHES)
+SOURCES_ENV = "OSSAI_REFRESH_SOURCES"  # which sources the button refreshes (default: all)
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
@@ -64,7 +65,9 @@ def refresh_button() -> None:
         def progress(done: int, total: int, label: str) -> None:
             bar.progress(done / max(total, 1), text=label)
 
+        sources = os.environ.get(SOURCES_ENV) or ",".join(refresh.SOURCES)
         options = refresh.RefreshOptions(
+            sources=[s.strip() for s in sources.split(",") if s.strip()],
             github_token=_token(),
             github_base_url=os.environ.get(GITHUB_API_ENV) or None,
             data_dir=user_data_dir(),

@@ -40,7 +40,7 @@ import secrets
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -74,6 +74,7 @@ from store.schema import (
     REPOSITORIES,
     STAR_HISTORY,
     TABLES,
+    Table,
 )
 from store.segments import SegmentStore
 
@@ -281,7 +282,7 @@ class RefreshSummary:
             )
         return out
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[RepoOutcome]:
         return iter(self.outcomes)
 
 
@@ -1021,7 +1022,7 @@ def star_history_rows(repo: str, buckets: list[WeekBucket], now: pd.Timestamp) -
         }
     )
     frame = frame.sort_values("week_start").drop_duplicates("week_start", keep="first")
-    return STAR_HISTORY.conform(frame)
+    return _table_frame(STAR_HISTORY, frame)
 
 
 def star_history_marker(
@@ -1036,7 +1037,7 @@ def star_history_marker(
         "fetched_at": now,
         "quality": quality,
     }
-    return STAR_HISTORY.conform(pd.DataFrame([row]))
+    return _table_frame(STAR_HISTORY, pd.DataFrame([row]))
 
 
 def snapshot_rows(repo: str, data: dict, open_prs: int | None, now: pd.Timestamp) -> pd.DataFrame:
@@ -1061,7 +1062,7 @@ def snapshot_rows(repo: str, data: dict, open_prs: int | None, now: pd.Timestamp
         "fetched_at": now,
         "quality": "ok",
     }
-    return REPO_SNAPSHOTS.conform(pd.DataFrame([row]))
+    return _table_frame(REPO_SNAPSHOTS, pd.DataFrame([row]))
 
 
 def snapshot_marker(repo: str, now: pd.Timestamp, quality: str) -> pd.DataFrame:
@@ -1075,7 +1076,7 @@ def snapshot_marker(repo: str, now: pd.Timestamp, quality: str) -> pd.DataFrame:
         fetched_at=now,
         quality=quality,
     )
-    return REPO_SNAPSHOTS.conform(pd.DataFrame([row]))
+    return _table_frame(REPO_SNAPSHOTS, pd.DataFrame([row]))
 
 
 def repository_rows(repo: str, data: dict, now: pd.Timestamp) -> pd.DataFrame:
@@ -1089,7 +1090,7 @@ def repository_rows(repo: str, data: dict, now: pd.Timestamp) -> pd.DataFrame:
         "fetched_at": now,
         "quality": "ok",
     }
-    return REPOSITORIES.conform(pd.DataFrame([row]))
+    return _table_frame(REPOSITORIES, pd.DataFrame([row]))
 
 
 def contributor_rows(
@@ -1133,7 +1134,7 @@ def contributor_rows(
             "quality": "lower_bound" if capped else "ok",
         }
     )
-    return CONTRIBUTORS.conform(frame)
+    return _table_frame(CONTRIBUTORS, frame)
 
 
 def release_rows(repo: str, items: list[dict], now: pd.Timestamp) -> pd.DataFrame:
@@ -1159,7 +1160,7 @@ def release_rows(repo: str, items: list[dict], now: pd.Timestamp) -> pd.DataFram
             }
         )
     frame = pd.DataFrame(rows, columns=RELEASES.column_names)
-    return RELEASES.conform(frame.drop_duplicates("version", keep="first"))
+    return _table_frame(RELEASES, frame.drop_duplicates("version", keep="first"))
 
 
 def tag_rows(
@@ -1181,7 +1182,7 @@ def tag_rows(
         for name, when in tags
     ]
     frame = pd.DataFrame(rows, columns=RELEASES.column_names)
-    return RELEASES.conform(frame.drop_duplicates("version", keep="first"))
+    return _table_frame(RELEASES, frame.drop_duplicates("version", keep="first"))
 
 
 def commit_activity_rows(repo: str, weeks: list, now: pd.Timestamp) -> pd.DataFrame:
@@ -1203,7 +1204,7 @@ def commit_activity_rows(repo: str, weeks: list, now: pd.Timestamp) -> pd.DataFr
             }
         )
     frame = pd.DataFrame(rows, columns=COMMIT_ACTIVITY.column_names)
-    return COMMIT_ACTIVITY.conform(frame.drop_duplicates("week_start", keep="last"))
+    return _table_frame(COMMIT_ACTIVITY, frame.drop_duplicates("week_start", keep="last"))
 
 
 def commit_activity_marker(repo: str, week: pd.Timestamp, now: pd.Timestamp) -> pd.DataFrame:
@@ -1215,7 +1216,7 @@ def commit_activity_marker(repo: str, week: pd.Timestamp, now: pd.Timestamp) -> 
         "fetched_at": now,
         "quality": "pending",
     }
-    return COMMIT_ACTIVITY.conform(pd.DataFrame([row]))
+    return _table_frame(COMMIT_ACTIVITY, pd.DataFrame([row]))
 
 
 @dataclass(frozen=True)
@@ -1327,10 +1328,18 @@ def activity_rows(
         }
         for s in summaries
     ]
-    return ISSUE_ACTIVITY.conform(pd.DataFrame(rows, columns=ISSUE_ACTIVITY.column_names))
+    return _table_frame(ISSUE_ACTIVITY, pd.DataFrame(rows, columns=ISSUE_ACTIVITY.column_names))
 
 
 # ----- small helpers -------------------------------------------------------------------------
+
+
+def _table_frame(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with exactly the table's columns, in order. The store casts and checks it
+    (`Table.conform`) when it is written, so that is done once, not per part."""
+    if set(frame.columns) != set(table.column_names):
+        raise ValueError(f"rows for {table.name} have columns {sorted(frame.columns)}")
+    return frame[table.column_names].reset_index(drop=True)
 
 
 def _bot_check(patterns: Sequence[str]) -> Callable[[dict | None], bool]:
@@ -1422,4 +1431,4 @@ def _day(value: pd.Timestamp | datetime | date) -> pd.Timestamp:
 
 def _week_start(day: pd.Timestamp) -> pd.Timestamp:
     """The Sunday starting the week of `day` (GitHub's statistics weeks start on Sunday)."""
-    return day - timedelta(days=(day.dayofweek + 1) % 7)
+    return day - timedelta(days=(day.weekday() + 1) % 7)

@@ -327,8 +327,11 @@ class ValidatorCache:
 
     def lookup(self, key: str) -> CacheEntry | None:
         entry = self._load().get(key)
-        if entry is not None:
-            entry.used_at = self._clock()
+        now = self._clock()
+        # `used_at` only decides what is old enough to drop: a day's precision is plenty,
+        # and a warm refresh then rewrites nothing.
+        if entry is not None and now - entry.used_at > 86400:
+            entry.used_at = now
             self._dirty = True
         return entry
 
@@ -570,7 +573,7 @@ class HttpClient:
     ) -> HttpResponse:
         accept = accept or self.accept
         failures = 0  # transport errors and 5xx so far
-        limited = 0  # secondary-limit answers so far
+        limited = 0  # rate-limit answers so far
         redirects: list[Redirect] = []
         while True:
             resource = _resource_for(url)
@@ -640,7 +643,8 @@ class HttpClient:
                 if failures > self.max_retries:
                     raise ServerError(
                         self.name,
-                        f"kept failing with {status} {raw.reason or ''} for {_path(url)} "
+                        f"kept failing with {status}{' ' + raw.reason if raw.reason else ''} "
+                        f"for {_path(url)} "
                         f"({failures} tries); the service may be having trouble",
                         url=_strip_query(url),
                         status=status,

@@ -10,6 +10,7 @@ from registry.projects import (
     RepoRef,
     load_registry,
     parse_registry,
+    registry_path,
 )
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "normalize_pypi_name",
     "parse_registry",
     "pypi_name_problem",
+    "registry_path",
     "repo_key",
 ]

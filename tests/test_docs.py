@@ -17,7 +17,7 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
     help_text = subprocess.run(
         ["bash", str(ROOT / "dev"), "help"], capture_output=True, text=True, check=True
     ).stdout
-    for command in ("run", "test", "bench", "build-data"):
+    for command in ("run", "test", "bench", "build-data", "cli"):
         assert f"./dev {command}" in help_text
         assert f"./dev {command}" in readme
 
@@ -47,3 +47,9 @@ def test_requirements_are_pinned():
         if line.strip() and not line.startswith("#")
     ]
     assert lines and all("==" in line for line in lines)
+
+
+def test_every_cli_command_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for command in ("refresh", "schedule", "status", "export"):
+        assert f"./dev cli {command}" in readme

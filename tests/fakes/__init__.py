@@ -6,3 +6,9 @@ Two levels, as the style guide asks:
 - `tests.fakes.github`: a real HTTP server on 127.0.0.1 behaving like GitHub's API, for
   end-to-end refreshes (and `bench/github.py`).
 """
+
+import pytest
+
+# The fixtures in tests.fakes.github use plain asserts: let pytest rewrite them even though
+# test modules import the module before `pytest_plugins` registers it.
+pytest.register_assert_rewrite("tests.fakes.github")

@@ -43,7 +43,9 @@ class ScriptedAdapter(BaseAdapter):
 
     def answer(self, status: int = 200, body: Any = None, **headers: str) -> ScriptedAdapter:
         """Queue an answer; header names use '_' for '-' (x_ratelimit_remaining=...)."""
-        self.queue.append(Answer(status, body, {k.replace("_", "-"): v for k, v in headers.items()}))
+        self.queue.append(
+            Answer(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
+        )
         return self
 
     def fail(self, error: Exception) -> ScriptedAdapter:

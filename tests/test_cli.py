@@ -1,0 +1,146 @@
+"""The command line: refresh lock, exit codes, summary, log; schedule; status; help texts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import cli
+from collectors import refresh
+from store import SegmentStore
+from tests.gitrepo import build_community_repo
+
+REGISTRY = """\
+[[projects]]
+id = "widget"
+name = "Widget"
+group = "AI"
+repos = ["acme/widget"]
+
+[[projects]]
+id = "gadget"
+name = "Gadget"
+group = "AI"
+repos = ["acme/gadget", "acme/gizmo"]
+"""
+
+
+@pytest.fixture
+def small_registry(tmp_path, monkeypatch):
+    path = tmp_path / "projects.toml"
+    path.write_text(REGISTRY)
+    monkeypatch.setenv("OSSAI_PROJECTS", str(path))
+    return path
+
+
+@pytest.fixture
+def widget_repo(tmp_path):
+    return build_community_repo(tmp_path / "widget")
+
+
+def _refresh(*args: str) -> list[str]:
+    return ["refresh", "--sources", "git", "--quiet", *args]
+
+
+def test_a_full_success_exits_0_and_prints_the_summary(
+    small_registry, widget_repo, user_data_dir, capsys
+):
+    code = cli.main(
+        _refresh("--projects", "widget", "--git-location", f"acme/widget={widget_repo.path}")
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Widget  git" in out and "new_rows" in out
+    assert "exit status 0" in out
+    assert len(SegmentStore(user_data_dir).read("commits").frame) == 8
+    log = (user_data_dir / refresh.LOG_FILE).read_text()
+    assert "git Widget acme/widget: ok" in log
+
+
+def test_partial_and_total_failure_have_their_own_exit_codes(
+    small_registry, widget_repo, tmp_path, capsys
+):
+    nowhere = tmp_path / "nowhere"
+    args = [
+        "--git-location",
+        f"acme/widget={widget_repo.path}",
+        "--git-location",
+        f"acme/gadget={nowhere}",
+        "--git-location",
+        f"acme/gizmo={nowhere}",
+    ]
+    assert cli.main(_refresh(*args)) == refresh.PARTIAL
+    out = capsys.readouterr().out
+    assert "git acme/gadget: failed: " in out and "only https:// URLs or local folders" in out
+    assert cli.main(_refresh("--projects", "gadget", *args)) == refresh.FAILED
+
+
+def test_a_second_refresh_says_already_running_and_exits(small_registry, user_data_dir, capsys):
+    with refresh.refresh_lock(user_data_dir):
+        code = cli.main(_refresh())
+    assert code == refresh.ALREADY_RUNNING
+    assert "already running" in capsys.readouterr().err
+
+
+def test_bad_arguments_are_explained(small_registry, capsys):
+    assert cli.main(["refresh", "--sources", "twitter"]) == cli.EXIT_USAGE
+    assert "unknown sources ['twitter']" in capsys.readouterr().err
+    assert cli.main(["refresh", "--projects", "nope", "--sources", "git"]) == cli.EXIT_USAGE
+    assert "unknown project ids ['nope']" in capsys.readouterr().err
+
+
+def test_the_schedule_survives_a_failed_run_and_never_overlaps():
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    slept: list[float] = []
+    calls: list[datetime] = []
+
+    def job() -> int:
+        calls.append(now[0])
+        now[0] += timedelta(minutes=10)  # a run takes ten minutes
+        if len(calls) == 1:
+            raise RuntimeError("network down")
+        return 0
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    code = cli.schedule_loop(
+        job, lambda after: after + timedelta(hours=1), max_runs=3, clock=lambda: now[0], sleep=sleep
+    )
+    assert code == 0 and len(calls) == 3  # the failure did not end the schedule
+    assert [c.hour for c in calls] == [0, 1, 2]
+    assert slept == [3000.0, 3000.0]  # waits out the rest of the hour after each run
+
+
+def test_cron_expressions_give_the_next_run_and_bad_ones_are_refused():
+    next_time = cli.cron_schedule("15 */6 * * *")
+    assert next_time(datetime(2026, 1, 1, 0, 0, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 0, 15, tzinfo=UTC
+    )
+    assert next_time(datetime(2026, 1, 1, 0, 15, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 6, 15, tzinfo=UTC
+    )
+    with pytest.raises(ValueError):
+        cli.cron_schedule("every tuesday")
+
+
+def test_status_reports_freshness_runs_and_budget(
+    small_registry, widget_repo, user_data_dir, capsys
+):
+    cli.main(_refresh("--projects", "widget", "--git-location", f"acme/widget={widget_repo.path}"))
+    capsys.readouterr()
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Freshness" in out and "Widget" in out
+    assert "git" in out.split("Last refresh runs:")[1]
+    assert "GitHub budget left" in out
+
+
+@pytest.mark.parametrize("command", ["refresh", "schedule", "status", "export"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert len(capsys.readouterr().out) > 200

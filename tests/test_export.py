@@ -1,0 +1,119 @@
+"""Exported files are valid: PNG and SVG parse, HTML works offline, CSV matches the chart."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pandas as pd
+import pytest
+
+import cli
+from exports import ExportError, export_pages, page_charts
+from registry import load_registry
+from store import DEFAULT_DATA, Catalog
+
+
+def _chromium() -> None:
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Chromium (see .ci/run)")
+        pytest.skip("Chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def compare_zip(tmp_path_factory):
+    _chromium()
+    out = tmp_path_factory.mktemp("export") / "compare.zip"
+    names = export_pages("compare", out)
+    return out, names
+
+
+def test_every_compare_chart_is_exported_in_every_format(compare_zip):
+    out, names = compare_zip
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == names
+    for chart in ("stars", "forks", "open_issues", "downloads"):
+        for fmt in ("png", "svg", "html", "csv"):
+            assert f"compare/{chart}.{fmt}" in names
+    assert "compare/METHODS.md" in names
+
+
+def test_png_and_svg_files_parse(compare_zip):
+    out, _ = compare_zip
+    with zipfile.ZipFile(out) as archive:
+        png = archive.read("compare/stars.png")
+        svg = archive.read("compare/stars.svg")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (1100, 550)
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert "Stars" in svg.decode()
+
+
+def test_html_is_self_contained_and_opens_offline(compare_zip):
+    out, _ = compare_zip
+    with zipfile.ZipFile(out) as archive:
+        html = archive.read("compare/stars.html").decode()
+    assert len(html) > 3_000_000  # plotly.js is inside the file
+    assert '<script src="http' not in html  # nothing loaded from the network
+    assert "TensorFlow" in html
+
+
+def test_csv_holds_exactly_the_data_drawn(compare_zip):
+    out, _ = compare_zip
+    with zipfile.ZipFile(out) as archive:
+        data = pd.read_csv(io.BytesIO(archive.read("compare/stars.csv")), parse_dates=["date"])
+    charts = {c.name: c for c in page_charts("compare", load_registry(), _tables())}
+    figure = charts["stars"].figure
+    for trace in figure.data:
+        drawn = pd.Series(trace.y, dtype="float64").dropna().to_numpy()
+        rows = data[data["series"] == trace.name].sort_values("date")["value"].to_numpy()
+        assert (drawn == rows).all(), trace.name
+    tf = data[data["series"] == "TensorFlow"].sort_values("date").iloc[-1]
+    assert tf["value"] == 197213 and str(tf["date"].date()) == "2026-08-22"
+
+
+def test_methods_note_names_sources_and_dates(compare_zip):
+    out, _ = compare_zip
+    with zipfile.ZipFile(out) as archive:
+        note = archive.read("compare/METHODS.md").decode()
+    assert "data as of 2026-08-22" in note and "MIT License" in note
+    assert "never zero" in note
+
+
+def test_tables_export_without_a_browser_into_a_folder(tmp_path):
+    names = export_pages("overview", tmp_path / "out", formats=["csv"])
+    assert names == ["overview/METHODS.md", "overview/cohort.csv", "overview/tracked-projects.csv"]
+    tracked = pd.read_csv(tmp_path / "out" / "overview" / "tracked-projects.csv")
+    assert tracked.set_index("project").loc["GPT", "download_growth_12m"] != 0
+    assert pd.isna(tracked.set_index("project").loc["GPT", "download_growth_12m"])
+
+
+def test_bad_requests_are_refused_clearly(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="unknown page 'nope'"):
+        export_pages("nope", tmp_path / "x", formats=["csv"])
+    with pytest.raises(ValueError, match="unknown formats"):
+        export_pages("compare", tmp_path / "x", formats=["gif"])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError, match="cannot write"):
+        export_pages("overview", blocker / "inside.zip", formats=["csv"])
+    assert cli.main(["export", "--page", "nope", "--out", str(tmp_path / "y")]) == cli.EXIT_USAGE
+
+
+def _tables():
+    catalog = Catalog(DEFAULT_DATA, "/nonexistent-user-dir")
+    names = (
+        "repo_snapshots",
+        "package_downloads",
+        "cohort_members",
+        "commits",
+        "releases",
+        "sources",
+    )
+    return {name: catalog.read(name).frame for name in names}
