@@ -259,6 +259,14 @@ def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[Ch
     return "\n".join(lines) + "\n"
 
 
+TABLES = ("repo_snapshots", "package_downloads", "cohort_members", "commits", "releases", "sources")
+
+
+def export_tables(catalog: Catalog) -> dict[str, pd.DataFrame]:
+    """The tables the exported pages are built from."""
+    return {name: catalog.read(name).frame for name in TABLES}
+
+
 def export_pages(
     page: str,
     out: Path,
@@ -277,15 +285,7 @@ def export_pages(
     pages = PAGES if page == "all" else (page,)
     registry = registry or load_registry()
     catalog = catalog or Catalog(DEFAULT_DATA, user_data_dir())
-    names = (
-        "repo_snapshots",
-        "package_downloads",
-        "cohort_members",
-        "commits",
-        "releases",
-        "sources",
-    )
-    tables = {name: catalog.read(name).frame for name in names}
+    tables = export_tables(catalog)
     files: dict[str, bytes] = {}
     with warm_browser(bool({"png", "svg"} & set(formats))):
         for name in pages:

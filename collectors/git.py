@@ -37,6 +37,7 @@ from errors import SourceError
 from store.schema import COMMITS, RELEASES
 
 GIT_SOURCE = "git"
+TIMES = ("authored_at", "committed_at")  # epoch seconds from git, made timestamps at the end
 KEY_FILE = "pseudonym.key"
 
 # E-mail domains of public providers: an address there says nothing about an employer.
@@ -251,22 +252,9 @@ def commit_rows(
     # Each column is built in its final dtype, so conform() only checks: the frame is built
     # after git has finished, and this is the part of the run that git does not overlap.
     columns = {
-        name: pd.array(raw[name], dtype=COMMITS.dtypes[name])
-        for name in (
-            "sha",
-            "author_utc_offset_min",
-            "author_id",
-            "author_domain",
-            "author_is_bot",
-            "co_author_ids",
-            "co_author_bot_ids",
-            "is_merge",
-            "files_changed",
-            "lines_added",
-            "lines_deleted",
-        )
+        name: pd.array(raw[name], dtype=COMMITS.dtypes[name]) for name in names if name not in TIMES
     }
-    for name in ("authored_at", "committed_at"):
+    for name in TIMES:
         epochs = np.fromiter(raw[name], dtype="int64", count=n)
         columns[name] = pd.to_datetime(epochs, unit="s", utc=True).as_unit("ms")
     frame = pd.DataFrame(columns)

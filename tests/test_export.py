@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import cli
-from exports import ExportError, export_pages, page_charts
+from exports import ExportError, export_pages, export_tables, page_charts
 from registry import load_registry
 from store import DEFAULT_DATA, Catalog
 
@@ -107,13 +107,4 @@ def test_bad_requests_are_refused_clearly(tmp_path, monkeypatch):
 
 
 def _tables():
-    catalog = Catalog(DEFAULT_DATA, "/nonexistent-user-dir")
-    names = (
-        "repo_snapshots",
-        "package_downloads",
-        "cohort_members",
-        "commits",
-        "releases",
-        "sources",
-    )
-    return {name: catalog.read(name).frame for name in names}
+    return export_tables(Catalog(DEFAULT_DATA, "/nonexistent-user-dir"))
