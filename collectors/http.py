@@ -818,7 +818,7 @@ class HttpClient:
         if limited > self.max_retries:
             # Still limited after waiting as told: the server's clock or budget is not what
             # its headers say. Stop rather than loop.
-            self._stop(wait, signal.kind, signal.resource, url, status)
+            self._stop(wait, signal.kind, signal.resource, url, status, after=limited - 1)
         self._count("retries")
         self._wait_or_stop(wait, signal.kind, signal.resource, url, status)
         self._budgets.pop(signal.resource, None)
@@ -831,8 +831,25 @@ class HttpClient:
         log.info("waiting %.0f s for the %s rate limit (%s)", wait, resource, kind)
         self._wait(wait)
 
-    def _stop(self, wait: float, kind: str, resource: str, url: str, status: int | None) -> None:
+    def _stop(
+        self,
+        wait: float,
+        kind: str,
+        resource: str,
+        url: str,
+        status: int | None,
+        *,
+        after: int = 0,
+    ) -> None:
         reset_at = datetime.fromtimestamp(self.clock() + wait, UTC)
+        if after:
+            # The wait was short but did not help: say so, not "longer than we may wait".
+            limit = (
+                f"still limited after waiting as told {after} times (the server's clock or "
+                "budget disagrees with its headers)"
+            )
+        else:
+            limit = f"longer than the {_duration(self.max_wait_seconds)} this run may wait"
         why = {
             "primary": "the hourly request budget is used up",
             "secondary": "the server keeps asking us to slow down (secondary rate limit)",
@@ -841,8 +858,7 @@ class HttpClient:
         raise RateLimitError(
             self.name,
             f"{why} ({resource}); it is back at {reset_at:%Y-%m-%d %H:%M} UTC, in "
-            f"{_duration(wait)}, longer than the {_duration(self.max_wait_seconds)} "
-            "this run may wait",
+            f"{_duration(wait)}, {limit}",
             url=_strip_query(url),
             status=status,
             reset_at=reset_at,

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -142,7 +143,7 @@ def run(
     missing = set(options.projects or ()) - {p.id for p in projects}
     if missing:
         raise ValueError(f"unknown project ids {sorted(missing)}")
-    with refresh_lock(data_dir), _log_to(data_dir / LOG_FILE):
+    with refresh_lock(data_dir), _log_to(data_dir / LOG_FILE), _Clients() as clients:
         store = SegmentStore(data_dir)
         now = pd.Timestamp.now(tz="UTC")
         report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
@@ -165,7 +166,7 @@ def run(
                 continue
             try:
                 outcomes, stop = _COLLECTORS[source](
-                    registry, project, store, options, data_dir, now
+                    _Step(registry, project, store, options, data_dir, now, clients)
                 )
             except DashboardError as exc:
                 outcomes, stop = (
@@ -195,22 +196,57 @@ def run(
         return report
 
 
-def _github(registry, project, store, options: RefreshOptions, data_dir: Path, now):
+class _Clients(contextlib.AbstractContextManager):
+    """One HTTP client per source for the whole run, so what one project's requests learnt
+    (a rate limit hit, the budget left) is known to the next project's; closed at the end."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, Any] = {}
+
+    def get(self, source: str, make: Callable[[], Any]) -> Any:
+        if source not in self._open:
+            self._open[source] = make()
+        return self._open[source]
+
+    def __exit__(self, *exc: object) -> None:
+        for client in self._open.values():
+            client.close()
+
+
+@dataclass(frozen=True)
+class _Step:
+    """Everything one source needs to refresh one project within a run."""
+
+    registry: Registry
+    project: Any
+    store: SegmentStore
+    options: RefreshOptions
+    data_dir: Path
+    now: pd.Timestamp
+    clients: _Clients
+
+
+def _github(step: _Step):
     from collectors import git, github
 
+    options, data_dir = step.options, step.data_dir
     ids = git.Pseudonymizer(git.load_or_create_key(data_dir))
-    client = github.github_client(
-        options.github_token,
-        **({"base_url": options.github_base_url} if options.github_base_url else {}),
-        cache_path=data_dir / "http-cache" / "github.json",
+    client = step.clients.get(
+        "github",
+        lambda: github.github_client(
+            options.github_token,
+            **({"base_url": options.github_base_url} if options.github_base_url else {}),
+            cache_path=data_dir / "http-cache" / "github.json",
+        ),
     )
     summary = github.refresh_github(
-        registry, store, client, now=now, projects=[project.id], ids=ids
+        step.registry, step.store, client, now=step.now, projects=[step.project.id], ids=ids
     )
+    client.flush()
     outcomes = [
         Outcome(
             "github",
-            project.name,
+            step.project.name,
             o.repo,
             o.status,
             o.rows_written,
@@ -224,23 +260,28 @@ def _github(registry, project, store, options: RefreshOptions, data_dir: Path, n
     return outcomes, stop
 
 
-def _git(registry, project, store, options: RefreshOptions, data_dir: Path, now):
+def _git(step: _Step):
     from collectors import git
 
-    ids = git.Pseudonymizer(git.load_or_create_key(data_dir))
+    ids = git.Pseudonymizer(git.load_or_create_key(step.data_dir))
     rows = git.refresh(
-        list(project.repo_names),
-        store,
+        list(step.project.repo_names),
+        step.store,
         ids=ids,
-        locations=options.git_locations,
-        mirrors=data_dir / "git",
-        now=now,
-        run_id=f"git-{now:%Y%m%dT%H%M%SZ}",
-        bot_patterns=(*git.DEFAULT_BOT_PATTERNS, *registry.git.extra_bot_patterns),
+        locations=step.options.git_locations,
+        mirrors=step.data_dir / "git",
+        now=step.now,
+        run_id=f"git-{step.now:%Y%m%dT%H%M%SZ}",
+        bot_patterns=(*git.DEFAULT_BOT_PATTERNS, *step.registry.git.extra_bot_patterns),
     )
     return [
         Outcome(
-            "git", project.name, r.repo, r.status, r.new_commits + r.new_releases, message=r.message
+            "git",
+            step.project.name,
+            r.repo,
+            r.status,
+            r.new_commits + r.new_releases,
+            message=r.message,
         )
         for r in rows
     ], None

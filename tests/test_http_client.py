@@ -164,6 +164,18 @@ def test_repeated_secondary_limits_back_off_then_give_up(wire):
     assert clock.sleeps == [60.0, 120.0, 240.0] and caught.value.kind == "secondary"
 
 
+def test_a_reset_time_already_past_is_waited_briefly_then_reported_as_such(wire):
+    """A spent budget whose reset is in the past (clocks disagree): short waits, then a
+    stop that says why, not "longer than this run may wait"."""
+    client, adapter, clock = wire(max_retries=2, max_wait_seconds=900)
+    for _ in range(3):
+        adapter.answer(403, {"message": "API rate limit exceeded"}, x_ratelimit_remaining="0",
+                       x_ratelimit_reset=str(int(T0 - 3600)))  # fmt: skip
+    with pytest.raises(RateLimitError, match="still limited after waiting as told 2 times"):
+        client.get("/x")
+    assert clock.sleeps == [1.0, 1.0]
+
+
 def test_a_plain_403_is_a_refusal_not_a_rate_limit(wire):
     client, adapter, clock = wire()
     adapter.answer(403, {"message": "Must have admin rights to Repository."},
