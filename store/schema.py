@@ -210,6 +210,60 @@ RELEASES = _table(
     Column("yanked", FLAG, "withdrawn from PyPI"),
 )
 
+PACKAGES = _table(
+    "packages",
+    "What PyPI says about a package on a day it was observed (JSON API): latest version, "
+    "metadata, and the GitHub repository it links to, checked against data/projects.toml. "
+    "Text is the maintainers' own (untrusted) and is shown as text.",
+    ["package", "date"],
+    Column("package", TEXT, "PEP 503 normalized name", True),
+    Column("date", DAY, "UTC day of the observation", True),
+    Column("canonical_name", TEXT, "the name as PyPI spells it (info.name)"),
+    Column("latest_version", TEXT, "info.version: latest non-yanked final release, if any"),
+    Column("summary", TEXT, "one-line summary (untrusted text)"),
+    Column(
+        "licence",
+        TEXT,
+        "license_expression, else a short license field, else the License :: classifiers",
+    ),
+    Column("requires_python", TEXT, "Requires-Python of the latest version"),
+    Column("project_urls", TEXT, "the project URLs, label -> URL, as JSON text (untrusted)"),
+    Column("repo", TEXT, "GitHub 'owner/name' found in the project URLs or home page"),
+    Column("registry_repos", TEXT, "the project's repositories in projects.toml, comma-separated"),
+    Column("repo_agrees", FLAG, "the found repository is one of them (null: none found)"),
+    Column("release_count", COUNT, "versions listed, with or without files"),
+    Column("yanked_count", COUNT, "versions whose files are all yanked"),
+    Column("last_serial", COUNT, "PyPI's change serial for the project"),
+)
+
+PACKAGE_DEPENDENTS = _table(
+    "package_dependents",
+    "How many packages depend on a package version, as deps.dev counts them (v3alpha "
+    ":dependents) for the latest stable version. Unavailable counts are null, flagged.",
+    ["package", "version", "date"],
+    Column("package", TEXT, "PEP 503 normalized name", True),
+    Column("version", TEXT, "the version counted ('' when no version could be chosen)", True),
+    Column("date", DAY, "UTC day of the observation", True),
+    Column("dependents", COUNT, "dependentCount: direct and indirect"),
+    Column("direct_dependents", COUNT, "directDependentCount"),
+    Column("indirect_dependents", COUNT, "indirectDependentCount"),
+)
+
+SCORECARDS = _table(
+    "scorecards",
+    "OpenSSF Scorecard results of a GitHub repository as deps.dev serves them: the overall "
+    "score and each check (0-10). A check that did not run, or a repository without a "
+    "scorecard, is a null score with quality 'missing', never zero.",
+    ["repo", "date", "check"],
+    Column("repo", TEXT, "'owner/name' as listed in projects.toml", True),
+    Column("date", DAY, "UTC day of the observation", True),
+    Column("check", TEXT, "'overall' or the check's name (e.g. 'Maintained')", True),
+    Column("score", NUMBER, "0-10; null when the check did not run or there is no scorecard"),
+    Column("scorecard_date", TIMESTAMP, "when Scorecard ran (weekly)"),
+    Column("scorecard_version", TEXT, "the Scorecard version that ran"),
+    Column("reason", TEXT, "the check's reason in its own words (untrusted text)"),
+)
+
 COMMITS = _table(
     "commits",
     "Commits on a repository's default branch, pseudonymous: no name or e-mail is stored.",
@@ -309,6 +363,9 @@ TABLES: dict[str, Table] = {
         STAR_HISTORY,
         PACKAGE_DOWNLOADS,
         RELEASES,
+        PACKAGES,
+        PACKAGE_DEPENDENTS,
+        SCORECARDS,
         COMMITS,
         COMMIT_ACTIVITY,
         CONTRIBUTORS,

@@ -1,0 +1,213 @@
+"""What the PyPI-side collectors share: one run's per-target outcomes, and its bookkeeping.
+
+`SourceSummary` has the shape of `collectors.github.RefreshSummary` (outcomes per target with
+status 'ok' / 'partial' / 'failed' / 'skipped', rows written, requests, 304s, a message, and
+the rate limit that stopped the run if one did), so `collectors/refresh.py` can report every
+source the same way. Also here: the collection_runs row of a target, "when did this target
+last refresh successfully" (the politeness cadences), and the small time helpers every
+collector needs. No I/O except reading the store.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+from collectors.http import HttpError, RateLimitError, TransportError, Usage
+from errors import SourceError
+from registry.names import normalize_pypi_name, pypi_name_problem
+from registry.projects import Registry
+from store.schema import COLLECTION_RUNS, TABLES, Table
+from store.segments import SegmentStore
+
+SUCCESS = ("ok", "partial")
+
+
+class PackageNameError(SourceError):
+    """A package name that is not a valid PyPI project name: refused before any request."""
+
+
+def checked_package(name: object) -> str:
+    """The PEP 503 normalized form of a valid PyPI project name.
+
+    Raises PackageNameError (before any I/O) for anything else: a URL is never built from it.
+    """
+    problem = pypi_name_problem(name)
+    if problem:
+        raise PackageNameError("PyPI", problem)
+    return normalize_pypi_name(str(name))
+
+
+@dataclass
+class TargetOutcome:
+    """What one source did for one target (a package, a repository or a dataset)."""
+
+    project: str
+    target: str
+    status: str  # 'ok', 'partial', 'failed' or 'skipped'
+    message: str | None = None
+    rows_written: int = 0
+    requests: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    wait_seconds: float = 0.0
+
+    def count(self, usage: Usage) -> None:
+        """Add what the client spent inside a `measure()` block."""
+        self.requests += usage.requests
+        self.not_modified += usage.not_modified
+        self.retries += usage.retries
+        self.wait_seconds = round(self.wait_seconds + usage.wait_seconds, 3)
+
+
+@dataclass
+class SourceSummary:
+    """One source's run: per-target outcomes, and why it stopped early if it did."""
+
+    collector: str  # 'pypi', 'pypistats', 'depsdev' or 'top-pypi'
+    run_id: str
+    started_at: pd.Timestamp
+    finished_at: pd.Timestamp | None = None
+    outcomes: list[TargetOutcome] = field(default_factory=list)
+    stopped_by: RateLimitError | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def resume_at(self) -> datetime | None:
+        return self.stopped_by.reset_at if self.stopped_by else None
+
+    @property
+    def requests(self) -> int:
+        return sum(o.requests for o in self.outcomes)
+
+    @property
+    def not_modified(self) -> int:
+        return sum(o.not_modified for o in self.outcomes)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(o.rows_written for o in self.outcomes)
+
+    def outcome(self, target: str) -> TargetOutcome:
+        for item in self.outcomes:
+            if item.target.lower() == target.lower():
+                return item
+        raise KeyError(target)
+
+    def lines(self) -> list[str]:
+        """One plain-words line per target, then the run's notes."""
+        out = [
+            f"{self.collector} {o.target}: {o.status}" + (f": {o.message}" if o.message else "")
+            for o in self.outcomes
+        ]
+        return out + list(self.notes)
+
+    def __iter__(self) -> Iterator[TargetOutcome]:
+        return iter(self.outcomes)
+
+
+def new_run_id(collector: str, now: pd.Timestamp) -> str:
+    return f"{collector}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_frame(
+    collector: str,
+    run_id: str,
+    outcome: TargetOutcome,
+    started: pd.Timestamp,
+    finished: pd.Timestamp,
+    now: pd.Timestamp,
+    source: str,
+) -> pd.DataFrame:
+    """The collection_runs row of one target."""
+    row = {
+        "run_id": run_id,
+        "collector": collector,
+        "target": outcome.target,
+        "started_at": started,
+        "finished_at": finished,
+        "status": outcome.status,
+        "requests": outcome.requests,
+        "not_modified": outcome.not_modified,
+        "retries": outcome.retries,
+        "wait_seconds": float(outcome.wait_seconds),
+        "rate_limit_remaining": None,
+        "rows_written": outcome.rows_written,
+        "message": outcome.message,
+        "source": source,
+        "fetched_at": now,
+        "quality": "ok",
+    }
+    return COLLECTION_RUNS.conform(pd.DataFrame([row]))
+
+
+def last_success(store: SegmentStore, collector: str) -> dict[str, pd.Timestamp]:
+    """Target (lower case) -> when it last refreshed with status ok or partial."""
+    runs = store.read("collection_runs").frame
+    runs = runs[(runs["collector"] == collector) & runs["status"].isin(SUCCESS)]
+    if runs.empty:
+        return {}
+    latest = runs.groupby(runs["target"].str.lower())["fetched_at"].max()
+    return {str(k): v for k, v in latest.items()}
+
+
+def package_targets(registry: Registry, projects: Iterable[str] | None) -> list[tuple[str, object]]:
+    """(project id, package name as listed) for the chosen projects (all when None).
+
+    Raises KeyError for an unknown project id.
+    """
+    chosen = list(registry) if projects is None else [registry.get(p) for p in projects]
+    return [(project.id, name) for project in chosen for name in project.packages]
+
+
+def table_frame(table: Table, rows: list[dict]) -> pd.DataFrame:
+    """Rows with exactly the table's columns, in order, typed (one row per key: last wins)."""
+    frame = pd.DataFrame(rows, columns=table.column_names)
+    frame = table.conform(frame, where=f"rows for table {table.name!r}")
+    return frame[~TABLES[table.name].duplicated_keys(frame)].reset_index(drop=True)
+
+
+def plain(exc: SourceError, who: str) -> str:
+    """An error's problem in plain words, starting with who said it."""
+    problem = exc.problem
+    if isinstance(exc, TransportError):
+        return f"{who} did not answer: {problem}"
+    if isinstance(exc, HttpError) and problem.startswith(("answered", "kept failing", "redirect")):
+        return f"{who} {problem}"
+    return problem
+
+
+def utc(value: datetime | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        raise ValueError("`now` must carry a time zone (UTC)")
+    return stamp.tz_convert("UTC")
+
+
+def stamp(epoch: float) -> pd.Timestamp:
+    return pd.Timestamp(epoch, unit="s", tz="UTC")
+
+
+def day(value: pd.Timestamp | datetime | date) -> pd.Timestamp:
+    """The UTC calendar day, as the store's naive midnight."""
+    moment = pd.Timestamp(value)
+    if moment.tzinfo is not None:
+        moment = moment.tz_convert("UTC").tz_localize(None)
+    return moment.normalize()
+
+
+def parse_time(value: object) -> pd.Timestamp | None:
+    """An ISO-8601 time from JSON as UTC (no zone means UTC); None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if moment is pd.NaT:
+        return None
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")

@@ -1,0 +1,216 @@
+"""Monthly downloads of the top PyPI packages, from the public dump the default data came from.
+
+    GET https://hugovk.github.io/top-pypi-packages/top-pypi-packages.min.json
+        {"last_update": "YYYY-MM-DD HH:MM:SS", "query": {...},
+         "rows": [{"download_count": int, "project": str}, ...]}      (up to 15,000 rows)
+
+One request covers every package. The dump is turned into the same raw frame the archive
+CSV gives (snapshot_date, window_days, project, download_count) and converted by the very
+function that built the default data, `collectors.archives.pypi_downloads`, so a live month
+and an archived month cannot be counted differently. Since the ClickHouse switch
+(`archives.CLICKHOUSE_FROM`) each dump counts the previous calendar month, so `window_days`
+is that month's length; an older dump's window cannot be known from the file and is refused.
+
+A month is appended only when new: an unchanged dump answers 304, and rows already stored
+for the same package and period are not written again. Asked at most once a day unless
+`force=True`. Project names that are not valid PyPI names are left out (and counted).
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from collectors.archives import CLICKHOUSE_FROM, pypi_downloads
+from collectors.http import HttpClient, HttpError, RateLimitError
+from collectors.pypi import USER_AGENT, default_cache_path
+from collectors.sourcerun import (
+    SourceSummary,
+    TargetOutcome,
+    day,
+    last_success,
+    new_run_id,
+    plain,
+    run_frame,
+    stamp,
+    utc,
+)
+from errors import SourceError
+from registry.names import normalize_pypi_name, pypi_name_problem
+from store.schema import PACKAGE_DOWNLOADS
+from store.segments import SegmentStore
+
+TOP_PYPI = "https://hugovk.github.io"
+DUMP_PATH = "/top-pypi-packages/top-pypi-packages.min.json"
+COLLECTOR = "top-pypi"
+TARGET = "top-pypi-packages"
+SOURCE = "top-pypi-packages:min.json"
+
+
+class DumpFormatError(SourceError):
+    """The dump is not the documented JSON (no date, no rows, or a date before ClickHouse)."""
+
+
+def top_pypi_client(
+    *,
+    cache_path: Path | str | None = None,
+    base_url: str = TOP_PYPI,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 60.0,
+    max_retries: int = 3,
+    max_wait_seconds: float = 300.0,
+) -> HttpClient:
+    """An HttpClient for the dump's host (GitHub Pages), with the ETag cache on disk."""
+    return HttpClient(
+        base_url,
+        user_agent=USER_AGENT,
+        accept="application/json",
+        name="top-pypi-packages",
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_retries=max_retries,
+        max_wait_seconds=max_wait_seconds,
+        cache_path=cache_path if cache_path is not None else default_cache_path("top-pypi"),
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def refresh_top_pypi(
+    store: SegmentStore,
+    client: HttpClient,
+    *,
+    now: datetime | pd.Timestamp,
+    force: bool = False,
+    packages: Iterable[str] | None = None,
+    path: str = DUMP_PATH,
+) -> SourceSummary:
+    """Append the dump's month to `package_downloads` if it is new.
+
+    `packages` (PEP 503 names) keeps only those; None keeps every package in the dump.
+    Raises StoreError when the store cannot be written; a source failure is reported in
+    the summary, not raised.
+    """
+    now = utc(now)
+    summary = SourceSummary(COLLECTOR, new_run_id(COLLECTOR, now), stamp(client.clock()))
+    started = summary.started_at
+    outcome = TargetOutcome("", TARGET, "ok")
+    frames: dict[str, pd.DataFrame] = {}
+    done = last_success(store, COLLECTOR).get(TARGET)
+    if not force and done is not None and day(done) == day(now):
+        outcome.status = "skipped"
+        outcome.message = "already refreshed today; the dump changes once a month"
+    else:
+        with client.measure() as usage:
+            try:
+                response = client.get(path)
+                raw, dropped = parse_dump(response.json_object())
+                rows = pypi_downloads(raw, source=SOURCE)
+                if packages is not None:
+                    wanted = {normalize_pypi_name(p) for p in packages}
+                    rows = rows[rows["package"].isin(wanted)]
+                rows = _not_stored(rows, store)
+                month = f"{raw['snapshot_date'].iloc[0]:%Y-%m-%d}"
+                if len(rows):
+                    frames["package_downloads"] = rows.reset_index(drop=True)
+                    outcome.message = f"{len(rows)} package(s) for the snapshot of {month}"
+                elif response.from_cache:
+                    outcome.message = f"unchanged since the last refresh (snapshot of {month})"
+                else:
+                    outcome.message = f"the snapshot of {month} is already stored"
+                if dropped:
+                    summary.notes.append(
+                        f"top-pypi: {dropped} row(s) with an invalid project name or count left out"
+                    )
+            except RateLimitError as exc:
+                summary.stopped_by = exc
+                outcome.status, outcome.message = "failed", plain(exc, "top-pypi-packages")
+                summary.notes.append(
+                    f"top-pypi: refresh again after {exc.reset_at:%Y-%m-%d %H:%M} UTC"
+                )
+            except (HttpError, DumpFormatError) as exc:
+                outcome.status, outcome.message = "failed", plain(exc, "top-pypi-packages")
+        outcome.count(usage)
+    outcome.rows_written = sum(len(f) for f in frames.values())
+    frames["collection_runs"] = run_frame(
+        COLLECTOR, summary.run_id, outcome, started, stamp(client.clock()), now, SOURCE
+    )
+    store.append(frames)
+    client.flush()
+    summary.outcomes.append(outcome)
+    summary.finished_at = stamp(client.clock())
+    return summary
+
+
+def _not_stored(rows: pd.DataFrame, store: SegmentStore) -> pd.DataFrame:
+    """Rows whose key this source has not stored yet."""
+    stored = store.read("package_downloads").frame
+    stored = stored[stored["source"] == SOURCE]
+    if stored.empty or rows.empty:
+        return rows
+    key = list(PACKAGE_DOWNLOADS.key)
+    seen = pd.MultiIndex.from_frame(stored[key])
+    return rows[~pd.MultiIndex.from_frame(rows[key]).isin(seen)]
+
+
+def previous_month_days(snapshot: date) -> int:
+    """The length of the calendar month before `snapshot`'s month."""
+    year, month = (snapshot.year, snapshot.month - 1) if snapshot.month > 1 else (
+        snapshot.year - 1, 12)  # fmt: skip
+    return calendar.monthrange(year, month)[1]
+
+
+def parse_dump(data: dict) -> tuple[pd.DataFrame, int]:
+    """The dump -> (the archive CSV's raw frame for its one snapshot, rows left out).
+
+    Raises DumpFormatError when the date or the rows are not as documented.
+    """
+    stamp_text = data.get("last_update")
+    try:
+        snapshot = datetime.strptime(str(stamp_text)[:10], "%Y-%m-%d").date()
+    except ValueError:
+        raise DumpFormatError(
+            "top-pypi-packages", f"the dump's last_update {str(stamp_text)[:40]!r} is not a date"
+        ) from None
+    if snapshot < CLICKHOUSE_FROM:
+        raise DumpFormatError(
+            "top-pypi-packages",
+            f"the dump is dated {snapshot}, before the ClickHouse calendar months "
+            f"({CLICKHOUSE_FROM}); its counting window cannot be known from the file",
+        )
+    items = data.get("rows")
+    if not isinstance(items, list):
+        raise DumpFormatError("top-pypi-packages", "the dump has no list of rows")
+    projects, counts = [], []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        project, count = item.get("project"), item.get("download_count")
+        if pypi_name_problem(project) or isinstance(count, bool) or not isinstance(count, int):
+            continue
+        if count < 0:
+            continue
+        projects.append(project)
+        counts.append(count)
+    if not projects:
+        raise DumpFormatError("top-pypi-packages", "the dump has no usable rows")
+    raw = pd.DataFrame(
+        {
+            "snapshot_date": pd.Series([pd.Timestamp(snapshot)] * len(projects)).astype(
+                "datetime64[s]"
+            ),
+            "window_days": pd.Series(
+                [previous_month_days(snapshot)] * len(projects), dtype="int64"
+            ),
+            "project": projects,
+            "download_count": pd.Series(counts, dtype="int64"),
+        }
+    )
+    return raw, len(items) - len(projects)
