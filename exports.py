@@ -196,11 +196,21 @@ def _community_charts(registry: Registry, tables: dict[str, pd.DataFrame]) -> li
     return out
 
 
+_browser_users = 0  # how many warm_browser blocks are open (one Chromium serves them all)
+
+
 @contextlib.contextmanager
 def warm_browser(needed: bool) -> Iterator[None]:
-    """Keep one Chromium running for a batch of static images (kaleido's sync server)."""
-    if not needed:
-        yield
+    """Keep one Chromium running for a batch of static images (kaleido's sync server).
+
+    Re-entrant: inside an outer `warm_browser`, the running Chromium is reused."""
+    global _browser_users
+    if not needed or _browser_users:
+        _browser_users += bool(needed)
+        try:
+            yield
+        finally:
+            _browser_users -= bool(needed)
         return
     import kaleido
 
@@ -211,9 +221,11 @@ def warm_browser(needed: bool) -> Iterator[None]:
         raise ExportError(
             f"static images need Chromium: install it (Debian: apt-get install chromium) ({exc})"
         ) from None
+    _browser_users = 1
     try:
         yield
     finally:
+        _browser_users = 0
         kaleido.stop_sync_server()
 
 

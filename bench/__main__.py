@@ -1,11 +1,13 @@
 """Print the foundation's speed and size figures against their targets.
 
-    python -m bench [--repos 1000] [--years 8]
+    python -m bench [--repos 1000] [--years 8] [--skip-slow]
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
 - a synthetic store of N repositories x Y years of daily snapshots: write, then read back;
-- each chart's figure payload, with the largest selection the Compare page allows.
+- each chart's figure payload, with the largest selection the Compare page allows;
+- then bench.export (the Compare page's charts to PNG/SVG/HTML/CSV, cold and warm) and
+  bench.refresh (a refresh of the default projects against the fake servers).
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Foundation benchmarks")
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--years", type=int, default=8)
+    parser.add_argument(
+        "--skip-slow", action="store_true", help="leave out the export and refresh benchmarks"
+    )
     args = parser.parse_args()
     ok = True
     print(f"{'figure':48} {'value':>10} unit")
@@ -152,6 +157,13 @@ def main() -> int:
     ok &= _line("  load after 3 more daily segments", read_many, "s", 2.0)
     for name, size in chart_payloads().items():
         ok &= _line(f"payload {name}", size / 1e6, "MB", 1.0)
+    if not args.skip_slow:
+        from bench import export, refresh
+
+        print()
+        ok &= export.main([]) == 0
+        print()
+        ok &= refresh.main() == 0
     return 0 if ok else 1
 
 

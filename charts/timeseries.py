@@ -8,8 +8,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from charts.labels import plain
+
+# The template's own colour cycle, set per series so a series' line and its isolated-point
+# markers (a second trace) share one colour.
+COLORS = qualitative.Plotly
 
 
 @dataclass(frozen=True)
@@ -35,20 +40,40 @@ def history_chart(
 ) -> go.Figure:
     """One line per value of `series`. Missing values break the line instead of bridging it."""
     fig = go.Figure()
-    for name, rows in frame.groupby(series, sort=True):
+    for index, (name, rows) in enumerate(frame.groupby(series, sort=True)):
         rows = rows.sort_values(x)
+        values = rows[y].astype("float64")
+        color = COLORS[index % len(COLORS)]
+        hover = f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{plain(name)}</extra>"
         fig.add_trace(
             go.Scatter(
                 x=_compact_days(rows[x]),
-                y=rows[y].astype("float64"),
+                y=values,
                 name=str(name),
-                # small markers keep isolated observations (between two gaps) visible
-                mode="lines+markers",
-                marker={"size": 6 if markers else 3},
+                legendgroup=str(name),
+                mode="lines+markers" if markers else "lines",
+                line={"color": color},
+                marker={"size": 6, "color": color},
                 connectgaps=False,
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{plain(name)}</extra>",
+                hovertemplate=hover,
             )
         )
+        alone = _isolated(values)
+        if not markers and alone.any():
+            # An observation between two gaps draws no line; a marker keeps it visible. Only
+            # those points get one: a marker on every day costs seconds in static export.
+            fig.add_trace(
+                go.Scatter(
+                    x=_compact_days(rows[x][alone]),
+                    y=values[alone],
+                    name=str(name),
+                    legendgroup=str(name),
+                    showlegend=False,
+                    mode="markers",
+                    marker={"size": 4, "color": color},
+                    hovertemplate=hover,
+                )
+            )
     start, end = (frame[x].min(), frame[x].max()) if len(frame) else (None, None)
     for event in events:
         if start is not None and start <= event.when <= end:
@@ -85,6 +110,14 @@ def history_chart(
     fig.update_yaxes(title_text=plain(y_title), type="log" if log_scale else "linear")
     fig.update_xaxes(title_text=None, type="date")
     return fig
+
+
+def _isolated(values: pd.Series) -> pd.Series:
+    """Values with no value on either side: a line cannot show them."""
+    present = values.notna()
+    before = present.shift(1, fill_value=False)
+    after = present.shift(-1, fill_value=False)
+    return present & ~before & ~after
 
 
 def _compact_days(values: pd.Series) -> object:

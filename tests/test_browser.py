@@ -130,7 +130,7 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
         if server.poll() is not None:
             pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
         try:
-            with urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310 (loopback)
+            with urlopen(f"{url}/_stcore/health", timeout=2) as answer:
                 if answer.read() == b"ok":
                     return
         except OSError:
@@ -218,10 +218,10 @@ def _no_errors_shown(page) -> None:
     assert alerts.count() == 0, alerts.all_inner_texts()
 
 
-@pytest.mark.parametrize(("path", "title", "charts"), PAGES, ids=[p[0] or "overview" for p in PAGES])
-def test_every_page_opens_without_an_error_and_draws_its_charts(
-    page, app_url, path, title, charts
-):
+@pytest.mark.parametrize(
+    ("path", "title", "charts"), PAGES, ids=[p[0] or "overview" for p in PAGES]
+)
+def test_every_page_opens_without_an_error_and_draws_its_charts(page, app_url, path, title, charts):
     _open(page, app_url, path, title)
     if charts:
         expect(page.locator(CHART).nth(charts - 1)).to_be_visible()

@@ -1,0 +1,76 @@
+"""A whole refresh of the default projects, as `cli.py refresh` runs it, against the fakes.
+
+    python -m bench.refresh
+
+Starts the fake servers on 127.0.0.1 with every tracked repository and package, then runs
+`collectors.refresh.run` three times into an empty user data folder: cold, warm (straight
+after: nothing new upstream) and the next day. Prints per source the time, the requests and
+how many were answered 304, and the exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from collectors import refresh  # noqa: E402
+from registry import load_registry  # noqa: E402
+from tests.fakes.github import FakeClock, FakeGitHub, default_world  # noqa: E402
+
+TOKEN = "bench-token"  # the fake accepts any token; it is never a real one
+
+
+def _run(label: str, registry, options: refresh.RefreshOptions) -> None:
+    start = time.perf_counter()
+    report = refresh.run(registry, options)
+    seconds = time.perf_counter() - start
+    table = report.table()
+    by_source = table.groupby("source").agg(
+        targets=("target", "size"),
+        rows=("rows", "sum"),
+        requests=("requests", "sum"),
+        not_modified=("not_modified", "sum"),
+    )
+    statuses = Counter(table["status"])
+    print(
+        f"{label:9} {seconds:7.2f} s   exit {report.exit_code}   "
+        + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+    )
+    for source, row in by_source.iterrows():
+        print(
+            f"    {source:10} {row.targets:4} targets {row.rows:8,} new rows "
+            f"{row.requests:6} requests ({row.not_modified} answered 304)"
+        )
+
+
+def main() -> int:
+    registry = load_registry()
+    repos = [name for project in registry for name in project.repo_names]
+    now = datetime.now(UTC)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeGitHub(default_world(repos, now=now), clock=FakeClock(now)) as github,
+    ):
+        os.environ["OSSAI_DATA_DIR"] = tmp
+        options = refresh.RefreshOptions(
+            sources=["github"],
+            github_token=TOKEN,
+            github_base_url=github.url,
+            data_dir=Path(tmp),
+        )
+        print(f"{len(list(registry))} projects, {len(repos)} repositories; fake GitHub")
+        _run("cold", registry, options)
+        _run("warm", registry, options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
