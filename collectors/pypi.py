@@ -327,16 +327,18 @@ def _simple_index(client: HttpClient, name: str) -> dict:
 
 
 def _changed_releases(frame: pd.DataFrame, stored: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows that are new, or whose values differ from the stored ones."""
     if stored is None or frame.empty:
         return frame
-    keep = []
-    for _, row in frame.iterrows():
-        version = row["version"]
-        keep.append(
-            version not in stored.index
-            or _values(row, _RELEASE_VALUES) != _values(stored.loc[version], _RELEASE_VALUES)
-        )
-    return frame[keep].reset_index(drop=True)
+    values = list(_RELEASE_VALUES)
+    old = stored[values].add_suffix("_stored")
+    joined = frame.join(old, on="version")
+    keep = ~frame["version"].isin(stored.index)
+    for column in values:
+        a, b = joined[column], joined[f"{column}_stored"]
+        same = (a == b).fillna(False).astype(bool) | (a.isna() & b.isna())
+        keep |= ~same
+    return frame[keep.to_numpy()].reset_index(drop=True)
 
 
 def _changed_package(frame: pd.DataFrame, stored: Any) -> pd.DataFrame:
