@@ -122,7 +122,15 @@ def _refresh_options(parser: argparse.ArgumentParser) -> None:
         metavar="OWNER/NAME=PATH",
         help="read a repository's history from a local clone instead of cloning it",
     )
-    parser.add_argument("--github-url", help=argparse.SUPPRESS)  # a fake server, in tests
+    parser.add_argument(  # point a source at another server: the fakes in tests
+        "--api-url", action="append", default=[], metavar="SOURCE=URL", help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="ask PyPI, pypistats.org and deps.dev even if they were asked today (or, for "
+        "deps.dev, this week)",
+    )
 
 
 def _options(args: argparse.Namespace) -> refresh.RefreshOptions:
@@ -136,7 +144,8 @@ def _options(args: argparse.Namespace) -> refresh.RefreshOptions:
         sources=[s.strip() for s in args.sources.split(",") if s.strip()],
         projects=[p.strip() for p in args.projects.split(",")] if args.projects else None,
         github_token=os.environ.get("GITHUB_TOKEN") or None,
-        github_base_url=args.github_url,
+        api_urls=refresh.parse_api_urls(args.api_url),
+        force=args.force,
         git_locations=locations,
     )
 

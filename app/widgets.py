@@ -14,7 +14,7 @@ from collectors import refresh
 from exports import ExportError, figure_bytes
 from store import user_data_dir
 
-GITHUB_API_ENV = "OSSAI_GITHUB_API"  # points the refresh at another GitHub API (tests, GHES)
+API_URLS_ENV = "OSSAI_API_URLS"  # "github=URL,pypi=URL": other servers (the fakes in tests)
 SOURCES_ENV = "OSSAI_REFRESH_SOURCES"  # which sources the button refreshes (default: all)
 
 
@@ -57,7 +57,9 @@ def refresh_button() -> None:
     """'Refresh now' in the sidebar: the same refresh as `cli.py refresh`, with progress."""
     with st.sidebar:
         if not st.button(
-            "Refresh now", key="refresh_now", help="Fetch new data from GitHub and git"
+            "Refresh now",
+            key="refresh_now",
+            help="Fetch new data from GitHub, git, PyPI, pypistats.org and deps.dev",
         ):
             return
         bar = st.progress(0.0, text="Starting the refresh")
@@ -66,16 +68,21 @@ def refresh_button() -> None:
             bar.progress(done / max(total, 1), text=label)
 
         sources = os.environ.get(SOURCES_ENV) or ",".join(refresh.SOURCES)
-        options = refresh.RefreshOptions(
-            sources=[s.strip() for s in sources.split(",") if s.strip()],
-            github_token=_token(),
-            github_base_url=os.environ.get(GITHUB_API_ENV) or None,
-            data_dir=user_data_dir(),
-        )
         try:
+            options = refresh.RefreshOptions(
+                sources=[s.strip() for s in sources.split(",") if s.strip()],
+                github_token=_token(),
+                api_urls=refresh.parse_api_urls(
+                    [u for u in os.environ.get(API_URLS_ENV, "").split(",") if u.strip()]
+                ),
+                data_dir=user_data_dir(),
+            )
             report = refresh.run(loaders.registry(), options, progress=progress)
         except refresh.AlreadyRunningError:
             st.warning("A refresh is already running; its data will show when it finishes.")
+            return
+        except ValueError as exc:  # a bad OSSAI_REFRESH_SOURCES or OSSAI_API_URLS
+            st.error(f"The refresh settings are wrong: {exc}")
             return
         table = report.table()
         failed = table[table["status"] != "ok"]

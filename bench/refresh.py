@@ -63,7 +63,7 @@ def main() -> int:
         options = refresh.RefreshOptions(
             sources=["github"],
             github_token=TOKEN,
-            github_base_url=github.url,
+            api_urls={"github": github.url},
             data_dir=Path(tmp),
         )
         print(f"{len(list(registry))} projects, {len(repos)} repositories; fake GitHub")

@@ -29,7 +29,9 @@ from errors import DashboardError
 from registry import Registry
 from store import SegmentStore
 
-SOURCES = ("github", "git")
+SOURCES = ("github", "git", "pypi", "pypistats", "depsdev", "top-pypi")
+# Sources refreshed once per run rather than per project (one request covers every package).
+RUN_WIDE = frozenset({"top-pypi"})
 OK, PARTIAL, FAILED, ALREADY_RUNNING = 0, 3, 4, 5
 LOCK_FILE = "refresh.lock"
 LOG_FILE = "refresh.log"
@@ -98,7 +100,9 @@ class RefreshOptions:
     sources: Sequence[str] = SOURCES
     projects: Sequence[str] | None = None  # project ids; None = all
     github_token: str | None = None  # passed in explicitly, never read here from the env
-    github_base_url: str | None = None  # a fake server in tests
+    # source -> base URL, to point a source at another server (the fakes in tests, GHES)
+    api_urls: dict[str, str] = field(default_factory=dict)
+    force: bool = False  # ask sources that are polite about cadence (PyPI side) anyway
     git_locations: dict[str, str] = field(default_factory=dict)  # owner/name -> path or URL
     data_dir: Path | None = None
 
@@ -126,6 +130,19 @@ def refresh_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def parse_api_urls(items: Sequence[str]) -> dict[str, str]:
+    """'source=URL' items (command line, OSSAI_API_URLS) -> {source: URL}; ValueError if bad."""
+    urls = {}
+    for item in items:
+        source, sep, url = item.strip().partition("=")
+        if not sep or source not in SOURCES or not url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"{item!r}: expected SOURCE=http(s)://... with SOURCE one of {', '.join(SOURCES)}"
+            )
+        urls[source] = url
+    return urls
+
+
 def run(
     registry: Registry,
     options: RefreshOptions,
@@ -147,7 +164,11 @@ def run(
         store = SegmentStore(data_dir)
         now = pd.Timestamp.now(tz="UTC")
         report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
-        steps = [(s, p) for s in options.sources for p in projects]
+        steps = [
+            (source, project)
+            for source in options.sources
+            for project in ([None] if source in RUN_WIDE else projects)
+        ]
         log.info(
             "refresh %s: %d projects, sources %s",
             report.run_id,
@@ -156,26 +177,22 @@ def run(
         )
         stopped: dict[str, str] = {}
         for done, (source, project) in enumerate(steps, start=1):
+            label = project.name if project else "all packages"
             if progress:
-                progress(done - 1, len(steps), f"{source}: {project.name}")
+                progress(done - 1, len(steps), f"{source}: {label}")
             if source in stopped:
-                report.outcomes += [
-                    Outcome(source, project.name, repo, "skipped", message=stopped[source])
-                    for repo in project.repo_names
-                ]
+                report.outcomes += _all(source, project, "skipped", stopped[source])
                 continue
             try:
                 outcomes, stop = _COLLECTORS[source](
                     _Step(registry, project, store, options, data_dir, now, clients)
                 )
             except DashboardError as exc:
-                outcomes, stop = (
-                    [
-                        Outcome(source, project.name, repo, "failed", message=str(exc))
-                        for repo in project.repo_names
-                    ],
-                    None,
-                )
+                outcomes, stop = _all(source, project, "failed", str(exc)), None
+            except Exception as exc:  # a bug in one source must not cost the others' data
+                log.exception("%s %s: unexpected error", source, label)
+                problem = f"unexpected error ({type(exc).__name__}); details in {LOG_FILE}"
+                outcomes, stop = _all(source, project, "failed", problem), None
             if stop:
                 stopped[source] = stop
                 report.notes.append(stop)
@@ -184,7 +201,7 @@ def run(
                 log.info(
                     "%s %s %s: %s%s",
                     source,
-                    project.name,
+                    label,
                     item.target,
                     item.status,
                     f" ({item.message})" if item.message else "",
@@ -194,6 +211,22 @@ def run(
         report.finished_at = pd.Timestamp.now(tz="UTC")
         log.info("refresh %s finished: exit code %d", report.run_id, report.exit_code)
         return report
+
+
+def _all(source: str, project, status: str, message: str) -> list[Outcome]:
+    """The same outcome for every target a source has in a project."""
+    name = project.name if project else "all packages"
+    if project is None:
+        from collectors.toppypi import TARGET
+
+        targets: tuple[str, ...] = (TARGET,)
+    elif source in ("pypi", "pypistats"):
+        targets = project.packages
+    elif source == "depsdev":
+        targets = (*project.packages, *project.repo_names)
+    else:
+        targets = project.repo_names
+    return [Outcome(source, name, target, status, message=message) for target in targets]
 
 
 class _Clients(contextlib.AbstractContextManager):
@@ -218,7 +251,7 @@ class _Step:
     """Everything one source needs to refresh one project within a run."""
 
     registry: Registry
-    project: Any
+    project: Any  # None for a run-wide source
     store: SegmentStore
     options: RefreshOptions
     data_dir: Path
@@ -235,7 +268,7 @@ def _github(step: _Step):
         "github",
         lambda: github.github_client(
             options.github_token,
-            **({"base_url": options.github_base_url} if options.github_base_url else {}),
+            **({"base_url": options.api_urls["github"]} if "github" in options.api_urls else {}),
             cache_path=data_dir / "http-cache" / "github.json",
         ),
     )
@@ -287,7 +320,77 @@ def _git(step: _Step):
     ], None
 
 
-_COLLECTORS = {"github": _github, "git": _git}
+def _package_source(step: _Step, source: str):
+    """PyPI JSON, pypistats.org or deps.dev for one project's packages (and repositories)."""
+    from collectors import depsdev, pypi, pypistats
+
+    make, collect = {
+        "pypi": (pypi.pypi_client, pypi.refresh_pypi),
+        "pypistats": (pypistats.pypistats_client, pypistats.refresh_pypistats),
+        "depsdev": (depsdev.depsdev_client, depsdev.refresh_depsdev),
+    }[source]
+    client = step.clients.get(source, lambda: make(**_client_options(step, source)))
+    summary = collect(
+        step.registry,
+        step.store,
+        client,
+        now=step.now,
+        projects=[step.project.id],
+        force=step.options.force,
+    )
+    return _outcomes(source, step.project.name, summary)
+
+
+def _top_pypi(step: _Step):
+    """The monthly top-PyPI dump, kept for the tracked packages and the cohort's."""
+    from collectors import toppypi
+    from store.catalog import DEFAULT_DATA, Catalog
+
+    members = Catalog(DEFAULT_DATA, step.data_dir).read("cohort_members").frame
+    wanted = {p for project in step.registry for p in project.packages}
+    wanted |= set(members.loc[members["kind"] == "package", "name"])
+    client = step.clients.get(
+        "top-pypi", lambda: toppypi.top_pypi_client(**_client_options(step, "top-pypi"))
+    )
+    summary = toppypi.refresh_top_pypi(
+        step.store, client, now=step.now, force=step.options.force, packages=sorted(wanted)
+    )
+    return _outcomes("top-pypi", "all packages", summary)
+
+
+def _client_options(step: _Step, source: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"cache_path": step.data_dir / "http-cache" / f"{source}.json"}
+    if source in step.options.api_urls:
+        options["base_url"] = step.options.api_urls[source]
+    return options
+
+
+def _outcomes(source: str, project: str, summary) -> tuple[list[Outcome], str | None]:
+    outcomes = [
+        Outcome(
+            source,
+            project,
+            o.target,
+            o.status,
+            o.rows_written,
+            o.requests,
+            o.not_modified,
+            o.message,
+        )
+        for o in summary.outcomes
+    ]
+    stop = summary.notes[-1] if summary.stopped_by is not None and summary.notes else None
+    return outcomes, stop
+
+
+_COLLECTORS = {
+    "github": _github,
+    "git": _git,
+    "pypi": lambda step: _package_source(step, "pypi"),
+    "pypistats": lambda step: _package_source(step, "pypistats"),
+    "depsdev": lambda step: _package_source(step, "depsdev"),
+    "top-pypi": _top_pypi,
+}
 
 
 @contextlib.contextmanager

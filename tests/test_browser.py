@@ -98,7 +98,7 @@ def app_url(fake_github, tmp_path_factory) -> Iterator[str]:
     env.update(
         HOME=str(home),
         OSSAI_DATA_DIR=str(home / "ossai-data"),
-        OSSAI_GITHUB_API=fake_github.url,
+        OSSAI_API_URLS=f"github={fake_github.url}",
         OSSAI_REFRESH_SOURCES="github",
         GITHUB_TOKEN=TEST_TOKEN,
     )

@@ -34,7 +34,7 @@ def test_one_github_client_serves_the_whole_run(
 
     monkeypatch.setattr(github, "github_client", counting)
     options = refresh.RefreshOptions(
-        sources=["github"], github_token=TEST_TOKEN, github_base_url=github_server.url
+        sources=["github"], github_token=TEST_TOKEN, api_urls={"github": github_server.url}
     )
     report = refresh.run(tracked_registry, options)
     projects = {o.project for o in report.outcomes}
@@ -48,10 +48,81 @@ def test_a_rate_limit_in_one_project_skips_the_rest_without_asking_again(
     rate_limited_github, tracked_registry, user_data_dir
 ):
     options = refresh.RefreshOptions(
-        sources=["github"], github_token=TEST_TOKEN, github_base_url=rate_limited_github.url
+        sources=["github"],
+        github_token=TEST_TOKEN,
+        api_urls={"github": rate_limited_github.url},
     )
     report = refresh.run(tracked_registry, options)
     assert [o.status for o in report.outcomes] == ["failed", "skipped", "skipped"]
     assert len(rate_limited_github.log) == 1
     assert report.exit_code == refresh.FAILED
     assert any("rate limit" in note.lower() for note in report.notes)
+
+
+@pytest.fixture
+def package_world():
+    """The fake PyPI-side hosts on the real clock (`refresh.run` reads it), with a dump."""
+    from tests.fakes.pypi import FakePackageHosts, small_scorecards, small_world, top_dump
+
+    clock = FakeClock(datetime.now(UTC))
+    dump = top_dump("2026-11-01", [("alpha-lib", 9_000_000), ("beta-kit", 40_000)])
+    with FakePackageHosts(
+        small_world(), clock=clock, scorecards=small_scorecards(), dump=dump
+    ) as h:
+        yield h
+
+
+def _package_options(hosts, **extra) -> refresh.RefreshOptions:
+    sources = ["pypi", "pypistats", "depsdev", "top-pypi"]
+    return refresh.RefreshOptions(
+        sources=sources, api_urls=dict.fromkeys(sources, hosts.url), **extra
+    )
+
+
+def test_one_failing_source_loses_nothing_of_the_others_and_says_what_failed(
+    package_world, user_data_dir, monkeypatch
+):
+    from collectors import pypistats
+    from registry import parse_registry
+    from tests.fakes.pypi import SMALL_REGISTRY, Fault
+
+    monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    package_world.fail(r"/api/packages/", Fault.http_error(503), times=None)
+    report = refresh.run(registry, _package_options(package_world, projects=["alpha", "beta"]))
+    table = report.table()
+    stats = table[table["source"] == "pypistats"]
+    assert set(stats["status"]) == {"failed"} and len(stats) == 2
+    assert stats["message"].str.contains("503").all()
+    others = table[table["source"] != "pypistats"]
+    assert set(others["status"]) == {"ok"}, others
+    assert report.exit_code == refresh.PARTIAL
+    store = SegmentStore(user_data_dir)
+    releases = store.read("releases").frame
+    assert {"alpha-lib", "beta-kit"} <= set(releases["subject"])
+    assert set(store.read("packages").frame["package"]) == {"alpha-lib", "beta-kit"}
+    assert not store.read("scorecards").frame.empty
+    downloads = store.read("package_downloads").frame
+    assert set(downloads["series"]) == {"monthly"}  # the dump's month; no daily rows
+    assert set(downloads["package"]) == {"alpha-lib", "beta-kit"}
+
+
+def test_a_second_refresh_the_same_day_asks_no_package_source_again(
+    package_world, user_data_dir, monkeypatch
+):
+    from collectors import pypistats
+    from registry import parse_registry
+    from tests.fakes.pypi import SMALL_REGISTRY
+
+    monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    options = _package_options(package_world, projects=["alpha", "beta"])
+    first = refresh.run(registry, options)
+    assert first.exit_code == refresh.OK
+    package_world.reset_log()
+    second = refresh.run(registry, options)
+    assert package_world.log == []
+    assert set(second.table()["status"]) == {"skipped"}
+    assert second.table()["message"].str.contains("today|ago").all()
+    forced = refresh.run(registry, _package_options(package_world, projects=["beta"], force=True))
+    assert len(package_world.log) > 0 and forced.exit_code == refresh.OK
