@@ -108,7 +108,7 @@ def refresh_pypistats(
     today = day(now)
     summary = SourceSummary(COLLECTOR, new_run_id(COLLECTOR, now), stamp(client.clock()))
     done = last_success(store, COLLECTOR)
-    stored = _stored_days(store)
+    stored, markers = _stored_days(store)
     last_request: float | None = None
     for project_id, listed in package_targets(registry, projects):
         started = stamp(client.clock())
@@ -141,7 +141,9 @@ def refresh_pypistats(
                     response = client.get(
                         f"/api/packages/{quote(name, safe='')}/overall", {"mirrors": "false"}
                     )
-                    frame = daily_rows(name, response.json_object(), days, now)
+                    frame = daily_rows(
+                        name, response.json_object(), days, now, markers.get(name, set())
+                    )
                     if len(frame):
                         frames["package_downloads"] = frame
                     added = int(frame["downloads"].notna().sum()) if len(frame) else 0
@@ -179,19 +181,25 @@ def _stopped(exc: RateLimitError) -> str:
     )
 
 
-def _stored_days(store: SegmentStore) -> dict[str, set[pd.Timestamp]]:
-    """Package -> days already stored with a value by this source (markers do not count)."""
+def _stored_days(store: SegmentStore) -> tuple[dict[str, set], dict[str, set]]:
+    """Package -> days stored with a value by this source, and days stored as markers."""
     frame = store.read("package_downloads").frame
-    frame = frame[
-        (frame["series"] == "daily") & (frame["method"] == METHOD) & frame["downloads"].notna()
-    ]
-    return {str(k): set(g) for k, g in frame.groupby("package")["period_start"]}
+    frame = frame[(frame["series"] == "daily") & (frame["method"] == METHOD)]
+    valued = frame["downloads"].notna()
+    days = {str(k): set(g) for k, g in frame[valued].groupby("package")["period_start"]}
+    markers = {str(k): set(g) for k, g in frame[~valued].groupby("package")["period_start"]}
+    return days, markers
 
 
 def daily_rows(
-    package: str, data: dict, stored: set[pd.Timestamp], now: pd.Timestamp
+    package: str,
+    data: dict,
+    stored: set[pd.Timestamp],
+    now: pd.Timestamp,
+    marked: set[pd.Timestamp] | frozenset[pd.Timestamp] = frozenset(),
 ) -> pd.DataFrame:
-    """The answer's days not stored yet -> `package_downloads` rows (gaps as null markers)."""
+    """The answer's days not stored yet -> `package_downloads` rows (gaps as null markers;
+    a day already marked is not marked again)."""
     values: dict[pd.Timestamp, int | None] = {}
     for item in data.get("data") or []:
         if not isinstance(item, dict) or item.get("category") != CATEGORY:
@@ -219,7 +227,7 @@ def daily_rows(
             "quality": "ok" if count is not None else "missing",
         }
         for when, count in sorted(values.items())
-        if when not in stored
+        if when not in stored and not (count is None and when in marked)
     ]
     return table_frame(PACKAGE_DOWNLOADS, rows)
 

@@ -107,6 +107,9 @@ def test_a_day_the_answer_leaves_out_is_a_flagged_null_then_filled(
     _run(package_registry, fresh_store, client, pypi_clock, projects=["beta"])
     row = _daily(fresh_store, "beta-kit").loc[pd.Timestamp(gap)]
     assert pd.isna(row["downloads"]) and row["quality"] == "missing"  # never zero
+    pypi_clock.advance(DAY)
+    nextday = _run(package_registry, fresh_store, client, pypi_clock, projects=["beta"])
+    assert nextday.outcomes[0].rows_written == 1  # the new day; the marker is not written again
     package_hosts.project("beta-kit").daily_gaps = set()  # pypistats back-filled the day
     pypi_clock.advance(DAY)
     _run(package_registry, fresh_store, client, pypi_clock, projects=["beta"])

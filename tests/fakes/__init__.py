@@ -4,11 +4,13 @@ Two levels, as the style guide asks:
 - `tests.fakes.transport`: a scripted `requests` transport adapter, for unit tests of the HTTP
   client (no socket at all);
 - `tests.fakes.github`: a real HTTP server on 127.0.0.1 behaving like GitHub's API, for
-  end-to-end refreshes (and `bench/github.py`).
+  end-to-end refreshes (and `bench/github.py`);
+- `tests.fakes.pypi`: one such server answering like pypi.org, pypistats.org, api.deps.dev and
+  the top-PyPI dump (and `bench/pypi.py`).
 """
 
 import pytest
 
-# The fixtures in tests.fakes.github use plain asserts: let pytest rewrite them even though
-# test modules import the module before `pytest_plugins` registers it.
-pytest.register_assert_rewrite("tests.fakes.github")
+# The fixtures in tests.fakes.github and tests.fakes.pypi use plain asserts: let pytest
+# rewrite them even though test modules import them before `pytest_plugins` registers them.
+pytest.register_assert_rewrite("tests.fakes.github", "tests.fakes.pypi")
