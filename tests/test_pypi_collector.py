@@ -381,3 +381,19 @@ def test_releases_older_than_the_first_refresh_are_never_lost(
     pypi_clock.advance(timedelta(days=2).total_seconds())
     _run(package_registry, fresh_store, source_clients["pypi"], pypi_clock)
     assert removed in _releases(fresh_store, "alpha-lib").index  # history kept
+
+
+def test_a_link_to_a_former_name_agrees_with_the_registry(
+    package_hosts, source_clients, fresh_store, pypi_clock
+):
+    registry = Registry(
+        path="t",
+        projects=(
+            Project("b", "B", "T", (RepoRef("beta-org/beta", ("Beta-Org/Beta-Kit",)),),
+                    ("beta-kit",)),
+        ),
+    )  # fmt: skip
+    _run(registry, fresh_store, source_clients["pypi"], pypi_clock)
+    row = _package(fresh_store, "beta-kit")
+    assert row["repo"] == "beta-org/beta-kit" and row["repo_agrees"]
+    assert row["registry_repos"] == "beta-org/beta"
