@@ -269,20 +269,11 @@ def schedule_loop(
 
 
 def _status(args: argparse.Namespace) -> int:
-    from metrics.status import freshness, github_budget, last_runs
+    from metrics.status import FRESHNESS, freshness, github_budget, last_runs
 
     registry = load_registry()
     catalog = Catalog(DEFAULT_DATA, user_data_dir())
-    tables = {
-        name: catalog.read(name).frame
-        for name in (
-            "repo_snapshots",
-            "star_history",
-            "issue_activity",
-            "commits",
-            "package_downloads",
-        )
-    }
+    tables = {name: catalog.read(name).frame for name, *_ in FRESHNESS.values()}
     user_runs = catalog.user.read("collection_runs").frame
     fresh = freshness(registry, tables, pd.Timestamp.now(tz="UTC"))
     print("Freshness (newest observation, age in days):")

@@ -26,13 +26,14 @@ from charts.community import (
     organization_chart,
     release_chart,
 )
+from charts.packages import release_timeline_chart, scorecard_chart
 from charts.timeseries import history_chart
 from errors import DashboardError
-from metrics import community
+from metrics import community, packages
 from metrics.cohort import cohort_projects
-from metrics.compare import METRICS, compare
+from metrics.compare import METRICS, compare, method_changes
 from metrics.overview import overview
-from registry import Registry, load_registry
+from registry import Project, Registry, load_registry
 from store import DEFAULT_DATA, Catalog, user_data_dir
 
 FORMATS = ("png", "svg", "html", "csv")
@@ -84,31 +85,50 @@ def page_charts(
     if page == "community":
         return _community_charts(registry, tables)
     if page == "project":
-        out = []
-        for project in registry:
-            for key in ("stars", "downloads"):
-                result = compare(
-                    [project], METRICS[key], tables["repo_snapshots"], tables["package_downloads"]
-                )
-                if result.frame.empty:
-                    continue
-                figure = history_chart(
-                    result.frame,
-                    x="date",
-                    y="value",
-                    series="series",
-                    title=f"{project.name}: {METRICS[key].label.lower()}",
-                    y_title=METRICS[key].label,
-                    events=result.events,
-                    markers=key == "downloads",
-                )
-                out.append(
-                    ChartExport(
-                        f"{project.id}-{key}", figure, result.frame.dropna(subset=["value"])
-                    )
-                )
-        return out
+        return [chart for project in registry for chart in project_charts(project, tables)]
     raise ValueError(f"unknown page {page!r}; choose from {', '.join(PAGES)} or all")
+
+
+def project_charts(project: Project, tables: dict[str, pd.DataFrame]) -> list[ChartExport]:
+    """The Project page's charts for one project, in page order; those without data are left
+    out. The page draws exactly these."""
+    out = []
+    stars = compare([project], METRICS["stars"], tables["repo_snapshots"], pd.DataFrame())
+    if not stars.frame.empty:
+        figure = history_chart(
+            stars.frame,
+            x="date",
+            y="value",
+            series="series",
+            title=f"{project.name}: stars",
+            y_title="Stars",
+            events=stars.events,
+        )
+        out.append(ChartExport(f"{project.id}-stars", figure, stars.frame.dropna(subset=["value"])))
+    mine = tables["package_downloads"]
+    mine = mine[mine["package"].isin(project.packages)]
+    history = packages.download_history(mine, project.packages)
+    if not history.empty:
+        figure = history_chart(
+            history,
+            x="date",
+            y="value",
+            series="series",
+            title=f"{project.name}: PyPI downloads per day",
+            y_title="Downloads per day",
+            events=method_changes(mine[mine["series"] == "monthly"]),
+        )
+        data = history.dropna(subset=["value"])
+        out.append(ChartExport(f"{project.id}-downloads", figure, data))
+    timeline = packages.release_timeline(tables["releases"], project.packages)
+    if not timeline.empty:
+        figure = release_timeline_chart(timeline, f"{project.name}: releases on PyPI")
+        out.append(ChartExport(f"{project.id}-releases", figure, timeline))
+    cards = packages.latest_scorecards(tables["scorecards"], project.repo_names)
+    if cards["check"].ne("overall").any():
+        figure = scorecard_chart(cards, f"{project.name}: OpenSSF Scorecard checks")
+        out.append(ChartExport(f"{project.id}-scorecard", figure, cards))
+    return out
 
 
 def _community_charts(registry: Registry, tables: dict[str, pd.DataFrame]) -> list[ChartExport]:
@@ -271,7 +291,15 @@ def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[Ch
     return "\n".join(lines) + "\n"
 
 
-TABLES = ("repo_snapshots", "package_downloads", "cohort_members", "commits", "releases", "sources")
+TABLES = (
+    "repo_snapshots",
+    "package_downloads",
+    "cohort_members",
+    "commits",
+    "releases",
+    "sources",
+    "scorecards",
+)
 
 
 def export_tables(catalog: Catalog) -> dict[str, pd.DataFrame]:

@@ -151,6 +151,8 @@ INDICATOR_TABLES = (
     "releases",
     "issue_activity",
     "cohort_members",
+    "package_dependents",
+    "scorecards",
 )
 
 

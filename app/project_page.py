@@ -6,10 +6,20 @@ import pandas as pd
 import streamlit as st
 
 from app import loaders, widgets
-from charts.timeseries import history_chart
 from claims.profile import project_profile
-from metrics.compare import METRICS, compare
+from exports import ChartExport, project_charts
 from metrics.indicators import Windows
+from metrics.packages import latest_dependents, latest_scorecards
+from registry import Project
+
+PROJECT_TABLES = (
+    "repo_snapshots",
+    "package_downloads",
+    "releases",
+    "packages",
+    "package_dependents",
+    "scorecards",
+)
 
 
 def render() -> None:
@@ -56,29 +66,26 @@ def render() -> None:
         "earlier' recomputes the indicator on the data as it stood 12 months before its newest "
         "observation. The cohort percentile is blank where the cohort has no such data."
     )
-    snapshots, downloads = loaders.load("repo_snapshots"), loaders.load("package_downloads")
+    tables = {name: loaders.load(name) for name in PROJECT_TABLES}
+    charts = {c.name.removeprefix(f"{project.id}-"): c for c in project_charts(project, tables)}
     left, right = st.columns(2)
-    for column, key in ((left, "stars"), (right, "downloads")):
-        result = compare([project], METRICS[key], snapshots, downloads)
-        if result.frame.empty:
-            column.info(f"No {METRICS[key].label.lower()} for {name}.")
-            continue
+    for column, key, missing in (
+        (left, "stars", "No star counts"),
+        (right, "downloads", "No PyPI downloads"),
+    ):
         with column:
-            widgets.chart(
-                history_chart(
-                    result.frame,
-                    x="date",
-                    y="value",
-                    series="series",
-                    title=f"{name}: {METRICS[key].label.lower()}",
-                    y_title=METRICS[key].label,
-                    events=result.events,
-                    markers=key == "downloads",
-                ),
-                result.frame.dropna(subset=["value"]),
-                f"{project.id}-{key}",
-                f"project_{key}_chart",
-            )
+            if key in charts:
+                _draw(charts[key], key)
+            else:
+                st.info(f"{missing} for {name}.")
+    if "downloads" in charts:
+        st.caption(
+            "Daily counts (pypistats.org, mirrors excluded, kept by each refresh beyond the "
+            "site's 180 days) and monthly windows divided by their length (top-PyPI archive; "
+            "pip only before mid-2022, then all installers) are separate lines and are never "
+            "added together: they count with different methods."
+        )
+    _pypi_section(project, tables, charts)
     sources = loaders.load("sources")
     st.caption(
         "Sources: "
@@ -88,6 +95,106 @@ def render() -> None:
             if pd.notna(r.as_of)
         )
     )
+
+
+def _draw(chart: ChartExport, key: str) -> None:
+    widgets.chart(chart.figure, chart.data, chart.name, f"project_{key}_chart")
+
+
+def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dict) -> None:
+    """What PyPI, deps.dev and OpenSSF Scorecard say, where a refresh has collected it."""
+    st.subheader("On PyPI")
+    if not project.packages:
+        st.info(f"{project.name} lists no PyPI package in data/projects.toml.")
+        return
+    facts = tables["packages"]
+    facts = facts[facts["package"].isin(project.packages)].sort_values("date")
+    facts = facts.groupby("package").tail(1)
+    if facts.empty:
+        st.info(
+            "No PyPI metadata yet: a refresh with the pypi source collects releases, licence, "
+            "Python versions and the linked repository (cli.py refresh --sources pypi)."
+        )
+    else:
+        shown = facts[
+            [
+                "package",
+                "latest_version",
+                "requires_python",
+                "licence",
+                "release_count",
+                "yanked_count",
+                "repo",
+                "repo_agrees",
+                "date",
+            ]
+        ]
+        st.dataframe(
+            shown,
+            column_config={
+                "package": "Package",
+                "latest_version": "Latest version",
+                "requires_python": "Requires Python",
+                "licence": "Licence",
+                "release_count": st.column_config.NumberColumn("Versions"),
+                "yanked_count": st.column_config.NumberColumn("Yanked"),
+                "repo": st.column_config.TextColumn(
+                    "Repository it links to", help="found in the package's project URLs"
+                ),
+                "repo_agrees": st.column_config.CheckboxColumn(
+                    "Matches projects.toml", help="empty: the package links no GitHub repository"
+                ),
+                "date": st.column_config.DateColumn("As of"),
+            },
+            hide_index=True,
+            key="project_pypi_facts",
+        )
+        for row in facts[facts["repo_agrees"].eq(False).fillna(False)].itertuples():
+            st.warning(
+                f"{row.package} links to {row.repo}, which is not among {project.name}'s "
+                f"repositories in data/projects.toml ({row.registry_repos})."
+            )
+    if "releases" in charts:
+        _draw(charts["releases"], "releases")
+    dependents = latest_dependents(tables["package_dependents"], project.packages)
+    cards = latest_scorecards(tables["scorecards"], project.repo_names)
+    st.subheader("Dependents and security (deps.dev)")
+    if dependents.empty and cards.empty:
+        st.info(
+            "No deps.dev data yet: a refresh with the depsdev source collects dependent "
+            "packages and the OpenSSF Scorecard (cli.py refresh --sources pypi,depsdev)."
+        )
+        return
+    columns = st.columns(max(len(dependents), 1) + max(len(project.repo_names), 1))
+    slot = iter(columns)
+    for row in dependents.itertuples():
+        next(slot).metric(
+            f"Packages depending on {row.package} {row.version}".strip(),
+            f"{int(row.dependents):,}" if pd.notna(row.dependents) else "not known",
+            help=(
+                f"deps.dev, {row.date:%Y-%m-%d}: "
+                + (
+                    f"{int(row.direct_dependents):,} direct, "
+                    f"{int(row.indirect_dependents):,} indirect"
+                    if pd.notna(row.direct_dependents) and pd.notna(row.indirect_dependents)
+                    else "no split given"
+                )
+            ),
+        )
+    overall = cards[cards["check"] == "overall"]
+    for row in overall.itertuples():
+        next(slot).metric(
+            f"OpenSSF Scorecard, {row.repo}",
+            f"{row.score:.1f} / 10" if pd.notna(row.score) else "no scorecard",
+            help=f"deps.dev, {row.date:%Y-%m-%d}"
+            + (
+                f"; Scorecard ran {row.scorecard_date:%Y-%m-%d}"
+                if pd.notna(row.scorecard_date)
+                else ""
+            ),
+        )
+    if "scorecard" in charts:
+        _draw(charts["scorecard"], "scorecard")
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -21,10 +21,24 @@ from registry.projects import Project
 KINDS = {
     "GitHub counters (stars, forks, issues)": ("repo_snapshots", "repo", "date", "GitHub"),
     "Star history (retained stars by week)": ("star_history", "repo", "week_start", "GitHub"),
-    "Releases": ("releases", "subject", "published_at", "GitHub / PyPI"),
+    "Releases (repositories)": ("releases", "subject", "published_at", "GitHub or git"),
+    "Releases (PyPI)": ("releases", "package", "published_at", "PyPI"),
     "Commits (git history)": ("commits", "repo", "authored_at", "git"),
     "Issue and PR activity": ("issue_activity", "repo", "window_end", "GitHub"),
-    "Monthly downloads": ("package_downloads", "package", "period_end", "PyPI"),
+    "Monthly downloads": ("package_downloads", "package", "period_end", "top-PyPI"),
+    "Daily downloads": ("package_downloads", "package", "period_end", "pypistats"),
+    "PyPI metadata": ("packages", "package", "date", "PyPI"),
+    "Dependent packages": ("package_dependents", "package", "date", "deps.dev"),
+    "OpenSSF Scorecard": ("scorecards", "repo", "date", "deps.dev"),
+}
+# kinds that are one part of a table
+_PARTS = {
+    "Releases (repositories)": lambda t: t[t["subject_kind"] == "repo"],
+    "Releases (PyPI)": lambda t: t[t["subject_kind"] == "package"].rename(
+        columns={"subject": "package"}
+    ),
+    "Monthly downloads": lambda t: t[t["series"] == "monthly"],
+    "Daily downloads": lambda t: t[t["series"] == "daily"],
 }
 COLUMNS = [
     "project",
@@ -44,10 +58,10 @@ def coverage(
     """One row per (project, subject, kind of data)."""
     rows = []
     for project in projects:
-        for kind, (name, column, day, collector) in KINDS.items():
+        for kind, (name, column, day, _) in KINDS.items():
             frame = usable(tables[name])
-            if name == "package_downloads":
-                frame = frame[frame["series"] == "monthly"]
+            if kind in _PARTS:
+                frame = _PARTS[kind](frame)
             subjects = project.packages if column == "package" else project.repo_names
             for subject in subjects:
                 mine = frame[frame[column] == subject]
@@ -56,20 +70,19 @@ def coverage(
                         "project": project.name,
                         "subject": subject,
                         "data": kind,
-                        **_span(mine, day, source_days, name, collector, tables[name].empty),
+                        **_span(mine, day, source_days, kind, tables[name].empty),
                     }
                 )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _span(
-    rows: pd.DataFrame, day: str, source_days: pd.DataFrame, table: str, collector: str, empty: bool
-) -> dict:
+def _span(rows: pd.DataFrame, day: str, source_days: pd.DataFrame, kind: str, empty: bool) -> dict:
+    table, _, _, collector = KINDS[kind]
     if rows.empty:
         # only the archives' tables can say "never listed"; elsewhere nobody collected it yet
         if table == "repo_snapshots" and not empty:
             status = "missing: never in the archive's top-100 lists, and not refreshed yet"
-        elif table == "package_downloads" and not empty:
+        elif kind == "Monthly downloads" and not empty:
             status = "missing: never in the top-downloads lists, and not refreshed yet"
         else:
             status = f"not collected yet (needs a {collector} refresh)"
@@ -88,7 +101,9 @@ def _span(
     missing = pd.NA
     sources = set(rows["source"])
     published = source_days[source_days["source"].isin(sources)]["date"]
-    if len(published):
+    if kind == "Daily downloads":  # every day counts: a day without a row is a gap
+        missing = int(pd.date_range(first, last).difference(days).size)
+    elif len(published):
         if table == "package_downloads":
             # Source days are snapshot days; compare with the snapshot each row came from.
             seen = pd.to_datetime(rows["fetched_at"]).dt.tz_convert("UTC").dt.tz_localize(None)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from metrics import community
 from metrics.overview import overview
+from metrics.packages import latest_dependents, latest_scorecards
 from registry.projects import Project
 
 
@@ -199,15 +200,17 @@ CATALOGUE: dict[str, Indicator] = {
             "score",
             "The OpenSSF Scorecard overall score (0-10) of the project's repository.",
             "deps.dev",
-            "a PyPI refresh with deps.dev (not built yet)",
+            "a deps.dev refresh (cli.py refresh --sources depsdev)",
         ),
         _ind(
             "dependents",
             "Dependent packages",
             "count",
-            "Packages that depend on the project's package (deps.dev).",
+            "Packages that depend on the latest stable version of the project's package, "
+            "directly or indirectly (deps.dev). With several packages, the largest count: "
+            "their dependents overlap, so they are not added.",
             "deps.dev",
-            "a PyPI refresh with deps.dev (not built yet)",
+            "a PyPI and deps.dev refresh (cli.py refresh --sources pypi,depsdev)",
         ),
     )
 }
@@ -239,7 +242,7 @@ def compute(
     """
     projects = list(projects)
     rows: list[dict] = []
-    for part in (_github_pypi, _git, _issue_activity):
+    for part in (_github_pypi, _git, _issue_activity, _deps_dev):
         rows += part(projects, tables, windows)
     # a computed row counts when it has a value or says why it has none
     found = {(r["project_id"], r["indicator"]) for r in rows if pd.notna(r["value"]) or r["note"]}
@@ -394,6 +397,44 @@ def _issue_activity(projects, tables, windows: Windows) -> list[dict]:
     return rows
 
 
+def _deps_dev(projects, tables, windows: Windows) -> list[dict]:
+    cards, dependents = tables["scorecards"], tables["package_dependents"]
+    rows = []
+    for p in projects:
+        overall = latest_scorecards(cards, p.repo_names)
+        overall = overall[overall["check"] == "overall"]
+        scored = overall.dropna(subset=["score"])
+        if len(overall):
+            left_out = sorted(set(p.repo_names) - set(scored["repo"]))
+            rows.append(
+                _row(
+                    p,
+                    "scorecard",
+                    scored["score"].mean() if len(scored) else None,
+                    overall["date"].max(),
+                    (f"mean of {len(scored)} repositories; " if len(scored) > 1 else "")
+                    + (f"no scorecard for {', '.join(left_out)}" if left_out else ""),
+                    "partial" if len(scored) and left_out else "ok",
+                )
+            )
+        counts = latest_dependents(dependents, p.packages)
+        counted = counts.dropna(subset=["dependents"])
+        if len(counts):
+            largest = counted.loc[counted["dependents"].idxmax()] if len(counted) else None
+            rows.append(
+                _row(
+                    p,
+                    "dependents",
+                    largest["dependents"] if largest is not None else None,
+                    counts["date"].max(),
+                    f"{largest['package']} {largest['version']}"
+                    if largest is not None
+                    else "deps.dev has no dependent count for " + ", ".join(counts["package"]),
+                )
+            )
+    return rows
+
+
 def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict[str, pd.DataFrame]:
     """The tables as they stood `months` before each one's newest row: indicators computed on
     them give each indicator's value a year earlier, for the trend."""
@@ -403,6 +444,8 @@ def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict
         "commits": "authored_at",
         "releases": "published_at",
         "issue_activity": "window_end",
+        "package_dependents": "date",
+        "scorecards": "date",
     }
     out = dict(tables)
     for name, column in columns.items():

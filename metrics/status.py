@@ -16,6 +16,9 @@ FRESHNESS = {
     "Issue and PR activity": ("issue_activity", "repo", "window_end"),
     "Git commits": ("commits", "repo", "fetched_at"),
     "PyPI downloads": ("package_downloads", "package", "period_end"),
+    "PyPI metadata": ("packages", "package", "date"),
+    "deps.dev dependents": ("package_dependents", "package", "date"),
+    "OpenSSF Scorecard": ("scorecards", "repo", "date"),
 }
 
 
