@@ -184,10 +184,10 @@ def _print_report(report: refresh.RefreshReport) -> None:
             new_rows=("rows", "sum"),
             requests=("requests", "sum"),
             not_modified=("not_modified", "sum"),
-            errors=("status", lambda s: int((s != "ok").sum())),
+            errors=("status", lambda s: int((~s.isin(refresh.SUCCEEDED)).sum())),
         )
         print(summary.to_string())
-        for row in table[table["status"] != "ok"].itertuples():
+        for row in table[~table["status"].isin(refresh.SUCCEEDED)].itertuples():
             print(f"{row.source} {row.target}: {row.status}: {row.message}")
     for note in report.notes:
         print(note)

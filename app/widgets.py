@@ -85,7 +85,7 @@ def refresh_button() -> None:
             st.error(f"The refresh settings are wrong: {exc}")
             return
         table = report.table()
-        failed = table[table["status"] != "ok"]
+        failed = table[~table["status"].isin(refresh.SUCCEEDED)]
         if report.exit_code == refresh.OK:
             st.success(f"Refreshed {len(table)} targets: {int(table['rows'].sum())} new rows.")
         else:

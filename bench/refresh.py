@@ -24,6 +24,10 @@ sys.path.insert(0, str(ROOT))
 from collectors import refresh  # noqa: E402
 from registry import load_registry  # noqa: E402
 from tests.fakes.github import FakeClock, FakeGitHub, default_world  # noqa: E402
+from tests.fakes.pypi import FakePackageHosts, scorecard, top_dump  # noqa: E402
+from tests.fakes.pypi import default_world as package_world  # noqa: E402
+
+SOURCES = ["github", "pypi", "pypistats", "depsdev", "top-pypi"]  # git: see bench.git
 
 TOKEN = "bench-token"  # the fake accepts any token; it is never a real one
 
@@ -54,19 +58,30 @@ def _run(label: str, registry, options: refresh.RefreshOptions) -> None:
 def main() -> int:
     registry = load_registry()
     repos = [name for project in registry for name in project.repo_names]
+    packages = [name for project in registry for name in project.packages]
     now = datetime.now(UTC)
+    clock = FakeClock(now)
+    cards = {repo.lower(): scorecard(repo) for repo in repos}
+    dump = top_dump(f"{now:%Y-%m}-01", [(name, 1_000_000) for name in packages])
     with (
         tempfile.TemporaryDirectory() as tmp,
-        FakeGitHub(default_world(repos, now=now), clock=FakeClock(now)) as github,
+        FakeGitHub(default_world(repos, now=now), clock=clock) as github,
+        FakePackageHosts(
+            package_world(packages), clock=clock, scorecards=cards, dump=dump
+        ) as hosts,
     ):
         os.environ["OSSAI_DATA_DIR"] = tmp
         options = refresh.RefreshOptions(
-            sources=["github"],
+            sources=SOURCES,
             github_token=TOKEN,
-            api_urls={"github": github.url},
+            api_urls={"github": github.url, **dict.fromkeys(SOURCES[1:], hosts.url)},
             data_dir=Path(tmp),
         )
-        print(f"{len(list(registry))} projects, {len(repos)} repositories; fake GitHub")
+        print(
+            f"{len(list(registry))} projects, {len(repos)} repositories, {len(packages)} "
+            f"packages; fake GitHub and PyPI-side hosts; sources {', '.join(SOURCES)}"
+        )
+        print("(pypistats.org is asked at most every 2 s, as its limit of 30 a minute asks)")
         _run("cold", registry, options)
         _run("warm", registry, options)
     return 0

@@ -131,7 +131,7 @@ def refresh_depsdev(
         elif summary.stopped_by is not None:
             outcome.status, outcome.message = "skipped", _stopped(summary.stopped_by)
         elif not force and last is not None and now - last < pd.Timedelta(days=CADENCE_DAYS):
-            outcome.status = "skipped"
+            outcome.status, outcome.current = "skipped", True
             outcome.message = (
                 f"asked {(now - last).days} day(s) ago; deps.dev is asked at most once every "
                 f"{CADENCE_DAYS} days (Scorecard runs weekly)"

@@ -166,7 +166,7 @@ def refresh_pypi(
             outcome.status = "skipped"
             outcome.message = _stopped_message(summary.stopped_by)
         elif not force and name in done and day(done[name]) == today:
-            outcome.status = "skipped"
+            outcome.status, outcome.current = "skipped", True
             outcome.message = "already refreshed today; PyPI is asked at most once a day"
         else:
             with client.measure() as usage:

@@ -126,10 +126,10 @@ def refresh_pypistats(
         elif summary.stopped_by is not None:
             outcome.status, outcome.message = "skipped", _stopped(summary.stopped_by)
         elif not force and name in done and day(done[name]) == today:
-            outcome.status = "skipped"
+            outcome.status, outcome.current = "skipped", True
             outcome.message = "already refreshed today; pypistats.org updates once a day"
         elif not force and days and max(days) >= today - pd.Timedelta(days=1):
-            outcome.status = "skipped"
+            outcome.status, outcome.current = "skipped", True
             outcome.message = "stored days already reach yesterday; nothing new can exist yet"
         else:
             if last_request is not None:

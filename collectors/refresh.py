@@ -30,9 +30,11 @@ from registry import Registry
 from store import SegmentStore
 
 SOURCES = ("github", "git", "pypi", "pypistats", "depsdev", "top-pypi")
-# Sources refreshed once per run rather than per project (one request covers every package).
-RUN_WIDE = frozenset({"top-pypi"})
+# Sources run once for all chosen projects, not project by project: their collectors read
+# what is stored once and pace their own requests.
+RUN_WIDE = frozenset({"pypi", "pypistats", "depsdev", "top-pypi"})
 OK, PARTIAL, FAILED, ALREADY_RUNNING = 0, 3, 4, 5
+SUCCEEDED = ("ok", "current")
 LOCK_FILE = "refresh.lock"
 LOG_FILE = "refresh.log"
 
@@ -55,7 +57,9 @@ class Outcome:
     source: str
     project: str
     target: str
-    status: str  # 'ok', 'partial', 'failed' or 'skipped'
+    # 'ok', 'current' (nothing asked: the stored data is as new as the source allows),
+    # 'partial', 'failed' or 'skipped'
+    status: str
     rows: int = 0
     requests: int = 0
     not_modified: int = 0
@@ -74,7 +78,7 @@ class RefreshReport:
     def exit_code(self) -> int:
         if not self.outcomes:
             return FAILED
-        good = [o for o in self.outcomes if o.status == "ok"]
+        good = [o for o in self.outcomes if o.status in SUCCEEDED]
         if len(good) == len(self.outcomes):
             return OK
         return PARTIAL if good or any(o.status == "partial" for o in self.outcomes) else FAILED
@@ -177,22 +181,23 @@ def run(
         )
         stopped: dict[str, str] = {}
         for done, (source, project) in enumerate(steps, start=1):
-            label = project.name if project else "all packages"
+            label = project.name if project else "all projects"
             if progress:
                 progress(done - 1, len(steps), f"{source}: {label}")
+            chosen = [project] if project else projects
             if source in stopped:
-                report.outcomes += _all(source, project, "skipped", stopped[source])
+                report.outcomes += _all(source, chosen, "skipped", stopped[source])
                 continue
             try:
                 outcomes, stop = _COLLECTORS[source](
-                    _Step(registry, project, store, options, data_dir, now, clients)
+                    _Step(registry, chosen, store, options, data_dir, now, clients)
                 )
             except DashboardError as exc:
-                outcomes, stop = _all(source, project, "failed", str(exc)), None
+                outcomes, stop = _all(source, chosen, "failed", str(exc)), None
             except Exception as exc:  # a bug in one source must not cost the others' data
                 log.exception("%s %s: unexpected error", source, label)
                 problem = f"unexpected error ({type(exc).__name__}); details in {LOG_FILE}"
-                outcomes, stop = _all(source, project, "failed", problem), None
+                outcomes, stop = _all(source, chosen, "failed", problem), None
             if stop:
                 stopped[source] = stop
                 report.notes.append(stop)
@@ -213,20 +218,22 @@ def run(
         return report
 
 
-def _all(source: str, project, status: str, message: str) -> list[Outcome]:
-    """The same outcome for every target a source has in a project."""
-    name = project.name if project else "all packages"
-    if project is None:
+def _all(source: str, projects: Sequence, status: str, message: str) -> list[Outcome]:
+    """The same outcome for every target a source has in the projects."""
+    if source == "top-pypi":
         from collectors.toppypi import TARGET
 
-        targets: tuple[str, ...] = (TARGET,)
-    elif source in ("pypi", "pypistats"):
-        targets = project.packages
-    elif source == "depsdev":
-        targets = (*project.packages, *project.repo_names)
-    else:
-        targets = project.repo_names
-    return [Outcome(source, name, target, status, message=message) for target in targets]
+        return [Outcome(source, "all projects", TARGET, status, message=message)]
+    out = []
+    for project in projects:
+        if source in ("pypi", "pypistats"):
+            targets: tuple[str, ...] = project.packages
+        elif source == "depsdev":
+            targets = (*project.packages, *project.repo_names)
+        else:
+            targets = project.repo_names
+        out += [Outcome(source, project.name, t, status, message=message) for t in targets]
+    return out
 
 
 class _Clients(contextlib.AbstractContextManager):
@@ -251,7 +258,7 @@ class _Step:
     """Everything one source needs to refresh one project within a run."""
 
     registry: Registry
-    project: Any  # None for a run-wide source
+    projects: list[Any]  # one project, or all chosen ones for a run-wide source
     store: SegmentStore
     options: RefreshOptions
     data_dir: Path
@@ -273,13 +280,13 @@ def _github(step: _Step):
         ),
     )
     summary = github.refresh_github(
-        step.registry, step.store, client, now=step.now, projects=[step.project.id], ids=ids
+        step.registry, step.store, client, now=step.now, projects=[step.projects[0].id], ids=ids
     )
     client.flush()
     outcomes = [
         Outcome(
             "github",
-            step.project.name,
+            step.projects[0].name,
             o.repo,
             o.status,
             o.rows_written,
@@ -298,7 +305,7 @@ def _git(step: _Step):
 
     ids = git.Pseudonymizer(git.load_or_create_key(step.data_dir))
     rows = git.refresh(
-        list(step.project.repo_names),
+        list(step.projects[0].repo_names),
         step.store,
         ids=ids,
         locations=step.options.git_locations,
@@ -310,7 +317,7 @@ def _git(step: _Step):
     return [
         Outcome(
             "git",
-            step.project.name,
+            step.projects[0].name,
             r.repo,
             r.status,
             r.new_commits + r.new_releases,
@@ -321,7 +328,7 @@ def _git(step: _Step):
 
 
 def _package_source(step: _Step, source: str):
-    """PyPI JSON, pypistats.org or deps.dev for one project's packages (and repositories)."""
+    """PyPI JSON, pypistats.org or deps.dev for the chosen projects' packages (and repos)."""
     from collectors import depsdev, pypi, pypistats
 
     make, collect = {
@@ -335,10 +342,11 @@ def _package_source(step: _Step, source: str):
         step.store,
         client,
         now=step.now,
-        projects=[step.project.id],
+        projects=[p.id for p in step.projects],
         force=step.options.force,
     )
-    return _outcomes(source, step.project.name, summary)
+    names = {p.id: p.name for p in step.projects}
+    return _outcomes(source, names, summary)
 
 
 def _top_pypi(step: _Step):
@@ -355,7 +363,7 @@ def _top_pypi(step: _Step):
     summary = toppypi.refresh_top_pypi(
         step.store, client, now=step.now, force=step.options.force, packages=sorted(wanted)
     )
-    return _outcomes("top-pypi", "all packages", summary)
+    return _outcomes("top-pypi", {}, summary)
 
 
 def _client_options(step: _Step, source: str) -> dict[str, Any]:
@@ -365,13 +373,14 @@ def _client_options(step: _Step, source: str) -> dict[str, Any]:
     return options
 
 
-def _outcomes(source: str, project: str, summary) -> tuple[list[Outcome], str | None]:
+def _outcomes(source: str, names: dict[str, str], summary) -> tuple[list[Outcome], str | None]:
+    """The report's rows for a PyPI-side summary; `names` maps project ids to names."""
     outcomes = [
         Outcome(
             source,
-            project,
+            names.get(o.project, o.project or "all projects"),
             o.target,
-            o.status,
+            "current" if o.current else o.status,
             o.rows_written,
             o.requests,
             o.not_modified,

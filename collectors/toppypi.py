@@ -105,7 +105,7 @@ def refresh_top_pypi(
     frames: dict[str, pd.DataFrame] = {}
     done = last_success(store, COLLECTOR).get(TARGET)
     if not force and done is not None and day(done) == day(now):
-        outcome.status = "skipped"
+        outcome.status, outcome.current = "skipped", True
         outcome.message = "already refreshed today; the dump changes once a month"
     else:
         with client.measure() as usage:

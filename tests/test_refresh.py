@@ -122,7 +122,8 @@ def test_a_second_refresh_the_same_day_asks_no_package_source_again(
     package_world.reset_log()
     second = refresh.run(registry, options)
     assert package_world.log == []
-    assert set(second.table()["status"]) == {"skipped"}
+    assert set(second.table()["status"]) == {"current"}  # up to date: a success, not a gap
+    assert second.exit_code == refresh.OK
     assert second.table()["message"].str.contains("today|ago").all()
     forced = refresh.run(registry, _package_options(package_world, projects=["beta"], force=True))
     assert len(package_world.log) > 0 and forced.exit_code == refresh.OK
