@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import loaders, widgets
+from charts.labels import figure_text
 from claims.profile import project_profile
 from exports import ChartExport, project_charts
 from metrics.indicators import Windows
@@ -37,19 +38,41 @@ def render() -> None:
     now, cohort_ids = loaders.indicators(registry, windows)
     before, _ = loaders.indicators(registry, windows, a_year_before=True)
     profile = project_profile(project.id, now, before, cohort_ids)
+    shown = {
+        f"{column}_shown": [
+            figure_text(value, unit, signed=column == "change")
+            for value, unit in zip(profile[column], profile["unit"], strict=True)
+        ]
+        for column in ("value", "a_year_earlier", "change")
+    }
+    profile = profile.assign(**shown)
     st.dataframe(
         profile,
+        column_order=[
+            "indicator",
+            "value_shown",
+            "as_of",
+            "quality",
+            "a_year_earlier_shown",
+            "change_shown",
+            "cohort_percentile",
+            "cohort_members_with_value",
+            "source",
+            "note",
+            "methods",
+        ],
         column_config={
             "indicator": st.column_config.TextColumn("Indicator", pinned=True),
-            "value": st.column_config.NumberColumn("Value", format="%.4g"),
-            "unit": "Unit",
+            "value_shown": st.column_config.TextColumn("Value"),
             "as_of": st.column_config.DateColumn("As of"),
             "quality": st.column_config.TextColumn(
                 "Quality",
                 help="partial: some of the project's repositories or packages are left out",
             ),
-            "a_year_earlier": st.column_config.NumberColumn("A year earlier", format="%.4g"),
-            "change": st.column_config.NumberColumn("Change", format="%+.4g"),
+            "a_year_earlier_shown": st.column_config.TextColumn("A year earlier"),
+            "change_shown": st.column_config.TextColumn(
+                "Change", help="shares in percentage points"
+            ),
             "cohort_percentile": st.column_config.NumberColumn(
                 "Cohort percentile", format="%.0f", help="Share of cohort members at or below"
             ),

@@ -89,6 +89,8 @@ def test_dependents_and_scorecard_are_shown_and_feed_the_indicators(refreshed):
     assert labels["keras-team/keras · Fuzzing"] == "did not run"  # not drawn as 0
     profile = at.dataframe[0].value.set_index("indicator")
     assert profile.loc["OpenSSF Scorecard", "value"] == pytest.approx(7.4)
+    assert profile.loc["OpenSSF Scorecard", "value_shown"] == "7.4 / 10"
+    assert profile.loc["Dependent packages", "value_shown"] == "10,000"
     assert profile.loc["Dependent packages", "value"] == 10_000
 
 

@@ -44,3 +44,16 @@ def test_each_series_keeps_one_colour_for_its_line_and_markers():
     fig = history_chart(frame, x="date", y="value", series="series", title="t", y_title="y")
     colours = {(t.name, t.line.color if t.mode == "lines" else t.marker.color) for t in fig.data}
     assert len({name for name, _ in colours}) == 2 and len(colours) == 2
+
+
+def test_figures_read_by_their_unit_and_missing_stays_empty():
+    from charts.labels import figure_text
+
+    assert figure_text(12637.0, "count") == "12,637"
+    assert figure_text(0.0314, "share") == "3.1 %"
+    assert figure_text(-0.016, "share", signed=True) == "-1.6 pp"
+    assert figure_text(30.34, "days") == "30.3 days"
+    assert figure_text(7.4, "score") == "7.4 / 10"
+    assert figure_text(3.0, "count", signed=True) == "+3"
+    assert figure_text(float("nan"), "count") == "" and figure_text(None, "share") == ""
+    assert figure_text(0.0, "count") == "0"  # a real zero is shown
