@@ -23,10 +23,8 @@ or repository is asked at most once every `CADENCE_DAYS` days (0 requests otherw
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -34,13 +32,13 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from collectors.http import HttpClient, HttpError, RateLimitError, StatusError
-from collectors.pypi import USER_AGENT, default_cache_path
 from collectors.sourcerun import (
     PackageNameError,
     SourceSummary,
     TargetOutcome,
     checked_package,
     day,
+    json_client,
     last_success,
     new_run_id,
     parse_time,
@@ -63,31 +61,10 @@ SOURCE_PROJECT = "deps.dev:v3:project"
 CADENCE_DAYS = 7
 
 
-def depsdev_client(
-    *,
-    cache_path: Path | str | None = None,
-    base_url: str = DEPSDEV,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 30.0,
-    max_retries: int = 3,
-    max_wait_seconds: float = 300.0,
-) -> HttpClient:
-    """An HttpClient for api.deps.dev (no authentication, JSON, ETag cache on disk)."""
-    return HttpClient(
-        base_url,
-        user_agent=USER_AGENT,
-        accept="application/json",
-        name="deps.dev",
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_retries=max_retries,
-        max_wait_seconds=max_wait_seconds,
-        cache_path=cache_path if cache_path is not None else default_cache_path("depsdev"),
-        clock=clock,
-        sleep=sleep,
-    )
+def depsdev_client(*, base_url: str = DEPSDEV, **options: Any) -> HttpClient:
+    """An HttpClient for api.deps.dev. Options as `sourcerun.json_client`."""
+    options.setdefault("read_timeout", 30.0)
+    return json_client("deps.dev", "depsdev", base_url, **options)
 
 
 def refresh_depsdev(

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -51,6 +49,7 @@ from collectors.sourcerun import (
     TargetOutcome,
     checked_package,
     day,
+    json_client,
     last_success,
     new_run_id,
     package_targets,
@@ -63,15 +62,10 @@ from collectors.sourcerun import (
 )
 from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem
 from registry.projects import Project, Registry
-from store.catalog import user_data_dir
 from store.schema import PACKAGES, RELEASES
 from store.segments import SegmentStore
 
 PYPI = "https://pypi.org"
-USER_AGENT = (
-    "oss-ai-dashboard/0.1 (open-source AI ecosystem-health dashboard; "
-    "PyPI-side collectors: at most one request per package and source a day)"
-)
 COLLECTOR = "pypi"
 SOURCE_JSON = "pypi:json"
 SOURCE_SIMPLE = "pypi:simple-v1"
@@ -95,36 +89,10 @@ LICENCE_TEXT_MAX = 100  # a longer `license` field is the licence's whole text, 
 # ----- the client ----------------------------------------------------------------------------
 
 
-def default_cache_path(source: str) -> Path:
-    """Where a PyPI-side source keeps its validator cache: in the user data directory."""
-    return user_data_dir() / "http-cache" / f"{source}.json"
-
-
-def pypi_client(
-    *,
-    cache_path: Path | str | None = None,
-    base_url: str = PYPI,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 60.0,
-    max_retries: int = 3,
-    max_wait_seconds: float = 300.0,
-) -> HttpClient:
-    """An HttpClient for pypi.org: a descriptive User-Agent, JSON, the ETag cache on disk."""
-    return HttpClient(
-        base_url,
-        user_agent=USER_AGENT,
-        accept="application/json",
-        name="PyPI",
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_retries=max_retries,
-        max_wait_seconds=max_wait_seconds,
-        cache_path=cache_path if cache_path is not None else default_cache_path("pypi"),
-        clock=clock,
-        sleep=sleep,
-    )
+def pypi_client(*, base_url: str = PYPI, **options: Any) -> HttpClient:
+    """An HttpClient for pypi.org (JSON API and simple index).
+    Options as `sourcerun.json_client`."""
+    return json_client("PyPI", "pypi", base_url, **options)
 
 
 # ----- the entry point -----------------------------------------------------------------------

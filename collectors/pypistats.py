@@ -23,23 +23,21 @@ Python-version and OS splits (`python_minor`, `system`) are not collected.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 
 from collectors.http import HttpClient, HttpError, RateLimitError, StatusError
-from collectors.pypi import USER_AGENT, default_cache_path
 from collectors.sourcerun import (
     PackageNameError,
     SourceSummary,
     TargetOutcome,
     checked_package,
     day,
+    json_client,
     last_success,
     new_run_id,
     package_targets,
@@ -62,31 +60,12 @@ MIN_INTERVAL = 2.0  # seconds between requests: 30 a minute at most
 RATE_LIMIT_WAIT_CAP = 120.0  # the longest 429 wait this source accepts before stopping
 
 
-def pypistats_client(
-    *,
-    cache_path: Path | str | None = None,
-    base_url: str = PYPISTATS,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 30.0,
-    max_retries: int = 3,
-    max_wait_seconds: float = RATE_LIMIT_WAIT_CAP,
-) -> HttpClient:
-    """An HttpClient for pypistats.org; a 429 longer than `max_wait_seconds` stops the run."""
-    return HttpClient(
-        base_url,
-        user_agent=USER_AGENT,
-        accept="application/json",
-        name="pypistats.org",
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_retries=max_retries,
-        max_wait_seconds=max_wait_seconds,
-        cache_path=cache_path if cache_path is not None else default_cache_path("pypistats"),
-        clock=clock,
-        sleep=sleep,
-    )
+def pypistats_client(*, base_url: str = PYPISTATS, **options: Any) -> HttpClient:
+    """An HttpClient for pypistats.org; a 429 longer than `max_wait_seconds` stops the run.
+    Options as `sourcerun.json_client`."""
+    options.setdefault("read_timeout", 30.0)
+    options.setdefault("max_wait_seconds", RATE_LIMIT_WAIT_CAP)
+    return json_client("pypistats.org", "pypistats", base_url, **options)
 
 
 def refresh_pypistats(

@@ -11,13 +11,15 @@ collector needs. No I/O except reading the store.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 
-from collectors.http import HttpError, RateLimitError, TransportError, Usage
+from collectors.http import HttpClient, HttpError, RateLimitError, TransportError, Usage
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
 from registry.projects import Registry
@@ -25,6 +27,10 @@ from store.schema import COLLECTION_RUNS, TABLES, Table
 from store.segments import SegmentStore
 
 SUCCESS = ("ok", "partial")
+USER_AGENT = (
+    "oss-ai-dashboard/0.1 (open-source AI ecosystem-health dashboard; "
+    "PyPI-side collectors: at most one request per package and source a day)"
+)
 
 
 class PackageNameError(SourceError):
@@ -111,6 +117,45 @@ class SourceSummary:
 
     def __iter__(self) -> Iterator[TargetOutcome]:
         return iter(self.outcomes)
+
+
+def json_client(
+    name: str,
+    source: str,
+    base_url: str,
+    *,
+    cache_path: Path | str | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 60.0,
+    max_retries: int = 3,
+    max_wait_seconds: float = 300.0,
+) -> HttpClient:
+    """An HttpClient for a public JSON API without authentication, as every PyPI-side
+    source uses one: a descriptive User-Agent, JSON, and its own validator cache (ETags)
+    in the user data directory unless `cache_path` is given. A rate-limit wait longer than
+    `max_wait_seconds` stops the source for the run."""
+    return HttpClient(
+        base_url,
+        user_agent=USER_AGENT,
+        accept="application/json",
+        name=name,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_retries=max_retries,
+        max_wait_seconds=max_wait_seconds,
+        cache_path=cache_path if cache_path is not None else default_cache_path(source),
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def default_cache_path(source: str) -> Path:
+    """Where a PyPI-side source keeps its validator cache: in the user data directory."""
+    from store.catalog import user_data_dir
+
+    return user_data_dir() / "http-cache" / f"{source}.json"
 
 
 def new_run_id(collector: str, now: pd.Timestamp) -> str:

@@ -19,20 +19,19 @@ for the same package and period are not written again. Asked at most once a day 
 from __future__ import annotations
 
 import calendar
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from collectors.archives import CLICKHOUSE_FROM, pypi_downloads
 from collectors.http import HttpClient, HttpError, RateLimitError
-from collectors.pypi import USER_AGENT, default_cache_path
 from collectors.sourcerun import (
     SourceSummary,
     TargetOutcome,
     day,
+    json_client,
     last_success,
     new_run_id,
     plain,
@@ -56,31 +55,10 @@ class DumpFormatError(SourceError):
     """The dump is not the documented JSON (no date, no rows, or a date before ClickHouse)."""
 
 
-def top_pypi_client(
-    *,
-    cache_path: Path | str | None = None,
-    base_url: str = TOP_PYPI,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 60.0,
-    max_retries: int = 3,
-    max_wait_seconds: float = 300.0,
-) -> HttpClient:
-    """An HttpClient for the dump's host (GitHub Pages), with the ETag cache on disk."""
-    return HttpClient(
-        base_url,
-        user_agent=USER_AGENT,
-        accept="application/json",
-        name="top-pypi-packages",
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_retries=max_retries,
-        max_wait_seconds=max_wait_seconds,
-        cache_path=cache_path if cache_path is not None else default_cache_path("top-pypi"),
-        clock=clock,
-        sleep=sleep,
-    )
+def top_pypi_client(*, base_url: str = TOP_PYPI, **options: Any) -> HttpClient:
+    """An HttpClient for the top-PyPI dump's host (GitHub Pages).
+    Options as `sourcerun.json_client`."""
+    return json_client("top-pypi-packages", "top-pypi", base_url, **options)
 
 
 def refresh_top_pypi(
