@@ -5,7 +5,7 @@ so they behave the same: one refresh at a time per user data directory (a second
 "already running"), every source's outcome per target in one report, and a log file.
 
 Exit codes (`RefreshReport.exit_code`):
-    0  every target refreshed
+    0  every target refreshed, or already as current as its source allows
     3  partial failure: some targets failed, were skipped or stopped early
     4  total failure: no target refreshed
     5  another refresh is already running (raised as AlreadyRunningError)
