@@ -43,7 +43,6 @@ from collectors.sourcerun import (
     new_run_id,
     parse_time,
     plain,
-    run_frame,
     stamp,
     table_frame,
     utc,
@@ -130,13 +129,7 @@ def refresh_depsdev(
                 except HttpError as exc:
                     outcome.status, outcome.message = "failed", plain(exc, "deps.dev")
             outcome.count(usage)
-        outcome.rows_written = sum(len(f) for f in frames.values())
-        frames["collection_runs"] = run_frame(
-            COLLECTOR, summary.run_id, outcome, started, stamp(client.clock()), now, SOURCE_PROJECT
-        )
-        store.append(frames)
-        client.flush()
-        summary.outcomes.append(outcome)
+        summary.publish(store, client, outcome, frames, started, now, SOURCE_PROJECT)
     summary.finished_at = stamp(client.clock())
     return summary
 

@@ -55,7 +55,6 @@ from collectors.sourcerun import (
     package_targets,
     parse_time,
     plain,
-    run_frame,
     stamp,
     table_frame,
     utc,
@@ -155,13 +154,7 @@ def refresh_pypi(
                 except HttpError as exc:
                     outcome.status, outcome.message = "failed", plain(exc, "PyPI")
             outcome.count(usage)
-        outcome.rows_written = sum(len(f) for f in frames.values())
-        frames["collection_runs"] = run_frame(
-            COLLECTOR, summary.run_id, outcome, started, stamp(client.clock()), now, SOURCE_JSON
-        )
-        store.append(frames)
-        client.flush()
-        summary.outcomes.append(outcome)
+        summary.publish(store, client, outcome, frames, started, now, SOURCE_JSON)
     summary.finished_at = stamp(client.clock())
     return summary
 

@@ -42,7 +42,6 @@ from collectors.sourcerun import (
     new_run_id,
     package_targets,
     plain,
-    run_frame,
     stamp,
     table_frame,
     utc,
@@ -142,13 +141,7 @@ def refresh_pypistats(
                     outcome.status, outcome.message = "failed", plain(exc, "pypistats.org")
             last_request = client.clock()
             outcome.count(usage)
-        outcome.rows_written = sum(len(f) for f in frames.values())
-        frames["collection_runs"] = run_frame(
-            COLLECTOR, summary.run_id, outcome, started, stamp(client.clock()), now, SOURCE
-        )
-        store.append(frames)
-        client.flush()
-        summary.outcomes.append(outcome)
+        summary.publish(store, client, outcome, frames, started, now, SOURCE)
     summary.finished_at = stamp(client.clock())
     return summary
 

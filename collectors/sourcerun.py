@@ -107,6 +107,26 @@ class SourceSummary:
                 return item
         raise KeyError(target)
 
+    def publish(
+        self,
+        store: SegmentStore,
+        client: HttpClient,
+        outcome: TargetOutcome,
+        frames: dict[str, pd.DataFrame],
+        started: pd.Timestamp,
+        now: pd.Timestamp,
+        source: str,
+    ) -> None:
+        """Write one target's rows with its collection_runs row in one atomic publish, save
+        the client's validator cache, and add the outcome to the run."""
+        outcome.rows_written = sum(len(f) for f in frames.values())
+        frames["collection_runs"] = run_frame(
+            self.collector, self.run_id, outcome, started, stamp(client.clock()), now, source
+        )
+        store.append(frames)
+        client.flush()
+        self.outcomes.append(outcome)
+
     def lines(self) -> list[str]:
         """One plain-words line per target, then the run's notes."""
         out = [

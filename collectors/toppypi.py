@@ -35,7 +35,6 @@ from collectors.sourcerun import (
     last_success,
     new_run_id,
     plain,
-    run_frame,
     stamp,
     utc,
 )
@@ -116,13 +115,7 @@ def refresh_top_pypi(
             except (HttpError, DumpFormatError) as exc:
                 outcome.status, outcome.message = "failed", plain(exc, "top-pypi-packages")
         outcome.count(usage)
-    outcome.rows_written = sum(len(f) for f in frames.values())
-    frames["collection_runs"] = run_frame(
-        COLLECTOR, summary.run_id, outcome, started, stamp(client.clock()), now, SOURCE
-    )
-    store.append(frames)
-    client.flush()
-    summary.outcomes.append(outcome)
+    summary.publish(store, client, outcome, frames, started, now, SOURCE)
     summary.finished_at = stamp(client.clock())
     return summary
 
