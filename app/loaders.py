@@ -116,9 +116,9 @@ def _community(version: tuple[str, str], registry: Registry, settings: Community
         contribs = community.contributions(
             mine, include_bots=settings.include_bots, include_merges=settings.include_merges
         )
-        rel = releases[
-            (releases["subject_kind"] == "repo") & releases["subject"].isin(project.repo_names)
-        ]
+        rel, rel_source = community.project_releases(
+            project.main_repo_names, project.packages, releases
+        )
         per_year, median_gap = community.release_frequency(rel, "year")
         factor = {
             "freq": settings.freq,
@@ -134,6 +134,8 @@ def _community(version: tuple[str, str], registry: Registry, settings: Community
             "shares": community.organization_shares(contribs, "year"),
             "releases": per_year,
             "median_gap": median_gap,
+            "release_source": rel_source,
+            "coverage": community.git_coverage(project.repo_names, commits),
             "heatmap": community.activity_heatmap(contribs),
         }
     return summary, views

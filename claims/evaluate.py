@@ -31,13 +31,18 @@ def verdict_table(
     """One row per (claim, subject): each tracked project, the group's medians, the cohort's.
 
     `tracked` is [(project_id, project name)]. Columns: claim_id, claim, subject, kind,
-    verdict, fragile, met, not_met, missing (plain words, with what would supply it).
+    verdict, fragile, partial, coverage, met, not_met, missing (plain words, with what would
+    supply it). A verdict is *partial* when an indicator it used rests on only some of the
+    project's repositories or packages; `coverage` says which (for the group and cohort
+    rows: how many members' figures are partial). Partial is not fragile: fragile is about
+    thresholds, partial about data.
     """
     values = {
         pid: dict(zip(rows["indicator"], rows["value"], strict=True))
         for pid, rows in indicators.groupby("project_id")
     }
     tracked_ids = [pid for pid, _ in tracked]
+    partial = _partial_figures(indicators)
     notes = {
         (r.project_id, r.indicator): r.note.removeprefix("missing: ")
         for r in indicators.itertuples()
@@ -48,12 +53,20 @@ def verdict_table(
     subjects.append(
         ("", f"{cohort_label} ({COHORT})", "cohort", medians(indicators, list(cohort_ids)))
     )
+    members = {"project": None, "group": tracked_ids, "cohort": list(cohort_ids)}
     rows = []
     for claim in claims:
         limits = thresholds_for(claim, tuned or {})
         for pid, subject, kind, vals in subjects:
             result = judge(claim, vals, limits)
             fragile, _ = robustness(claim, vals, limits)
+            used = (*result.met, *result.not_met)
+            ids = members[kind] or [pid]
+            gaps = sorted({text for i in ids for m in used for text in partial.get((i, m), ())})
+            if kind != "project":
+                # a median is partial when a member's figure is: say how many
+                short = {i for i in ids for m in used if (i, m) in partial}
+                gaps = [f"{len(short)} of {len(ids)} members with partial figures"] if short else []
             rows.append(
                 {
                     "claim_id": claim.id,
@@ -62,6 +75,8 @@ def verdict_table(
                     "kind": kind,
                     "verdict": result.verdict,
                     "fragile": fragile and result.verdict != INSUFFICIENT,
+                    "partial": bool(gaps) and result.verdict != INSUFFICIENT,
+                    "coverage": "; ".join(gaps),
                     "met": ", ".join(CATALOGUE[m].title for m in result.met),
                     "not_met": ", ".join(CATALOGUE[m].title for m in result.not_met),
                     "missing": "; ".join(
@@ -71,6 +86,18 @@ def verdict_table(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _partial_figures(indicators: pd.DataFrame) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(project_id, indicator) -> coverage texts, for the values marked partial."""
+    if "quality" not in indicators:
+        return {}
+    rows = indicators[(indicators["quality"] == "partial") & indicators["value"].notna()]
+    coverage = rows["coverage"] if "coverage" in rows else pd.Series("", index=rows.index)
+    return {
+        (r.project_id, r.indicator): (text,) if (text := str(c or "")) else ("partial figures",)
+        for r, c in zip(rows.itertuples(), coverage, strict=True)
+    }
 
 
 def why_missing(notes: Mapping[tuple[str, str], str], project_id: str, metric: str) -> str:

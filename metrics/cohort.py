@@ -6,8 +6,12 @@ members with the rule in words, so every page can say who is in the cohort and w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import pandas as pd
 
+from errors import DashboardError
 from registry.projects import CohortRule, Project, RepoRef
 from store.schema import COHORT_MEMBERS
 
@@ -36,9 +40,19 @@ def cohort_repos(
 
 
 def cohort_packages(
-    downloads: pd.DataFrame, rule: CohortRule, exclude: set[str], source: str
+    downloads: pd.DataFrame,
+    rule: CohortRule,
+    exclude: set[str],
+    source: str,
+    facts: Mapping[str, PackageFacts] | None = None,
 ) -> pd.DataFrame:
-    """The rule's PyPI members from `package_downloads` rows (monthly series)."""
+    """The rule's PyPI members from `package_downloads` rows (monthly series).
+
+    `facts` is what PyPI says of each package (its GitHub repository, whether it is
+    classified as AI). With `rule.pypi_exclude_ai`, a package classified as AI is left out;
+    a candidate PyPI was not asked about raises MissingFactsError, since the rule cannot be
+    applied to it honestly.
+    """
     monthly = downloads[downloads["series"] == "monthly"]
     if rule.pypi_top == 0 or monthly.empty:
         return COHORT_MEMBERS.empty()
@@ -49,11 +63,43 @@ def cohort_packages(
         since = pd.Timestamp(rule.pypi_listed_since)
         latest = latest[latest["package"].map(first_seen) <= since]
     latest = latest[~latest["package"].isin(exclude)]
-    top = latest.nlargest(rule.pypi_top, "downloads", keep="first")
+    ranked = latest.sort_values("downloads", ascending=False, kind="stable")
+    chosen = []
+    for name in ranked["package"]:
+        if len(chosen) == rule.pypi_top:
+            break
+        known = (facts or {}).get(name)
+        if facts is not None and known is None:
+            raise MissingFactsError(name)
+        if rule.pypi_exclude_ai and known is not None and known.is_ai:
+            continue
+        chosen.append(name)
+    top = ranked.set_index("package").loc[chosen].reset_index()
     as_of = top["fetched_at"].max().tz_localize(None) if len(top) else last_end
-    return _members(
+    members = _members(
         "package", top["package"], top["downloads"], "monthly downloads", as_of, rule, source
     )
+    members["repo"] = [(facts or {}).get(n, PackageFacts()).repo or pd.NA for n in members["name"]]
+    return COHORT_MEMBERS.conform(members)
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """What PyPI's metadata says of a package that the cohort rule needs."""
+
+    repo: str | None = None  # 'owner/name' on GitHub, from its project URLs
+    is_ai: bool = False  # classified with AI_CLASSIFIER
+
+
+class MissingFactsError(DashboardError):
+    """A cohort candidate whose PyPI metadata was never recorded."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__(
+            f"the cohort rule reaches {package!r}, whose PyPI metadata is not recorded: "
+            f"record it first (python scripts/pypi_inputs.py --live --extra {package})"
+        )
+        self.package = package
 
 
 def _members(kind, names, values, measure, as_of, rule: CohortRule, source: str) -> pd.DataFrame:
@@ -66,6 +112,7 @@ def _members(kind, names, values, measure, as_of, rule: CohortRule, source: str)
             "value": values.to_numpy(),
             "as_of": as_of,
             "rule": rule.describe(),
+            "repo": None,
             "source": source,
             "fetched_at": pd.Timestamp(as_of).tz_localize("UTC"),
             "quality": "ok",
@@ -90,3 +137,7 @@ def cohort_projects(members: pd.DataFrame, group: str) -> list[Project]:
             )
         )
     return projects
+
+
+def _package_repo(repo: object) -> tuple[RepoRef, ...]:
+    return (RepoRef(str(repo)),) if isinstance(repo, str) and repo else ()

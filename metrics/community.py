@@ -17,10 +17,23 @@ Definitions, with their parameters and defaults:
   ('unknown') belong to no organization and are left out of the total by default.
 - *Organizational diversity*: each organization's share of authored commits per period.
 - *Release frequency*: releases per period, and the median days between consecutive releases.
+  A project's releases are its packages' PyPI releases (yanked ones left out) when it has
+  any, else the tags of its main repositories: PyPI is where users receive a release, and
+  many projects tag family repositories on schedules of their own.
+- *Changes through public pull requests*: of the changes that landed on the default branch
+  (commits on its first-parent chain, bots left out), the share that arrived through a
+  public pull request (GitHub's merge or squash message names it) or carry a review trailer
+  (Reviewed-by, Approved-by, ...). Rebase-merged pull requests leave no such mark, so the
+  share is a lower bound.
+- *Coverage*: which of a project's repositories the git figures rest on; a figure that
+  leaves some out is partial, and says which.
 - *Activity by weekday and hour*: contributions counted in the author's own local time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -210,6 +223,74 @@ def release_frequency(
     return table.reset_index(), median
 
 
+@dataclass(frozen=True)
+class GitCoverage:
+    """The repositories of a project that have git history in the data, and those without."""
+
+    covered: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.covered) and bool(self.missing)
+
+    def text(self) -> str:
+        """E.g. 'git history: 5 of 6 repositories; huggingface/transformers not collected'."""
+        total = len(self.covered) + len(self.missing)
+        noun = "repository" if total == 1 else "repositories"
+        head = f"git history: {len(self.covered)} of {total} {noun}"
+        if not self.missing:
+            return head
+        return f"{head}; {', '.join(self.missing)} not collected"
+
+
+def git_coverage(repos: Sequence[str], commits: pd.DataFrame) -> GitCoverage:
+    """Which of `repos` have commits in `commits` (order kept)."""
+    present = set(commits["repo"].unique()) if len(commits) else set()
+    return GitCoverage(
+        tuple(r for r in repos if r in present), tuple(r for r in repos if r not in present)
+    )
+
+
+def project_releases(
+    repos: Sequence[str], packages: Sequence[str], releases: pd.DataFrame
+) -> tuple[pd.DataFrame, str]:
+    """A project's releases and where they come from: its packages' PyPI releases (yanked
+    left out) when it has any, else the git tags or GitHub releases of `repos`."""
+    on_pypi = releases[
+        (releases["subject_kind"] == "package") & releases["subject"].isin(list(packages))
+    ]
+    on_pypi = on_pypi[~on_pypi["yanked"].fillna(False).astype(bool)]
+    if len(on_pypi.dropna(subset=["published_at"])):
+        return on_pypi, "PyPI releases of " + ", ".join(sorted(on_pypi["subject"].unique()))
+    tagged = releases[(releases["subject_kind"] == "repo") & releases["subject"].isin(list(repos))]
+    if len(tagged.dropna(subset=["published_at"])):
+        return tagged, "tags of " + ", ".join(sorted(tagged["subject"].unique()))
+    return tagged.iloc[0:0], ""
+
+
+PR_COLUMNS = ("first_parent", "pull_request", "review_trailer")
+
+
+def public_review_share(commits: pd.DataFrame, since: pd.Timestamp | None = None) -> float | None:
+    """Share of changes landed on the default branch since `since` that arrived through a
+    public pull request or carry a review trailer; None when no change is known.
+
+    A change is a commit on the first-parent chain not made by a bot. Commits collected
+    before these columns existed (nulls) are left out rather than counted as direct pushes.
+    """
+    if any(c not in commits for c in PR_COLUMNS):
+        return None
+    rows = commits[commits["first_parent"].fillna(False).astype(bool)]
+    rows = rows[~rows["author_is_bot"].fillna(False).astype(bool)]
+    if since is not None:
+        rows = rows[rows["authored_at"] > since]
+    if rows.empty:
+        return None
+    public = rows["pull_request"].notna() | rows["review_trailer"].fillna(False).astype(bool)
+    return float(public.mean())
+
+
 def activity_heatmap(contribs: pd.DataFrame) -> pd.DataFrame:
     """Contributions by weekday (rows, Monday first) and hour (0-23) in the author's local time."""
     local = pd.to_datetime(contribs["local"])
@@ -232,13 +313,25 @@ def summary(
     """One row per project with git data: the last `window_months` before its newest commit.
 
     Projects without commits are listed with a note, not left out, so the page can say which
-    have no git data.
+    have no git data. `coverage` says which repositories the figures rest on (`partial` when
+    some have no git history); releases are counted as `project_releases` chooses, over the
+    same window, and the median gap over the last 24 months, as the Claims page counts them.
     """
     rows = []
     for project in projects:
         mine = commits[commits["repo"].isin(project.repo_names)]
+        coverage = git_coverage(project.repo_names, commits)
+        rel, rel_source = project_releases(project.main_repo_names, project.packages, releases)
         if mine.empty:
-            rows.append({"project": project.name, "note": "no git history collected"})
+            rows.append(
+                {
+                    "project": project.name,
+                    "coverage": coverage.text(),
+                    "partial": False,
+                    "release_source": rel_source,
+                    "note": "no git history collected",
+                }
+            )
             continue
         contribs = contributions(mine, include_bots=include_bots, include_merges=include_merges)
         end = mine["authored_at"].max()
@@ -246,15 +339,12 @@ def summary(
         recent = contribs[contribs["when"] > start]
         first = contribs.groupby("person")["when"].min()
         orgs = recent[(recent["role"] == "author") & ~recent["domain"].isin(NO_ORGANIZATION)]
-        rel = releases[
-            (releases["subject_kind"] == "repo") & releases["subject"].isin(project.repo_names)
-        ]
-        _, median_gap = release_frequency(rel)
-        recent_releases = rel.dropna(subset=["published_at"])
-        recent_releases = recent_releases[
-            (recent_releases["published_at"] > start)
-            & ~recent_releases["prerelease"].fillna(False).astype(bool)
-        ]
+        recent_rel = rel.dropna(subset=["published_at"])
+        recent_rel = recent_rel[~recent_rel["prerelease"].fillna(False).astype(bool)]
+        _, median_gap = release_frequency(
+            recent_rel[recent_rel["published_at"] > end - pd.DateOffset(months=24)]
+        )
+        recent_rel = recent_rel[recent_rel["published_at"] > start]
         rows.append(
             {
                 "project": project.name,
@@ -269,8 +359,12 @@ def summary(
                 )
                 if len(recent)
                 else np.nan,
-                "releases": len(recent_releases),
+                "public_review_share": public_review_share(mine, start),
+                "releases": len(recent_rel),
                 "median_days_between_releases": median_gap,
+                "release_source": rel_source,
+                "coverage": coverage.text(),
+                "partial": coverage.partial,
                 "note": "",
             }
         )

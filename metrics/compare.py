@@ -61,7 +61,7 @@ def compare(
     """Series for the chosen projects and metric, ready for `history_chart`."""
     labels: dict[str, str] = {}
     for project in projects:
-        subjects = project.repo_names if metric.table == "repo_snapshots" else project.packages
+        subjects = project.main_repo_names if metric.table == "repo_snapshots" else project.packages
         for subject in subjects:
             labels[subject] = project.name if len(subjects) == 1 else f"{project.name} · {subject}"
     if metric.table == "repo_snapshots":

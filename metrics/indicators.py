@@ -7,6 +7,7 @@ or refresh that would supply it, so "insufficient data" can say what to do about
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -109,19 +110,37 @@ CATALOGUE: dict[str, Indicator] = {
             "releases",
             "Releases",
             "count",
-            "Releases (git tags that are not pre-releases) in the last {activity_months} months.",
-            "git tags",
-            "a git refresh of the project's repositories",
-            caveats="Projects that release from a separate repository or without tags show none.",
+            "Releases in the last {activity_months} months (no pre-releases, no yanked "
+            "versions): the PyPI releases of the project's packages, or the tags of its main "
+            "repositories when it has no package on PyPI.",
+            "PyPI release histories, git tags",
+            "a PyPI refresh (cli.py refresh --sources pypi) or a git refresh",
+            caveats="A project with several packages counts each package's releases.",
         ),
         _ind(
             "median_days_between_releases",
             "Median days between releases",
             "days",
-            "The median gap between consecutive releases (no pre-releases) over the last "
-            "24 months.",
-            "git tags",
+            "The median gap between consecutive releases (as counted for Releases) over the "
+            "last 24 months.",
+            "PyPI release histories, git tags",
+            "a PyPI refresh (cli.py refresh --sources pypi) or a git refresh",
+        ),
+        _ind(
+            "public_review_share",
+            "Changes through public pull requests",
+            "share",
+            "Of the changes that landed on the default branch in the last {activity_months} "
+            "months (commits on its first-parent chain, bots left out), the share that arrived "
+            "through a public pull request (named by GitHub's merge or squash message, or a "
+            "'Pull Request resolved' trailer) or carry a review trailer (Reviewed-by, "
+            "Approved-by, ...).",
+            "git history",
             "a git refresh of the project's repositories",
+            caveats="A change proposed in public can be read, discussed and reviewed before it "
+            "lands: that is working in the open, as opposed to pushing straight to the branch. "
+            "Pull requests merged with GitHub's rebase button leave no mark in the message, so "
+            "the share is a lower bound.",
         ),
         _ind(
             "star_growth",
@@ -215,7 +234,17 @@ CATALOGUE: dict[str, Indicator] = {
     )
 }
 
-COLUMNS = ["project_id", "project", "group", "indicator", "value", "as_of", "quality", "note"]
+COLUMNS = [
+    "project_id",
+    "project",
+    "group",
+    "indicator",
+    "value",
+    "as_of",
+    "quality",
+    "note",
+    "coverage",
+]
 
 
 @dataclass(frozen=True)
@@ -242,7 +271,7 @@ def compute(
     """
     projects = list(projects)
     rows: list[dict] = []
-    for part in (_github_pypi, _git, _issue_activity, _deps_dev):
+    for part in (_github_pypi, _git, _releases, _issue_activity, _deps_dev):
         rows += part(projects, tables, windows)
     # a computed row counts when it has a value or says why it has none
     found = {(r["project_id"], r["indicator"]) for r in rows if pd.notna(r["value"]) or r["note"]}
@@ -258,6 +287,7 @@ def compute(
             "as_of": pd.NaT,
             "quality": "missing",
             "note": f"missing: needs {i.supplied_by}",
+            "coverage": "",
         }
         for p in projects
         for i in CATALOGUE.values()
@@ -270,7 +300,13 @@ def compute(
 
 
 def _row(
-    project: Project, indicator: str, value, as_of, note: str = "", quality: str = "ok"
+    project: Project,
+    indicator: str,
+    value,
+    as_of,
+    note: str = "",
+    quality: str = "ok",
+    coverage: str = "",
 ) -> dict:
     return {
         "project_id": project.id,
@@ -281,6 +317,7 @@ def _row(
         "as_of": as_of,
         "quality": quality,
         "note": note,
+        "coverage": coverage,
     }
 
 
@@ -299,23 +336,38 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
         # a project figure that leaves out some of its repositories or packages is partial
         repos_q = "partial" if counted != total else "ok"
         packages_q = "partial" if any(f"{pkg}: " in row["notes"] for pkg in p.packages) else "ok"
+        repos_c = f"GitHub: {counted} of {total} main repositories" if total else ""
+        counted_packages = [pkg for pkg in p.packages if f"{pkg}: " not in row["notes"]]
+        packages_c = (
+            f"PyPI: {len(counted_packages)} of {len(p.packages)} packages" if p.packages else ""
+        )
         rows += [
-            _row(p, "star_growth", row["star_growth_12m"], gh, row["notes"], repos_q),
-            _row(p, "forks_per_star", per_star, gh, "", repos_q),
-            _row(p, "monthly_downloads", row["monthly_downloads"], py, "", packages_q),
-            _row(p, "download_growth", row["download_growth_12m"], py, row["notes"], packages_q),
+            _row(p, "star_growth", row["star_growth_12m"], gh, row["notes"], repos_q, repos_c),
+            _row(p, "forks_per_star", per_star, gh, "", repos_q, repos_c),
+            _row(p, "monthly_downloads", row["monthly_downloads"], py, "", packages_q, packages_c),
+            _row(
+                p,
+                "download_growth",
+                row["download_growth_12m"],
+                py,
+                row["notes"],
+                packages_q,
+                packages_c,
+            ),
         ]
     return rows
 
 
 def _git(projects, tables, windows: Windows) -> list[dict]:
-    commits, releases = tables["commits"], tables["releases"]
+    commits = tables["commits"]
     read_on = commits["committed_at"].max() if len(commits) else pd.NaT
     rows = []
     for p in projects:
         mine = commits[commits["repo"].isin(p.repo_names)]
         if mine.empty:
             continue
+        coverage = community.git_coverage(p.repo_names, commits)
+        quality, covers = ("partial" if coverage.partial else "ok"), coverage.text()
         contribs = community.contributions(mine)
         end = mine["authored_at"].max()
         start = end - pd.DateOffset(months=windows.activity_months)
@@ -325,51 +377,75 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
         first = contribs.groupby("person")["when"].min()
         top = contribs.groupby("person").size().nlargest(10).index
         as_of = end.tz_convert("UTC").tz_localize(None).normalize()
-        rel = releases[
-            (releases["subject_kind"] == "repo") & releases["subject"].isin(p.repo_names)
-        ]
-        rel = rel.dropna(subset=["published_at"])
-        rel = rel[~rel["prerelease"].fillna(False).astype(bool)]
-        recent_rel = rel[rel["published_at"] > start]
-        last_two_years = rel[rel["published_at"] > end - pd.DateOffset(months=24)]
-        _, median_gap = community.release_frequency(last_two_years)
+        review_share = community.public_review_share(mine, start)
+
+        row = functools.partial(_git_row, p, as_of=as_of, quality=quality, coverage=covers)
+
         rows += [
-            _row(p, "active_contributors", recent["person"].nunique(), as_of),
-            _row(p, "new_contributors", int((first > start).sum()), as_of),
-            _row(
-                p,
+            row("active_contributors", recent["person"].nunique()),
+            row("new_contributors", int((first > start).sum())),
+            row(
                 "bus_factor",
                 community.absence_factor(recent.groupby("person").size()),
-                as_of,
                 ""
                 if len(recent)
                 else f"no contributions in the last {windows.activity_months} months",
             ),
-            _row(
-                p,
+            row(
                 "elephant_factor",
                 community.absence_factor(orgs.groupby("domain").size()),
-                as_of,
                 "" if len(orgs) else "no commits from organization addresses in the window",
             ),
-            _row(
-                p,
+            row(
                 "independent_share",
                 (authors["domain"] == "independent").mean() if len(authors) else None,
-                as_of,
                 "" if len(authors) else "no authored commits in the window",
             ),
-            _row(
-                p, "maintainer_retention", len(set(top) & set(recent["person"])) / len(top), as_of
+            row("maintainer_retention", len(set(top) & set(recent["person"])) / len(top)),
+            row("days_since_last_commit", (read_on - mine["committed_at"].max()).days),
+            row(
+                "public_review_share",
+                review_share,
+                ""
+                if review_share is not None
+                else "the git data does not record how changes landed: needs a git refresh",
             ),
-            _row(p, "days_since_last_commit", (read_on - mine["committed_at"].max()).days, as_of),
-            _row(p, "releases", len(recent_rel), as_of),
+        ]
+    return rows
+
+
+def _git_row(
+    project: Project, indicator: str, value, note: str = "", *, as_of, quality, coverage
+) -> dict:
+    return _row(project, indicator, value, as_of, note, quality, coverage)
+
+
+def _releases(projects, tables, windows: Windows) -> list[dict]:
+    """Release counts and cadence from PyPI (or tags), for every project that has any."""
+    releases = tables["releases"]
+    rows = []
+    for p in projects:
+        rel, source = community.project_releases(p.main_repo_names, p.packages, releases)
+        rel = rel.dropna(subset=["published_at"])
+        rel = rel[~rel["prerelease"].fillna(False).astype(bool)]
+        if rel.empty:
+            continue
+        # the window ends on the day the release data was last read, not the last release:
+        # a project that stopped releasing must show few releases, not its old pace
+        end = rel["fetched_at"].max()
+        start = end - pd.DateOffset(months=windows.activity_months)
+        _, median_gap = community.release_frequency(
+            rel[rel["published_at"] > end - pd.DateOffset(months=24)]
+        )
+        as_of = end.tz_convert("UTC").tz_localize(None).normalize()
+        rows += [
+            _row(p, "releases", int((rel["published_at"] > start).sum()), as_of, source),
             _row(
                 p,
                 "median_days_between_releases",
                 median_gap,
                 as_of,
-                "" if median_gap is not None else "fewer than two releases in 24 months",
+                source if median_gap is not None else "fewer than two releases in 24 months",
             ),
         ]
     return rows
@@ -452,5 +528,9 @@ def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict
         frame = tables[name]
         if len(frame):
             cutoff = frame[column].max() - pd.DateOffset(months=months)
-            out[name] = frame[frame[column] <= cutoff]
+            earlier = frame[frame[column] <= cutoff]
+            if name == "releases":
+                # a release list read today, as it would have been read a year ago
+                earlier = earlier.assign(fetched_at=earlier["fetched_at"].clip(upper=cutoff))
+            out[name] = earlier
     return out

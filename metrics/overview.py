@@ -131,7 +131,8 @@ def latest_with_earlier(
 
 
 def _github_part(project: Project, repos: dict, stale_days: int) -> tuple[dict, list[str]]:
-    names = list(project.repo_names)
+    # family repositories add community evidence only, never the project's stars or forks
+    names = list(project.main_repo_names)
     notes = [f"{n}: no observations in the data" for n in names if n not in repos]
     mine = {n: repos[n] for n in names if n in repos}
     if not mine:
@@ -224,11 +225,12 @@ def repository_facts(projects: Iterable[Project], repositories: pd.DataFrame) ->
     rows = [
         {
             "project": project.name,
-            "repository": repo,
-            "language": known["language"].get(repo, pd.NA),
-            "description": known["description"].get(repo, pd.NA),
+            "repository": repo.full_name,
+            "role": repo.role,
+            "language": known["language"].get(repo.full_name, pd.NA),
+            "description": known["description"].get(repo.full_name, pd.NA),
         }
         for project in projects
-        for repo in project.repo_names
+        for repo in project.repos
     ]
-    return pd.DataFrame(rows, columns=["project", "repository", "language", "description"])
+    return pd.DataFrame(rows, columns=["project", "repository", "role", "language", "description"])

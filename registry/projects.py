@@ -23,7 +23,8 @@ DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "projects.t
 PROJECTS_ENV = "OSSAI_PROJECTS"  # another projects file, for every entry point
 
 _PROJECT_KEYS = {"id", "name", "group", "repos", "packages", "description"}
-_REPO_KEYS = {"name", "formerly"}
+_REPO_KEYS = {"name", "formerly", "role", "note"}
+REPO_ROLES = ("main", "family")
 _COHORT_KEYS = {
     "label",
     "github_languages",
@@ -31,7 +32,9 @@ _COHORT_KEYS = {
     "github_listed_since",
     "pypi_top",
     "pypi_listed_since",
+    "pypi_exclude_ai",
 }
+AI_CLASSIFIER = "Topic :: Scientific/Engineering :: Artificial Intelligence"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _HEADER = re.compile(r"^\s*\[\[\s*projects\s*\]\]")
 _COHORT_HEADER = re.compile(r"^\s*\[\s*cohort\s*\]")
@@ -43,6 +46,11 @@ class RepoRef:
 
     full_name: str
     formerly: tuple[str, ...] = ()
+    # 'main': the project's own repository, whose stars, forks and issues are the project's;
+    # 'family': a repository of the same project family (its libraries, examples, packaging)
+    # that adds community evidence (git history) but never the main figures.
+    role: str = "main"
+    note: str = ""  # why a family repository belongs to the project, in plain words
 
     @property
     def key(self) -> str:
@@ -62,7 +70,13 @@ class Project:
 
     @property
     def repo_names(self) -> tuple[str, ...]:
+        """Every repository, main and family: what community evidence may draw on."""
         return tuple(r.full_name for r in self.repos)
+
+    @property
+    def main_repo_names(self) -> tuple[str, ...]:
+        """The project's own repositories: the only ones its stars, forks and issues add up."""
+        return tuple(r.full_name for r in self.repos if r.role == "main")
 
 
 @dataclass(frozen=True)
@@ -75,24 +89,34 @@ class CohortRule:
     github_listed_since: date | None = None
     pypi_top: int = 40
     pypi_listed_since: date | None = None
+    # leave out packages that PyPI classifies as AI (Trove classifier below), so the cohort
+    # is open source in general and "AI differs from open source" can be tested
+    pypi_exclude_ai: bool = True
 
     def describe(self) -> str:
         """The rule in plain words, for the Data page and the methods notes."""
+        packages = (
+            f"the {self.pypi_top} most-downloaded PyPI packages"
+            + (
+                f" listed in the archive since {self.pypi_listed_since}"
+                if self.pypi_listed_since
+                else ""
+            )
+            + " in the last monthly snapshot"
+            + (f" that PyPI does not classify as '{AI_CLASSIFIER}'" if self.pypi_exclude_ai else "")
+            + ", each with the GitHub repository its PyPI metadata names"
+        )
+        if not self.github_top:
+            return packages + ", excluding the tracked projects"
         langs = ", ".join(self.github_languages) or "any language"
         since_gh = (
             f", listed in the archive since {self.github_listed_since}"
             if self.github_listed_since
             else ""
         )
-        since_py = (
-            f", listed in the archive since {self.pypi_listed_since}"
-            if self.pypi_listed_since
-            else ""
-        )
         return (
             f"the {self.github_top} most-starred GitHub repositories ({langs}{since_gh}) on the "
-            f"ranking archive's last day, and the {self.pypi_top} most-downloaded PyPI packages"
-            f"{since_py} in the last monthly snapshot, excluding the tracked projects"
+            f"ranking archive's last day, and {packages}, excluding the tracked projects"
         )
 
 
@@ -247,6 +271,12 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
             "{ name = ..., formerly = [...] } tables",
         )
     repos = tuple(_parse_repo(item, index, path, locate) for item in repos_raw)
+    if not any(r.role == "main" for r in repos):
+        raise ConfigError(
+            path,
+            locate.in_project(index, "repos", is_key=True),
+            "a project needs at least one repository of role 'main' (its own repository)",
+        )
     packages_raw = entry.get("packages", [])
     if not isinstance(packages_raw, list):
         raise ConfigError(
@@ -290,7 +320,21 @@ def _parse_repo(item: Any, index: int, path: Path, locate: _Locator) -> RepoRef:
         raise ConfigError(
             path,
             locate.in_project(index, key, is_key=True),
-            f"unknown repo key {key!r} (allowed: formerly, name)",
+            f"unknown repo key {key!r} (allowed: {', '.join(sorted(_REPO_KEYS))})",
+        )
+    role = item.get("role", "main")
+    if role not in REPO_ROLES:
+        raise ConfigError(
+            path,
+            locate.in_project(index, "role", is_key=True),
+            f"repo role must be one of {', '.join(REPO_ROLES)}, not {role!r}",
+        )
+    note = item.get("note", "")
+    if not isinstance(note, str) or len(note) > 400:
+        raise ConfigError(
+            path,
+            locate.in_project(index, "note", is_key=True),
+            "repo note must be a string of at most 400 characters",
         )
     formerly = item.get("formerly", [])
     if not isinstance(formerly, list):
@@ -303,7 +347,9 @@ def _parse_repo(item: Any, index: int, path: Path, locate: _Locator) -> RepoRef:
         problem = github_repo_problem(name)
         if problem:
             raise ConfigError(path, locate.in_project(index, str(name)), problem)
-    return RepoRef(full_name=item["name"], formerly=tuple(formerly))
+    return RepoRef(
+        full_name=item["name"], formerly=tuple(formerly), role=role, note=" ".join(note.split())
+    )
 
 
 def _parse_cohort(raw: Any, path: Path, locate: _Locator) -> CohortRule:
@@ -340,6 +386,12 @@ def _parse_cohort(raw: Any, path: Path, locate: _Locator) -> CohortRule:
                     path, locate.in_cohort(key), f"{key} must be a whole number from 0 to 500"
                 )
             values[key] = n
+    if "pypi_exclude_ai" in raw:
+        if not isinstance(raw["pypi_exclude_ai"], bool):
+            raise ConfigError(
+                path, locate.in_cohort("pypi_exclude_ai"), "pypi_exclude_ai must be true or false"
+            )
+        values["pypi_exclude_ai"] = raw["pypi_exclude_ai"]
     for key in ("github_listed_since", "pypi_listed_since"):
         if key in raw:
             day = raw[key]

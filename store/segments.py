@@ -133,7 +133,7 @@ class SegmentStore:
                 problems.append(CorruptFileError(path, f"is not a readable Parquet file ({exc})"))
                 continue
             try:
-                parts.append(spec.conform(arrow.to_pandas(), where=str(path)))
+                parts.append(spec.conform(spec.widen(arrow.to_pandas()), where=str(path)))
             except StoreError as exc:
                 problems.append(CorruptFileError(path, exc.problem))
         return ReadResult(merge_newest(spec, parts), problems)

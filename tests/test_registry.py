@@ -31,7 +31,7 @@ def test_default_registry_lists_the_projects_the_essays_name():
         "GPT",
     ]
     sd = registry.get("stable-diffusion")
-    assert sd.repo_names == (
+    assert sd.main_repo_names == (
         "CompVis/stable-diffusion",
         "AUTOMATIC1111/stable-diffusion-webui",
         "huggingface/diffusers",
@@ -40,7 +40,34 @@ def test_default_registry_lists_the_projects_the_essays_name():
     assert registry.get("opencv").packages == ("opencv-python",)
     # the rename is declared, so the archive's old name joins the series
     assert registry.repo_aliases()["huggingface/pytorch-transformers"] == "huggingface/transformers"
-    assert registry.cohort.github_top > 0 and registry.cohort.pypi_top > 0
+    # the cohort is software: top PyPI packages with their repositories, not top-starred lists
+    assert registry.cohort.github_top == 0 and registry.cohort.pypi_top >= 20
+    assert registry.cohort.pypi_exclude_ai
+    assert "does not classify as" in registry.cohort.describe()
+    # family repositories add community evidence; only main ones carry the project's stars
+    hf = registry.get("transformers")
+    assert hf.main_repo_names == ("huggingface/transformers",)
+    assert "huggingface/huggingface_hub" in hf.repo_names
+    assert all(r.note for r in hf.repos if r.role == "family")
+
+
+def test_repository_roles_are_read_and_checked():
+    text = GOOD.replace(
+        'repos = ["octo/demo"]',
+        'repos = ["octo/demo", { name = "octo/lib", role = "family", note = "its library" }]',
+    )
+    project = parse_registry(text).get("demo")
+    assert project.main_repo_names == ("octo/demo",)
+    assert project.repo_names == ("octo/demo", "octo/lib")
+    assert project.repos[1].note == "its library"
+    bad_role = GOOD.replace('repos = ["octo/demo"]', 'repos = [{ name = "octo/demo", role = "x" }]')
+    with pytest.raises(ConfigError, match=r"projects.toml:5: repo role must be one of main"):
+        parse_registry(bad_role, "projects.toml")
+    only_family = GOOD.replace(
+        'repos = ["octo/demo"]', 'repos = [{ name = "octo/demo", role = "family" }]'
+    )
+    with pytest.raises(ConfigError, match="at least one repository of role 'main'"):
+        parse_registry(only_family, "projects.toml")
 
 
 def test_package_names_are_normalized_per_pep_503():
