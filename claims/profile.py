@@ -17,8 +17,9 @@ def project_profile(
     year_before: pd.DataFrame,
     cohort_ids: Sequence[str],
 ) -> pd.DataFrame:
-    """Per indicator: value, as of, quality, value a year earlier, change, cohort percentile,
-    source, and a link to its method."""
+    """Per indicator: value, as of, quality ('partial' when it rests on only some of the
+    project's repositories or packages), value a year earlier, change, cohort percentile,
+    source, coverage (which repositories or packages it covers), and a link to its method."""
     mine = now[now["project_id"] == project_id].set_index("indicator")
     before = year_before[year_before["project_id"] == project_id].set_index("indicator")["value"]
     cohort = now[now["project_id"].isin(cohort_ids)]
@@ -40,6 +41,7 @@ def project_profile(
                 "cohort_members_with_value": len(peers),
                 "source": info.source,
                 "note": mine["note"].get(metric, ""),
+                "coverage": mine["coverage"].get(metric, "") if "coverage" in mine else "",
                 "methods": f"/methods#{metric.replace('_', '-')}",
             }
         )

@@ -132,7 +132,7 @@ def cohort_projects(members: pd.DataFrame, group: str) -> list[Project]:
                 id=f"cohort-{row.kind}-{row.name}",
                 name=row.name,
                 group=group,
-                repos=(RepoRef(row.name),) if is_repo else (),
+                repos=(RepoRef(row.name),) if is_repo else _package_repo(row.repo),
                 packages=() if is_repo else (row.name,),
             )
         )

@@ -1,11 +1,20 @@
 """Build the embedded default dataset (data/default/) from the public archives.
 
     python scripts/build_default_data.py [--datasets DIR] [--registry FILE] [--out DIR]
-                                         [--git owner/name=PATH ...]
+                                         [--inputs DIR]
+                                         [--git owner/name=PATH ...] [--git-mirrors DIR]
 
-Defaults: ../shared/datasets, data/projects.toml, data/default. With --git, the commit
-histories of those local repositories (bare mirrors or work trees) are collected too, under a
-throwaway pseudonym key; without it, the git tables of the current default data are kept.
+Defaults: ../shared/datasets, data/projects.toml, data/default, data/inputs.
+
+- The public archives give stars, forks, open issues and monthly downloads.
+- PyPI metadata (release histories, licences, repositories) is replayed from the answers
+  recorded in data/inputs/pypi/ (`python scripts/pypi_inputs.py --live` records them, from
+  PyPI's JSON API, for the tracked and cohort packages only), so a rebuild is offline and
+  gives the same tables.
+- With --git or --git-mirrors, the commit histories of local repositories (bare mirrors or
+  work trees) of the tracked projects and the cohort are collected, under a throwaway
+  pseudonym key; --git-mirrors DIR finds each repository OWNER/NAME at DIR/OWNER+NAME/repo
+  or DIR/OWNER+NAME. Without either, the git tables of the current default data are kept.
 
 Reads the raw archives once, resolves the comparison cohort from the registry's rule, keeps
 the rows of the tracked projects and the cohort, and publishes them as a fresh read-only
@@ -35,7 +44,9 @@ from metrics.freshness import BUILD_RUN_PREFIX
 from registry import Registry, load_registry
 from store import DEFAULT_DATA, SegmentStore, table
 
-DEFAULT_DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
+DEFAULT_INPUTS = ROOT / "data" / "inputs"
 
 
 def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
@@ -126,7 +137,10 @@ GIT_TABLES = ("commits",)
 
 
 def build_git_tables(
-    mirrors: dict[str, Path], now: pd.Timestamp, extra_bots: tuple[str, ...] = ()
+    mirrors: dict[str, Path],
+    now: pd.Timestamp,
+    extra_bots: tuple[str, ...] = (),
+    wanted: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Commits and tags of local repositories, pseudonymized under a key that is then thrown
     away: the shipped ids can never be linked to an address, not even by us."""
@@ -161,9 +175,12 @@ def build_git_tables(
                 "revision": ", ".join(heads),
                 "licence": "derived counts only; no code, names or e-mail addresses are kept",
                 "as_of": newest.tz_convert("UTC").tz_localize(None).normalize(),
-                "coverage": f"{len(mirrors)} repositories, every commit on the default branch",
-                "notes": "Repositories too large to bring here (e.g. pytorch/pytorch, "
-                "tensorflow/tensorflow) have no git data until a live refresh.",
+                "coverage": f"{len(mirrors)} of {len(wanted or mirrors)} tracked and cohort "
+                "repositories, every commit on the default branch",
+                "notes": "Repositories too large to bring here have no git data until a live "
+                "git refresh: "
+                + (", ".join(r for r in (wanted or []) if r not in mirrors) or "none")
+                + ".",
                 "fetched_at": now,
                 "quality": "ok",
             }
@@ -231,17 +248,27 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="OWNER/NAME=PATH",
-        help="collect the git history of a tracked repository from a local folder",
+        help="collect the git history of a tracked or cohort repository from a local folder",
     )
+    parser.add_argument(
+        "--git-mirrors",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="collect every tracked and cohort repository found as DIR/OWNER+NAME[/repo]",
+    )
+    parser.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS)
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:
         registry = load_registry(args.registry) if args.registry else load_registry()
-        tables = build_tables(args.datasets, registry)
-        if args.git:
-            mirrors = dict(_git_argument(a, registry) for a in args.git)
+        tables = build_tables(args.datasets, registry, args.inputs)
+        known = git_repositories(registry, tables["cohort_members"])
+        mirrors = mirrors_in(args.git_mirrors, known) if args.git_mirrors else {}
+        mirrors.update(_git_argument(a, known) for a in args.git)
+        if mirrors:
             extra = build_git_tables(
-                mirrors, pd.Timestamp.now(tz="UTC"), registry.git.extra_bot_patterns
+                mirrors, pd.Timestamp.now(tz="UTC"), registry.git.extra_bot_patterns, known
             )
         else:
             extra = carried_git_tables(args.out)
@@ -257,11 +284,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _git_argument(text: str, registry: Registry) -> tuple[str, Path]:
+def git_repositories(registry: Registry, members: pd.DataFrame) -> list[str]:
+    """Every repository whose history the default data may hold: the tracked projects'
+    (main and family) and the cohort members'."""
+    tracked = [r for project in registry for r in project.repo_names]
+    cohort = members.loc[members["kind"] == "repo", "name"].tolist() + members["repo"].dropna().tolist()
+    return list(dict.fromkeys([*tracked, *cohort]))
+
+
+def mirrors_in(folder: Path, repos: list[str]) -> dict[str, Path]:
+    """The repositories of `repos` found under `folder` as OWNER+NAME/repo or OWNER+NAME."""
+    found = {}
+    for repo in repos:
+        base = folder / repo.replace("/", "+")
+        for path in (base / "repo", base):
+            if (path / "HEAD").is_file() or (path / ".git").exists():
+                found[repo] = path
+                break
+    return found
+
+
+def _git_argument(text: str, known: list[str]) -> tuple[str, Path]:
     repo, sep, path = text.partition("=")
-    known = {r for project in registry for r in project.repo_names}
     if not sep or repo not in known:
-        raise SystemExit(f"--git {text!r}: expected OWNER/NAME=PATH with a tracked repository")
+        raise SystemExit(
+            f"--git {text!r}: expected OWNER/NAME=PATH with a tracked or cohort repository"
+        )
     return repo, Path(path)
 
 
