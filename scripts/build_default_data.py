@@ -37,11 +37,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collectors import archives, git
+from collectors import archives, git, pypi
 from errors import DashboardError
-from metrics.cohort import cohort_packages, cohort_repos
+from metrics.cohort import PackageFacts, cohort_packages, cohort_repos
 from metrics.freshness import BUILD_RUN_PREFIX
 from registry import Registry, load_registry
+from scripts import pypi_inputs
 from store import DEFAULT_DATA, SegmentStore, table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +50,12 @@ DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 DEFAULT_INPUTS = ROOT / "data" / "inputs"
 
 
-def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
-    """All default tables from the archives in `datasets`. Raises SourceError."""
+def build_tables(
+    datasets: Path, registry: Registry, inputs: Path = DEFAULT_INPUTS
+) -> dict[str, pd.DataFrame]:
+    """All default tables from the archives in `datasets` and the recorded PyPI answers in
+    `inputs`/pypi, offline. Raises SourceError (RecordingError for a package whose PyPI
+    answers were never recorded) and MissingFactsError."""
     started = datetime.now(UTC)
     daily = archives.read_ranking_daily(datasets)
     repos_raw = archives.read_ranking_repos(datasets)
@@ -59,15 +64,24 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
     aliases = registry.repo_aliases()
     tracked_packages = {p for project in registry for p in project.packages}
     downloads_all = archives.pypi_downloads(pypi_raw)
+    facts = package_facts(inputs / "pypi")
 
     members = pd.concat(
         [
             cohort_repos(daily, registry.cohort, set(aliases), archives.RANKING_SOURCE),
-            cohort_packages(downloads_all, registry.cohort, tracked_packages, archives.PYPI_SOURCE),
+            cohort_packages(
+                downloads_all, registry.cohort, tracked_packages, archives.PYPI_SOURCE, facts
+            ),
         ],
         ignore_index=True,
     )
-    wanted_repos = set(aliases) | set(members.loc[members["kind"] == "repo", "name"].str.lower())
+    cohort_names = members.loc[members["kind"] == "package", "name"].tolist()
+    pypi = pypi_inputs.collect_packages(registry, cohort_names, inputs / "pypi", live=False)
+    member_repos = [
+        *members.loc[members["kind"] == "repo", "name"],
+        *members["repo"].dropna(),
+    ]
+    wanted_repos = set(aliases) | {r.lower() for r in member_repos}
     wanted_packages = tracked_packages | set(members.loc[members["kind"] == "package", "name"])
 
     selected = daily[daily["repo"].str.lower().isin(wanted_repos)]
@@ -96,6 +110,7 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
                 (archives.PYPI_INFO, pypi_raw["snapshot_date"].max()),
             )
         ]
+        + [pypi_source_row(pypi["packages"], inputs / "pypi")]
     )
     tables = {
         "sources": sources,
@@ -104,6 +119,8 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
         "repo_snapshots": snapshots,
         "package_downloads": downloads.reset_index(drop=True),
         "cohort_members": members,
+        "releases": pypi["releases"],
+        "packages": pypi["packages"],
     }
     finished = datetime.now(UTC)
     run_id = f"{BUILD_RUN_PREFIX}{started:%Y%m%dT%H%M%SZ}"
@@ -131,6 +148,34 @@ def build_tables(datasets: Path, registry: Registry) -> dict[str, pd.DataFrame]:
         ]
     )
     return {name: table(name).conform(frame) for name, frame in tables.items()}
+
+
+def package_facts(folder: Path) -> dict[str, PackageFacts]:
+    """What the recorded PyPI answers say of each package: its GitHub repository, and
+    whether PyPI classifies it as AI (the cohort rule needs both)."""
+    repos = pypi_inputs.package_repos(folder)
+    ai = pypi_inputs.ai_classified(folder)
+    return {name: PackageFacts(repo, ai.get(name, False)) for name, repo in repos.items()}
+
+
+def pypi_source_row(packages: pd.DataFrame, folder: Path) -> dict:
+    """The `sources` row for PyPI's JSON API: when the recorded answers were read."""
+    read_at = packages["fetched_at"].max()
+    return {
+        "source": pypi.SOURCE_JSON,
+        "title": "PyPI JSON API (release histories, licences, project links)",
+        "url": "https://pypi.org/",
+        "revision": f"recorded answers in data/inputs/{folder.name}/ ({len(packages)} packages)",
+        "licence": "PyPI metadata is published by each package's maintainers; values only",
+        "as_of": read_at.tz_convert("UTC").tz_localize(None).normalize(),
+        "coverage": f"{packages['package'].nunique()} packages: the tracked projects' and "
+        "the comparison cohort's, every release with its first upload time",
+        "notes": "Read once from PyPI's JSON API by the project's own PyPI collector and "
+        "recorded (trimmed to the fields the collector reads), so rebuilding the default data "
+        "is offline and gives the same rows; a PyPI refresh adds newer releases.",
+        "fetched_at": read_at,
+        "quality": "ok",
+    }
 
 
 GIT_TABLES = ("commits",)
@@ -288,7 +333,9 @@ def git_repositories(registry: Registry, members: pd.DataFrame) -> list[str]:
     """Every repository whose history the default data may hold: the tracked projects'
     (main and family) and the cohort members'."""
     tracked = [r for project in registry for r in project.repo_names]
-    cohort = members.loc[members["kind"] == "repo", "name"].tolist() + members["repo"].dropna().tolist()
+    cohort = (
+        members.loc[members["kind"] == "repo", "name"].tolist() + members["repo"].dropna().tolist()
+    )
     return list(dict.fromkeys([*tracked, *cohort]))
 
 

@@ -154,7 +154,9 @@ def test_release_cadence_comes_from_pypi_without_yanked_or_prereleases():
     assert source == "PyPI releases of pkg"
     values = compute([PROJECT], _tables(releases=releases)).set_index("indicator")
     assert values.loc["releases", "value"] == 3  # 1.0, 1.1, 1.3 in the 12 months to 2024-06-01
-    assert values.loc["median_days_between_releases", "value"] == pytest.approx(60)  # 30 and 90 days
+    assert values.loc["median_days_between_releases", "value"] == pytest.approx(
+        60
+    )  # 30 and 90 days
     # a project with no package falls back to its main repositories' tags
     tags_only = Project("t", "T", "AI", (MAIN,), ())
     _, source = community.project_releases(tags_only.main_repo_names, (), releases)
