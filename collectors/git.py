@@ -11,8 +11,15 @@ GitHub's contributor lists stop at the top 100-500. Three parts, kept apart:
   data directory, never in the store); the e-mail's domain is kept for affiliation, with public
   mail providers counted as 'independent'; automation accounts are flagged as bots.
 
+How each commit reached the default branch (evidence of working in the open), read by the
+parser: `first_parent` (one landing on the branch, or a commit brought in through a merge's
+second parent), and the pull request and review trailer named in its message (numbers and
+flags only, never text), with `marked_messages` for the lines git's trailer parser misses.
+
 Incremental: a refresh asks git only for commits not reachable from the newest commit already
-stored (`git log HEAD ^<sha>`), so an unchanged repository costs one empty `git log`.
+stored (`git log HEAD ^<sha>`), so an unchanged repository costs one empty `git log` (and an
+empty `--grep` log over the same range). The first-parent chain is followed from HEAD down to
+the first stored commit, so new commits get the same flag a full collection would give them.
 """
 
 from __future__ import annotations
@@ -24,17 +31,29 @@ import os
 import re
 import secrets
 import subprocess
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from collectors.gitlog import LOG_FORMAT, RawCommit, parse_log
+from collectors.gitlog import (
+    LOG_FORMAT,
+    MARKED_FORMAT,
+    MARKED_GREP,
+    LogFormatError,
+    RawCommit,
+    parse_log,
+    parse_marked,
+)
 from errors import SourceError
 from store.schema import COMMITS, RELEASES
+
+T = TypeVar("T")
 
 GIT_SOURCE = "git"
 TIMES = ("authored_at", "committed_at")  # epoch seconds from git, made timestamps at the end
@@ -188,7 +207,10 @@ def commit_rows(
     fetched_at: pd.Timestamp,
     bot_patterns: Sequence[str] = DEFAULT_BOT_PATTERNS,
 ) -> pd.DataFrame:
-    """`commits` table rows. Names and e-mails are dropped here and go no further."""
+    """`commits` table rows. Names and e-mails are dropped here and go no further.
+
+    `with_marks` then adds what the second, `--grep` log found.
+    """
     is_bot = bot_matcher(bot_patterns)
     people: dict[tuple[str, str], tuple[str, str, bool]] = {}  # one lookup per person, not commit
 
@@ -229,6 +251,9 @@ def commit_rows(
                 c.files_changed,
                 c.lines_added,
                 c.lines_deleted,
+                c.first_parent,
+                c.pull_request,
+                c.review_trailer,
             )
         )
     names = [
@@ -245,6 +270,9 @@ def commit_rows(
         "files_changed",
         "lines_added",
         "lines_deleted",
+        "first_parent",
+        "pull_request",
+        "review_trailer",
     ]
     values = list(zip(*records, strict=True)) if records else [() for _ in names]
     raw = dict(zip(names, values, strict=True))
@@ -263,6 +291,20 @@ def commit_rows(
     frame["fetched_at"] = fetched_at.as_unit("ms") if n else pd.NaT
     frame["quality"] = pd.array(["ok"] * n, dtype="string")
     return COMMITS.conform(frame[COMMITS.column_names])
+
+
+def with_marks(rows: pd.DataFrame, marked: Mapping[str, tuple[int | None, bool]]) -> pd.DataFrame:
+    """`commits` rows with what `parse_marked` found for their shas: its pull request where
+    the row has none, and its review flag."""
+    if not marked:
+        return rows
+    out = rows.copy()
+    numbers = {sha: n for sha, (n, _) in marked.items() if n is not None}
+    found = pd.array(out["sha"].astype(object).map(numbers), dtype="Int64")
+    out["pull_request"] = out["pull_request"].fillna(pd.Series(found, index=out.index))
+    reviewed = {sha for sha, (_, r) in marked.items() if r}
+    out["review_trailer"] = out["review_trailer"] | out["sha"].astype(object).isin(reviewed)
+    return out
 
 
 def tag_rows(repo: str, tags: Iterable[tuple[str, int]], fetched_at: pd.Timestamp) -> pd.DataFrame:
@@ -340,15 +382,49 @@ class GitRepository:
         return self._run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
 
     def log_lines(self, *, exclude: str | None = None, with_stats: bool = False) -> Iterator[str]:
-        """Stream `git log` of the default branch (HEAD), newest first, as text lines."""
-        args = [self.git, "-C", str(self.path), "log", "HEAD", f"--format={LOG_FORMAT}"]
+        """Stream `git log` of the default branch (HEAD), newest first and never a commit
+        before its children (the parser follows the first-parent chain), as text lines."""
+        args = ["log", "HEAD", "--topo-order", f"--format={LOG_FORMAT}"]
         if with_stats:
             args += ["--numstat", "--no-renames"]
-        if exclude:
-            args.append(f"^{exclude}")
-        process = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_git_env()
+        yield from self._stream(self._start(*args, *_excluding(exclude)), "git log")
+
+    def marked_messages(
+        self, *, exclude: str | None = None
+    ) -> Callable[[], dict[str, tuple[int | None, bool]]]:
+        """Start reading the keyed lines git's trailer parser misses (see `parse_marked`),
+        from only the commits whose message has one; call the result for sha -> (pull
+        request, review trailer). Empty for most repositories, but git still reads every
+        message: about as much git time as the main log, spent alongside it."""
+        process = self._start(
+            "log",
+            "HEAD",
+            "--regexp-ignore-case",
+            "--extended-regexp",
+            f"--grep={MARKED_GREP}",
+            f"--format={MARKED_FORMAT}",
+            *_excluding(exclude),
         )
+
+        def result() -> dict[str, tuple[int | None, bool]]:
+            found = parse_marked(self._stream(process, "git log --grep"))
+            return {sha: (number, reviewed) for sha, number, reviewed in found}
+
+        return _in_background(result)
+
+    def _start(self, *args: str) -> subprocess.Popen:
+        try:
+            return subprocess.Popen(
+                [self.git, "-C", str(self.path), *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_git_env(),
+            )
+        except FileNotFoundError:
+            raise SourceError("git", "the git command is not installed") from None
+
+    def _stream(self, process: subprocess.Popen, what: str) -> Iterator[str]:
+        """The lines of a started git's output; raises SourceError when git fails."""
         assert process.stdout is not None
         try:
             yield from _lines(process.stdout)
@@ -356,7 +432,7 @@ class GitRepository:
             process.stdout.close()
             stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
             if process.wait() != 0:
-                raise SourceError(str(self.path), f"git log failed: {stderr.strip()[:300]}")
+                raise SourceError(str(self.path), f"{what} failed: {stderr.strip()[:300]}")
 
     def tags(self) -> Callable[[], list[tuple[str, int]]]:
         """Start listing (tag name, creation time) for every tag, the tagger date or the
@@ -388,6 +464,19 @@ class GitRepository:
             return tags
 
         return result
+
+
+def _in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Run `work` (draining a git's output) in a thread while the main log is parsed; the
+    result, or its exception, when called."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-reader")
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def _excluding(exclude: str | None) -> list[str]:
+    return [f"^{exclude}"] if exclude else []
 
 
 def _lines(stream, chunk_size: int = 1 << 20) -> Iterator[str]:
@@ -469,11 +558,17 @@ def collect(
     if head is None:
         return GitResult(repo, None, COMMITS.empty(), RELEASES.empty())
     exclude = last_stored if last_stored and repository.has_commit(last_stored) else None
+    # these run (the --grep log read in a thread) while the main log is parsed
+    marked = repository.marked_messages(exclude=exclude)
     tags = repository.tags()
-    commits = parse_log(
-        repository.log_lines(exclude=exclude, with_stats=with_stats), with_stats=with_stats
-    )
-    rows = commit_rows(repo, commits, ids, fetched_at=fetched_at, bot_patterns=bot_patterns)
+    try:
+        commits = parse_log(
+            repository.log_lines(exclude=exclude, with_stats=with_stats), with_stats=with_stats
+        )
+        rows = commit_rows(repo, commits, ids, fetched_at=fetched_at, bot_patterns=bot_patterns)
+        rows = with_marks(rows, marked())
+    except LogFormatError as exc:
+        raise SourceError(str(repository.path), f"unreadable git output: {exc}") from None
     return GitResult(repo, head, rows, tag_rows(repo, tags(), fetched_at))
 
 

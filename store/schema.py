@@ -92,6 +92,15 @@ class Table:
             raise StoreError(label, f"unknown quality flags {sorted(bad)}")
         return out
 
+    def widen(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A segment written before optional columns were added, with those columns null.
+
+        Only optional columns are filled: a segment missing a required one is still refused
+        by `conform`, so history written by an older version reads, and nothing is invented.
+        """
+        absent = [c.name for c in self.columns if c.name not in frame.columns and not c.required]
+        return frame.assign(**{name: None for name in absent}) if absent else frame
+
     def duplicated_keys(self, frame: pd.DataFrame) -> pd.Series:
         return frame.duplicated(subset=list(self.key), keep="last")
 
@@ -282,6 +291,25 @@ COMMITS = _table(
     Column("files_changed", COUNT, "files touched"),
     Column("lines_added", COUNT, "lines added"),
     Column("lines_deleted", COUNT, "lines deleted"),
+    Column(
+        "first_parent",
+        FLAG,
+        "on HEAD's first-parent chain (git rev-list --first-parent): one landing on the "
+        "branch; false when reached only through a merge's second parent",
+    ),
+    Column(
+        "pull_request",
+        COUNT,
+        "the public pull request it landed through, from its message: 'Merge pull request #N "
+        "from', a subject ending '(#N)', or a PR-URL, Pull-Request or 'Pull Request "
+        "resolved' URL .../pull/N; null when none",
+    ),
+    Column(
+        "review_trailer",
+        FLAG,
+        "the message has a Reviewed-by, Reviewed-on, Approved-by, Acked-by, Tested-by "
+        "trailer or a 'Differential Revision:' line (any case)",
+    ),
 )
 
 COMMIT_ACTIVITY = _table(
@@ -351,6 +379,11 @@ COHORT_MEMBERS = _table(
     Column("value", COUNT, "the ranked value on the rule's day"),
     Column("as_of", DAY, "the day the rule was applied to", True),
     Column("rule", TEXT, "the rule in words", True),
+    Column(
+        "repo",
+        TEXT,
+        "a package member's GitHub repository, as its PyPI metadata names it (null when none)",
+    ),
 )
 
 TABLES: dict[str, Table] = {

@@ -54,6 +54,20 @@ class Repo:
         self.git("commit", "-q", "-m", body, env=env)
         return self.git("rev-parse", "HEAD")
 
+    def merge(self, branch: str, author: str, when: str, message: str) -> str:
+        """A merge commit of `branch` into the current branch (never a fast-forward)."""
+        name, email = author[:-1].split(" <")
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": when,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_COMMITTER_DATE": when,
+        }
+        self.git("merge", "-q", "--no-ff", "-m", message, branch, env=env)
+        return self.git("rev-parse", "HEAD")
+
     def tag(self, name: str, when: str | None = None) -> None:
         if when is None:
             self.git("tag", name)

@@ -183,18 +183,22 @@ def test_the_parser_reads_numstat_and_rejects_foreign_text():
         [
             "abc",
             "p1 p2",
-            "N",
-            "n@x.org",
             "100",
             "2024-01-01 00:00:00 +0530",
             "101",
+            "N",
+            "n@x.org",
             "A <a@x.org>\x1dB <b@y.org>",
+            "",
+            "",
+            "Merge pull request #3 from a/b",
         ]
     )
     commits = list(parse_log([header, "", "3\t1\ta.py", "-\t-\tlogo.png"], with_stats=True))
     assert commits[0].is_merge and commits[0].author_offset_min == 330
     assert (commits[0].files_changed, commits[0].lines_added, commits[0].lines_deleted) == (2, 3, 1)
     assert commits[0].co_authors == (("A", "a@x.org"), ("B", "b@y.org"))
+    assert commits[0].pull_request == 3 and not commits[0].review_trailer
     assert parse_offset("2024-01-01 00:00:00 -0700") == -420
     assert parse_person("Just A Name") == ("Just A Name", "")
     with pytest.raises(LogFormatError):
