@@ -102,7 +102,8 @@ CATALOGUE: dict[str, Indicator] = {
             "days_since_last_commit",
             "Days since the last commit",
             "days",
-            "Days from the newest commit on the default branch to the day the git data was read.",
+            "Days from the newest commit on the default branch of the project's main "
+            "repositories to the day the git data was read.",
             "git history",
             "a git refresh of the project's repositories",
         ),
@@ -378,6 +379,7 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
         top = contribs.groupby("person").size().nlargest(10).index
         as_of = end.tz_convert("UTC").tz_localize(None).normalize()
         review_share = community.public_review_share(mine, start)
+        own = mine[mine["repo"].isin(p.main_repo_names)]
 
         row = functools.partial(_git_row, p, as_of=as_of, quality=quality, coverage=covers)
 
@@ -402,7 +404,14 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
                 "" if len(authors) else "no authored commits in the window",
             ),
             row("maintainer_retention", len(set(top) & set(recent["person"])) / len(top)),
-            row("days_since_last_commit", (read_on - mine["committed_at"].max()).days),
+            row(
+                "days_since_last_commit",
+                (read_on - own["committed_at"].max()).days if len(own) else None,
+                ""
+                if len(own)
+                else "no git history of the project's main repositories: a family "
+                "repository's pace says nothing of the project's own",
+            ),
             row(
                 "public_review_share",
                 review_share,
