@@ -32,6 +32,8 @@ def render() -> None:
         )
         st.markdown(f"**Unit.** {indicator.unit} · **Data.** {indicator.source}")
         st.markdown(f"**When missing.** Needs {indicator.supplied_by}.")
+        if indicator.why:
+            st.markdown(f"**Why it measures the claim.** {indicator.why}")
         if indicator.caveats:
             st.markdown(f"**Caveats.** {indicator.caveats}")
         st.markdown(f"**Used by.** {', '.join(used_by.get(indicator.id, ['no claim yet']))}")

@@ -29,10 +29,11 @@ class Indicator:
     source: str  # where its data comes from
     supplied_by: str  # what fills it when missing
     caveats: str = ""
+    why: str = ""  # why it measures the claims that use it, where that is not obvious
 
 
-def _ind(*args: str, caveats: str = "") -> Indicator:
-    return Indicator(*args, caveats=caveats)
+def _ind(*args: str, caveats: str = "", why: str = "") -> Indicator:
+    return Indicator(*args, caveats=caveats, why=why)
 
 
 CATALOGUE: dict[str, Indicator] = {
@@ -138,10 +139,16 @@ CATALOGUE: dict[str, Indicator] = {
             "Approved-by, ...).",
             "git history",
             "a git refresh of the project's repositories",
-            caveats="A change proposed in public can be read, discussed and reviewed before it "
-            "lands: that is working in the open, as opposed to pushing straight to the branch. "
-            "Pull requests merged with GitHub's rebase button leave no mark in the message, so "
-            "the share is a lower bound.",
+            caveats="Pull requests merged with GitHub's rebase button, or reviewed elsewhere "
+            "(GitLab, Gerrit without a Reviewed-on trailer), leave no mark in the message, so the "
+            "share is a lower bound. It says that a change could be seen and discussed before it "
+            "landed, not that anyone did.",
+            why="Transparency is about how work is done, not only about the code being public. "
+            "A change that arrives as a public pull request is visible, with its discussion and "
+            "review, before it becomes part of the project; a change pushed straight to the "
+            "branch is visible only afterwards. The share of changes that went through the open "
+            "process is therefore the most direct trace of working in the open that git history "
+            "keeps, and it can be computed offline for every project and cohort member.",
         ),
         _ind(
             "star_growth",
