@@ -20,6 +20,14 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts.claims import (
+    comparison_chart,
+    comparison_frame,
+    evidence_chart,
+    evidence_frame,
+    matrix_chart,
+    matrix_frame,
+)
 from charts.community import (
     contributor_flow_chart,
     heatmap_chart,
@@ -28,16 +36,19 @@ from charts.community import (
 )
 from charts.packages import release_timeline_chart, scorecard_chart
 from charts.timeseries import history_chart
+from claims.evaluate import verdict_table
+from claims.model import Claim, load_claims
 from errors import DashboardError
 from metrics import community, packages
 from metrics.cohort import cohort_projects
 from metrics.compare import METRICS, compare, method_changes
+from metrics.indicators import Windows, compute
 from metrics.overview import overview
 from registry import Project, Registry, load_registry
 from store import DEFAULT_DATA, Catalog, user_data_dir
 
 FORMATS = ("png", "svg", "html", "csv")
-PAGES = ("overview", "compare", "community", "project")
+PAGES = ("overview", "compare", "community", "claims", "project")
 
 
 class ExportError(DashboardError):
@@ -60,10 +71,20 @@ def page_charts(
     if page == "overview":
         cohort = cohort_projects(tables["cohort_members"], registry.cohort.label)
         snaps, downloads = tables["repo_snapshots"], tables["package_downloads"]
+        claims = load_claims()
+        indicators = compute([*registry, *cohort], tables, Windows())
+        cohort_ids = [p.id for p in cohort]
+        table = claims_verdicts(claims, indicators, registry, cohort_ids)
         return [
+            ChartExport("claims-verdicts", None, table[table["kind"] != "project"]),
+            claims_comparison(claims, indicators, registry, cohort_ids),
             ChartExport("tracked-projects", None, overview(registry, snaps, downloads)),
             ChartExport("cohort", None, overview(cohort, snaps, downloads)),
         ]
+    if page == "claims":
+        cohort = cohort_projects(tables["cohort_members"], registry.cohort.label)
+        indicators = compute([*registry, *cohort], tables, Windows())
+        return claim_charts(load_claims(), indicators, registry, [p.id for p in cohort])
     if page == "compare":
         out = []
         for key, metric in METRICS.items():
@@ -87,6 +108,71 @@ def page_charts(
     if page == "project":
         return [chart for project in registry for chart in project_charts(project, tables)]
     raise ValueError(f"unknown page {page!r}; choose from {', '.join(PAGES)} or all")
+
+
+def claims_verdicts(
+    claims: Sequence[Claim],
+    indicators: pd.DataFrame,
+    registry: Registry,
+    cohort_ids: Sequence[str],
+    tuned: dict[tuple[str, str], float] | None = None,
+) -> pd.DataFrame:
+    """The verdict table for the tracked projects, their group and the cohort."""
+    return verdict_table(
+        claims,
+        indicators,
+        [(p.id, p.name) for p in registry],
+        cohort_ids,
+        tuned,
+        group_label=_group_label(registry),
+        cohort_label=registry.cohort.label,
+    )
+
+
+def claims_comparison(
+    claims: Sequence[Claim], indicators: pd.DataFrame, registry: Registry, cohort_ids: Sequence[str]
+) -> ChartExport:
+    """The Overview's headline: the group's medians against the cohort's, per indicator."""
+    frame = comparison_frame(claims, indicators, [p.id for p in registry], cohort_ids)
+    group = _group_label(registry)
+    figure = comparison_chart(
+        frame,
+        f"Is {group} ahead of {registry.cohort.label}? Median of the tracked projects ÷ "
+        "median of the cohort, per indicator",
+        group_label=group,
+        cohort_label="cohort",
+    )
+    return ChartExport("claims-vs-cohort", figure, frame)
+
+
+def claim_charts(
+    claims: Sequence[Claim],
+    indicators: pd.DataFrame,
+    registry: Registry,
+    cohort_ids: Sequence[str],
+    tuned: dict[tuple[str, str], float] | None = None,
+) -> list[ChartExport]:
+    """The Claims page's charts: the verdict matrix ('verdicts'), then one evidence chart
+    per claim ('claim-<id>'), with the given thresholds. The page draws exactly these."""
+    table = claims_verdicts(claims, indicators, registry, cohort_ids, tuned)
+    matrix = matrix_frame(table, claims)
+    out = [
+        ChartExport("verdicts", matrix_chart(matrix, "Verdicts: each claim, each project"), matrix)
+    ]
+    tracked = [(p.id, p.name) for p in registry]
+    for claim in claims:
+        data = evidence_frame(
+            claim, indicators, tracked, cohort_ids, tuned, group_label=_group_label(registry)
+        )
+        figure = evidence_chart(
+            data, f"{claim.title}: the evidence", registry.cohort.label, len(cohort_ids)
+        )
+        out.append(ChartExport(f"claim-{claim.id}", figure, data))
+    return out
+
+
+def _group_label(registry: Registry) -> str:
+    return registry.groups[0] if registry.groups else "Tracked"
 
 
 def project_charts(project: Project, tables: dict[str, pd.DataFrame]) -> list[ChartExport]:
@@ -281,7 +367,8 @@ def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[Ch
         "",
         "The pages' defaults: all tracked projects (data/projects.toml), the full date range, "
         "linear scale; downloads are per day over each monthly window; community figures use "
-        "quarters, a 12-month window, a 50 % share, no bots and no merge commits.",
+        "quarters, a 12-month window, a 50 % share, no bots and no merge commits; claims use "
+        "the thresholds in data/claims.toml and 12-month windows.",
         "Missing values are missing in the CSV files (empty cells), never zero.",
         "",
         "## Charts",
@@ -299,6 +386,8 @@ TABLES = (
     "releases",
     "sources",
     "scorecards",
+    "issue_activity",
+    "package_dependents",
 )
 
 

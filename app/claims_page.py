@@ -1,20 +1,21 @@
-"""Claims: each claim about open-source AI set against its evidence, with tunable thresholds."""
+"""Claims: each claim about open-source AI set against its evidence, with tunable thresholds.
+
+The verdict matrix leads; each claim's section leads with the chart of its evidence. The
+charts come from `exports.claim_charts`, so the export draws exactly what the page shows.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from app import loaders
+from app import loaders, widgets
+from charts.claims import labelled, missing_line
+from charts.labels import figure_text
 from claims import verdicts
-from claims.evaluate import evidence, verdict_table
+from claims.evaluate import evidence
+from exports import ChartExport, claim_charts, claims_verdicts
 from metrics.indicators import CATALOGUE, Windows
-
-VERDICT_MARK = {
-    verdicts.SUPPORTED: "supported",
-    verdicts.MIXED: "mixed",
-    verdicts.NOT_SUPPORTED: "NOT supported",
-    verdicts.INSUFFICIENT: "insufficient data",
-}
 
 
 def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
@@ -50,16 +51,10 @@ def render() -> None:
     claims = loaders.claims()
     windows, tuned = sidebar_settings(claims)
     indicators, cohort_ids = loaders.indicators(registry, windows)
-    tracked = [(p.id, p.name) for p in registry]
-    table = verdict_table(
-        claims,
-        indicators,
-        tracked,
-        cohort_ids,
-        tuned,
-        group_label=registry.groups[0] if registry.groups else "Tracked",
-        cohort_label=registry.cohort.label,
-    )
+    table = claims_verdicts(claims, indicators, registry, cohort_ids, tuned)
+    table = table.assign(label=labelled(table))
+    charts = claim_charts(claims, indicators, registry, cohort_ids, tuned)
+    tracked_ids = [p.id for p in registry]
 
     st.title("Claims against evidence")
     st.write(
@@ -72,70 +67,101 @@ def render() -> None:
         st.markdown(verdicts.__doc__)
 
     st.subheader("Verdicts at a glance")
-    shown = table.assign(
-        cell=table["verdict"].map(VERDICT_MARK)
-        + table["fragile"].map({True: " (fragile)", False: ""})
-    )
-    matrix = shown.pivot(index="subject", columns="claim", values="cell")
-    order = [name for _, name in tracked] + [
-        s for s in matrix.index if s not in dict(tracked).values()
-    ]
-    st.dataframe(
-        matrix.reindex(index=order, columns=[c.title for c in claims]),
-        key="claims_matrix",
-    )
+    _draw(charts[0], "claims_matrix_chart")
     st.caption(
-        "(fragile): the verdict changes somewhere within ±25 % of the thresholds. Group and "
-        "cohort rows apply the same rules to the median of each indicator."
+        "Every cell says its verdict in words; the colour repeats it (bluish green: supported, "
+        "orange: mixed, vermillion: not supported, grey: insufficient data). *fragile*: the "
+        "verdict changes somewhere within ±25 % of the thresholds. *partial data*: a figure "
+        "behind the verdict covers only some of the project's repositories or packages (hover "
+        "a cell for which). Group and cohort rows apply the same rules to the median of each "
+        "indicator. Columns: " + "; ".join(f"{c.id.capitalize()} = {c.title}" for c in claims) + "."
     )
 
-    for claim in claims:
+    for claim, chart in zip(claims, charts[1:], strict=True):
         st.subheader(claim.title, anchor=f"claim-{claim.id}")
         st.write(claim.hypothesis)
         rows = table[table["claim_id"] == claim.id]
         group = rows[rows["kind"] == "group"].iloc[0]
         cohort = rows[rows["kind"] == "cohort"].iloc[0]
         st.markdown(
-            f"**{registry.groups[0] if registry.groups else 'Tracked'}:** "
-            f"{VERDICT_MARK[group['verdict']]}{' (fragile)' if group['fragile'] else ''} · "
-            f"**{registry.cohort.label}:** {VERDICT_MARK[cohort['verdict']]}"
+            f"**{widgets.markdown_text(group['subject'])}:** {group['label']} · "
+            f"**{widgets.markdown_text(cohort['subject'])}:** {cohort['label']}"
         )
-        st.dataframe(
-            evidence(claim, indicators, [pid for pid, _ in tracked], cohort_ids, tuned),
-            column_config={
-                "indicator": "Indicator",
-                "metric": None,
-                "better": "Better when",
-                "threshold": st.column_config.NumberColumn("Threshold", format="%.4g"),
-                "default_threshold": st.column_config.NumberColumn("Default", format="%.4g"),
-                "group_median": st.column_config.NumberColumn("AI median", format="%.4g"),
-                "cohort_median": st.column_config.NumberColumn("Cohort median", format="%.4g"),
-                "effect_size": st.column_config.NumberColumn(
-                    "Effect (AI ÷ cohort)", format="%.2f", help="Missing when either side is"
-                ),
-                "projects_with_value": st.column_config.NumberColumn("Projects with data"),
-                "methods": st.column_config.LinkColumn("Method", display_text="how computed"),
-            },
-            hide_index=True,
-            key=f"claims_evidence_{claim.id}",
-        )
-        st.dataframe(
-            rows[rows["kind"] == "project"][
-                ["subject", "verdict", "fragile", "met", "not_met", "missing"]
-            ],
-            column_config={
-                "subject": "Project",
-                "verdict": "Verdict",
-                "fragile": st.column_config.CheckboxColumn("Fragile"),
-                "met": "Met",
-                "not_met": "Not met",
-                "missing": st.column_config.TextColumn(
-                    "Missing (and what would supply it)", width="large"
-                ),
-            },
-            hide_index=True,
-            key=f"claims_projects_{claim.id}",
-        )
+        _draw(chart, f"claims_evidence_chart_{claim.id}")
+        _gaps(claim, rows)
+        with st.expander("Thresholds, medians and effect size"):
+            _evidence_table(claim, indicators, tracked_ids, cohort_ids, tuned)
+
+
+def _draw(chart: ChartExport, key: str) -> None:
+    widgets.chart(chart.figure, chart.data, chart.name, key)
+
+
+def _gaps(claim, rows: pd.DataFrame) -> None:
+    """One line per subject with missing or partial figures: what is missing and what would
+    supply it, which repositories a partial figure leaves out."""
+    missing, partial = [], []
+    for row in rows.itertuples():
+        name = widgets.markdown_text(row.subject)
+        if row.missing:
+            state = (
+                "insufficient data"
+                if row.verdict == verdicts.INSUFFICIENT
+                else f"verdict from {len(claim.indicators) - row.missing.count('; ') - 1} of "
+                f"{len(claim.indicators)} indicators"
+            )
+            missing.append(
+                f"- **{name}** ({state}): {widgets.markdown_text(missing_line(row.missing))}"
+            )
+        if getattr(row, "partial", False) and getattr(row, "coverage", ""):
+            partial.append(f"- **{name}**: {widgets.markdown_text(row.coverage)}")
+    if missing:
+        st.caption("Missing values, not drawn (never as zero):\n" + "\n".join(missing))
+    if partial:
+        st.caption("Partial data:\n" + "\n".join(partial))
+
+
+def _evidence_table(claim, indicators, tracked_ids, cohort_ids, tuned) -> None:
+    table = evidence(claim, indicators, tracked_ids, cohort_ids, tuned)
+    units = [CATALOGUE[m].unit for m in table["metric"]]
+    sign = {"higher": "≥ ", "lower": "≤ "}
+    shown = table.assign(
+        rule=[
+            sign[b] + figure_text(t, u)
+            for b, t, u in zip(table["better"], table["threshold"], units, strict=True)
+        ],
+        default=[figure_text(t, u) for t, u in zip(table["default_threshold"], units, strict=True)],
+        group=[figure_text(v, u) for v, u in zip(table["group_median"], units, strict=True)],
+        cohort=[figure_text(v, u) for v, u in zip(table["cohort_median"], units, strict=True)],
+    )
+    widgets.table(
+        shown,
+        column_order=[
+            "indicator",
+            "rule",
+            "default",
+            "group",
+            "cohort",
+            "effect_size",
+            "projects_with_value",
+            "methods",
+        ],
+        column_config={
+            "indicator": st.column_config.TextColumn("Indicator", width=280),
+            "rule": st.column_config.TextColumn("Met when", width=100),
+            "default": st.column_config.TextColumn("Default threshold", width=110),
+            "group": st.column_config.TextColumn("AI median", width=110),
+            "cohort": st.column_config.TextColumn("Cohort median", width=110),
+            "effect_size": st.column_config.NumberColumn(
+                "AI ÷ cohort", format="%.2f ×", width=90, help="Blank when either side is missing"
+            ),
+            "projects_with_value": st.column_config.NumberColumn("Projects with data", width=90),
+            "methods": st.column_config.LinkColumn(
+                "Method", display_text="how computed", width=100
+            ),
+        },
+        key=f"claims_evidence_{claim.id}",
+    )
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

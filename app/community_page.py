@@ -16,25 +16,35 @@ from charts.timeseries import history_chart
 from metrics import community
 
 SUMMARY_COLUMNS = {
-    "project": st.column_config.TextColumn("Project", pinned=True),
-    "as_of": st.column_config.DateColumn("Newest commit"),
-    "contributors_all_time": st.column_config.NumberColumn("Contributors, all time"),
-    "active": st.column_config.NumberColumn("Active in window"),
-    "new": st.column_config.NumberColumn("New in window"),
+    "project": st.column_config.TextColumn("Project", pinned=True, width=165),
+    "as_of": st.column_config.DateColumn("Newest commit", width=95),
+    "contributors_all_time": st.column_config.NumberColumn(
+        "People, ever", format="localized", width=95, help="Contributors, all time"
+    ),
+    "active": st.column_config.NumberColumn(
+        "Active", width=70, help="People contributing in the window"
+    ),
+    "new": st.column_config.NumberColumn(
+        "New", width=65, help="People whose first contribution falls in the window"
+    ),
     "bus_factor": st.column_config.NumberColumn(
-        "Absence (bus) factor", help="Fewest people making the chosen share of contributions"
+        "Bus factor",
+        width=75,
+        help="Contributor absence factor: fewest people making the chosen share of contributions",
     ),
     "elephant_factor": st.column_config.NumberColumn(
-        "Elephant factor", help="Fewest organizations (e-mail domains) making the chosen share"
+        "Elephant", width=70, help="Fewest organizations (e-mail domains) making the chosen share"
     ),
     "independent_share": st.column_config.NumberColumn(
-        "Independent share", format="percent", help="Authored commits from public mail domains"
+        "Independent",
+        format="percent",
+        width=90,
+        help="Share of authored commits from public mail domains",
     ),
-    "releases": st.column_config.NumberColumn("Releases in window"),
+    "releases": st.column_config.NumberColumn("Releases", width=75, help="In the window"),
     "median_days_between_releases": st.column_config.NumberColumn(
-        "Median days between releases", format="%.0f"
+        "Release gap", format="%.0f days", width=100, help="Median days between releases"
     ),
-    "note": st.column_config.TextColumn("Note"),
 }
 
 
@@ -76,12 +86,19 @@ def render() -> None:
     freq, window, share = settings.freq, settings.window_months, settings.share
 
     st.subheader("All projects")
-    st.dataframe(
-        table.reindex(columns=list(SUMMARY_COLUMNS)),
+    widgets.table(
+        table.reindex(columns=[*SUMMARY_COLUMNS, "note"]),
         column_config=SUMMARY_COLUMNS,
-        hide_index=True,
+        column_order=list(SUMMARY_COLUMNS),
         key="community_summary",
     )
+    notes = [
+        f"- **{widgets.markdown_text(row.project)}**: {widgets.markdown_text(row.note)}"
+        for row in table.reindex(columns=["project", "note"]).itertuples()
+        if isinstance(row.note, str) and row.note
+    ]
+    if notes:
+        st.caption("Blank cells are missing, not zero:\n" + "\n".join(notes))
     st.caption(
         f"Window: the {window} months before each project's newest commit. Projects whose "
         "repositories were too large to bring into the default data (PyTorch, TensorFlow, "

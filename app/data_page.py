@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders
+from app import loaders, widgets
 from metrics.cohort import cohort_projects
 from metrics.coverage import KINDS, coverage
 from metrics.freshness import source_ages
@@ -48,7 +48,7 @@ def render() -> None:
     st.subheader("Sources")
     ages = source_ages(sources, runs, pd.Timestamp.now(tz="UTC"))
     shown = sources.merge(ages, left_on="title", right_on="source", how="left", suffixes=("", "_"))
-    st.dataframe(
+    widgets.table(
         shown[["title", "as_of", "age_days", "licence", "url", "revision", "coverage", "notes"]],
         column_config={
             "title": "Source",
@@ -60,7 +60,6 @@ def render() -> None:
             "coverage": st.column_config.TextColumn("Covers", width="large"),
             "notes": st.column_config.TextColumn("Caveats", width="large"),
         },
-        hide_index=True,
         key="data_sources",
     )
 
@@ -71,7 +70,7 @@ def render() -> None:
     if st.checkbox("Include the comparison cohort", key="data_include_cohort"):
         projects += cohort_projects(members, registry.cohort.label)
     table = coverage(projects, tables, loaders.load("source_days"))
-    st.dataframe(
+    widgets.table(
         table[table["data"] == kind].drop(columns="data"),
         column_config={
             "project": "Project",
@@ -86,7 +85,6 @@ def render() -> None:
             ),
             "status": st.column_config.TextColumn("Status", width="large"),
         },
-        hide_index=True,
         key="data_coverage",
     )
 
@@ -99,20 +97,18 @@ def render() -> None:
         st.info("No cohort stored.")
     else:
         st.caption("Rule: " + members["rule"].iloc[0])
-        st.dataframe(
+        widgets.table(
             members[["kind", "rank", "name", "measure", "value", "as_of"]],
             column_config={
                 "value": st.column_config.NumberColumn("Value", format="localized"),
                 "as_of": st.column_config.DateColumn("On"),
             },
-            hide_index=True,
             key="data_cohort",
         )
 
     st.subheader("Collection runs")
-    st.dataframe(
+    widgets.table(
         runs.sort_values("started_at", ascending=False).head(200),
-        hide_index=True,
         key="data_runs",
     )
 

@@ -1,27 +1,55 @@
-"""Overview: one row per tracked project, with the latest figures and their age."""
+"""Overview: what the data says about the seven claims, the group against the cohort, then
+one row per tracked project with the latest figures and their age."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from app import loaders
+from app import loaders, widgets
+from charts.claims import labelled, verdict_css
+from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
+from exports import claims_comparison, claims_verdicts
+from metrics.indicators import Windows
 
+GROWTH = "%+.0f %%"  # growth in per cent, signed: '+12 %'
 COLUMNS = {
-    "project": st.column_config.TextColumn("Project", pinned=True),
-    "stars": st.column_config.NumberColumn("Stars", format="localized"),
-    "forks": st.column_config.NumberColumn("Forks", format="localized"),
+    "project": st.column_config.TextColumn("Project", pinned=True, width=180),
+    "stars": st.column_config.NumberColumn("Stars", format="localized", width=70),
+    "forks": st.column_config.NumberColumn("Forks", format="localized", width=70),
     "open_issues": st.column_config.NumberColumn(
-        "Open issues + PRs", format="localized", help="GitHub's open_issues_count counts both"
+        "Open issues+PRs",
+        format="localized",
+        width=110,
+        help="GitHub's open_issues_count counts both",
     ),
-    "star_growth_12m": st.column_config.NumberColumn("Star growth, 12 mo", format="percent"),
-    "github_as_of": st.column_config.DateColumn("GitHub as of"),
-    "repos_counted": st.column_config.TextColumn("Repos counted"),
-    "monthly_downloads": st.column_config.NumberColumn("Monthly downloads", format="localized"),
-    "downloads_period": st.column_config.TextColumn("Download period"),
-    "download_growth_12m": st.column_config.NumberColumn(
-        "Download growth, 12 mo", format="percent", help="Downloads per day vs a year earlier"
+    "star_growth_pct": st.column_config.NumberColumn(
+        "Stars, 1 yr", format=GROWTH, width=85, help="Stars vs about 12 months earlier"
     ),
-    "notes": st.column_config.TextColumn("Notes", width="large"),
+    "monthly_downloads": st.column_config.NumberColumn(
+        "Downloads/month",
+        format="localized",
+        width=125,
+        help="PyPI downloads in the latest monthly window, all the project's packages",
+    ),
+    "download_growth_pct": st.column_config.NumberColumn(
+        "Downloads, 1 yr",
+        format=GROWTH,
+        width=110,
+        help="Downloads per day vs the window about 12 months earlier",
+    ),
+    "as_of": st.column_config.TextColumn(
+        "As of", width=150, help="GitHub figures' day · downloads' month"
+    ),
+    "repos_counted": st.column_config.TextColumn(
+        "Repos", width=60, help="Repositories in the GitHub figures, of the project's"
+    ),
+}
+WORDS = {
+    SUPPORTED: "support",
+    MIXED: "give a mixed answer on",
+    NOT_SUPPORTED: "do not support",
+    INSUFFICIENT: "lack the data for",
 }
 
 
@@ -29,44 +57,167 @@ def render() -> None:
     registry = loaders.registry()
     members = loaders.load("cohort_members")
     table, about, cohort = loaders.overview_tables(registry)
+    claims = loaders.claims()
+    indicators, cohort_ids = loaders.indicators(registry, Windows())
+    verdicts = claims_verdicts(claims, indicators, registry, cohort_ids)
+    group = registry.groups[0] if registry.groups else "Tracked"
 
     st.title("Open-source AI: ecosystem health")
     st.write(
-        "Public GitHub and PyPI figures for the projects that essays on open-source AI name, "
-        "next to a comparison cohort of popular open source. Empty cells mean the data does "
-        "not have the figure (never zero); the Notes column says why."
+        "Essays say open-source AI fosters collaboration, lowers barriers to entry, builds "
+        "transparency and trust, accelerates development and democratizes access. Here each "
+        "claim is tested against public GitHub, git and PyPI data for the projects the essays "
+        f"name, next to a comparison cohort: {registry.cohort.label.lower()}. Empty cells mean "
+        "the data does not have the figure (never zero)."
     )
+
+    st.subheader("What the data says about seven claims")
+    board = _verdict_board(claims, verdicts, group, registry.cohort.label)
+    st.markdown(_story(verdicts, group, registry.cohort.label, len(list(registry))))
+    group_col, cohort_col = board.columns[1], board.columns[2]
+    widgets.table(
+        board.style.map(verdict_css, subset=[group_col, cohort_col]),
+        column_config={
+            "claim": st.column_config.TextColumn("Claim", width=330),
+            group_col: st.column_config.TextColumn(
+                group_col, width=230, help="The claim's rules applied to the group's medians"
+            ),
+            cohort_col: st.column_config.TextColumn(
+                cohort_col, width=230, help="The same rules applied to the cohort's medians"
+            ),
+            "evidence": st.column_config.LinkColumn(
+                "Evidence", display_text="see the evidence", width=140
+            ),
+        },
+        key="overview_claims",
+    )
+    st.caption(
+        "Colours repeat the words (bluish green: supported, orange: mixed, vermillion: not "
+        "supported, grey: insufficient data). *(fragile)*: the verdict changes within ±25 % "
+        "of the thresholds; *partial data*: some projects' figures leave out repositories or "
+        "packages. Default thresholds; tune them on the Claims page."
+    )
+    comparison = claims_comparison(claims, indicators, registry, cohort_ids)
+    widgets.chart(comparison.figure, comparison.data, comparison.name, "overview_claims_chart")
+    st.caption(
+        "Each row is one indicator of a claim: the median over the tracked projects divided "
+        "by the median over the cohort members that have a value. Right of 1 the AI group is "
+        "higher; green circles mark where that is the side the claim wants (for hours and "
+        "days, lower is better). Rows without a point say which side has no data yet."
+    )
+
+    st.subheader("Tracked projects")
     first, second, third = st.columns(3)
     first.metric("Stars, all tracked projects", f"{int(table['stars'].sum()):,}")
     second.metric(
         "Monthly downloads, all tracked packages", f"{int(table['monthly_downloads'].sum()):,}"
     )
     third.metric("Projects with figures", f"{int(table['stars'].notna().sum())} of {len(table)}")
-    st.subheader("Tracked projects")
-    st.dataframe(
-        table[list(COLUMNS)], column_config=COLUMNS, hide_index=True, key="overview_tracked"
+    widgets.table(
+        _shown(table),
+        column_config=COLUMNS,
+        column_order=list(COLUMNS),
+        key="overview_tracked",
     )
     st.caption(
         "Stars, forks and open issues add up each project's repositories on their latest "
-        "common day; growth compares with about 12 months earlier. Monthly downloads are the "
-        "latest monthly window of the project's PyPI packages. Definitions: Data page."
+        "common day; growth compares with about 12 months earlier. Downloads are the latest "
+        "monthly window of the project's PyPI packages. Definitions: Data page."
     )
+    _notes(table)
 
     with st.expander("About the repositories", expanded=False):
-        st.dataframe(about, hide_index=True, key="overview_repositories")
+        widgets.table(
+            about,
+            column_config={
+                "project": st.column_config.TextColumn("Project", width=170),
+                "repository": st.column_config.TextColumn("Repository", width=260),
+                "role": st.column_config.TextColumn("Role", width=80),
+                "language": st.column_config.TextColumn("Language", width=110),
+                "description": st.column_config.TextColumn("Description", width=370),
+            },
+            key="overview_repositories",
+        )
         st.caption("Descriptions are the repository owners' own words, shown as plain text.")
 
     with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):
         if members.empty:
             st.info("No cohort is stored: rebuild the default data (see README).")
         else:
-            st.caption("Chosen by rule: " + members["rule"].iloc[0])
-            st.dataframe(
-                cohort[list(COLUMNS)],
+            st.caption("Chosen by rule: " + widgets.markdown_text(members["rule"].iloc[0]))
+            widgets.table(
+                _shown(cohort),
                 column_config=COLUMNS,
-                hide_index=True,
+                column_order=list(COLUMNS),
                 key="overview_cohort",
             )
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The overview table with growth in signed per cent; the notes stay in the data."""
+    as_of = [
+        " · ".join(
+            part
+            for part in (
+                f"{day:%Y-%m-%d}" if pd.notna(day) else "",
+                month if isinstance(month, str) else "",
+            )
+            if part
+        )
+        for day, month in zip(table["github_as_of"], table["downloads_period"], strict=True)
+    ]
+    return table.assign(
+        star_growth_pct=table["star_growth_12m"] * 100,
+        download_growth_pct=table["download_growth_12m"] * 100,
+        as_of=as_of,
+    )
+
+
+def _notes(table: pd.DataFrame) -> None:
+    """Why figures are missing or partial, one line per project, as text."""
+    lines = [
+        f"- **{widgets.markdown_text(row.project)}**: {widgets.markdown_text(row.notes)}"
+        for row in table.itertuples()
+        if isinstance(row.notes, str) and row.notes
+    ]
+    if lines:
+        st.caption("Why some figures are missing or partial:\n" + "\n".join(lines))
+
+
+def _verdict_board(claims, verdicts: pd.DataFrame, group: str, cohort: str) -> pd.DataFrame:
+    """One row per claim: the group's and the cohort's verdicts in words, and a link to the
+    claim's section on the Claims page."""
+    shown = verdicts.assign(label=labelled(verdicts))
+    pick = {
+        kind: shown[shown["kind"] == kind].set_index("claim_id")["label"]
+        for kind in ("group", "cohort")
+    }
+    return pd.DataFrame(
+        {
+            "claim": [c.title for c in claims],
+            f"{group} (median)": [pick["group"].get(c.id, "") for c in claims],
+            f"{cohort} (median)": [pick["cohort"].get(c.id, "") for c in claims],
+            "evidence": [f"/claims#claim-{c.id}" for c in claims],
+        }
+    )
+
+
+def _story(verdicts: pd.DataFrame, group: str, cohort: str, tracked: int) -> str:
+    """One sentence per row of the board: how many claims get each verdict."""
+    sentences = []
+    for kind, who in (
+        ("group", f"The medians of the {tracked} {group} projects"),
+        ("cohort", f"The medians of {cohort.lower()}"),
+    ):
+        counts = verdicts[verdicts["kind"] == kind]["verdict"].value_counts()
+        parts = [f"{words} {counts[v]}" for v, words in WORDS.items() if counts.get(v, 0)]
+        total = verdicts["claim_id"].nunique()
+        sentences.append(f"{who} {_join(parts)} of the {total} claims.")
+    return " ".join(widgets.markdown_text(s) for s in sentences)
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -46,7 +46,7 @@ def render() -> None:
         for column in ("value", "a_year_earlier", "change")
     }
     profile = profile.assign(**shown)
-    st.dataframe(
+    widgets.table(
         profile,
         column_order=[
             "indicator",
@@ -57,38 +57,54 @@ def render() -> None:
             "change_shown",
             "cohort_percentile",
             "cohort_members_with_value",
-            "source",
-            "note",
             "methods",
         ],
         column_config={
-            "indicator": st.column_config.TextColumn("Indicator", pinned=True),
-            "value_shown": st.column_config.TextColumn("Value"),
-            "as_of": st.column_config.DateColumn("As of"),
+            "indicator": st.column_config.TextColumn("Indicator", pinned=True, width=260),
+            "value_shown": st.column_config.TextColumn("Value", width=95),
+            "as_of": st.column_config.DateColumn("As of", width=90),
             "quality": st.column_config.TextColumn(
                 "Quality",
+                width=65,
                 help="partial: some of the project's repositories or packages are left out",
             ),
-            "a_year_earlier_shown": st.column_config.TextColumn("A year earlier"),
+            "a_year_earlier_shown": st.column_config.TextColumn("A year earlier", width=95),
             "change_shown": st.column_config.TextColumn(
-                "Change", help="shares in percentage points"
+                "Change", width=75, help="shares in percentage points"
             ),
             "cohort_percentile": st.column_config.NumberColumn(
-                "Cohort percentile", format="%.0f", help="Share of cohort members at or below"
+                "Cohort pct.",
+                format="%.0f",
+                width=80,
+                help="Cohort percentile: share of cohort members at or below",
             ),
-            "cohort_members_with_value": st.column_config.NumberColumn("Cohort members with data"),
-            "source": "Data",
-            "note": st.column_config.TextColumn("Note", width="large"),
-            "methods": st.column_config.LinkColumn("Method", display_text="how computed"),
+            "cohort_members_with_value": st.column_config.NumberColumn(
+                "Cohort n", width=70, help="Cohort members with a value"
+            ),
+            "source": st.column_config.TextColumn("Data", width=120),
+            "methods": st.column_config.LinkColumn(
+                "Method", display_text="how computed", width=100
+            ),
         },
-        hide_index=True,
         key="project_profile",
     )
     st.caption(
-        "Empty values are missing, not zero: the note says what would supply them. 'A year "
+        "Empty values are missing, not zero: the notes below say what would supply them. 'A year "
         "earlier' recomputes the indicator on the data as it stood 12 months before its newest "
         "observation. The cohort percentile is blank where the cohort has no such data."
     )
+    notes: dict[str, list[str]] = {}
+    for row in profile.itertuples():
+        if isinstance(row.note, str) and row.note:
+            notes.setdefault(row.note.removeprefix("missing: "), []).append(row.indicator)
+    if notes:
+        st.caption(
+            "Notes:\n"
+            + "\n".join(
+                f"- {widgets.markdown_text(', '.join(names))}: {widgets.markdown_text(note)}"
+                for note, names in notes.items()
+            )
+        )
     tables = {name: loaders.load(name) for name in PROJECT_TABLES}
     charts = {c.name.removeprefix(f"{project.id}-"): c for c in project_charts(project, tables)}
     left, right = st.columns(2)
@@ -152,7 +168,7 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
                 "date",
             ]
         ]
-        st.dataframe(
+        widgets.table(
             shown,
             column_config={
                 "package": "Package",
@@ -169,7 +185,6 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
                 ),
                 "date": st.column_config.DateColumn("As of"),
             },
-            hide_index=True,
             key="project_pypi_facts",
         )
         for row in facts[facts["repo_agrees"].eq(False).fillna(False)].itertuples():

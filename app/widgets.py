@@ -1,4 +1,5 @@
-"""Small page parts used by several pages: a chart with its downloads, the refresh button."""
+"""Small page parts used by several pages: a chart with its downloads, a table that shows
+missing values as blanks, the refresh button."""
 
 from __future__ import annotations
 
@@ -44,6 +45,33 @@ def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
         key=f"{key}_csv",
         on_click="ignore",
     )
+
+
+def table(data, column_config: dict | None = None, key: str | None = None, **options) -> None:
+    """st.dataframe with missing values blank (never 'None' or 'nan') and no index.
+
+    `data` is a frame or a pandas Styler; the column_config gives titles, units and widths.
+    """
+    if isinstance(data, pd.DataFrame):  # None and NaN in text columns: one kind of missing
+        data = data.assign(
+            **{c: data[c].where(data[c].notna(), pd.NA) for c in data if data[c].dtype == object}
+        )
+    st.dataframe(
+        data,
+        column_config=column_config,
+        hide_index=True,
+        key=key,
+        placeholder="",
+        **options,
+    )
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def markdown_text(text: object) -> str:
+    """Text from data made safe for st.markdown/st.caption: every markup character escaped."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def _image(fig: go.Figure, fmt: str) -> bytes:

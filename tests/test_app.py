@@ -10,10 +10,27 @@ from store import SegmentStore
 from store.schema import TABLES
 from tests.apptest import figure, frame, open_page, texts, trace, trace_values
 
+CLAIM_IDS = [
+    "collaboration",
+    "barriers",
+    "transparency",
+    "acceleration",
+    "access",
+    "quality",
+    "customization",
+]
+VERDICT_WORDS = ("supported", "mixed", "not supported", "insufficient data")
+
+
+def _overview_table(at, column: str, nth: int = 0) -> pd.DataFrame:
+    """The nth table on the Overview with that column (the page's tables move as it grows)."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    return found[nth]
+
 
 def test_overview_lists_every_tracked_project_and_says_why_figures_are_missing():
     at = open_page("overview")
-    table = frame(at, "overview_tracked")
+    table = _overview_table(at, "repos_counted")
     assert table["project"].tolist()[:2] == ["TensorFlow", "PyTorch"]
     assert len(table) == 8
     gpt = table.set_index("project").loc["GPT"]
@@ -22,10 +39,31 @@ def test_overview_lists_every_tracked_project_and_says_why_figures_are_missing()
     sd = table.set_index("project").loc["Stable Diffusion"]
     assert "CompVis/stable-diffusion: no observations" in sd["notes"]
     assert sd["repos_counted"] == "1 of 3"
-    cohort = frame(at, "overview_cohort")
+    cohort = _overview_table(at, "repos_counted", 1)
     assert len(cohort) == 80
     # freshness is on every page
     assert "as of 2026-08-22" in texts(at)
+
+
+def test_overview_opens_with_the_claims_verdicts_in_words_and_links_to_their_evidence():
+    at = open_page("overview")
+    board = at.dataframe[0].value
+    assert len(board) == 7
+    group, cohort = board.columns[1], board.columns[2]
+    assert group.startswith("Open-source AI") and cohort.startswith("Popular open source")
+    for column in (group, cohort):
+        assert all(str(v).startswith(VERDICT_WORDS) for v in board[column]), board[column]
+    assert board["evidence"].tolist() == [f"/claims#claim-{c}" for c in CLAIM_IDS]
+    assert "None" not in board.to_string() and "nan" not in board.to_string()
+    said = texts(at)
+    assert "of the 7 claims" in said
+    # the headline chart: the group against the cohort, log scale around parity
+    spec = figure(at, 0)
+    assert spec["layout"]["xaxis"]["type"] == "log"
+    assert "parity" in spec["layout"]["xaxis"]["title"]["text"]
+    names = {t.get("name") for t in spec["data"]}
+    assert "not comparable (missing data)" in names or len(names) > 1
+    assert at.download_button(key="overview_claims_chart_csv").label == "CSV"
 
 
 @pytest.mark.parametrize("page", ["overview", "compare", "data"])
@@ -52,7 +90,7 @@ def test_outside_text_is_shown_as_text_never_as_markup(user_data_dir):
     ]
     SegmentStore(user_data_dir).append({"repositories": rows})
     at = open_page("overview")
-    about = frame(at, "overview_repositories").set_index("repository")
+    about = _overview_table(at, "description").set_index("repository")
     assert about.loc["tensorflow/tensorflow", "description"] == hostile
     assert "onerror" not in texts(at)
 
@@ -139,7 +177,7 @@ def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(u
     broken.write_bytes(b"garbage")
     at = open_page("overview")
     assert str(broken) in texts(at)
-    assert frame(at, "overview_tracked")["stars"].notna().sum() == 8
+    assert _overview_table(at, "repos_counted")["stars"].notna().sum() == 8
 
 
 def test_a_broken_projects_file_stops_with_its_line_and_rule(tmp_path, monkeypatch):

@@ -2,37 +2,60 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from metrics.indicators import CATALOGUE
-from tests.apptest import open_page, texts
+from tests.apptest import figure, open_page, texts
 
-VERDICTS = {"supported", "mixed", "NOT supported", "insufficient data"}
+VERDICTS = ("supported", "mixed", "not supported", "insufficient data")
+CLAIMS = ("Collaboration", "Barriers", "Transparency", "Acceleration", "Access", "Quality")
 
 
 def _matrix(at) -> pd.DataFrame:
-    value = at.dataframe[0].value
-    assert "Fosters innovation through collaboration" in value.columns
-    return value
+    """The verdict matrix (the page's first chart) as subjects x claims of cell words."""
+    spec = figure(at, 0)
+    cells = spec["data"][0]
+    rows = [re.sub(r"</?b>", "", y) for y in cells["y"]]
+    words = [[t.replace("<br>", " ") for t in row] for row in cells["text"]]
+    return pd.DataFrame(words, index=rows, columns=cells["x"])
 
 
 def test_all_seven_claims_get_a_verdict_or_name_what_is_missing():
     at = open_page("claims")
     matrix = _matrix(at)
-    assert len(matrix.columns) == 7
+    assert list(matrix.columns) == [*CLAIMS, "Customization"]
     assert len(matrix) == 10  # 8 projects, the group, the cohort
     for cell in matrix.to_numpy().ravel():
-        assert cell.removesuffix(" (fragile)") in VERDICTS
-    # every "insufficient data" row names the missing indicators and what would supply them
-    for i in range(7):
-        projects = at.dataframe[2 + 2 * i].value
-        assert {"verdict", "missing"} <= set(projects.columns)
-        insufficient = projects[projects["verdict"] == "insufficient data"]
-        assert insufficient["missing"].str.contains(r"\(.+\)").all()
-    transparency = at.dataframe[6].value.set_index("subject")
-    assert "Time to first response (needs a GitHub refresh" in transparency.loc["Keras", "missing"]
+        assert cell.startswith(VERDICTS), cell
+        assert "None" not in cell and "nan" not in cell
     # Keras has git history and archive data: a real verdict on collaboration
-    assert matrix.loc["Keras", "Fosters innovation through collaboration"].startswith("supported")
+    assert matrix.loc["Keras", "Collaboration"].startswith("supported")
+    # one evidence chart per claim, after the matrix, each with its threshold lines
+    charts = at.get("plotly_chart")
+    assert len(charts) == 8
+    for index in range(1, 8):
+        spec = figure(at, index)
+        assert spec["layout"]["shapes"], index  # the thresholds
+        assert spec["layout"]["title"]["text"].endswith(": the evidence")
+    # "insufficient data" folds into one line per project, naming what would supply it
+    said = texts(at)
+    lines = [line for line in said.splitlines() if "(insufficient data)" in line]
+    insufficient = (matrix == "insufficient data").to_numpy().sum()
+    assert len(lines) == insufficient
+    assert all(re.search(r": (needs|no |not )", line) for line in lines), lines
+    assert any("TensorFlow" in line and "needs a git refresh" in line for line in lines)
+    assert "None" not in said
+
+
+def test_partial_verdicts_are_marked_apart_from_fragile_ones():
+    at = open_page("claims")
+    matrix = _matrix(at)
+    partial = [c for c in matrix.to_numpy().ravel() if "partial data" in c]
+    assert partial  # Stable Diffusion and GPT leave out repositories
+    said = texts(at)
+    assert "Partial data:" in said and "git history" in said
 
 
 def test_changing_a_threshold_changes_the_affected_verdicts_and_nothing_else():
@@ -41,8 +64,9 @@ def test_changing_a_threshold_changes_the_affected_verdicts_and_nothing_else():
     at.number_input(key="threshold__customization__forks_per_star").set_value(5.0).run()
     after = _matrix(at)
     changed = [c for c in before.columns if not before[c].equals(after[c])]
-    assert changed == ["Enables customization"]
-    assert (after["Enables customization"] != before["Enables customization"]).any()
+    assert changed == ["Customization"]
+    spec = figure(at, 7)  # the customization evidence chart moves its threshold line
+    assert any(shape["x0"] == 5.0 for shape in spec["layout"]["shapes"])
     at.slider(key="claims_activity_months").set_value(24).run()
     assert not at.exception
 

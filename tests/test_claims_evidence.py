@@ -151,6 +151,7 @@ def test_release_cadence_comes_from_pypi_without_yanked_or_prereleases():
         ]
     )
     rel, source = community.project_releases(PROJECT.main_repo_names, PROJECT.packages, releases)
+    assert sorted(rel["version"]) == ["1.0", "1.1", "1.2rc1", "1.3"]  # yanked 1.2 left out
     assert source == "PyPI releases of pkg"
     values = compute([PROJECT], _tables(releases=releases)).set_index("indicator")
     assert values.loc["releases", "value"] == 3  # 1.0, 1.1, 1.3 in the 12 months to 2024-06-01

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import cli
+from claims.model import load_claims
 from exports import ExportError, export_pages, export_tables, page_charts
 from registry import load_registry
 from store import DEFAULT_DATA, Catalog
@@ -93,10 +94,36 @@ def test_methods_note_names_sources_and_dates(compare_zip):
 
 def test_tables_export_without_a_browser_into_a_folder(tmp_path):
     names = export_pages("overview", tmp_path / "out", formats=["csv"])
-    assert names == ["overview/METHODS.md", "overview/cohort.csv", "overview/tracked-projects.csv"]
+    assert names == [
+        "overview/METHODS.md",
+        "overview/claims-verdicts.csv",
+        "overview/claims-vs-cohort.csv",
+        "overview/cohort.csv",
+        "overview/tracked-projects.csv",
+    ]
     tracked = pd.read_csv(tmp_path / "out" / "overview" / "tracked-projects.csv")
     assert tracked.set_index("project").loc["GPT", "download_growth_12m"] != 0
     assert pd.isna(tracked.set_index("project").loc["GPT", "download_growth_12m"])
+
+
+def test_the_claims_page_exports_its_matrix_and_one_evidence_chart_per_claim(tmp_path):
+    assert (
+        cli.main(["export", "--page", "claims", "--out", str(tmp_path), "--formats", "csv,html"])
+        == 0
+    )
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*"))
+    claims = [c.id for c in load_claims()]
+    for stem in ["verdicts", *(f"claim-{c}" for c in claims)]:
+        assert f"claims/{stem}.csv" in names and f"claims/{stem}.html" in names
+    evidence = pd.read_csv(tmp_path / "claims" / "claim-access.csv")
+    assert {"indicator", "subject", "kind", "value", "threshold"} <= set(evidence.columns)
+    charts = {c.name: c for c in page_charts("claims", load_registry(), _tables())}
+    drawn = sorted(
+        float(x) for t in charts["claim-access"].figure.data if t.x is not None for x in t.x
+    )
+    assert drawn == sorted(evidence["value"].dropna())  # the CSV holds what is drawn
+    html = (tmp_path / "claims" / "claim-access.html").read_text()
+    assert "Democratizes access" in html
 
 
 def test_bad_requests_are_refused_clearly(tmp_path, monkeypatch):

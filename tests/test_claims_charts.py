@@ -1,0 +1,152 @@
+"""The claims' chart builders: what a reader sees, on a small hand-made set of indicators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from charts.claims import (
+    comparison_chart,
+    comparison_frame,
+    evidence_chart,
+    evidence_frame,
+    fold_missing,
+    matrix_chart,
+    matrix_frame,
+    missing_line,
+    verdict_css,
+    verdict_label,
+)
+from claims.evaluate import verdict_table
+from claims.model import Claim, IndicatorRule
+
+CLAIM = Claim(
+    "collaboration",
+    "Fosters collaboration",
+    "Many people contribute.",
+    (
+        IndicatorRule("active_contributors", "higher", 100.0),
+        IndicatorRule("first_response_hours", "lower", 48.0),
+    ),
+)
+TRACKED = [("a", "Alpha"), ("b", "Beta"), ("c", "Gamma")]
+COHORT = ["x", "y", "z"]
+
+
+def _indicators(with_coverage: bool = True) -> pd.DataFrame:
+    values = {
+        ("a", "active_contributors"): 250.0,
+        ("b", "active_contributors"): 3.0,
+        ("c", "active_contributors"): np.nan,  # missing: must not be drawn
+        ("a", "first_response_hours"): 20.0,
+        ("b", "first_response_hours"): np.nan,
+        ("c", "first_response_hours"): np.nan,
+        ("x", "active_contributors"): 40.0,
+        ("y", "active_contributors"): 4000.0,
+        ("z", "active_contributors"): np.nan,
+        ("x", "first_response_hours"): np.nan,
+        ("y", "first_response_hours"): np.nan,
+        ("z", "first_response_hours"): np.nan,
+    }
+    rows = [
+        {
+            "project_id": pid,
+            "project": {"a": "Alpha", "b": "Beta", "c": "Gamma"}.get(pid, f"member-{pid}"),
+            "group": "AI" if pid in "abc" else "Cohort",
+            "indicator": metric,
+            "value": value,
+            "as_of": pd.Timestamp("2026-01-01"),
+            "quality": "missing" if np.isnan(value) else ("partial" if pid == "b" else "ok"),
+            "note": "missing: needs a git refresh" if np.isnan(value) else "",
+            "coverage": "git history: 1 of 2 repositories" if pid == "b" else "",
+        }
+        for (pid, metric), value in values.items()
+    ]
+    frame = pd.DataFrame(rows)
+    return frame if with_coverage else frame.drop(columns="coverage")
+
+
+def _drawn(fig, metric_index: int) -> list[float]:
+    axis = "x" if metric_index == 1 else f"x{metric_index}"
+    return sorted(float(x) for t in fig.data if t.xaxis == axis and t.x is not None for x in t.x)
+
+
+def test_evidence_chart_draws_each_value_the_threshold_and_the_cohort_never_a_missing_one():
+    data = evidence_frame(CLAIM, _indicators(), TRACKED, COHORT, group_label="AI")
+    fig = evidence_chart(data, "t", "Cohort", cohort_size=3)
+    # one dashed threshold line per indicator, at the threshold
+    assert sorted(s.x0 for s in fig.layout.shapes) == [48.0, 100.0]
+    assert all(s.line.dash == "dash" for s in fig.layout.shapes)
+    # the cohort's spread is a box of its members that have a value
+    boxes = [t for t in fig.data if t.type == "box"]
+    assert len(boxes) == 1 and sorted(boxes[0].x) == [40.0, 4000.0]
+    # Gamma has no value: not drawn (no zero), named underneath instead
+    ys = {y for t in fig.data if t.type == "scatter" for y in t.y}
+    assert "Gamma" not in ys and 0.0 not in _drawn(fig, 1)
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert "no value: Gamma" in notes and "no value: Beta, Gamma" in notes
+    # counts spanning orders of magnitude on a log axis; hours stay linear
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis2.type == "linear"
+    # the partial figure says so on its label
+    beta = next(t for t in fig.data if t.type == "scatter" and "Beta" in t.y)
+    assert "partial" in beta.text[list(beta.y).index("Beta")]
+
+
+def test_the_csv_frame_holds_exactly_the_plotted_values():
+    data = evidence_frame(CLAIM, _indicators(), TRACKED, COHORT, group_label="AI")
+    fig = evidence_chart(data, "t", "Cohort")
+    for index, metric in enumerate(["active_contributors", "first_response_hours"], start=1):
+        rows = data[(data["metric"] == metric)]["value"].dropna()
+        assert _drawn(fig, index) == sorted(rows.tolist())
+    missing = data[data["value"].isna()]
+    assert set(missing["kind"]) <= {"project", "group median"}  # cohort rows only with values
+    assert (missing.loc[missing["kind"] == "project", "note"] != "").all()
+
+
+def test_evidence_works_before_the_coverage_column_exists():
+    data = evidence_frame(CLAIM, _indicators(with_coverage=False), TRACKED, COHORT)
+    assert (data["coverage"] == "").all()
+    evidence_chart(data, "t")
+
+
+def test_insufficient_data_folds_into_one_line_by_what_would_supply_it():
+    text = (
+        "Active contributors (needs a git refresh of the project's repositories); "
+        "Contributor absence (bus) factor (needs a git refresh of the project's repositories); "
+        "Time to first response (needs a GitHub refresh (issue and PR activity))"
+    )
+    assert fold_missing(text) == [
+        (
+            "needs a git refresh of the project's repositories",
+            ["Active contributors", "Contributor absence (bus) factor"],
+        ),
+        ("needs a GitHub refresh (issue and PR activity)", ["Time to first response"]),
+    ]
+    assert missing_line(text).count("needs a git refresh") == 1
+    assert fold_missing("") == []
+
+
+def test_verdicts_carry_words_and_colour_blind_safe_colours():
+    assert verdict_label("mixed", fragile=True, partial=True) == "mixed (fragile) · partial data"
+    assert "#009E73" in verdict_css("supported (fragile)")
+    assert "#D55E00" in verdict_css("not supported")
+    assert verdict_css("") == ""
+    table = verdict_table([CLAIM], _indicators(), TRACKED, COHORT)
+    fig = matrix_chart(matrix_frame(table, [CLAIM]), "m")
+    cells = [t for row in fig.data[0].text for t in row]
+    assert len(cells) == 5 and all(c.split("<br>")[0] for c in cells)
+    assert "None" not in str(cells)
+
+
+def test_comparison_chart_puts_parity_at_one_and_names_missing_sides():
+    frame = comparison_frame([CLAIM], _indicators(), ["a", "b", "c"], COHORT)
+    contributors = frame.set_index("metric").loc["active_contributors"]
+    assert contributors["ratio"] == (250 + 3) / 2 / ((40 + 4000) / 2)
+    assert contributors["favours"] == "cohort"
+    hours = frame.set_index("metric").loc["first_response_hours"]
+    assert np.isnan(hours["ratio"]) and hours["missing"] == "no cohort data"
+    fig = comparison_chart(frame, "c")
+    assert fig.layout.xaxis.type == "log"
+    assert [s.x0 for s in fig.layout.shapes] == [1]
+    gaps = next(t for t in fig.data if t.name == "not comparable (missing data)")
+    assert "no cohort data" in gaps.text[0]
