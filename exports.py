@@ -239,9 +239,7 @@ def _community_charts(registry: Registry, tables: dict[str, pd.DataFrame]) -> li
             ignore_index=True,
         ).rename(columns={"period": "date"})
         shares = community.organization_shares(contribs, "year")
-        rel = releases[
-            (releases["subject_kind"] == "repo") & releases["subject"].isin(project.repo_names)
-        ]
+        rel, _ = community.project_releases(project.main_repo_names, project.packages, releases)
         per_year, _ = community.release_frequency(rel, "year")
         heat = community.activity_heatmap(contribs)
         out += [

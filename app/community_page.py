@@ -17,6 +17,12 @@ from metrics import community
 
 SUMMARY_COLUMNS = {
     "project": st.column_config.TextColumn("Project", pinned=True, width=165),
+    "git_repos": st.column_config.TextColumn(
+        "Git repos",
+        width=80,
+        help="Repositories whose git history the figures rest on, of the project's main and "
+        "family repositories; fewer than all: partial figures (the list below says which)",
+    ),
     "as_of": st.column_config.DateColumn("Newest commit", width=95),
     "contributors_all_time": st.column_config.NumberColumn(
         "People, ever", format="localized", width=95, help="Contributors, all time"
@@ -99,10 +105,25 @@ def render() -> None:
     ]
     if notes:
         st.caption("Blank cells are missing, not zero:\n" + "\n".join(notes))
+    partial = [
+        f"- **{widgets.markdown_text(row.project)}** (partial): "
+        f"{widgets.markdown_text(row.coverage)}"
+        for row in table.reindex(columns=["project", "coverage", "partial"]).itertuples()
+        if pd.notna(row.partial) and bool(row.partial)
+    ]
+    if partial:
+        st.caption(
+            "Partial figures: these projects' main repositories were too large to bring into "
+            "the default data, so their git figures rest on family repositories (libraries, "
+            "examples, packaging of the same project) until a git refresh:\n" + "\n".join(partial)
+        )
+    sources = sorted(
+        {str(s) for s in table.reindex(columns=["release_source"])["release_source"].dropna() if s}
+    )
     st.caption(
-        f"Window: the {window} months before each project's newest commit. Projects whose "
-        "repositories were too large to bring into the default data (PyTorch, TensorFlow, "
-        "Transformers, scikit-learn, OpenCV) have no git history until a git refresh."
+        f"Window: the {window} months before each project's newest commit. Releases are the "
+        "PyPI releases of the project's packages (yanked and pre-releases left out), else the "
+        "tags of its main repositories" + (f" — here: {'; '.join(sources)}." if sources else ".")
     )
     if not views:
         st.info("No git history is stored yet.")
@@ -166,12 +187,13 @@ def render() -> None:
     )
     left, right = st.columns(2)
     if view["releases"].empty:
-        left.info(f"{name}: no tags in its git history.")
+        left.info(f"{name}: no releases on PyPI and no tags in its main repositories.")
     else:
         with left:
             widgets.chart(
                 release_chart(
-                    view["releases"], f"{name}: releases per year (tags, no pre-releases)"
+                    view["releases"],
+                    f"{name}: releases per year ({view['release_source']}, no pre-releases)",
                 ),
                 view["releases"],
                 f"{name}-releases",

@@ -234,6 +234,10 @@ class GitCoverage:
     def partial(self) -> bool:
         return bool(self.covered) and bool(self.missing)
 
+    def counted(self) -> str:
+        """E.g. '5 of 6'."""
+        return f"{len(self.covered)} of {len(self.covered) + len(self.missing)}"
+
     def text(self) -> str:
         """E.g. 'git history: 5 of 6 repositories; huggingface/transformers not collected'."""
         total = len(self.covered) + len(self.missing)
@@ -326,6 +330,7 @@ def summary(
             rows.append(
                 {
                     "project": project.name,
+                    "git_repos": coverage.counted(),
                     "coverage": coverage.text(),
                     "partial": False,
                     "release_source": rel_source,
@@ -363,6 +368,7 @@ def summary(
                 "releases": len(recent_rel),
                 "median_days_between_releases": median_gap,
                 "release_source": rel_source,
+                "git_repos": coverage.counted(),
                 "coverage": coverage.text(),
                 "partial": coverage.partial,
                 "note": "",

@@ -27,9 +27,10 @@ def open_page(page: str = "overview") -> AppTest:
 # AppTest does not keep a dataframe's key, so tables are found by their place on the page,
 # checked by a column only that table has.
 TABLES = {
-    "overview_tracked": (0, "repos_counted"),
-    "overview_repositories": (1, "description"),
-    "overview_cohort": (2, "repos_counted"),
+    "overview_claims": (0, "evidence"),
+    "overview_tracked": (1, "repos_counted"),
+    "overview_repositories": (2, "description"),
+    "overview_cohort": (3, "repos_counted"),
     "data_sources": (0, "licence"),
     "data_coverage": (1, "status"),
     "data_cohort": (2, "rank"),

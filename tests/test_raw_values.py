@@ -21,7 +21,7 @@ TRACKED = {
     "scikit-learn/scikit-learn",
     "keras-team/keras",
     "openai/gpt-2",
-    "torvalds/linux",
+    "numpy/numpy",
 }
 
 
@@ -92,10 +92,16 @@ def test_overview_monthly_downloads_match_the_raw_archive(overview_page, raw_pyp
     assert table.loc["PyTorch", "downloads_period"] == "Mar 2026"  # ClickHouse: previous month
 
 
-def test_cohort_figures_match_the_raw_archive(overview_page, raw_daily):
+def test_cohort_figures_match_the_raw_archive(overview_page, raw_daily, raw_pypi):
+    # a cohort member is a package with the repository its PyPI metadata names
     cohort = frame(overview_page, "overview_cohort").set_index("project")
-    linux = _raw(raw_daily, "torvalds/linux").iloc[-1]
-    assert cohort.loc["torvalds/linux", "stars"] == linux["stars"]
+    numpy = _raw(raw_daily, "numpy/numpy").iloc[-1]
+    assert cohort.loc["numpy", "stars"] == numpy["stars"]
+    last = raw_pypi[raw_pypi["snapshot_date"] == raw_pypi["snapshot_date"].max()]
+    assert (
+        cohort.loc["numpy", "monthly_downloads"]
+        == last.set_index("project").loc["numpy", "download_count"]
+    )
 
 
 @pytest.fixture(scope="module")
