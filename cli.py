@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or a .zip file. PNG and SVG need Chromium (see README).",
     )
     export.add_argument(
-        "--page", default="all", help="overview, compare, community, project or all"
+        "--page", default="all", help="overview, compare, community, claims, project or all"
     )
     export.add_argument("--out", type=Path, default=Path("export"), help="a folder, or a .zip file")
     export.add_argument(
