@@ -50,8 +50,10 @@ def verdict_table(
     }
     subjects = [(pid, name, "project", values.get(pid, {})) for pid, name in tracked]
     subjects.append(("", f"{group_label} ({GROUP})", "group", medians(indicators, tracked_ids)))
+    # "Popular open source (cohort)" reads better as "... (cohort) (median)" than doubled
+    suffix = "median" if cohort_label.lower().endswith("(cohort)") else COHORT
     subjects.append(
-        ("", f"{cohort_label} ({COHORT})", "cohort", medians(indicators, list(cohort_ids)))
+        ("", f"{cohort_label} ({suffix})", "cohort", medians(indicators, list(cohort_ids)))
     )
     members = {"project": None, "group": tracked_ids, "cohort": list(cohort_ids)}
     rows = []
