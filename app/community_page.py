@@ -23,7 +23,7 @@ SUMMARY_COLUMNS = {
         help="Repositories whose git history the figures rest on, of the project's main and "
         "family repositories; fewer than all: partial figures (the list below says which)",
     ),
-    "as_of": st.column_config.DateColumn("Newest commit", width=95),
+    "as_of": st.column_config.DateColumn("Last commit", width=95),
     "contributors_all_time": st.column_config.NumberColumn(
         "People, ever", format="localized", width=95, help="Contributors, all time"
     ),

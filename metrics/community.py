@@ -19,7 +19,9 @@ Definitions, with their parameters and defaults:
 - *Release frequency*: releases per period, and the median days between consecutive releases.
   A project's releases are its packages' PyPI releases (yanked ones left out) when it has
   any, else the tags of its main repositories: PyPI is where users receive a release, and
-  many projects tag family repositories on schedules of their own.
+  many projects tag family repositories on schedules of their own. Releases are counted in
+  the window that ends on the day the release list was read; gaps are between release
+  *days*, so patch releases of parallel lines on one day count once.
 - *Changes through public pull requests*: of the changes that landed on the default branch
   (commits on its first-parent chain, bots left out), the share that arrived through a
   public pull request (GitHub's merge or squash message names it) or carry a review trailer
@@ -217,10 +219,37 @@ def release_frequency(
     per = _period(rows["published_at"], freq).value_counts().sort_index()
     periods = pd.date_range(per.index.min(), per.index.max(), freq=FREQUENCIES[freq])
     table = per.reindex(periods, fill_value=0).rename_axis("period").rename("releases")
-    times = rows["published_at"].sort_values()
-    gaps = times.diff().dropna().dt.total_seconds() / 86400
+    # several versions on one day (patch releases of parallel lines) are one release event
+    days = rows["published_at"].dt.tz_convert("UTC").dt.normalize().drop_duplicates()
+    gaps = days.sort_values().diff().dropna().dt.days
     median = float(gaps.median()) if len(gaps) else None
     return table.reset_index(), median
+
+
+@dataclass(frozen=True)
+class ReleasePace:
+    """Releases in a window that ends on the day the release list was read (not on the
+    last release: a project that stopped releasing shows few releases, not its old pace)."""
+
+    releases: int  # in the last `window_months`, no pre-releases
+    median_gap_days: float | None  # between release days over the last 24 months
+    read_on: pd.Timestamp  # the day the release list was read (UTC, midnight)
+
+
+def release_pace(releases: pd.DataFrame, window_months: int) -> ReleasePace | None:
+    """The pace of a project's releases (as `project_releases` gives them); None if none."""
+    rows = releases.dropna(subset=["published_at"])
+    rows = rows[~rows["prerelease"].fillna(False).astype(bool)]
+    if rows.empty:
+        return None
+    end = rows["fetched_at"].max()
+    start = end - pd.DateOffset(months=window_months)
+    _, gap = release_frequency(rows[rows["published_at"] > end - pd.DateOffset(months=24)])
+    return ReleasePace(
+        int((rows["published_at"] > start).sum()),
+        gap,
+        end.tz_convert("UTC").tz_localize(None).normalize(),
+    )
 
 
 @dataclass(frozen=True)
@@ -318,8 +347,8 @@ def summary(
 
     Projects without commits are listed with a note, not left out, so the page can say which
     have no git data. `coverage` says which repositories the figures rest on (`partial` when
-    some have no git history); releases are counted as `project_releases` chooses, over the
-    same window, and the median gap over the last 24 months, as the Claims page counts them.
+    some have no git history); releases are `release_pace` of what `project_releases`
+    chooses, exactly as the Claims page counts them.
     """
     rows = []
     for project in projects:
@@ -344,12 +373,7 @@ def summary(
         recent = contribs[contribs["when"] > start]
         first = contribs.groupby("person")["when"].min()
         orgs = recent[(recent["role"] == "author") & ~recent["domain"].isin(NO_ORGANIZATION)]
-        recent_rel = rel.dropna(subset=["published_at"])
-        recent_rel = recent_rel[~recent_rel["prerelease"].fillna(False).astype(bool)]
-        _, median_gap = release_frequency(
-            recent_rel[recent_rel["published_at"] > end - pd.DateOffset(months=24)]
-        )
-        recent_rel = recent_rel[recent_rel["published_at"] > start]
+        pace = release_pace(rel, window_months)
         rows.append(
             {
                 "project": project.name,
@@ -365,8 +389,8 @@ def summary(
                 if len(recent)
                 else np.nan,
                 "public_review_share": public_review_share(mine, start),
-                "releases": len(recent_rel),
-                "median_days_between_releases": median_gap,
+                "releases": pace.releases if pace else None,
+                "median_days_between_releases": pace.median_gap_days if pace else None,
                 "release_source": rel_source,
                 "git_repos": coverage.counted(),
                 "coverage": coverage.text(),

@@ -123,8 +123,8 @@ CATALOGUE: dict[str, Indicator] = {
             "median_days_between_releases",
             "Median days between releases",
             "days",
-            "The median gap between consecutive releases (as counted for Releases) over the "
-            "last 24 months.",
+            "The median gap in days between consecutive release days (as counted for "
+            "Releases; several versions on one day count once) over the last 24 months.",
             "PyPI release histories, git tags",
             "a PyPI refresh (cli.py refresh --sources pypi) or a git refresh",
         ),
@@ -442,26 +442,18 @@ def _releases(projects, tables, windows: Windows) -> list[dict]:
     rows = []
     for p in projects:
         rel, source = community.project_releases(p.main_repo_names, p.packages, releases)
-        rel = rel.dropna(subset=["published_at"])
-        rel = rel[~rel["prerelease"].fillna(False).astype(bool)]
-        if rel.empty:
+        pace = community.release_pace(rel, windows.activity_months)
+        if pace is None:
             continue
-        # the window ends on the day the release data was last read, not the last release:
-        # a project that stopped releasing must show few releases, not its old pace
-        end = rel["fetched_at"].max()
-        start = end - pd.DateOffset(months=windows.activity_months)
-        _, median_gap = community.release_frequency(
-            rel[rel["published_at"] > end - pd.DateOffset(months=24)]
-        )
-        as_of = end.tz_convert("UTC").tz_localize(None).normalize()
+        gap = pace.median_gap_days
         rows += [
-            _row(p, "releases", int((rel["published_at"] > start).sum()), as_of, source),
+            _row(p, "releases", pace.releases, pace.read_on, source),
             _row(
                 p,
                 "median_days_between_releases",
-                median_gap,
-                as_of,
-                source if median_gap is not None else "fewer than two releases in 24 months",
+                gap,
+                pace.read_on,
+                source if gap is not None else "fewer than two release days in 24 months",
             ),
         ]
     return rows

@@ -152,6 +152,13 @@ def test_release_cadence_comes_from_pypi_without_yanked_or_prereleases():
     )
     rel, source = community.project_releases(PROJECT.main_repo_names, PROJECT.packages, releases)
     assert sorted(rel["version"]) == ["1.0", "1.1", "1.2rc1", "1.3"]  # yanked 1.2 left out
+    # versions released on one day are one release event for the gap
+    same_day = pd.concat(
+        [releases, _releases([("package", "pkg", "1.0.1", "2024-01-01", False, False)])]
+    )
+    pace = community.release_pace(community.project_releases((), ("pkg",), same_day)[0], 12)
+    assert pace.releases == 4 and pace.median_gap_days == 60
+    assert pace.read_on == pd.Timestamp("2024-06-01")
     assert source == "PyPI releases of pkg"
     values = compute([PROJECT], _tables(releases=releases)).set_index("indicator")
     assert values.loc["releases", "value"] == 3  # 1.0, 1.1, 1.3 in the 12 months to 2024-06-01
