@@ -53,9 +53,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import os
 import re
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -70,6 +68,7 @@ from requests.structures import CaseInsensitiveDict
 from collectors.pypi import LICENCE_TEXT_MAX
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
+from store.segments import atomic_write
 
 INDEX = "index.json"
 SUFFIX = ".json.gz"
@@ -208,20 +207,6 @@ def read_time(entry: dict) -> datetime:
         raise RecordingError(f"index entry without a valid read_at ({exc})") from None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-
-
 # ----- trimming (pure) -----------------------------------------------------------------------
 
 
@@ -355,7 +340,8 @@ class RecordingAdapter(BaseAdapter):
         answers[path] = answer
         self._raw_bytes[package] = self._raw_bytes.get(package, 0) + len(content)
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(answers_file(self.folder, package), encode_answers(package, answers))
+        body = encode_answers(package, answers)
+        atomic_write(answers_file(self.folder, package), lambda handle: handle.write(body))
         index = read_index(self.folder)
         index[package] = {
             "read_at": self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -368,7 +354,8 @@ class RecordingAdapter(BaseAdapter):
             sort_keys=True,
             ensure_ascii=False,
         )
-        _atomic_write(self.folder / INDEX, (text + "\n").encode("utf-8"))
+        data = (text + "\n").encode("utf-8")
+        atomic_write(self.folder / INDEX, lambda handle: handle.write(data))
 
     def close(self) -> None:
         self.inner.close()

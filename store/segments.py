@@ -203,13 +203,13 @@ class SegmentStore:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{table}/{version:08d}-{uuid.uuid4().hex[:12]}.parquet"
         arrow = pa.Table.from_pandas(frame, preserve_index=False)
-        _atomic_write(self.root / name, lambda f: pq.write_table(arrow, f, compression="zstd"))
+        atomic_write(self.root / name, lambda f: pq.write_table(arrow, f, compression="zstd"))
         return name
 
     def _publish(self, manifest: dict) -> None:
         manifest["written_at"] = datetime.fromtimestamp(self._clock(), UTC).isoformat()
         data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-        _atomic_write(self.root / MANIFEST, lambda f: f.write(data))
+        atomic_write(self.root / MANIFEST, lambda f: f.write(data))
 
     def _collect_garbage(self, manifest: dict) -> None:
         """Delete retired segments past their grace period and orphans of crashed writes."""
@@ -277,7 +277,7 @@ def merge_newest(spec: Table, parts: list[pd.DataFrame]) -> pd.DataFrame:
     return frame.sort_index().reset_index(drop=True)
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
+def atomic_write(path: Path, write: Callable) -> None:
     """Write to a temp file beside `path`, fsync, rename over it, fsync the folder."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
