@@ -12,7 +12,7 @@ library are mapped to one message and an exit code here, and nowhere else.
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from collectors import refresh
 from errors import DashboardError
-from registry import load_registry
-from store import DEFAULT_DATA, Catalog, user_data_dir
+from registry import Registry, load_registry
+from service import refresh
+from service.sources import SOURCES
+from settings import Settings, parse_api_urls
+from store import DEFAULT_DATA, Catalog
 
 EXIT_USAGE = 2
 EXIT_CODES = """exit status:
@@ -35,11 +37,12 @@ EXIT_CODES = """exit status:
   5  another refresh is already running"""
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """Run one command; `settings` default to the environment's, read here once."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        return args.handler(args, settings or Settings.from_environment())
     except refresh.AlreadyRunningError as exc:
         print(f"already running: {exc}", file=sys.stderr)
         return refresh.ALREADY_RUNNING
@@ -112,8 +115,9 @@ def _refresh_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--projects", help="comma-separated project ids (default: all)")
     parser.add_argument(
         "--sources",
-        default=",".join(refresh.SOURCES),
-        help=f"comma-separated sources (default: {','.join(refresh.SOURCES)})",
+        default=None,
+        help=f"comma-separated sources (default: $OSSAI_REFRESH_SOURCES, else all: "
+        f"{','.join(SOURCES)})",
     )
     parser.add_argument(
         "--git-location",
@@ -141,13 +145,24 @@ def _options(args: argparse.Namespace) -> refresh.RefreshOptions:
             raise ValueError(f"--git-location {item!r}: expected OWNER/NAME=PATH")
         locations[repo] = path
     return refresh.RefreshOptions(
-        sources=[s.strip() for s in args.sources.split(",") if s.strip()],
+        sources=[s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None,
         projects=[p.strip() for p in args.projects.split(",")] if args.projects else None,
-        github_token=os.environ.get("GITHUB_TOKEN") or None,
-        api_urls=refresh.parse_api_urls(args.api_url),
         force=args.force,
         git_locations=locations,
     )
+
+
+def _refresh_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings, with servers given by --api-url taking the place of the environment's."""
+    if not args.api_url:
+        return settings
+    return dataclasses.replace(
+        settings, api_urls={**settings.api_urls, **parse_api_urls(args.api_url)}
+    )
+
+
+def _registry(settings: Settings) -> Registry:
+    return load_registry(settings.projects_file)
 
 
 def _progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
@@ -168,13 +183,16 @@ def _progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
     return show
 
 
-def _refresh(args: argparse.Namespace) -> int:
-    report = refresh.run(load_registry(), _options(args), progress=_progress_bar(args.quiet))
-    _print_report(report)
+def _refresh(args: argparse.Namespace, settings: Settings) -> int:
+    settings = _refresh_settings(args, settings)
+    report = refresh.run(
+        _registry(settings), settings, _options(args), progress=_progress_bar(args.quiet)
+    )
+    _print_report(report, settings)
     return report.exit_code
 
 
-def _print_report(report: refresh.RefreshReport) -> None:
+def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
     table = report.table()
     if table.empty:
         print("nothing to refresh")
@@ -191,15 +209,13 @@ def _print_report(report: refresh.RefreshReport) -> None:
             print(f"{row.source} {row.target}: {row.status}: {row.message}")
     for note in report.notes:
         print(note)
-    print(
-        f"run {report.run_id}: exit status {report.exit_code}; log: "
-        f"{user_data_dir() / refresh.LOG_FILE}"
-    )
+    print(f"run {report.run_id}: exit status {report.exit_code}; log: {settings.data.log}")
 
 
-def _schedule(args: argparse.Namespace) -> int:
+def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     options = _options(args)
-    registry = load_registry()
+    settings = _refresh_settings(args, settings)
+    registry = _registry(settings)
     if args.cron:
         next_time = cron_schedule(args.cron)
     else:
@@ -211,8 +227,8 @@ def _schedule(args: argparse.Namespace) -> int:
             return after + step
 
     def job() -> int:
-        report = refresh.run(registry, options)
-        _print_report(report)
+        report = refresh.run(registry, settings, options)
+        _print_report(report, settings)
         return report.exit_code
 
     return schedule_loop(job, next_time, max_runs=args.max_runs)
@@ -268,11 +284,11 @@ def schedule_loop(
     return 0
 
 
-def _status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace, settings: Settings) -> int:
     from metrics.status import FRESHNESS, freshness, github_budget, last_runs
 
-    registry = load_registry()
-    catalog = Catalog(DEFAULT_DATA, user_data_dir())
+    registry = _registry(settings)
+    catalog = Catalog(DEFAULT_DATA, settings.data.store)
     tables = {name: catalog.read(name).frame for name, *_ in FRESHNESS.values()}
     user_runs = catalog.user.read("collection_runs").frame
     fresh = freshness(registry, tables, pd.Timestamp.now(tz="UTC"))
@@ -288,15 +304,21 @@ def _status(args: argparse.Namespace) -> int:
         f"\nGitHub budget left after the last GitHub run: "
         f"{budget if budget is not None else 'unknown (no GitHub run yet)'}"
     )
-    print(f"User data directory: {user_data_dir()}")
+    print(f"User data directory: {settings.data.root}")
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     from exports import export_pages
 
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    written = export_pages(args.page, args.out, formats=formats)
+    written = export_pages(
+        args.page,
+        args.out,
+        formats=formats,
+        catalog=Catalog(DEFAULT_DATA, settings.data.store),
+        registry=_registry(settings),
+    )
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 

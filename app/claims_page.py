@@ -1,7 +1,7 @@
 """Claims: each claim about open-source AI set against its evidence, with tunable thresholds.
 
 The verdict matrix leads; each claim's section leads with the chart of its evidence. The
-charts come from `exports.claim_charts`, so the export draws exactly what the page shows.
+charts come from `views.claims`, so the export draws exactly what the page shows.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
 from claims.evaluate import evidence
-from exports import ChartExport, claim_charts, claims_verdicts
 from metrics.indicators import CATALOGUE, Windows
+from views.base import ChartView
+from views.claims import claim_views
+from views.claims import verdicts as verdict_table
 
 
 def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
@@ -51,9 +53,9 @@ def render() -> None:
     claims = loaders.claims()
     windows, tuned = sidebar_settings(claims)
     indicators, cohort_ids = loaders.indicators(registry, windows)
-    table = claims_verdicts(claims, indicators, registry, cohort_ids, tuned)
+    table = verdict_table(claims, indicators, registry, cohort_ids, tuned)
     table = table.assign(label=labelled(table))
-    charts = claim_charts(claims, indicators, registry, cohort_ids, tuned)
+    charts = claim_views(claims, indicators, registry, cohort_ids, tuned)
     tracked_ids = [p.id for p in registry]
 
     st.title("Claims against evidence")
@@ -93,7 +95,7 @@ def render() -> None:
             _evidence_table(claim, indicators, tracked_ids, cohort_ids, tuned)
 
 
-def _draw(chart: ChartExport, key: str) -> None:
+def _draw(chart: ChartView, key: str) -> None:
     widgets.chart(chart.figure, chart.data, chart.name, key)
 
 

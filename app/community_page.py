@@ -6,14 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app import loaders, widgets
-from charts.community import (
-    contributor_flow_chart,
-    heatmap_chart,
-    organization_chart,
-    release_chart,
-)
-from charts.timeseries import history_chart
 from metrics import community
+from views.base import ChartView
+from views.community import CommunitySettings
 
 SUMMARY_COLUMNS = {
     "project": st.column_config.TextColumn("Project", pinned=True, width=165),
@@ -64,7 +59,7 @@ def render() -> None:
     )
     with st.expander("Settings", expanded=False):
         left, right = st.columns(2)
-        settings = loaders.CommunitySettings(
+        settings = CommunitySettings(
             freq=left.radio(
                 "Period",
                 ["month", "quarter", "year"],
@@ -88,8 +83,8 @@ def render() -> None:
         )
     with st.expander("How these are computed", expanded=False):
         st.markdown(community.__doc__)
-    table, views = loaders.community_views(registry, settings)
-    freq, window, share = settings.freq, settings.window_months, settings.share
+    views = loaders.community(registry, settings)
+    table, window = views.summary, settings.window_months
 
     st.subheader("All projects")
     widgets.table(
@@ -125,89 +120,32 @@ def render() -> None:
         "PyPI releases of the project's packages (yanked and pre-releases left out), else the "
         "tags of its main repositories" + (f" — here: {'; '.join(sources)}." if sources else ".")
     )
-    if not views:
+    if views.active is None:
         st.info("No git history is stored yet.")
         return
-
-    comparison = pd.concat(
-        [v["flow"].assign(series=name) for name, v in views.items()], ignore_index=True
-    )
-    active = comparison.rename(columns={"period": "date"})
-    widgets.chart(
-        history_chart(
-            active,
-            x="date",
-            y="active",
-            series="series",
-            title=f"Active contributors per {freq}",
-            y_title="people",
-        ),
-        active[["date", "series", "active", "new", "returning"]],
-        "active-contributors",
-        "community_active_chart",
-    )
+    _draw(views.active, "community_active_chart")
 
     st.subheader("One project in depth")
-    name = st.selectbox("Project", list(views), key="community_project")
-    view = views[name]
-    widgets.chart(
-        contributor_flow_chart(view["flow"], f"{name}: new and returning contributors per {freq}"),
-        view["flow"],
-        f"{name}-contributors",
-        "community_flow_chart",
-    )
-    factors = pd.concat(
-        [
-            view["people"].assign(series="contributor absence (bus) factor"),
-            view["organizations"].assign(series="elephant factor (organizations)"),
-        ],
-        ignore_index=True,
-    ).rename(columns={"period": "date"})
-    widgets.chart(
-        history_chart(
-            factors,
-            x="date",
-            y="factor",
-            series="series",
-            title=f"{name}: how many make {share:.0%} of contributions ({window}-month window)",
-            y_title="count",
-            markers=True,
-        ),
-        factors,
-        f"{name}-factors",
-        "community_factor_chart",
-    )
-    widgets.chart(
-        organization_chart(
-            view["shares"], f"{name}: share of authored commits by organization (e-mail domain)"
-        ),
-        view["shares"],
-        f"{name}-organizations",
-        "community_org_chart",
-    )
+    name = st.selectbox("Project", list(views.projects), key="community_project")
+    project = views.projects[name]
+    charts = project.charts
+    _draw(charts["contributors"], "community_flow_chart")
+    _draw(charts["factors"], "community_factor_chart")
+    _draw(charts["organizations"], "community_org_chart")
     left, right = st.columns(2)
-    if view["releases"].empty:
+    if "releases" not in charts:
         left.info(f"{name}: no releases on PyPI and no tags in its main repositories.")
     else:
         with left:
-            widgets.chart(
-                release_chart(
-                    view["releases"],
-                    f"{name}: releases per year ({view['release_source']}, no pre-releases)",
-                ),
-                view["releases"],
-                f"{name}-releases",
-                "community_release_chart",
-            )
-        if view["median_gap"] is not None:
-            left.caption(f"Median {view['median_gap']:.0f} days between releases.")
+            _draw(charts["releases"], "community_release_chart")
+        if project.median_gap is not None:
+            left.caption(f"Median {project.median_gap:.0f} days between releases.")
     with right:
-        widgets.chart(
-            heatmap_chart(view["heatmap"], f"{name}: when contributions are made"),
-            view["heatmap"].rename_axis("weekday").reset_index(),
-            f"{name}-activity",
-            "community_heatmap",
-        )
+        _draw(charts["heatmap"], "community_heatmap")
+
+
+def _draw(chart: ChartView, key: str) -> None:
+    widgets.chart(chart.figure, chart.data, chart.name, key)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app import loaders, widgets
-from charts.timeseries import history_chart
 from metrics.cohort import cohort_projects
-from metrics.compare import METRICS, compare
+from metrics.compare import METRICS
+from views.compare import CompareSettings, compare_view, date_range
 
 
 def render() -> None:
@@ -42,40 +41,21 @@ def render() -> None:
         help="Indexed divides each line by its first value in the date range: growth, not size.",
     )
     metric = METRICS[metric_key]
-    source = snapshots if metric.table == "repo_snapshots" else downloads
-    x = "date" if metric.table == "repo_snapshots" else "period_end"
-    if source.empty:
+    span = date_range(metric, snapshots, downloads)
+    if span is None:
         st.info("No data stored for this metric yet.")
         return
-    first, last = source[x].min().date(), source[x].max().date()
+    first, last = span
     start, end = st.slider(
         "Date range", min_value=first, max_value=last, value=(first, last), key="compare_range"
     )
     projects = [by_name[n] for n in chosen] + [cohort_by_name[n] for n in chosen_cohort]
-    result = compare(
-        projects,
-        metric,
-        snapshots,
-        downloads,
-        start=pd.Timestamp(start),
-        end=pd.Timestamp(end),
-        relative=view != "Absolute",
+    settings = CompareSettings(
+        start=start, end=end, relative=view != "Absolute", log_scale=scale == "Log"
     )
-    y_title = f"{metric.label} (start = 100)" if view != "Absolute" else metric.label
-    fig = history_chart(
-        result.frame,
-        x="date",
-        y="value",
-        series="series",
-        title=f"{metric.label}, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
-        y_title=y_title,
-        log_scale=scale == "Log",
-        markers=metric.table == "package_downloads",
-        events=result.events,
-    )
-    widgets.chart(
-        fig, result.frame.dropna(subset=["value"]), f"compare-{metric.key}", "compare_chart"
-    )
+    result = compare_view(projects, metric, snapshots, downloads, settings)
+    chart = result.chart
+    widgets.chart(chart.figure, chart.data, f"compare-{chart.name}", "compare_chart")
     notes = []
     if result.resolution:
         notes.append(

@@ -7,7 +7,6 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,17 +14,39 @@ import streamlit as st
 
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
 from errors import ConfigError
-from metrics import community
-from metrics.cohort import cohort_projects
-from metrics.indicators import Windows, a_year_earlier, compute
-from metrics.overview import overview, repository_facts
-from registry import Registry, load_registry, registry_path
-from store import DEFAULT_DATA, Catalog, user_data_dir
+from metrics.indicators import Windows, a_year_earlier
+from metrics.overview import repository_facts
+from registry import Registry, load_registry
+from settings import TOKEN_ENV, Settings
+from store import DEFAULT_DATA, Catalog
+from views import claims as claim_views
+from views import overview as overview_views
+from views.community import CommunitySettings, CommunityViews, community_views
+
+
+def settings() -> Settings:
+    """The app's settings, read here at the edge on each run: the environment, with the
+    GitHub token from Streamlit secrets (.streamlit/secrets.toml) first. A malformed setting
+    stops the page with the variable and the rule, like a broken projects file."""
+    try:
+        return Settings.from_environment(secrets=_secrets())
+    except ConfigError as exc:
+        st.error(f"A setting is wrong and must be fixed before anything is shown: {exc}")
+        st.stop()
+    raise AssertionError("unreachable")
+
+
+def _secrets() -> dict[str, str]:
+    try:
+        token = st.secrets.get(TOKEN_ENV)
+    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitSecretNotFoundError):
+        return {}
+    return {TOKEN_ENV: token} if isinstance(token, str) and token else {}
 
 
 def catalog() -> Catalog:
     """The catalog for this run: shipped data plus the user's data directory."""
-    return Catalog(DEFAULT_DATA, user_data_dir())
+    return Catalog(DEFAULT_DATA, settings().data.store)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -58,7 +79,7 @@ def _registry(path: str, mtime_ns: int) -> Registry:
 def registry() -> Registry:
     """The validated registry ($OSSAI_PROJECTS or data/projects.toml); stops the page with
     the rule broken when it is invalid."""
-    path = registry_path()
+    path = settings().projects_file
     try:
         return _registry(str(path), path.stat().st_mtime_ns)
     except FileNotFoundError:
@@ -71,15 +92,14 @@ def registry() -> Registry:
     raise AssertionError("unreachable")
 
 
+OVERVIEW_TABLES = ("repo_snapshots", "package_downloads", "cohort_members")
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _overview_tables(version: tuple[str, str], registry: Registry):
-    snapshots, downloads = load("repo_snapshots"), load("package_downloads")
-    cohort = cohort_projects(load("cohort_members"), registry.cohort.label)
-    return (
-        overview(registry, snapshots, downloads),
-        repository_facts(registry, load("repositories")),
-        overview(cohort, snapshots, downloads),
-    )
+    tables = {name: load(name) for name in OVERVIEW_TABLES}
+    tracked, cohort = overview_views.project_tables(registry, tables)
+    return tracked, repository_facts(registry, load("repositories")), cohort
 
 
 def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -87,62 +107,14 @@ def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     return _overview_tables(catalog().version(), registry)
 
 
-@dataclass(frozen=True)
-class CommunitySettings:
-    freq: str = "quarter"
-    window_months: int = 12
-    share: float = 0.5
-    include_bots: bool = False
-    include_merges: bool = False
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
-    commits, releases = load("commits"), load("releases")
-    summary = community.summary(
-        registry,
-        commits,
-        releases,
-        window_months=settings.window_months,
-        share=settings.share,
-        include_bots=settings.include_bots,
-        include_merges=settings.include_merges,
-    )
-    views = {}
-    for project in registry:
-        mine = commits[commits["repo"].isin(project.repo_names)]
-        if mine.empty:
-            continue
-        contribs = community.contributions(
-            mine, include_bots=settings.include_bots, include_merges=settings.include_merges
-        )
-        rel, rel_source = community.project_releases(
-            project.main_repo_names, project.packages, releases
-        )
-        per_year, median_gap = community.release_frequency(rel, "year")
-        factor = {
-            "freq": settings.freq,
-            "window_months": settings.window_months,
-            "share": settings.share,
-        }
-        views[project.name] = {
-            "flow": community.contributor_flow(contribs, settings.freq),
-            "people": community.factor_over_time(contribs, "person", **factor),
-            "organizations": community.factor_over_time(
-                contribs, "domain", exclude=community.NO_ORGANIZATION, **factor
-            ),
-            "shares": community.organization_shares(contribs, "year"),
-            "releases": per_year,
-            "median_gap": median_gap,
-            "release_source": rel_source,
-            "coverage": community.git_coverage(project.repo_names, commits),
-            "heatmap": community.activity_heatmap(contribs),
-        }
-    return summary, views
+    return community_views(registry, load("commits"), load("releases"), settings)
 
 
-def community_views(registry: Registry, settings: CommunitySettings):
-    """The Community page's summary table and per-project frames, once per store version."""
+def community(registry: Registry, settings: CommunitySettings) -> CommunityViews:
+    """The Community page's summary table and charts (views.community), once per store
+    version and settings."""
     return _community(catalog().version(), registry, settings)
 
 
@@ -163,8 +135,7 @@ def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, 
     tables = {name: load(name) for name in INDICATOR_TABLES}
     if earlier:
         tables = a_year_earlier(tables)
-    cohort = cohort_projects(tables["cohort_members"], registry.cohort.label)
-    return compute([*registry, *cohort], tables, windows), [p.id for p in cohort]
+    return claim_views.indicators(registry, tables, windows)
 
 
 def indicators(

@@ -9,8 +9,9 @@ import streamlit as st
 from app import loaders, widgets
 from charts.claims import labelled, verdict_css
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
-from exports import claims_comparison, claims_verdicts
 from metrics.indicators import Windows
+from views.claims import group_label
+from views.overview import overview_views
 
 GROWTH = "%+.0f %%"  # growth in per cent, signed: '+12 %'
 COLUMNS = {
@@ -56,11 +57,14 @@ WORDS = {
 def render() -> None:
     registry = loaders.registry()
     members = loaders.load("cohort_members")
-    table, about, cohort = loaders.overview_tables(registry)
+    tracked, about, cohort = loaders.overview_tables(registry)
     claims = loaders.claims()
     indicators, cohort_ids = loaders.indicators(registry, Windows())
-    verdicts = claims_verdicts(claims, indicators, registry, cohort_ids)
-    group = registry.groups[0] if registry.groups else "Tracked"
+    views = {
+        v.name: v for v in overview_views(claims, indicators, cohort_ids, registry, tracked, cohort)
+    }
+    verdicts, table = views["claims-verdicts"].data, views["tracked-projects"].data
+    group = group_label(registry)
 
     st.title("Open-source AI: ecosystem health")
     st.write(
@@ -97,7 +101,7 @@ def render() -> None:
         "of the thresholds; *partial data*: some projects' figures leave out repositories or "
         "packages. Default thresholds; tune them on the Claims page."
     )
-    comparison = claims_comparison(claims, indicators, registry, cohort_ids)
+    comparison = views["claims-vs-cohort"]
     widgets.chart(comparison.figure, comparison.data, comparison.name, "overview_claims_chart")
     st.caption(
         "Each row is one indicator of a claim: the median over the tracked projects divided "
@@ -146,7 +150,7 @@ def render() -> None:
         else:
             st.caption("Chosen by rule: " + widgets.markdown_text(members["rule"].iloc[0]))
             widgets.table(
-                _shown(cohort),
+                _shown(views["cohort"].data),
                 column_config=COLUMNS,
                 column_order=list(COLUMNS),
                 key="overview_cohort",

@@ -8,10 +8,11 @@ import streamlit as st
 from app import loaders, widgets
 from charts.labels import figure_text
 from claims.profile import project_profile
-from exports import ChartExport, project_charts
 from metrics.indicators import Windows
 from metrics.packages import latest_dependents, latest_scorecards
 from registry import Project
+from views.base import ChartView
+from views.project import project_views
 
 PROJECT_TABLES = (
     "repo_snapshots",
@@ -106,7 +107,7 @@ def render() -> None:
             )
         )
     tables = {name: loaders.load(name) for name in PROJECT_TABLES}
-    charts = {c.name.removeprefix(f"{project.id}-"): c for c in project_charts(project, tables)}
+    charts = {c.name.removeprefix(f"{project.id}-"): c for c in project_views(project, tables)}
     left, right = st.columns(2)
     for column, key, missing in (
         (left, "stars", "No star counts"),
@@ -136,7 +137,7 @@ def render() -> None:
     )
 
 
-def _draw(chart: ChartExport, key: str) -> None:
+def _draw(chart: ChartView, key: str) -> None:
     widgets.chart(chart.figure, chart.data, chart.name, f"project_{key}_chart")
 
 

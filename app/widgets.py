@@ -3,7 +3,6 @@ missing values as blanks, the refresh button."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pandas as pd
@@ -11,12 +10,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import loaders
-from collectors import refresh
+from errors import ConfigError
 from exports import ExportError, figure_bytes
-from store import user_data_dir
-
-API_URLS_ENV = "OSSAI_API_URLS"  # "github=URL,pypi=URL": other servers (the fakes in tests)
-SOURCES_ENV = "OSSAI_REFRESH_SOURCES"  # which sources the button refreshes (default: all)
+from service import refresh
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
@@ -95,21 +91,13 @@ def refresh_button() -> None:
         def progress(done: int, total: int, label: str) -> None:
             bar.progress(done / max(total, 1), text=label)
 
-        sources = os.environ.get(SOURCES_ENV) or ",".join(refresh.SOURCES)
         try:
-            options = refresh.RefreshOptions(
-                sources=[s.strip() for s in sources.split(",") if s.strip()],
-                github_token=_token(),
-                api_urls=refresh.parse_api_urls(
-                    [u for u in os.environ.get(API_URLS_ENV, "").split(",") if u.strip()]
-                ),
-                data_dir=user_data_dir(),
-            )
-            report = refresh.run(loaders.registry(), options, progress=progress)
+            settings = loaders.settings()
+            report = refresh.run(loaders.registry(), settings, progress=progress)
         except refresh.AlreadyRunningError:
             st.warning("A refresh is already running; its data will show when it finishes.")
             return
-        except ValueError as exc:  # a bad OSSAI_REFRESH_SOURCES or OSSAI_API_URLS
+        except ConfigError as exc:  # a bad OSSAI_REFRESH_SOURCES or OSSAI_API_URLS
             st.error(f"The refresh settings are wrong: {exc}")
             return
         table = report.table()
@@ -122,12 +110,3 @@ def refresh_button() -> None:
                 st.caption(f"{row.source} {row.target}: {row.message}")
         for note in report.notes:
             st.caption(note)
-
-
-def _token() -> str | None:
-    """GITHUB_TOKEN from Streamlit secrets, else the environment; never shown or logged."""
-    try:
-        token = st.secrets.get("GITHUB_TOKEN")
-    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitSecretNotFoundError):
-        token = None
-    return token or os.environ.get("GITHUB_TOKEN") or None

@@ -21,13 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from exports import export_pages, warm_browser  # noqa: E402
+from store import DEFAULT_DATA, Catalog  # noqa: E402
 
 WARM_TARGET_SECONDS = 10.0
 
 
 def _export(page: str, out: Path) -> tuple[float, list[str]]:
     start = time.perf_counter()
-    names = export_pages(page, out)
+    # the default data, with an empty user history beside the output
+    names = export_pages(page, out, catalog=Catalog(DEFAULT_DATA, out.parent / "user-data"))
     return time.perf_counter() - start, names
 
 

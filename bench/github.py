@@ -2,7 +2,7 @@
 
     python -m bench.github
 
-The fake GitHub (tests/fakes/github.py) serves every tracked repository with a realistic age
+The fake GitHub (tests/fakes/github/) serves every tracked repository with a realistic age
 and size (tensorflow created 2015-11, pytorch 2016-08, thousands of contributors, hundreds of
 releases, up to 1,800 pull requests a month). Printed: requests and rate-limit points per
 repository and per run, and the issue's targets:

@@ -3,7 +3,7 @@ default packages, against the fake hosts.
 
     python -m bench.pypi
 
-The fakes (tests/fakes/pypi.py) serve each default package with a plausible size (tensorflow:
+The fakes (tests/fakes/pypi/) serve each default package with a plausible size (tensorflow:
 160 versions of 20 files, several MB of JSON), 180 days of pypistats data ending yesterday,
 deps.dev dependents and a Scorecard for every listed repository, and a 15,000-row dump.
 Printed: requests per source for a cold refresh, a warm refresh the same day, and a refresh
@@ -143,7 +143,7 @@ def main() -> int:
 def _bodies(hosts: FakePackageHosts) -> list[bytes]:
     import json
 
-    from tests.fakes.pypi import _pypi_json
+    from tests.fakes.pypi.pypi_json import project_json as _pypi_json
 
     return [json.dumps(_pypi_json(p, hosts.url)).encode() for p in hosts.projects.values()]
 

@@ -3,14 +3,13 @@
     python -m bench.refresh
 
 Starts the fake servers on 127.0.0.1 with every tracked repository and package, then runs
-`collectors.refresh.run` three times into an empty user data folder: cold, warm (straight
+`service.refresh.run` three times into an empty user data folder: cold, warm (straight
 after: nothing new upstream) and the next day. Prints per source the time, the requests and
 how many were answered 304, and the exit status.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -21,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collectors import refresh  # noqa: E402
 from registry import load_registry  # noqa: E402
+from service import refresh  # noqa: E402
+from settings import DataLayout, Settings  # noqa: E402
 from tests.fakes.github import FakeClock, FakeGitHub, default_world  # noqa: E402
 from tests.fakes.pypi import FakePackageHosts, scorecard, top_dump  # noqa: E402
 from tests.fakes.pypi import default_world as package_world  # noqa: E402
@@ -32,9 +32,9 @@ SOURCES = ["github", "pypi", "pypistats", "depsdev", "top-pypi"]  # git: see ben
 TOKEN = "bench-token"  # the fake accepts any token; it is never a real one
 
 
-def _run(label: str, registry, options: refresh.RefreshOptions) -> None:
+def _run(label: str, registry, settings: Settings) -> None:
     start = time.perf_counter()
-    report = refresh.run(registry, options)
+    report = refresh.run(registry, settings, refresh.RefreshOptions(sources=SOURCES))
     seconds = time.perf_counter() - start
     table = report.table()
     by_source = table.groupby("source").agg(
@@ -70,20 +70,18 @@ def main() -> int:
             package_world(packages), clock=clock, scorecards=cards, dump=dump
         ) as hosts,
     ):
-        os.environ["OSSAI_DATA_DIR"] = tmp
-        options = refresh.RefreshOptions(
-            sources=SOURCES,
+        settings = Settings(
+            data=DataLayout(Path(tmp)),
             github_token=TOKEN,
             api_urls={"github": github.url, **dict.fromkeys(SOURCES[1:], hosts.url)},
-            data_dir=Path(tmp),
         )
         print(
             f"{len(list(registry))} projects, {len(repos)} repositories, {len(packages)} "
             f"packages; fake GitHub and PyPI-side hosts; sources {', '.join(SOURCES)}"
         )
         print("(pypistats.org is asked at most every 2 s, as its limit of 30 a minute asks)")
-        _run("cold", registry, options)
-        _run("warm", registry, options)
+        _run("cold", registry, settings)
+        _run("warm", registry, settings)
     return 0
 
 

@@ -1,28 +1,20 @@
 """Figure builders for time series. They return plotly Figures and never draw or read files,
-so the pages and (later) the exporter build exactly the same charts."""
+so the views (used by the pages and by export) build exactly the same charts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from charts.labels import plain
+from models.events import Event
 
 # The template's own colour cycle, set per series so a series' line and its isolated-point
 # markers (a second trace) share one colour.
 COLORS = qualitative.Plotly
-
-
-@dataclass(frozen=True)
-class Event:
-    """A dated change worth marking on a chart (e.g. a change in how a source counts)."""
-
-    when: pd.Timestamp
-    label: str
 
 
 def history_chart(

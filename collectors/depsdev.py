@@ -23,32 +23,26 @@ or repository is asked at most once every `CADENCE_DAYS` days (0 requests otherw
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from collectors.http import HttpClient, HttpError, RateLimitError, StatusError
+from collectors.http import HttpClient, RateLimitError, StatusError
+from collectors.source import Collected, Source, Target, refresh_source
 from collectors.sourcerun import (
     PackageNameError,
     SourceSummary,
-    TargetOutcome,
     checked_package,
     day,
     json_client,
-    last_success,
-    new_run_id,
     parse_time,
-    plain,
-    stamp,
     table_frame,
-    utc,
 )
 from registry.names import github_repo_problem
-from registry.projects import Registry
+from registry.projects import Project, Registry
 from store.schema import PACKAGE_DEPENDENTS, SCORECARDS
 from store.segments import SegmentStore
 
@@ -63,75 +57,60 @@ CADENCE_DAYS = 7
 def depsdev_client(*, base_url: str = DEPSDEV, **options: Any) -> HttpClient:
     """An HttpClient for api.deps.dev. Options as `sourcerun.json_client`."""
     options.setdefault("read_timeout", 30.0)
-    return json_client("deps.dev", "depsdev", base_url, **options)
+    return json_client("deps.dev", base_url, **options)
 
 
 def refresh_depsdev(
-    registry: Registry,
-    store: SegmentStore,
-    client: HttpClient,
-    *,
-    now: datetime | pd.Timestamp,
-    projects: Iterable[str] | None = None,
-    force: bool = False,
+    registry: Registry, store: SegmentStore, client: HttpClient, **options: Any
 ) -> SourceSummary:
-    """Dependents of each tracked package and Scorecards of each tracked repository.
+    """Dependents of each tracked package and Scorecards of each tracked repository, one
+    atomic write per target (see `DepsDev`)."""
+    return refresh_source(DepsDev(), registry, store, client, **options)
 
-    Targets are packages and repositories; each is written atomically with its
-    collection_runs row. Raises KeyError for an unknown project id and StoreError when the
-    store cannot be written.
-    """
-    now = utc(now)
-    summary = SourceSummary(COLLECTOR, new_run_id(COLLECTOR, now), stamp(client.clock()))
-    done = last_success(store, COLLECTOR)
-    stable = latest_stable_versions(store.read("releases").frame)
-    chosen = list(registry) if projects is None else [registry.get(p) for p in projects]
-    targets: list[tuple[str, str, object]] = []
-    for project in chosen:
-        targets += [(project.id, "package", name) for name in project.packages]
-        targets += [(project.id, "repo", name) for name in project.repo_names]
-    for project_id, kind, listed in targets:
-        started = stamp(client.clock())
-        outcome = TargetOutcome(project_id, str(listed), "ok")
-        frames: dict[str, pd.DataFrame] = {}
-        key: str | None
-        try:
-            key = checked_package(listed) if kind == "package" else _checked_repo(listed)
-            outcome.target = key
-        except PackageNameError as exc:
-            outcome.status, outcome.message = "failed", f"not refreshed: {exc.problem}"
-            key = None
-        last = done.get(key.lower()) if key else None
-        if key is None:
-            pass
-        elif summary.stopped_by is not None:
-            outcome.status, outcome.message = "skipped", _stopped(summary.stopped_by)
-        elif not force and last is not None and now - last < pd.Timedelta(days=CADENCE_DAYS):
-            outcome.status, outcome.current = "skipped", True
-            outcome.message = (
+
+class DepsDev(Source):
+    """Dependents of packages and Scorecards of repositories, at most once a week each."""
+
+    name, label, provenance = COLLECTOR, "deps.dev", SOURCE_PROJECT
+
+    def __init__(self) -> None:
+        self.stable: dict[str, str] = {}
+
+    def targets(self, projects: Sequence[Project]) -> list[Target]:
+        out = []
+        for project in projects:
+            out += [Target(project.id, name, "package") for name in project.packages]
+            out += [Target(project.id, name, "repo") for name in project.repo_names]
+        return out
+
+    def key(self, target: Target) -> str:
+        if target.kind == "package":
+            return checked_package(target.listed)
+        return _checked_repo(target.listed)
+
+    def prepare(self, store: SegmentStore) -> None:
+        self.stable = latest_stable_versions(store.read("releases").frame)
+
+    def current(self, key: str, last: pd.Timestamp | None, now: pd.Timestamp) -> str | None:
+        if last is not None and now - last < pd.Timedelta(days=CADENCE_DAYS):
+            return (
                 f"asked {(now - last).days} day(s) ago; deps.dev is asked at most once every "
                 f"{CADENCE_DAYS} days (Scorecard runs weekly)"
             )
-        else:
-            with client.measure() as usage:
-                try:
-                    if kind == "package":
-                        frame, note = _dependents(client, key, stable.get(key), now)
-                        frames["package_dependents"] = frame
-                    else:
-                        frame, note = _scorecard(client, key, now)
-                        frames["scorecards"] = frame
-                    outcome.message = note
-                except RateLimitError as exc:
-                    summary.stopped_by = exc
-                    summary.notes.append(_stopped(exc))
-                    outcome.status, outcome.message = "failed", _stopped(exc)
-                except HttpError as exc:
-                    outcome.status, outcome.message = "failed", plain(exc, "deps.dev")
-            outcome.count(usage)
-        summary.publish(store, client, outcome, frames, started, now, SOURCE_PROJECT)
-    summary.finished_at = stamp(client.clock())
-    return summary
+        return None
+
+    def collect(self, client: HttpClient, key: str, target: Target, now: pd.Timestamp) -> Collected:
+        if target.kind == "package":
+            frame, note = _dependents(client, key, self.stable.get(key), now)
+            return Collected({"package_dependents": frame}, note)
+        frame, note = _scorecard(client, key, now)
+        return Collected({"scorecards": frame}, note)
+
+    def stopped(self, exc: RateLimitError) -> str:
+        return (
+            f"deps.dev asked this run to slow down; stopped this source, refresh again after "
+            f"{exc.reset_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def _checked_repo(name: object) -> str:
@@ -139,13 +118,6 @@ def _checked_repo(name: object) -> str:
     if problem:
         raise PackageNameError("deps.dev", problem)
     return str(name)
-
-
-def _stopped(exc: RateLimitError) -> str:
-    return (
-        f"deps.dev asked this run to slow down; stopped this source, refresh again after "
-        f"{exc.reset_at:%Y-%m-%d %H:%M} UTC"
-    )
 
 
 # ----- dependents ----------------------------------------------------------------------------

@@ -25,11 +25,8 @@ the first stored commit, so new commits get the same flag a full collection woul
 from __future__ import annotations
 
 import codecs
-import hashlib
-import hmac
 import os
 import re
-import secrets
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +47,17 @@ from collectors.gitlog import (
     parse_log,
     parse_marked,
 )
+from collectors.identity import (  # noqa: F401 - re-exported: collectors.git.<name> stays valid
+    DEFAULT_BOT_PATTERNS,
+    KEY_FILE,
+    PUBLIC_MAIL_DOMAINS,
+    Pseudonymizer,
+    bot_matcher,
+    email_domain,
+    load_or_create_key,
+    normalize_email,
+)
+from collectors.sourcerun import TargetOutcome, run_frame
 from errors import SourceError
 from store.schema import COMMITS, RELEASES
 
@@ -57,145 +65,6 @@ T = TypeVar("T")
 
 GIT_SOURCE = "git"
 TIMES = ("authored_at", "committed_at")  # epoch seconds from git, made timestamps at the end
-KEY_FILE = "pseudonym.key"
-
-# E-mail domains of public providers: an address there says nothing about an employer.
-PUBLIC_MAIL_DOMAINS = frozenset(
-    {
-        "users.noreply.github.com",
-        "gmail.com",
-        "googlemail.com",
-        "hotmail.com",
-        "hotmail.co.uk",
-        "outlook.com",
-        "live.com",
-        "msn.com",
-        "yahoo.com",
-        "yahoo.co.jp",
-        "yahoo.fr",
-        "ymail.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "protonmail.com",
-        "proton.me",
-        "pm.me",
-        "tutanota.com",
-        "fastmail.com",
-        "hey.com",
-        "gmx.de",
-        "gmx.net",
-        "gmx.com",
-        "web.de",
-        "mail.ru",
-        "yandex.ru",
-        "yandex.com",
-        "qq.com",
-        "foxmail.com",
-        "163.com",
-        "126.com",
-        "sina.com",
-        "naver.com",
-        "posteo.de",
-        "zoho.com",
-    }
-)
-
-# Automation accounts, matched against the author's name and e-mail (case-insensitive).
-DEFAULT_BOT_PATTERNS = (
-    r"\[bot\]",
-    r"^dependabot",
-    r"^renovate",
-    r"^github-actions",
-    r"^pre-commit-ci",
-    r"^greenkeeper",
-    r"^snyk-bot",
-    r"^copilot$",
-    r"^tensorflower-gardener$",
-    r"^action@github\.com$",
-    r"^bot@",
-    r"-bot@",
-)
-
-
-class Pseudonymizer:
-    """Keyed, stable ids for e-mail addresses: the same person gets the same id under one key,
-    and nobody without the key can test a guessed address against the store."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) < 16:
-            raise ValueError("the pseudonym key must be at least 16 bytes")
-        self._key = key
-        self._cache: dict[str, str] = {}
-
-    def __repr__(self) -> str:
-        return f"Pseudonymizer(fingerprint={self.fingerprint})"
-
-    @property
-    def fingerprint(self) -> str:
-        """Names the key (so rows made under different keys can be told apart), reveals nothing."""
-        return hashlib.sha256(b"fingerprint:" + self._key).hexdigest()[:8]
-
-    def id_for(self, email: str) -> str:
-        normalized = normalize_email(email)
-        found = self._cache.get(normalized)
-        if found is None:
-            digest = hmac.new(self._key, normalized.encode(), hashlib.sha256).hexdigest()
-            found = self._cache[normalized] = digest[:20]
-        return found
-
-
-def load_or_create_key(folder: Path) -> bytes:
-    """The user's pseudonym key (created once, readable only by the user)."""
-    path = folder / KEY_FILE
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    except ValueError:
-        raise SourceError(str(path), "the pseudonym key file is damaged") from None
-    folder.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    tmp = path.with_name(f".{KEY_FILE}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.hex())
-    try:
-        os.link(tmp, path)  # never replaces a key another process made first
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return bytes.fromhex(path.read_text().strip())
-
-
-def normalize_email(email: str) -> str:
-    """Lower case, no surrounding space: 'Jane@Example.ORG ' and 'jane@example.org' are one."""
-    return email.strip().lower()
-
-
-def email_domain(email: str) -> str:
-    """The organization domain of an address; 'independent' for public mail, 'unknown' if none."""
-    _, at, domain = normalize_email(email).rpartition("@")
-    domain = domain.strip(".")
-    if not at or "." not in domain or domain in {"localhost", "localdomain", "(none)"}:
-        return "unknown"
-    if domain in PUBLIC_MAIL_DOMAINS or domain.endswith(".users.noreply.github.com"):
-        return "independent"
-    return domain
-
-
-def bot_matcher(patterns: Sequence[str] = DEFAULT_BOT_PATTERNS):
-    """A function (name, email) -> is this an automation account?"""
-    compiled = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-    def is_bot(name: str, email: str) -> bool:
-        return bool(compiled.search(name.strip()) or compiled.search(normalize_email(email)))
-
-    return is_bot
-
-
 # ----- pure: commits to rows ---------------------------------------------------------------
 
 
@@ -315,7 +184,7 @@ def tag_rows(repo: str, tags: Iterable[tuple[str, int]], fetched_at: pd.Timestam
             "subject": repo,
             "version": name,
             "published_at": pd.Timestamp(epoch, unit="s", tz="UTC"),
-            "prerelease": _prerelease(name),
+            "prerelease": tag_prerelease(name),
             "yanked": pd.NA,
             "source": f"{GIT_SOURCE}:tags",
             "fetched_at": fetched_at,
@@ -326,7 +195,9 @@ def tag_rows(repo: str, tags: Iterable[tuple[str, int]], fetched_at: pd.Timestam
     return RELEASES.conform(pd.DataFrame(rows, columns=RELEASES.column_names))
 
 
-def _prerelease(tag: str) -> bool | None:
+def tag_prerelease(tag: str) -> bool | None:
+    """Whether a tag names a pre-release (PEP 440, after a leading 'v' or 'release-'); None
+    when it is not a version. The one rule for tags, used by the git and GitHub collectors."""
     text = tag.strip()
     text = re.sub(r"^(?:release[-_/]?|v(?=\d))", "", text, flags=re.IGNORECASE)
     try:
@@ -341,9 +212,12 @@ def _prerelease(tag: str) -> bool | None:
 class GitRepository:
     """A local git repository (bare or with a work tree), driven through the git command."""
 
-    def __init__(self, path: Path | str, *, git: str = "git") -> None:
+    def __init__(
+        self, path: Path | str, *, git: str = "git", env: Mapping[str, str] | None = None
+    ) -> None:
         self.path = Path(path)
         self.git = git
+        self.env = git_env(env)
         probe = self._run("rev-parse", "--git-dir", check=False)
         if probe.returncode != 0:
             raise SourceError(str(self.path), "is not a git repository")
@@ -357,7 +231,7 @@ class GitRepository:
                 encoding="utf-8",
                 errors="replace",
                 timeout=600,
-                env=_git_env(),
+                env=self.env,
             )
         except FileNotFoundError:
             raise SourceError("git", "the git command is not installed") from None
@@ -418,7 +292,7 @@ class GitRepository:
                 [self.git, "-C", str(self.path), *args],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=_git_env(),
+                env=self.env,
             )
         except FileNotFoundError:
             raise SourceError("git", "the git command is not installed") from None
@@ -449,7 +323,7 @@ class GitRepository:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=_git_env(),
+            env=self.env,
         )
 
         def result() -> list[tuple[str, int]]:
@@ -492,16 +366,19 @@ def _lines(stream, chunk_size: int = 1 << 20) -> Iterator[str]:
         yield rest
 
 
-def clone_or_fetch(url: str, destination: Path) -> GitRepository:
+def clone_or_fetch(
+    url: str, destination: Path, *, env: Mapping[str, str] | None = None
+) -> GitRepository:
     """A bare mirror of `url` at `destination`: cloned the first time, fetched after.
 
     Only https:// URLs and local paths are accepted; anything else (ssh, ext::, file
-    transports with options) is refused before git runs.
+    transports with options) is refused before git runs. `env` is the environment git runs
+    in (see `git_env`).
     """
     if not (url.startswith("https://") or Path(url).is_dir()):
         raise SourceError(url, "only https:// URLs or local folders can be cloned")
     if destination.exists():
-        repository = GitRepository(destination)
+        repository = GitRepository(destination, env=env)
         repository._run("fetch", "--prune", "--tags", "origin", "+refs/heads/*:refs/heads/*")
         return repository
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -511,18 +388,22 @@ def clone_or_fetch(url: str, destination: Path) -> GitRepository:
         ["git", "clone", "--mirror", "--quiet", "--", url, str(tmp)],
         capture_output=True,
         text=True,
-        env=_git_env(),
+        env=git_env(env),
         timeout=3600,
     )
     if result.returncode != 0:
         raise SourceError(url, f"git clone failed: {result.stderr.strip()[:300]}")
     tmp.rename(destination)  # a half-finished clone is never taken for a repository
-    return GitRepository(destination)
+    return GitRepository(destination, env=env)
 
 
-def _git_env() -> dict[str, str]:
-    """git with no prompts, no pager and no user configuration that could change the output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment git runs in: `base` (the caller's choice, e.g. the process environment
+    read at the edge, for HOME and proxies) without its GIT_* variables, plus no prompts, no
+    pager and no user configuration that could change the output. Without `base`, git gets
+    only the default search PATH: nothing here reads the environment."""
+    source = base if base is not None else {"PATH": os.defpath}
+    env = {k: v for k, v in source.items() if not k.startswith("GIT_")}
     env.update(
         {
             "GIT_TERMINAL_PROMPT": "0",
@@ -596,12 +477,14 @@ def refresh(
     with_stats: bool = False,
     bot_patterns: Sequence[str] = DEFAULT_BOT_PATTERNS,
     clock=None,
+    env: Mapping[str, str] | None = None,
 ) -> list[GitRunRow]:
     """Collect each repository's new commits and tags into `store`, one atomic write each.
 
     A repository is read from `locations[repo]` (a local folder or an https URL) or cloned from
-    GitHub into `mirrors`. The newest commit already in `store` bounds the log, so an unchanged
-    repository costs one empty `git log`. One failure is recorded and the others go on.
+    GitHub into `mirrors`; git runs in `git_env(env)`. The newest commit already in `store`
+    bounds the log, so an unchanged repository costs one empty `git log`. One failure is
+    recorded and the others go on.
     """
     import time
 
@@ -615,9 +498,9 @@ def refresh(
         try:
             where = (locations or {}).get(repo) or f"https://github.com/{repo}.git"
             repository = (
-                GitRepository(where)
+                GitRepository(where, env=env)
                 if Path(where).is_dir()
-                else clone_or_fetch(where, mirrors / (repo.replace("/", "+") + ".git"))
+                else clone_or_fetch(where, mirrors / (repo.replace("/", "+") + ".git"), env=env)
             )
             mine = stored[stored["repo"] == repo]
             last = mine.sort_values("committed_at")["sha"].iloc[-1] if len(mine) else None
@@ -642,33 +525,19 @@ def refresh(
         except SourceError as exc:
             row = GitRunRow(repo, "failed", 0, 0, clock() - started, str(exc))
             frames = {}
-        frames["collection_runs"] = _run_frame(row, run_id, started_at)
+        frames["collection_runs"] = run_row(row, run_id, started_at, now)
         store.append(frames)
         results.append(row)
     return results
 
 
-def _run_frame(row: GitRunRow, run_id: str, started_at: pd.Timestamp) -> pd.DataFrame:
-    finished = pd.Timestamp.now(tz="UTC")
-    return pd.DataFrame(
-        [
-            {
-                "run_id": run_id,
-                "collector": "git",
-                "target": row.repo,
-                "started_at": started_at,
-                "finished_at": finished,
-                "status": row.status,
-                "requests": 0,
-                "not_modified": 0,
-                "retries": 0,
-                "wait_seconds": 0.0,
-                "rate_limit_remaining": None,
-                "rows_written": row.new_commits + row.new_releases,
-                "message": row.message,
-                "source": GIT_SOURCE,
-                "fetched_at": finished,
-                "quality": "ok",
-            }
-        ]
+def run_row(
+    row: GitRunRow, run_id: str, started_at: pd.Timestamp, now: pd.Timestamp
+) -> pd.DataFrame:
+    """The collection_runs row of one repository's git refresh (no HTTP: no requests)."""
+    outcome = TargetOutcome(
+        "", row.repo, row.status, row.message, rows_written=row.new_commits + row.new_releases
+    )
+    return run_frame(
+        "git", run_id, outcome, started_at, pd.Timestamp.now(tz="UTC"), now, GIT_SOURCE
     )

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -37,28 +36,28 @@ from packaging.version import InvalidVersion, Version
 
 from collectors.http import (
     HttpClient,
-    HttpError,
     HttpResponse,
-    RateLimitError,
     ResponseFormatError,
     StatusError,
+)
+from collectors.source import (
+    Collected,
+    Source,
+    Target,
+    package_targets,
+    refresh_source,
 )
 from collectors.sourcerun import (
     PackageNameError,
     SourceSummary,
-    TargetOutcome,
     checked_package,
     day,
     json_client,
-    last_success,
-    new_run_id,
-    package_targets,
     parse_time,
     plain,
-    stamp,
     table_frame,
-    utc,
 )
+from errors import SourceError
 from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem
 from registry.projects import Project, Registry
 from store.schema import PACKAGES, RELEASES
@@ -91,78 +90,52 @@ LICENCE_TEXT_MAX = 100  # a longer `license` field is the licence's whole text, 
 def pypi_client(*, base_url: str = PYPI, **options: Any) -> HttpClient:
     """An HttpClient for pypi.org (JSON API and simple index).
     Options as `sourcerun.json_client`."""
-    return json_client("PyPI", "pypi", base_url, **options)
+    return json_client("PyPI", base_url, **options)
 
 
 # ----- the entry point -----------------------------------------------------------------------
 
 
 def refresh_pypi(
-    registry: Registry,
-    store: SegmentStore,
-    client: HttpClient,
-    *,
-    now: datetime | pd.Timestamp,
-    projects: Iterable[str] | None = None,
-    force: bool = False,
+    registry: Registry, store: SegmentStore, client: HttpClient, **options: Any
 ) -> SourceSummary:
-    """Refresh every tracked package (or those of `projects`, by id) from PyPI into `store`.
-
-    A package that fails is recorded with the reason and the others go on; a package
-    refreshed successfully today is skipped without a request unless `force`. Raises
-    KeyError for an unknown project id and StoreError when the store cannot be written.
-    """
-    now = utc(now)
-    today = day(now)
-    summary = SourceSummary(COLLECTOR, new_run_id(COLLECTOR, now), stamp(client.clock()))
-    done = last_success(store, COLLECTOR)
-    known = _Known.read(store)
-    for project_id, listed in package_targets(registry, projects):
-        started = stamp(client.clock())
-        outcome = TargetOutcome(project_id, str(listed), "ok")
-        frames: dict[str, pd.DataFrame] = {}
-        try:
-            name = checked_package(listed)
-            outcome.target = name
-        except PackageNameError as exc:
-            outcome.status, outcome.message = "failed", f"not refreshed: {exc.problem}"
-            name = None
-        if name is None:
-            pass
-        elif summary.stopped_by is not None:
-            outcome.status = "skipped"
-            outcome.message = _stopped_message(summary.stopped_by)
-        elif not force and name in done and day(done[name]) == today:
-            outcome.status, outcome.current = "skipped", True
-            outcome.message = "already refreshed today; PyPI is asked at most once a day"
-        else:
-            with client.measure() as usage:
-                try:
-                    frames = _collect(client, name, registry.get(project_id), known, now)
-                    outcome.message = _describe(frames)
-                except RateLimitError as exc:
-                    summary.stopped_by = exc
-                    summary.notes.append(_stopped_message(exc))
-                    outcome.status, outcome.message = "failed", plain(exc, "PyPI")
-                except StatusError as exc:
-                    outcome.status = "failed"
-                    outcome.message = (
-                        f"PyPI has no project named {name!r} (404)"
-                        if exc.status == 404
-                        else plain(exc, "PyPI")
-                    )
-                except HttpError as exc:
-                    outcome.status, outcome.message = "failed", plain(exc, "PyPI")
-            outcome.count(usage)
-        summary.publish(store, client, outcome, frames, started, now, SOURCE_JSON)
-    summary.finished_at = stamp(client.clock())
-    return summary
+    """Refresh every tracked package (or those of `projects`, by id) from PyPI into `store`:
+    releases and facts; a package refreshed today is skipped unless `force` (see `PyPI`)."""
+    return refresh_source(PyPI(registry), registry, store, client, **options)
 
 
-def _stopped_message(exc: RateLimitError) -> str:
-    return (
-        f"PyPI asked this run to slow down; refresh again after {exc.reset_at:%Y-%m-%d %H:%M} UTC"
-    )
+class PyPI(Source):
+    """Each package's releases and facts from PyPI's JSON API (the simple index as fallback)."""
+
+    name, label, provenance = COLLECTOR, "PyPI", SOURCE_JSON
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.known = _Known(RELEASES.empty(), PACKAGES.empty())
+
+    def targets(self, projects: Sequence[Project]) -> list[Target]:
+        return package_targets(projects)
+
+    def key(self, target: Target) -> str:
+        return checked_package(target.listed)
+
+    def prepare(self, store: SegmentStore) -> None:
+        self.known = _Known.read(store)
+
+    def current(self, key: str, last: pd.Timestamp | None, now: pd.Timestamp) -> str | None:
+        if last is not None and day(last) == day(now):
+            return "already refreshed today; PyPI is asked at most once a day"
+        return None
+
+    def collect(self, client: HttpClient, key: str, target: Target, now: pd.Timestamp) -> Collected:
+        project = self.registry.get(target.project) if target.project else None
+        frames = _collect(client, key, project, self.known, now)
+        return Collected(frames, _describe(frames))
+
+    def failure(self, exc: SourceError, key: str) -> str:
+        if isinstance(exc, StatusError) and exc.status == 404:
+            return f"PyPI has no project named {key!r} (404)"
+        return plain(exc, "PyPI")
 
 
 def _describe(frames: dict[str, pd.DataFrame]) -> str | None:

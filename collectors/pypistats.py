@@ -23,30 +23,30 @@ Python-version and OS splits (`python_minor`, `system`) are not collected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 
-from collectors.http import HttpClient, HttpError, RateLimitError, StatusError
+from collectors.http import HttpClient, RateLimitError, StatusError
+from collectors.source import (
+    Collected,
+    Source,
+    Target,
+    package_targets,
+    refresh_source,
+)
 from collectors.sourcerun import (
-    PackageNameError,
     SourceSummary,
-    TargetOutcome,
     checked_package,
     day,
     json_client,
-    last_success,
-    new_run_id,
-    package_targets,
     plain,
-    stamp,
     table_frame,
-    utc,
 )
-from registry.projects import Registry
+from errors import SourceError
+from registry.projects import Project, Registry
 from store.schema import PACKAGE_DOWNLOADS
 from store.segments import SegmentStore
 
@@ -64,93 +64,77 @@ def pypistats_client(*, base_url: str = PYPISTATS, **options: Any) -> HttpClient
     Options as `sourcerun.json_client`."""
     options.setdefault("read_timeout", 30.0)
     options.setdefault("max_wait_seconds", RATE_LIMIT_WAIT_CAP)
-    return json_client("pypistats.org", "pypistats", base_url, **options)
+    return json_client("pypistats.org", base_url, **options)
 
 
 def refresh_pypistats(
-    registry: Registry,
-    store: SegmentStore,
-    client: HttpClient,
-    *,
-    now: datetime | pd.Timestamp,
-    projects: Iterable[str] | None = None,
-    force: bool = False,
+    registry: Registry, store: SegmentStore, client: HttpClient, **options: Any
 ) -> SourceSummary:
-    """Append each tracked package's new daily downloads (without mirrors) to `store`.
+    """Append each tracked package's new daily downloads (without mirrors) to `store`, one
+    atomic write per package (see `PyPIStats`)."""
+    return refresh_source(PyPIStats(), registry, store, client, **options)
 
-    One atomic write per package. A failing package is recorded and the others go on; a
-    rate limit stops the source cleanly. Raises KeyError for an unknown project id and
-    StoreError when the store cannot be written.
-    """
-    now = utc(now)
-    today = day(now)
-    summary = SourceSummary(COLLECTOR, new_run_id(COLLECTOR, now), stamp(client.clock()))
-    done = last_success(store, COLLECTOR)
-    stored, markers = _stored_days(store)
-    last_request: float | None = None
-    for project_id, listed in package_targets(registry, projects):
-        started = stamp(client.clock())
-        outcome = TargetOutcome(project_id, str(listed), "ok")
-        frames: dict[str, pd.DataFrame] = {}
+
+class PyPIStats(Source):
+    """Daily downloads without mirrors from pypistats.org, paced MIN_INTERVAL apart."""
+
+    name, label, provenance = COLLECTOR, "pypistats.org", SOURCE
+
+    def __init__(self) -> None:
+        self.stored: dict[str, set] = {}
+        self.markers: dict[str, set] = {}
+        self.last_request: float | None = None
+
+    def targets(self, projects: Sequence[Project]) -> list[Target]:
+        return package_targets(projects)
+
+    def key(self, target: Target) -> str:
+        return checked_package(target.listed)
+
+    def prepare(self, store: SegmentStore) -> None:
+        self.stored, self.markers = _stored_days(store)
+
+    def current(self, key: str, last: pd.Timestamp | None, now: pd.Timestamp) -> str | None:
+        if last is not None and day(last) == day(now):
+            return "already refreshed today; pypistats.org updates once a day"
+        days = self.stored.get(key, set())
+        if days and max(days) >= day(now) - pd.Timedelta(days=1):
+            return "stored days already reach yesterday; nothing new can exist yet"
+        return None
+
+    def collect(self, client: HttpClient, key: str, target: Target, now: pd.Timestamp) -> Collected:
+        if self.last_request is not None:
+            gap = client.clock() - self.last_request
+            if gap < MIN_INTERVAL:
+                client.sleep(MIN_INTERVAL - gap)
         try:
-            name: str | None = checked_package(listed)
-            outcome.target = str(name)
-        except PackageNameError as exc:
-            outcome.status, outcome.message = "failed", f"not refreshed: {exc.problem}"
-            name = None
-        days = stored.get(name or "", set())
-        if name is None:
-            pass
-        elif summary.stopped_by is not None:
-            outcome.status, outcome.message = "skipped", _stopped(summary.stopped_by)
-        elif not force and name in done and day(done[name]) == today:
-            outcome.status, outcome.current = "skipped", True
-            outcome.message = "already refreshed today; pypistats.org updates once a day"
-        elif not force and days and max(days) >= today - pd.Timedelta(days=1):
-            outcome.status, outcome.current = "skipped", True
-            outcome.message = "stored days already reach yesterday; nothing new can exist yet"
-        else:
-            if last_request is not None:
-                gap = client.clock() - last_request
-                if gap < MIN_INTERVAL:
-                    client.sleep(MIN_INTERVAL - gap)
-            with client.measure() as usage:
-                try:
-                    response = client.get(
-                        f"/api/packages/{quote(name, safe='')}/overall", {"mirrors": "false"}
-                    )
-                    frame = daily_rows(
-                        name, response.json_object(), days, now, markers.get(name, set())
-                    )
-                    if len(frame):
-                        frames["package_downloads"] = frame
-                    added = int(frame["downloads"].notna().sum()) if len(frame) else 0
-                    outcome.message = f"{added} new day(s)" if added else "no new days"
-                except RateLimitError as exc:
-                    summary.stopped_by = exc
-                    summary.notes.append(_stopped(exc))
-                    outcome.status, outcome.message = "failed", _stopped(exc)
-                except StatusError as exc:
-                    outcome.status = "failed"
-                    outcome.message = (
-                        f"pypistats.org has no package named {name!r} (404)"
-                        if exc.status == 404
-                        else plain(exc, "pypistats.org")
-                    )
-                except HttpError as exc:
-                    outcome.status, outcome.message = "failed", plain(exc, "pypistats.org")
-            last_request = client.clock()
-            outcome.count(usage)
-        summary.publish(store, client, outcome, frames, started, now, SOURCE)
-    summary.finished_at = stamp(client.clock())
-    return summary
+            response = client.get(
+                f"/api/packages/{quote(key, safe='')}/overall", {"mirrors": "false"}
+            )
+        finally:
+            self.last_request = client.clock()
+        frame = daily_rows(
+            key,
+            response.json_object(),
+            self.stored.get(key, set()),
+            now,
+            self.markers.get(key, set()),
+        )
+        added = int(frame["downloads"].notna().sum()) if len(frame) else 0
+        return Collected(
+            {"package_downloads": frame}, f"{added} new day(s)" if added else "no new days"
+        )
 
+    def failure(self, exc: SourceError, key: str) -> str:
+        if isinstance(exc, StatusError) and exc.status == 404:
+            return f"pypistats.org has no package named {key!r} (404)"
+        return plain(exc, "pypistats.org")
 
-def _stopped(exc: RateLimitError) -> str:
-    return (
-        "pypistats.org is rate limiting this machine (429); stopped this source for the run, "
-        f"refresh again after {exc.reset_at:%Y-%m-%d %H:%M} UTC"
-    )
+    def stopped(self, exc: RateLimitError) -> str:
+        return (
+            "pypistats.org is rate limiting this machine (429); stopped this source for the "
+            f"run, refresh again after {exc.reset_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def _stored_days(store: SegmentStore) -> tuple[dict[str, set], dict[str, set]]:

@@ -1,18 +1,19 @@
-"""What the PyPI-side collectors share: one run's per-target outcomes, and its bookkeeping.
+"""What the sources share: one run's per-target outcomes, and its bookkeeping.
 
-`SourceSummary` has the shape of `collectors.github.RefreshSummary` (outcomes per target with
-status 'ok' / 'partial' / 'failed' / 'skipped', rows written, requests, 304s, a message, and
-the rate limit that stopped the run if one did), so `collectors/refresh.py` can report every
-source the same way. Also here: the collection_runs row of a target, "when did this target
-last refresh successfully" (the politeness cadences), and the small time helpers every
-collector needs. No I/O except reading the store.
+`SourceSummary` is the one result type of a source's run (outcomes per target with status
+'ok' / 'partial' / 'failed' / 'skipped', rows written, requests, 304s, a message, and the
+rate limit that stopped the run if one did); `collectors.source.run_source` makes it, and
+the refresh service (service/refresh.py) reports it. Also here: the collection_runs row of
+a target, "when did this target last refresh successfully" (the politeness cadences), the
+JSON client every PyPI-side source builds, and the small time helpers every collector
+needs. No I/O except reading the store.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +23,6 @@ import pandas as pd
 from collectors.http import HttpClient, HttpError, RateLimitError, TransportError, Usage
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
-from registry.projects import Registry
 from store.schema import COLLECTION_RUNS, TABLES, Table
 from store.segments import SegmentStore
 
@@ -73,17 +73,12 @@ class TargetOutcome:
         self.wait_seconds = round(self.wait_seconds + usage.wait_seconds, 3)
 
 
-@dataclass
-class SourceSummary:
-    """One source's run: per-target outcomes, and why it stopped early if it did."""
+class RunTotals:
+    """Totals over a run's `outcomes` (each with requests, not_modified, rows_written), and
+    when the rate limit that stopped it (`stopped_by`) lifts: every source's summary has them."""
 
-    collector: str  # 'pypi', 'pypistats', 'depsdev' or 'top-pypi'
-    run_id: str
-    started_at: pd.Timestamp
-    finished_at: pd.Timestamp | None = None
-    outcomes: list[TargetOutcome] = field(default_factory=list)
-    stopped_by: RateLimitError | None = None
-    notes: list[str] = field(default_factory=list)
+    outcomes: list
+    stopped_by: RateLimitError | None
 
     @property
     def resume_at(self) -> datetime | None:
@@ -100,6 +95,19 @@ class SourceSummary:
     @property
     def rows_written(self) -> int:
         return sum(o.rows_written for o in self.outcomes)
+
+
+@dataclass
+class SourceSummary(RunTotals):
+    """One source's run: per-target outcomes, and why it stopped early if it did."""
+
+    collector: str  # 'pypi', 'pypistats', 'depsdev' or 'top-pypi'
+    run_id: str
+    started_at: pd.Timestamp
+    finished_at: pd.Timestamp | None = None
+    outcomes: list[TargetOutcome] = field(default_factory=list)
+    stopped_by: RateLimitError | None = None
+    notes: list[str] = field(default_factory=list)
 
     def outcome(self, target: str) -> TargetOutcome:
         for item in self.outcomes:
@@ -141,7 +149,6 @@ class SourceSummary:
 
 def json_client(
     name: str,
-    source: str,
     base_url: str,
     *,
     cache_path: Path | str | None = None,
@@ -153,9 +160,9 @@ def json_client(
     max_wait_seconds: float = 300.0,
 ) -> HttpClient:
     """An HttpClient for a public JSON API without authentication, as every PyPI-side
-    source uses one: a descriptive User-Agent, JSON, and its own validator cache (ETags)
-    in the user data directory unless `cache_path` is given. A rate-limit wait longer than
-    `max_wait_seconds` stops the source for the run."""
+    source uses one: a descriptive User-Agent, JSON, and its own validator cache (ETags) at
+    `cache_path` (the refresh service passes the user data layout's; None keeps it in
+    memory). A rate-limit wait longer than `max_wait_seconds` stops the source for the run."""
     return HttpClient(
         base_url,
         user_agent=USER_AGENT,
@@ -165,17 +172,10 @@ def json_client(
         read_timeout=read_timeout,
         max_retries=max_retries,
         max_wait_seconds=max_wait_seconds,
-        cache_path=cache_path if cache_path is not None else default_cache_path(source),
+        cache_path=cache_path,
         clock=clock,
         sleep=sleep,
     )
-
-
-def default_cache_path(source: str) -> Path:
-    """Where a PyPI-side source keeps its validator cache: in the user data directory."""
-    from store.catalog import user_data_dir
-
-    return user_data_dir() / "http-cache" / f"{source}.json"
 
 
 def new_run_id(collector: str, now: pd.Timestamp) -> str:
@@ -191,11 +191,13 @@ def run_frame(
     now: pd.Timestamp,
     source: str,
 ) -> pd.DataFrame:
-    """The collection_runs row of one target."""
+    """The collection_runs row of one target, for every source: `outcome` is a TargetOutcome
+    or another source's outcome with the same fields (GitHub's names its target `repo` and
+    adds the rate limit left); `now` is the run's observation time."""
     row = {
         "run_id": run_id,
         "collector": collector,
-        "target": outcome.target,
+        "target": getattr(outcome, "target", None) or getattr(outcome, "repo", None),
         "started_at": started,
         "finished_at": finished,
         "status": outcome.status,
@@ -203,7 +205,7 @@ def run_frame(
         "not_modified": outcome.not_modified,
         "retries": outcome.retries,
         "wait_seconds": float(outcome.wait_seconds),
-        "rate_limit_remaining": None,
+        "rate_limit_remaining": getattr(outcome, "rate_limit_remaining", None),
         "rows_written": outcome.rows_written,
         "message": outcome.message,
         "source": source,
@@ -221,15 +223,6 @@ def last_success(store: SegmentStore, collector: str) -> dict[str, pd.Timestamp]
         return {}
     latest = runs.groupby(runs["target"].str.lower())["fetched_at"].max()
     return {str(k): v for k, v in latest.items()}
-
-
-def package_targets(registry: Registry, projects: Iterable[str] | None) -> list[tuple[str, object]]:
-    """(project id, package name as listed) for the chosen projects (all when None).
-
-    Raises KeyError for an unknown project id.
-    """
-    chosen = list(registry) if projects is None else [registry.get(p) for p in projects]
-    return [(project.id, name) for project in chosen for name in project.packages]
 
 
 def table_frame(table: Table, rows: list[dict]) -> pd.DataFrame:

@@ -19,27 +19,19 @@ for the same package and period are not written again. Asked at most once a day 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from collectors.archives import CLICKHOUSE_FROM, pypi_downloads
-from collectors.http import HttpClient, HttpError, RateLimitError
-from collectors.sourcerun import (
-    SourceSummary,
-    TargetOutcome,
-    day,
-    json_client,
-    last_success,
-    new_run_id,
-    plain,
-    stamp,
-    utc,
-)
+from collectors.http import HttpClient, RateLimitError
+from collectors.source import Collected, Source, Target, run_source
+from collectors.sourcerun import SourceSummary, day, json_client
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
+from registry.projects import Project
 from store.schema import PACKAGE_DOWNLOADS
 from store.segments import SegmentStore
 
@@ -57,7 +49,7 @@ class DumpFormatError(SourceError):
 def top_pypi_client(*, base_url: str = TOP_PYPI, **options: Any) -> HttpClient:
     """An HttpClient for the top-PyPI dump's host (GitHub Pages).
     Options as `sourcerun.json_client`."""
-    return json_client("top-pypi-packages", "top-pypi", base_url, **options)
+    return json_client("top-pypi-packages", base_url, **options)
 
 
 def refresh_top_pypi(
@@ -75,49 +67,54 @@ def refresh_top_pypi(
     Raises StoreError when the store cannot be written; a source failure is reported in
     the summary, not raised.
     """
-    now = utc(now)
-    summary = SourceSummary(COLLECTOR, new_run_id(COLLECTOR, now), stamp(client.clock()))
-    started = summary.started_at
-    outcome = TargetOutcome("", TARGET, "ok")
-    frames: dict[str, pd.DataFrame] = {}
-    done = last_success(store, COLLECTOR).get(TARGET)
-    if not force and done is not None and day(done) == day(now):
-        outcome.status, outcome.current = "skipped", True
-        outcome.message = "already refreshed today; the dump changes once a month"
-    else:
-        with client.measure() as usage:
-            try:
-                response = client.get(path)
-                raw, dropped = parse_dump(response.json_object())
-                rows = pypi_downloads(raw, source=SOURCE)
-                if packages is not None:
-                    wanted = {normalize_pypi_name(p) for p in packages}
-                    rows = rows[rows["package"].isin(wanted)]
-                rows = _not_stored(rows, store)
-                month = f"{raw['snapshot_date'].iloc[0]:%Y-%m-%d}"
-                if len(rows):
-                    frames["package_downloads"] = rows.reset_index(drop=True)
-                    outcome.message = f"{len(rows)} package(s) for the snapshot of {month}"
-                elif response.from_cache:
-                    outcome.message = f"unchanged since the last refresh (snapshot of {month})"
-                else:
-                    outcome.message = f"the snapshot of {month} is already stored"
-                if dropped:
-                    summary.notes.append(
-                        f"top-pypi: {dropped} row(s) with an invalid project name or count left out"
-                    )
-            except RateLimitError as exc:
-                summary.stopped_by = exc
-                outcome.status, outcome.message = "failed", plain(exc, "top-pypi-packages")
-                summary.notes.append(
-                    f"top-pypi: refresh again after {exc.reset_at:%Y-%m-%d %H:%M} UTC"
-                )
-            except (HttpError, DumpFormatError) as exc:
-                outcome.status, outcome.message = "failed", plain(exc, "top-pypi-packages")
-        outcome.count(usage)
-    summary.publish(store, client, outcome, frames, started, now, SOURCE)
-    summary.finished_at = stamp(client.clock())
-    return summary
+    return run_source(TopPyPI(packages, path), [], store, client, now=now, force=force)
+
+
+class TopPyPI(Source):
+    """The month of the public top-PyPI dump: one request for every package."""
+
+    name, label, provenance = COLLECTOR, "top-pypi-packages", SOURCE
+
+    def __init__(self, packages: Iterable[str] | None = None, path: str = DUMP_PATH) -> None:
+        self.wanted = None if packages is None else {normalize_pypi_name(p) for p in packages}
+        self.path = path
+        self.store: SegmentStore | None = None
+
+    def targets(self, projects: Sequence[Project]) -> list[Target]:
+        return [Target("", TARGET)]  # one dump serves every project
+
+    def prepare(self, store: SegmentStore) -> None:
+        self.store = store
+
+    def current(self, key: str, last: pd.Timestamp | None, now: pd.Timestamp) -> str | None:
+        if last is not None and day(last) == day(now):
+            return "already refreshed today; the dump changes once a month"
+        return None
+
+    def collect(self, client: HttpClient, key: str, target: Target, now: pd.Timestamp) -> Collected:
+        response = client.get(self.path)
+        raw, dropped = parse_dump(response.json_object())
+        rows = pypi_downloads(raw, source=SOURCE)
+        if self.wanted is not None:
+            rows = rows[rows["package"].isin(self.wanted)]
+        if self.store is not None:
+            rows = _not_stored(rows, self.store)
+        month = f"{raw['snapshot_date'].iloc[0]:%Y-%m-%d}"
+        if len(rows):
+            message = f"{len(rows)} package(s) for the snapshot of {month}"
+        elif response.from_cache:
+            message = f"unchanged since the last refresh (snapshot of {month})"
+        else:
+            message = f"the snapshot of {month} is already stored"
+        notes = (
+            [f"top-pypi: {dropped} row(s) with an invalid project name or count left out"]
+            if dropped
+            else []
+        )
+        return Collected({"package_downloads": rows.reset_index(drop=True)}, message, notes)
+
+    def stopped(self, exc: RateLimitError) -> str:
+        return f"top-pypi: refresh again after {exc.reset_at:%Y-%m-%d %H:%M} UTC"
 
 
 def _not_stored(rows: pd.DataFrame, store: SegmentStore) -> pd.DataFrame:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from charts.timeseries import Event
 from metrics.series import break_gaps, indexed, thin, usable, with_rate
+from models.events import Event
 from registry.projects import Project
 
 

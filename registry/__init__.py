@@ -10,7 +10,6 @@ from registry.projects import (
     RepoRef,
     load_registry,
     parse_registry,
-    registry_path,
 )
 
 __all__ = [
@@ -25,6 +24,5 @@ __all__ = [
     "normalize_pypi_name",
     "parse_registry",
     "pypi_name_problem",
-    "registry_path",
     "repo_key",
 ]

@@ -7,7 +7,6 @@ is valid.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from errors import ConfigError
 from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem, repo_key
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "projects.toml"
-PROJECTS_ENV = "OSSAI_PROJECTS"  # another projects file, for every entry point
 
 _PROJECT_KEYS = {"id", "name", "group", "repos", "packages", "description"}
 _REPO_KEYS = {"name", "formerly", "role", "note"}
@@ -160,17 +158,13 @@ class Registry:
         return aliases
 
 
-def registry_path() -> Path:
-    """The projects file in use: $OSSAI_PROJECTS, else data/projects.toml."""
-    return Path(os.environ.get(PROJECTS_ENV) or DEFAULT_REGISTRY)
-
-
 def load_registry(path: Path | str | None = None) -> Registry:
-    """Read and validate a registry file (default: `registry_path()`).
+    """Read and validate a registry file (default: data/projects.toml; the entry points
+    pass `Settings.projects_file`, which $OSSAI_PROJECTS can change).
 
     Raises ConfigError naming the file, line and rule.
     """
-    path = Path(path) if path is not None else registry_path()
+    path = Path(path) if path is not None else DEFAULT_REGISTRY
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

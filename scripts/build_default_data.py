@@ -205,7 +205,7 @@ def build_git_tables(
         releases.append(result.releases)
         heads.append(f"{repo}@{(result.head or '')[:12]}")
         row = git.GitRunRow(repo, "ok", len(result.commits), len(result.releases), 0.0, None)
-        runs.append(git._run_frame(row, f"{BUILD_RUN_PREFIX}{now:%Y%m%dT%H%M%SZ}", started))
+        runs.append(git.run_row(row, f"{BUILD_RUN_PREFIX}{now:%Y%m%dT%H%M%SZ}", started, now))
     newest = max(c["committed_at"].max() for c in commits if len(c))
     # the mirrors were read as they stood on their newest commit's day: that is the rows'
     # observation time, not the moment this script ran

@@ -1,6 +1,6 @@
 """The store: append-only, atomically published history, read merged with the default data."""
 
-from store.catalog import DEFAULT_DATA, Catalog, user_data_dir
+from store.catalog import DEFAULT_DATA, Catalog
 from store.schema import QUALITY, TABLES, Table, table
 from store.segments import ReadResult, SegmentStore, merge_newest
 
@@ -14,5 +14,4 @@ __all__ = [
     "Table",
     "merge_newest",
     "table",
-    "user_data_dir",
 ]

@@ -8,7 +8,6 @@ the shipped history without touching it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from store.schema import TABLES
@@ -16,26 +15,15 @@ from store.segments import ReadResult, SegmentStore, merge_newest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "default"
-DATA_DIR_ENV = "OSSAI_DATA_DIR"
-
-
-def user_data_dir(env: dict[str, str] | None = None) -> Path:
-    """Where refreshed history lives: $OSSAI_DATA_DIR, else the XDG data folder."""
-    env = os.environ if env is None else env
-    if env.get(DATA_DIR_ENV):
-        return Path(env[DATA_DIR_ENV]).expanduser()
-    base = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "oss-ai-dashboard"
 
 
 class Catalog:
     """The merged, read-side view over the default store and the user store."""
 
-    def __init__(
-        self, default_root: Path | str = DEFAULT_DATA, user_root: Path | str | None = None
-    ):
+    def __init__(self, default_root: Path | str, user_root: Path | str):
+        """`user_root` is the user data layout's store (`Settings.data.store`)."""
         self.default = SegmentStore(default_root, read_only=True)
-        self.user = SegmentStore(user_data_dir() if user_root is None else user_root)
+        self.user = SegmentStore(user_root)
 
     def version(self) -> tuple[str, str]:
         """Changes when either store publishes a write: the key for the app's caches."""

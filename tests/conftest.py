@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from settings import Settings
 from store import SegmentStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,12 @@ def sealed_environment(monkeypatch, tmp_path_factory):
 @pytest.fixture
 def user_data_dir(sealed_environment) -> Path:
     return sealed_environment
+
+
+@pytest.fixture
+def user_settings(user_data_dir) -> Settings:
+    """Settings as the entry points build them, on the sealed user data folder, no token."""
+    return Settings.from_environment()
 
 
 @pytest.fixture

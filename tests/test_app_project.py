@@ -4,13 +4,15 @@ timeline, dependents and Scorecard, and a package that links to another reposito
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 
-from collectors import pypistats, refresh
+from collectors import pypistats
 from registry import load_registry
+from service import refresh
 from store import DEFAULT_DATA, SegmentStore
 from tests.apptest import figure, open_page, texts
 from tests.fakes.github import FakeClock
@@ -20,7 +22,7 @@ SOURCES = ["pypi", "pypistats", "depsdev", "top-pypi"]
 
 
 @pytest.fixture
-def refreshed(user_data_dir, monkeypatch):
+def refreshed(user_settings, monkeypatch):
     """Keras and OpenCV refreshed from the fake PyPI-side hosts, as `cli.py refresh` does."""
     monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
     clock = FakeClock(datetime.now(UTC))
@@ -31,12 +33,9 @@ def refreshed(user_data_dir, monkeypatch):
     cards = {"keras-team/keras": scorecard("keras-team/keras", 7.4, skipped=("Fuzzing",))}
     dump = top_dump("2026-11-01", [("keras", 21_000_000), ("opencv-python", 9_000_000)])
     with FakePackageHosts(world, clock=clock, scorecards=cards, dump=dump) as hosts:
-        options = refresh.RefreshOptions(
-            sources=SOURCES,
-            projects=["keras", "opencv"],
-            api_urls=dict.fromkeys(SOURCES, hosts.url),
-        )
-        report = refresh.run(load_registry(), options)
+        settings = dataclasses.replace(user_settings, api_urls=dict.fromkeys(SOURCES, hosts.url))
+        options = refresh.RefreshOptions(sources=SOURCES, projects=["keras", "opencv"])
+        report = refresh.run(load_registry(), settings, options)
         assert report.exit_code == refresh.OK, report.table()
         yield hosts
 

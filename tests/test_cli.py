@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import cli
-from collectors import refresh
+from service import refresh
 from store import SegmentStore
 from tests.gitrepo import build_community_repo
 
@@ -54,7 +54,7 @@ def test_a_full_success_exits_0_and_prints_the_summary(
     assert "Widget  git" in out and "new_rows" in out
     assert "exit status 0" in out
     assert len(SegmentStore(user_data_dir).read("commits").frame) == 8
-    log = (user_data_dir / refresh.LOG_FILE).read_text()
+    log = (user_data_dir / "refresh.log").read_text()
     assert "git Widget acme/widget: ok" in log
 
 
@@ -77,7 +77,7 @@ def test_partial_and_total_failure_have_their_own_exit_codes(
 
 
 def test_a_second_refresh_says_already_running_and_exits(small_registry, user_data_dir, capsys):
-    with refresh.refresh_lock(user_data_dir):
+    with refresh.refresh_lock(user_data_dir / "refresh.lock"):
         code = cli.main(_refresh())
     assert code == refresh.ALREADY_RUNNING
     assert "already running" in capsys.readouterr().err

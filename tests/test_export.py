@@ -17,6 +17,12 @@ from claims.model import load_claims
 from exports import ExportError, export_pages, export_tables, page_charts
 from registry import load_registry
 from store import DEFAULT_DATA, Catalog
+from views import PAGES, page_views
+
+
+def _shipped(root) -> Catalog:
+    """The default data with an empty user history, as a fresh machine exports it."""
+    return Catalog(DEFAULT_DATA, root / "user-data")
 
 
 def _chromium() -> None:
@@ -30,7 +36,7 @@ def _chromium() -> None:
 def compare_zip(tmp_path_factory):
     _chromium()
     out = tmp_path_factory.mktemp("export") / "compare.zip"
-    names = export_pages("compare", out)
+    names = export_pages("compare", out, catalog=_shipped(out.parent))
     return out, names
 
 
@@ -93,7 +99,7 @@ def test_methods_note_names_sources_and_dates(compare_zip):
 
 
 def test_tables_export_without_a_browser_into_a_folder(tmp_path):
-    names = export_pages("overview", tmp_path / "out", formats=["csv"])
+    names = export_pages("overview", tmp_path / "out", catalog=_shipped(tmp_path), formats=["csv"])
     assert names == [
         "overview/METHODS.md",
         "overview/claims-verdicts.csv",
@@ -128,15 +134,25 @@ def test_the_claims_page_exports_its_matrix_and_one_evidence_chart_per_claim(tmp
 
 def test_bad_requests_are_refused_clearly(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unknown page 'nope'"):
-        export_pages("nope", tmp_path / "x", formats=["csv"])
+        export_pages("nope", tmp_path / "x", catalog=_shipped(tmp_path), formats=["csv"])
     with pytest.raises(ValueError, match="unknown formats"):
-        export_pages("compare", tmp_path / "x", formats=["gif"])
+        export_pages("compare", tmp_path / "x", catalog=_shipped(tmp_path), formats=["gif"])
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(ExportError, match="cannot write"):
-        export_pages("overview", blocker / "inside.zip", formats=["csv"])
+        export_pages(
+            "overview", blocker / "inside.zip", catalog=_shipped(tmp_path), formats=["csv"]
+        )
     assert cli.main(["export", "--page", "nope", "--out", str(tmp_path / "y")]) == cli.EXIT_USAGE
 
 
 def _tables():
     return export_tables(Catalog(DEFAULT_DATA, "/nonexistent-user-dir"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_export_writes_exactly_the_views_the_page_shows(page, tmp_path):
+    views = page_views(page, load_registry(), _tables(), load_claims())
+    names = export_pages(page, tmp_path / "out", catalog=_shipped(tmp_path), formats=["csv"])
+    assert names == sorted([f"{page}/METHODS.md", *(f"{page}/{v.name}.csv" for v in views)])
+    assert len({v.name for v in views}) == len(views)  # one file per view

@@ -15,6 +15,7 @@ from email.utils import format_datetime
 import pytest
 import requests
 
+from collectors.github.client import GitHubPolicy
 from collectors.http import (
     HttpClient,
     RateLimitError,
@@ -35,12 +36,15 @@ T0 = NOW.timestamp()
 
 @pytest.fixture
 def wire():
-    """A client on a scripted transport, with a fake clock; returns (client, adapter, clock)."""
+    """A client on a scripted transport, with a fake clock; returns (client, adapter, clock).
+
+    Its rate-limit rules are GitHub's (the `x-ratelimit-*` headers) unless `policy` is given."""
 
     def make(**options):
         session, adapter = scripted_session()
         clock = FakeClock(NOW)
         options.setdefault("user_agent", "tests/1.0")
+        options.setdefault("policy", GitHubPolicy())
         client = HttpClient(API, session=session, clock=clock, sleep=clock.sleep, **options)
         return client, adapter, clock
 
@@ -49,7 +53,7 @@ def wire():
 
 def test_every_request_names_itself_and_pins_the_api_version(wire):
     client, adapter, _ = wire(
-        token="tok-123", api_version="2022-11-28", accept="application/x+json"
+        token="tok-123", policy=GitHubPolicy("2022-11-28"), accept="application/x+json"
     )
     adapter.answer(200, {"ok": True})
     assert client.get("/thing", {"a": 1}).json() == {"ok": True}
@@ -183,6 +187,20 @@ def test_a_plain_403_is_a_refusal_not_a_rate_limit(wire):
     with pytest.raises(StatusError, match="admin rights"):
         client.get("/x")
     assert clock.sleeps == []
+
+
+def test_without_a_policy_only_retry_after_and_429_mean_slow_down(wire):
+    """The default policy knows HTTP's convention, not GitHub's headers or API version."""
+    client, adapter, clock = wire(policy=None, max_wait_seconds=600)
+    adapter.answer(403, {"message": "API rate limit exceeded"}, x_ratelimit_remaining="0",
+                   x_ratelimit_reset=str(int(T0 + 30)))  # fmt: skip
+    with pytest.raises(StatusError):
+        client.get("/x")
+    assert clock.sleeps == [] and "X-GitHub-Api-Version" not in adapter.sent[0].headers
+    adapter.answer(429, "<html>slow down</html>")
+    adapter.answer(200, [])
+    client.get("/y")
+    assert clock.sleeps == [60.0] and client.budget("core") is None
 
 
 def test_it_stops_at_the_reserve_instead_of_spending_the_last_points(wire):

@@ -21,7 +21,8 @@ from apscheduler.triggers.cron import CronTrigger
 from ruamel.yaml import YAML
 
 import cli
-from collectors import refresh
+from service import refresh
+from service.sources import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -94,7 +95,7 @@ def test_the_workflow_refreshes_with_a_command_the_cli_accepts():
     parsed = cli.build_parser().parse_args(args)
     assert parsed.command == "refresh" and parsed.quiet
     default = step["env"]["SOURCES"].split("||")[1].strip(" }'")
-    assert set(default.split(",")) <= set(refresh.SOURCES)
+    assert set(default.split(",")) <= set(SOURCES)
     assert "git" not in default.split(",")  # cloning big repositories every run is opt-in
     assert workflow["concurrency"]["cancel-in-progress"] is False
 

@@ -37,14 +37,8 @@ from collectors.recorded import (
 from collectors.sourcerun import PackageNameError
 from registry import load_registry, parse_registry
 from store import SegmentStore
-from tests.fakes.pypi import (
-    NOW,
-    SMALL_REGISTRY,
-    FakePackageHosts,
-    _pypi_json,
-    make_project,
-    small_world,
-)
+from tests.fakes.pypi import NOW, SMALL_REGISTRY, FakePackageHosts, make_project, small_world
+from tests.fakes.pypi.pypi_json import project_json as _pypi_json
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "data" / "inputs" / "pypi"

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
-from collectors import github, refresh
+from collectors import github
+from service import refresh
 from store import SegmentStore
 from tests.fakes.github import TEST_TOKEN, FakeClock
 
@@ -21,7 +23,7 @@ def fake_clock() -> FakeClock:
 
 
 def test_one_github_client_serves_the_whole_run(
-    github_server, tracked_registry, user_data_dir, monkeypatch
+    github_server, tracked_registry, user_data_dir, user_settings, monkeypatch
 ):
     """A rate limit met for one project must be known to the next one, so the run uses one
     client (and one validator cache) for all projects, and saves that cache at the end."""
@@ -33,10 +35,10 @@ def test_one_github_client_serves_the_whole_run(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(github, "github_client", counting)
-    options = refresh.RefreshOptions(
-        sources=["github"], github_token=TEST_TOKEN, api_urls={"github": github_server.url}
+    settings = dataclasses.replace(
+        user_settings, github_token=TEST_TOKEN, api_urls={"github": github_server.url}
     )
-    report = refresh.run(tracked_registry, options)
+    report = refresh.run(tracked_registry, settings, refresh.RefreshOptions(sources=["github"]))
     projects = {o.project for o in report.outcomes}
     assert len(projects) == 3 and report.exit_code == refresh.OK
     assert made == [github_server.url]
@@ -45,14 +47,12 @@ def test_one_github_client_serves_the_whole_run(
 
 
 def test_a_rate_limit_in_one_project_skips_the_rest_without_asking_again(
-    rate_limited_github, tracked_registry, user_data_dir
+    rate_limited_github, tracked_registry, user_settings
 ):
-    options = refresh.RefreshOptions(
-        sources=["github"],
-        github_token=TEST_TOKEN,
-        api_urls={"github": rate_limited_github.url},
+    settings = dataclasses.replace(
+        user_settings, github_token=TEST_TOKEN, api_urls={"github": rate_limited_github.url}
     )
-    report = refresh.run(tracked_registry, options)
+    report = refresh.run(tracked_registry, settings, refresh.RefreshOptions(sources=["github"]))
     assert [o.status for o in report.outcomes] == ["failed", "skipped", "skipped"]
     assert len(rate_limited_github.log) == 1
     assert report.exit_code == refresh.FAILED
@@ -72,15 +72,23 @@ def package_world():
         yield h
 
 
-def _package_options(hosts, **extra) -> refresh.RefreshOptions:
-    sources = ["pypi", "pypistats", "depsdev", "top-pypi"]
-    return refresh.RefreshOptions(
-        sources=sources, api_urls=dict.fromkeys(sources, hosts.url), **extra
+PACKAGE_SOURCES = ["pypi", "pypistats", "depsdev", "top-pypi"]
+
+
+@pytest.fixture
+def package_settings(package_world, user_settings):
+    """The user settings with every PyPI-side source pointed at the fake hosts."""
+    return dataclasses.replace(
+        user_settings, api_urls=dict.fromkeys(PACKAGE_SOURCES, package_world.url)
     )
 
 
+def _package_options(**extra) -> refresh.RefreshOptions:
+    return refresh.RefreshOptions(sources=PACKAGE_SOURCES, **extra)
+
+
 def test_one_failing_source_loses_nothing_of_the_others_and_says_what_failed(
-    package_world, user_data_dir, monkeypatch
+    package_world, package_settings, user_data_dir, monkeypatch
 ):
     from collectors import pypistats
     from registry import parse_registry
@@ -89,7 +97,7 @@ def test_one_failing_source_loses_nothing_of_the_others_and_says_what_failed(
     monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
     registry = parse_registry(SMALL_REGISTRY, "projects.toml")
     package_world.fail(r"/api/packages/", Fault.http_error(503), times=None)
-    report = refresh.run(registry, _package_options(package_world, projects=["alpha", "beta"]))
+    report = refresh.run(registry, package_settings, _package_options(projects=["alpha", "beta"]))
     table = report.table()
     stats = table[table["source"] == "pypistats"]
     assert set(stats["status"]) == {"failed"} and len(stats) == 2
@@ -108,7 +116,7 @@ def test_one_failing_source_loses_nothing_of_the_others_and_says_what_failed(
 
 
 def test_a_second_refresh_the_same_day_asks_no_package_source_again(
-    package_world, user_data_dir, monkeypatch
+    package_world, package_settings, monkeypatch
 ):
     from collectors import pypistats
     from registry import parse_registry
@@ -116,14 +124,63 @@ def test_a_second_refresh_the_same_day_asks_no_package_source_again(
 
     monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
     registry = parse_registry(SMALL_REGISTRY, "projects.toml")
-    options = _package_options(package_world, projects=["alpha", "beta"])
-    first = refresh.run(registry, options)
+    options = _package_options(projects=["alpha", "beta"])
+    first = refresh.run(registry, package_settings, options)
     assert first.exit_code == refresh.OK
     package_world.reset_log()
-    second = refresh.run(registry, options)
+    second = refresh.run(registry, package_settings, options)
     assert package_world.log == []
     assert set(second.table()["status"]) == {"current"}  # up to date: a success, not a gap
     assert second.exit_code == refresh.OK
     assert second.table()["message"].str.contains("today|ago").all()
-    forced = refresh.run(registry, _package_options(package_world, projects=["beta"], force=True))
+    forced = refresh.run(
+        registry, package_settings, _package_options(projects=["beta"], force=True)
+    )
     assert len(package_world.log) > 0 and forced.exit_code == refresh.OK
+
+
+def test_adding_a_source_is_one_module_and_one_registration(
+    package_world, package_settings, monkeypatch
+):
+    """A new source written to the Source interface runs, reports and records like the
+    others once registered: here a tiny one that counts each package's name length."""
+    import pandas as pd
+
+    from collectors.source import Collected, Source, package_targets
+    from registry import parse_registry
+    from service import sources
+    from store.schema import PACKAGE_DOWNLOADS
+    from tests.fakes.pypi import SMALL_REGISTRY
+
+    class Lengths(Source):
+        name, label, provenance = "lengths", "nobody", "test:lengths"
+
+        def targets(self, projects):
+            return package_targets(projects)
+
+        def collect(self, client, key, target, now):
+            return Collected({"package_downloads": PACKAGE_DOWNLOADS.empty()}, f"{len(key)}")
+
+    monkeypatch.setitem(
+        sources.SOURCES,
+        "lengths",
+        sources.interface(lambda step: Lengths(), lambda **o: sources.pypi.pypi_client(**o)),
+    )
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    report = refresh.run(registry, package_settings, refresh.RefreshOptions(sources=["lengths"]))
+    table = report.table()
+    assert list(table["message"]) == ["9", "8", "5", "15"] and report.exit_code == refresh.OK
+    runs = SegmentStore(package_settings.data.store).read("collection_runs").frame
+    assert set(runs.loc[runs["collector"] == "lengths", "source"]) == {"test:lengths"}
+    assert pd.notna(runs["finished_at"]).all()
+
+
+def test_an_unknown_source_in_the_settings_is_refused_with_its_name(user_settings):
+    from errors import ConfigError
+    from registry import parse_registry
+    from tests.fakes.pypi import SMALL_REGISTRY
+
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    bad = dataclasses.replace(user_settings, api_urls={"gitlab": "http://127.0.0.1:1"})
+    with pytest.raises(ConfigError, match="unknown sources \\['gitlab'\\]"):
+        refresh.run(registry, bad)

@@ -1,0 +1,105 @@
+"""The claims' verdicts in words and colours, and the layout helpers the claim charts share.
+
+Verdicts always carry their words; colour (Okabe-Ito, safe for colour-blind readers) only
+repeats them.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from claims.model import Claim
+from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
+
+VERDICT_COLOURS = {
+    SUPPORTED: "#009E73",  # bluish green
+    MIXED: "#E69F00",  # orange
+    NOT_SUPPORTED: "#D55E00",  # vermillion
+    INSUFFICIENT: "#BBBBBB",  # grey
+}
+VERDICT_ORDER = (SUPPORTED, MIXED, NOT_SUPPORTED, INSUFFICIENT)
+TRACKED_COLOUR = "#0072B2"  # blue: the tracked projects' points
+GROUP_COLOUR = "#000000"
+COHORT_COLOUR = "#999999"
+BETTER = {"higher": "higher is better", "lower": "lower is better"}
+
+
+def short_label(claim: Claim) -> str:
+    """A column-sized name for a claim: its id in words ('Collaboration')."""
+    return claim.id.replace("_", " ").replace("-", " ").capitalize()
+
+
+def verdict_label(verdict: str, fragile: bool = False, partial: bool = False) -> str:
+    """The verdict in words, with its qualifiers: 'mixed (fragile) · partial data'."""
+    return verdict + (" (fragile)" if fragile else "") + (" · partial data" if partial else "")
+
+
+def verdict_css(label: object) -> str:
+    """Cell style for a verdict label (pandas Styler): its colour behind black words."""
+    verdict = next((v for v in VERDICT_ORDER if str(label).startswith(v)), None)
+    if verdict is None:
+        return ""
+    return f"background-color: {VERDICT_COLOURS[verdict]}; color: #000000"
+
+
+def labelled(table: pd.DataFrame) -> pd.Series:
+    """verdict_table rows as labels; works with and without the `partial` column."""
+    partial = table["partial"] if "partial" in table else pd.Series(False, index=table.index)
+    return pd.Series(
+        [
+            verdict_label(v, bool(f), bool(p))
+            for v, f, p in zip(table["verdict"], table["fragile"], partial, strict=True)
+        ],
+        index=table.index,
+    )
+
+
+def fold_missing(missing: str) -> list[tuple[str, list[str]]]:
+    """'A (needs x); B (needs x); C (why)' -> [('needs x', ['A', 'B']), ('why', ['C'])].
+
+    The reason is the last parenthesised part of each item; titles may hold parentheses too.
+    """
+    folded: dict[str, list[str]] = {}
+    for item in (part.strip() for part in str(missing or "").split("; ")):
+        if not item:
+            continue
+        title, reason = _split_reason(item)
+        folded.setdefault(reason, []).append(title)
+    return list(folded.items())
+
+
+def _split_reason(item: str) -> tuple[str, str]:
+    if not item.endswith(")"):
+        return item, ""
+    depth = 0
+    for index in range(len(item) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(item[index], 0)
+        if depth == 0:
+            return item[:index].strip(), item[index + 1 : -1]
+    return item, ""
+
+
+def missing_line(missing: str) -> str:
+    """One line for everything a subject lacks, by what would supply it."""
+    parts = []
+    for reason, titles in fold_missing(missing):
+        parts.append(", ".join(titles) + (f": {reason}" if reason else ""))
+    return "; ".join(parts)
+
+
+def legend_below_title(height: int) -> dict:
+    return {
+        "orientation": "h",
+        "x": 0,
+        "xanchor": "left",
+        "y": 1 - 44 / height,
+        "yanchor": "top",
+        "yref": "container",
+        "font": {"size": 11},
+    }
+
+
+def wrap(text: str, width: int) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) or text

@@ -1,0 +1,1 @@
+"""Services above the collectors: what the CLI, the app and the benches run (a refresh)."""

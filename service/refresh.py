@@ -1,0 +1,211 @@
+"""One refresh: run the chosen sources for the chosen projects, under the refresh lock.
+
+The CLI (`cli.py refresh`), the scheduler, the app's "Refresh now" button and the benches all
+call `run` with the same `Settings`, so they behave the same: one refresh at a time per user
+data directory (a second one is told "already running"), every source's outcome per target
+in one report, and a log file. The sources are registered in service/sources.py.
+
+Exit codes (`RefreshReport.exit_code`):
+    0  every target refreshed, or already as current as its source allows
+    3  partial failure: some targets failed, were skipped or stopped early
+    4  total failure: no target refreshed
+    5  another refresh is already running (raised as AlreadyRunningError)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from errors import ConfigError, DashboardError
+from registry import Registry
+from service.sources import SOURCES, Clients, Outcome, Step
+from settings import Settings
+from store import SegmentStore
+
+OK, PARTIAL, FAILED, ALREADY_RUNNING = 0, 3, 4, 5
+SUCCEEDED = ("ok", "current")
+
+log = logging.getLogger("ossai.refresh")
+
+
+class AlreadyRunningError(DashboardError):
+    """Another refresh holds the lock for this user data directory."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        self.path = path
+        self.holder = holder
+        super().__init__(f"a refresh is already running ({holder}); lock: {path}")
+
+
+@dataclass
+class RefreshReport:
+    run_id: str
+    started_at: pd.Timestamp
+    finished_at: pd.Timestamp | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if not self.outcomes:
+            return FAILED
+        good = [o for o in self.outcomes if o.status in SUCCEEDED]
+        if len(good) == len(self.outcomes):
+            return OK
+        return PARTIAL if good or any(o.status == "partial" for o in self.outcomes) else FAILED
+
+    def table(self) -> pd.DataFrame:
+        """The summary: per project and source, new rows, requests, 304s and errors."""
+        rows = [o.__dict__ for o in self.outcomes]
+        columns = [
+            "project",
+            "source",
+            "target",
+            "status",
+            "rows",
+            "requests",
+            "not_modified",
+            "message",
+        ]
+        return pd.DataFrame(rows, columns=list(Outcome.__dataclass_fields__))[columns]
+
+
+@dataclass
+class RefreshOptions:
+    """What to refresh; where and with which credentials comes from `Settings`."""
+
+    sources: Sequence[str] | None = None  # None: the settings' sources, else every source
+    projects: Sequence[str] | None = None  # project ids; None = all
+    force: bool = False  # ask sources that are polite about cadence (PyPI side) anyway
+    git_locations: dict[str, str] = field(default_factory=dict)  # owner/name -> path or URL
+
+
+@contextlib.contextmanager
+def refresh_lock(path: Path) -> Iterator[None]:
+    """Hold the refresh lock at `path`, or raise AlreadyRunningError at once (never wait)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise AlreadyRunningError(path, handle.read().strip() or "another process") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run(
+    registry: Registry,
+    settings: Settings,
+    options: RefreshOptions | None = None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RefreshReport:
+    """Refresh under the lock; returns the report. Raises AlreadyRunningError, and
+    ConfigError for an unknown source or project id (in the options or the settings)."""
+    options = options or RefreshOptions()
+    sources = list(options.sources or settings.refresh_sources or SOURCES)
+    unknown = sorted((set(sources) | set(settings.api_urls)) - set(SOURCES))
+    if unknown:
+        raise ConfigError(
+            "refresh sources", None, f"unknown sources {unknown}; choose from {', '.join(SOURCES)}"
+        )
+    projects = [p for p in registry if options.projects is None or p.id in options.projects]
+    missing = set(options.projects or ()) - {p.id for p in projects}
+    if missing:
+        raise ConfigError("--projects", None, f"unknown project ids {sorted(missing)}")
+    data = settings.data
+    with refresh_lock(data.lock), _log_to(data.log), Clients() as clients:
+        store = SegmentStore(data.store)
+        now = pd.Timestamp.now(tz="UTC")
+        report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
+        steps = [
+            (source, chosen)
+            for source in sources
+            for chosen in ([[p] for p in projects] if SOURCES[source].per_project else [projects])
+        ]
+        log.info("refresh %s: %d projects, sources %s", report.run_id, len(projects), sources)
+        stopped: dict[str, str] = {}
+        for done, (source, chosen) in enumerate(steps, start=1):
+            label = chosen[0].name if SOURCES[source].per_project else "all projects"
+            if progress:
+                progress(done - 1, len(steps), f"{source}: {label}")
+            step = Step(
+                source,
+                registry,
+                chosen,
+                store,
+                settings,
+                now,
+                clients,
+                options.force,
+                options.git_locations,
+            )
+            if source in stopped:
+                report.outcomes += _all(step, "skipped", stopped[source])
+                continue
+            try:
+                outcomes, stop = SOURCES[source].run(step)
+            except DashboardError as exc:
+                outcomes, stop = _all(step, "failed", str(exc)), None
+            except Exception as exc:  # a bug in one source must not cost the others' data
+                log.exception("%s %s: unexpected error", source, label)
+                problem = f"unexpected error ({type(exc).__name__}); details in {data.log}"
+                outcomes, stop = _all(step, "failed", problem), None
+            if stop:
+                stopped[source] = stop
+                report.notes.append(stop)
+            report.outcomes += outcomes
+            for item in outcomes:
+                log.info(
+                    "%s %s %s: %s%s",
+                    source,
+                    label,
+                    item.target,
+                    item.status,
+                    f" ({item.message})" if item.message else "",
+                )
+        if progress:
+            progress(len(steps), len(steps), "done")
+        report.finished_at = pd.Timestamp.now(tz="UTC")
+        log.info("refresh %s finished: exit code %d", report.run_id, report.exit_code)
+        return report
+
+
+def _all(step: Step, status: str, message: str) -> list[Outcome]:
+    """The same outcome for every target the step's source has."""
+    return [
+        Outcome(step.source, project, target, status, message=message)
+        for project, target in SOURCES[step.source].targets(step)
+    ]
+
+
+@contextlib.contextmanager
+def _log_to(path: Path) -> Iterator[None]:
+    """Append this refresh's log lines to the log file in the user data directory."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()

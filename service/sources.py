@@ -1,0 +1,204 @@
+"""The sources a refresh can run, registered once: adding a source is one module (a
+`collectors.source.Source`) and one line in SOURCES.
+
+Each entry turns one step of a refresh (a source, the chosen projects, the store, the
+settings) into report outcomes. Sources written to the Source interface all run through
+`interface(...)`; GitHub and git keep runners of their own (GitHub spends a shared hourly
+budget across repositories; git clones), adapted here to the same outcomes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from collectors import depsdev, git, github, pypi, pypistats, toppypi
+from collectors.source import Source, run_source
+from collectors.sourcerun import SourceSummary
+from registry import Project, Registry
+from settings import Settings
+from store import DEFAULT_DATA, Catalog, SegmentStore
+
+
+@dataclass
+class Outcome:
+    """What one source did for one target (a repository or a package)."""
+
+    source: str
+    project: str
+    target: str
+    # 'ok', 'current' (nothing asked: the stored data is as new as the source allows),
+    # 'partial', 'failed' or 'skipped'
+    status: str
+    rows: int = 0
+    requests: int = 0
+    not_modified: int = 0
+    message: str | None = None
+
+
+class Clients(contextlib.AbstractContextManager):
+    """One HTTP client per source for the whole run, so what one project's requests learnt
+    (a rate limit hit, the budget left) is known to the next project's; closed at the end."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, Any] = {}
+
+    def get(self, source: str, make: Callable[[], Any]) -> Any:
+        if source not in self._open:
+            self._open[source] = make()
+        return self._open[source]
+
+    def __exit__(self, *exc: object) -> None:
+        for client in self._open.values():
+            client.close()
+
+
+@dataclass(frozen=True)
+class Step:
+    """Everything one source needs for one step of a run."""
+
+    source: str
+    registry: Registry
+    projects: list[Project]  # one project, or all chosen ones for a run-wide source
+    store: SegmentStore
+    settings: Settings
+    now: pd.Timestamp
+    clients: Clients
+    force: bool = False
+    git_locations: dict[str, str] | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        """The validator cache in the user data folder, and another server if one is set."""
+        options: dict[str, Any] = {"cache_path": self.settings.data.http_cache(self.source)}
+        if self.source in self.settings.api_urls:
+            options["base_url"] = self.settings.api_urls[self.source]
+        return options
+
+
+Result = tuple[list[Outcome], str | None]  # outcomes, and why the source stopped (if it did)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered source: how to run one step, and what its targets are (for reports of
+    a step that failed as a whole)."""
+
+    run: Callable[[Step], Result]
+    targets: Callable[[Step], list[tuple[str, str]]]  # (project name, target)
+    per_project: bool = False  # run project by project (else once for all chosen projects)
+
+
+def interface(make_source: Callable[[Step], Source], make_client: Callable[..., Any]) -> Entry:
+    """The entry of a source written to the Source interface."""
+
+    def run(step: Step) -> Result:
+        client = step.clients.get(step.source, lambda: make_client(**step.client_options()))
+        summary = run_source(
+            make_source(step), step.projects, step.store, client, now=step.now, force=step.force
+        )
+        return summary_outcomes(step, summary)
+
+    def targets(step: Step) -> list[tuple[str, str]]:
+        names = {p.id: p.name for p in step.projects}
+        return [
+            (names.get(t.project, "all projects"), str(t.listed))
+            for t in make_source(step).targets(step.projects)
+        ]
+
+    return Entry(run, targets)
+
+
+def summary_outcomes(step: Step, summary: SourceSummary) -> Result:
+    """The report's rows for a Source-interface summary."""
+    names = {p.id: p.name for p in step.projects}
+    outcomes = [
+        Outcome(
+            step.source,
+            names.get(o.project, o.project or "all projects"),
+            o.target,
+            "current" if o.current else o.status,
+            o.rows_written,
+            o.requests,
+            o.not_modified,
+            o.message,
+        )
+        for o in summary.outcomes
+    ]
+    stop = summary.notes[-1] if summary.stopped_by is not None and summary.notes else None
+    return outcomes, stop
+
+
+def _repos(step: Step) -> list[tuple[str, str]]:
+    return [(p.name, r) for p in step.projects for r in p.repo_names]
+
+
+def _github(step: Step) -> Result:
+    settings, project = step.settings, step.projects[0]
+    ids = git.Pseudonymizer(git.load_or_create_key(settings.data.key_folder))
+    client = step.clients.get(
+        "github",
+        lambda: github.github_client(settings.github_token, **step.client_options()),
+    )
+    summary = github.refresh_github(
+        step.registry, step.store, client, now=step.now, projects=[project.id], ids=ids
+    )
+    client.flush()
+    outcomes = [
+        Outcome(
+            "github",
+            project.name,
+            o.repo,
+            o.status,
+            o.rows_written,
+            o.requests,
+            o.not_modified,
+            o.message,
+        )
+        for o in summary.outcomes
+    ]
+    return outcomes, summary.lines()[-1] if summary.stopped_by is not None else None
+
+
+def _git(step: Step) -> Result:
+    settings, project = step.settings, step.projects[0]
+    rows = git.refresh(
+        list(project.repo_names),
+        step.store,
+        ids=git.Pseudonymizer(git.load_or_create_key(settings.data.key_folder)),
+        locations=step.git_locations or {},
+        mirrors=settings.data.git_mirrors,
+        now=step.now,
+        run_id=f"git-{step.now:%Y%m%dT%H%M%SZ}",
+        bot_patterns=(*git.DEFAULT_BOT_PATTERNS, *step.registry.git.extra_bot_patterns),
+        env=settings.git_env,
+    )
+    outcomes = [
+        Outcome(
+            "git", project.name, r.repo, r.status, r.new_commits + r.new_releases, message=r.message
+        )
+        for r in rows
+    ]
+    return outcomes, None
+
+
+def _dump_packages(step: Step) -> Sequence[str]:
+    """The tracked packages and the cohort's: what the top-PyPI dump is kept for."""
+    members = Catalog(DEFAULT_DATA, step.settings.data.store).read("cohort_members").frame
+    wanted = {p for project in step.registry for p in project.packages}
+    return sorted(wanted | set(members.loc[members["kind"] == "package", "name"]))
+
+
+SOURCES: dict[str, Entry] = {
+    "github": Entry(_github, _repos, per_project=True),
+    "git": Entry(_git, _repos, per_project=True),
+    "pypi": interface(lambda step: pypi.PyPI(step.registry), pypi.pypi_client),
+    "pypistats": interface(lambda step: pypistats.PyPIStats(), pypistats.pypistats_client),
+    "depsdev": interface(lambda step: depsdev.DepsDev(), depsdev.depsdev_client),
+    "top-pypi": interface(
+        lambda step: toppypi.TopPyPI(_dump_packages(step)), toppypi.top_pypi_client
+    ),
+}
