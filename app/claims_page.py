@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders, widgets
+from app import columns, loaders, widgets
 from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
@@ -149,18 +149,16 @@ def _evidence_table(claim, indicators, tracked_ids, cohort_ids, tuned) -> None:
             "methods",
         ],
         column_config={
-            "indicator": st.column_config.TextColumn("Indicator", width=280),
-            "rule": st.column_config.TextColumn("Met when", width=100),
-            "default": st.column_config.TextColumn("Default threshold", width=110),
-            "group": st.column_config.TextColumn("AI median", width=110),
-            "cohort": st.column_config.TextColumn("Cohort median", width=110),
-            "effect_size": st.column_config.NumberColumn(
-                "AI ÷ cohort", format="%.2f ×", width=90, help="Blank when either side is missing"
+            "indicator": columns.text("Indicator", 280),
+            "rule": columns.text("Met when", 100),
+            "default": columns.text("Default threshold", 110),
+            "group": columns.text("AI median", 110),
+            "cohort": columns.text("Cohort median", 110),
+            "effect_size": columns.number(
+                "AI ÷ cohort", 90, help="Blank when either side is missing", fmt="%.2f ×"
             ),
-            "projects_with_value": st.column_config.NumberColumn("Projects with data", width=90),
-            "methods": st.column_config.LinkColumn(
-                "Method", display_text="how computed", width=100
-            ),
+            "projects_with_value": columns.number("Projects with data", 90),
+            "methods": columns.link("Method", "how computed", 100),
         },
         key=f"claims_evidence_{claim.id}",
     )

@@ -5,46 +5,39 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders, widgets
+from app import columns, loaders, widgets
 from metrics import community
 from views.base import ChartView
 from views.community import CommunitySettings
 
 SUMMARY_COLUMNS = {
-    "project": st.column_config.TextColumn("Project", pinned=True, width=165),
-    "git_repos": st.column_config.TextColumn(
+    "project": columns.text("Project", 165, pinned=True),
+    "git_repos": columns.text(
         "Git repos",
-        width=80,
+        80,
         help="Repositories whose git history the figures rest on, of the project's main and "
         "family repositories; fewer than all: partial figures (the list below says which)",
     ),
-    "as_of": st.column_config.DateColumn("Last commit", width=95),
-    "contributors_all_time": st.column_config.NumberColumn(
-        "People, ever", format="localized", width=95, help="Contributors, all time"
+    "as_of": columns.date("Last commit", 95),
+    "contributors_all_time": columns.number(
+        "People, ever", 95, help="Contributors, all time", fmt="localized"
     ),
-    "active": st.column_config.NumberColumn(
-        "Active", width=70, help="People contributing in the window"
-    ),
-    "new": st.column_config.NumberColumn(
-        "New", width=65, help="People whose first contribution falls in the window"
-    ),
-    "bus_factor": st.column_config.NumberColumn(
+    "active": columns.number("Active", 70, help="People contributing in the window"),
+    "new": columns.number("New", 65, help="People whose first contribution falls in the window"),
+    "bus_factor": columns.number(
         "Bus factor",
-        width=75,
+        75,
         help="Contributor absence factor: fewest people making the chosen share of contributions",
     ),
-    "elephant_factor": st.column_config.NumberColumn(
-        "Elephant", width=70, help="Fewest organizations (e-mail domains) making the chosen share"
+    "elephant_factor": columns.number(
+        "Elephant", 70, help="Fewest organizations (e-mail domains) making the chosen share"
     ),
-    "independent_share": st.column_config.NumberColumn(
-        "Independent",
-        format="percent",
-        width=90,
-        help="Share of authored commits from public mail domains",
+    "independent_share": columns.number(
+        "Independent", 90, help="Share of authored commits from public mail domains", fmt="percent"
     ),
-    "releases": st.column_config.NumberColumn("Releases", width=75, help="In the window"),
-    "median_days_between_releases": st.column_config.NumberColumn(
-        "Release gap", format="%.0f days", width=100, help="Median days between releases"
+    "releases": columns.number("Releases", 75, help="In the window"),
+    "median_days_between_releases": columns.number(
+        "Release gap", 100, help="Median days between releases", fmt="%.0f days"
     ),
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders, widgets
+from app import columns, loaders, widgets
 from metrics.cohort import cohort_projects
 from metrics.coverage import KINDS, coverage
 from metrics.freshness import source_ages
@@ -52,13 +52,13 @@ def render() -> None:
         shown[["title", "as_of", "age_days", "licence", "url", "revision", "coverage", "notes"]],
         column_config={
             "title": "Source",
-            "as_of": st.column_config.DateColumn("Data as of"),
-            "age_days": st.column_config.NumberColumn("Age (days)"),
+            "as_of": columns.date("Data as of"),
+            "age_days": columns.number("Age (days)"),
             "licence": "Licence / terms",
-            "url": st.column_config.TextColumn("Where"),
+            "url": columns.text("Where"),
             "revision": "Revision read",
-            "coverage": st.column_config.TextColumn("Covers", width="large"),
-            "notes": st.column_config.TextColumn("Caveats", width="large"),
+            "coverage": columns.text("Covers", "large"),
+            "notes": columns.text("Caveats", "large"),
         },
         key="data_sources",
     )
@@ -75,15 +75,15 @@ def render() -> None:
         column_config={
             "project": "Project",
             "subject": "Repository / package",
-            "first": st.column_config.DateColumn("First"),
-            "last": st.column_config.DateColumn("Last"),
-            "observations": st.column_config.NumberColumn("Observations"),
-            "missing_inside": st.column_config.NumberColumn(
+            "first": columns.date("First"),
+            "last": columns.date("Last"),
+            "observations": columns.number("Observations"),
+            "missing_inside": columns.number(
                 "Missing inside span",
-                help="Days (or snapshots) between first and last when the source published "
-                "data but not for this subject",
+                help="Days (or snapshots) between first and last when the source published data "
+                "but not for this subject",
             ),
-            "status": st.column_config.TextColumn("Status", width="large"),
+            "status": columns.text("Status", "large"),
         },
         key="data_coverage",
     )
@@ -100,8 +100,8 @@ def render() -> None:
         widgets.table(
             members[["kind", "rank", "name", "measure", "value", "as_of"]],
             column_config={
-                "value": st.column_config.NumberColumn("Value", format="localized"),
-                "as_of": st.column_config.DateColumn("On"),
+                "value": columns.number("Value", fmt="localized"),
+                "as_of": columns.date("On"),
             },
             key="data_cohort",
         )

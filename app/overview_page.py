@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders, widgets
+from app import columns, loaders, widgets
 from charts.claims import labelled, verdict_css
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.indicators import Windows
@@ -15,35 +15,30 @@ from views.overview import overview_views
 
 GROWTH = "%+.0f %%"  # growth in per cent, signed: '+12 %'
 COLUMNS = {
-    "project": st.column_config.TextColumn("Project", pinned=True, width=180),
-    "stars": st.column_config.NumberColumn("Stars", format="localized", width=70),
-    "forks": st.column_config.NumberColumn("Forks", format="localized", width=70),
-    "open_issues": st.column_config.NumberColumn(
-        "Open issues+PRs",
-        format="localized",
-        width=110,
-        help="GitHub's open_issues_count counts both",
+    "project": columns.text("Project", 180, pinned=True),
+    "stars": columns.number("Stars", 70, fmt="localized"),
+    "forks": columns.number("Forks", 70, fmt="localized"),
+    "open_issues": columns.number(
+        "Open issues+PRs", 110, help="GitHub's open_issues_count counts both", fmt="localized"
     ),
-    "star_growth_pct": st.column_config.NumberColumn(
-        "Stars, 1 yr", format=GROWTH, width=85, help="Stars vs about 12 months earlier"
+    "star_growth_pct": columns.number(
+        "Stars, 1 yr", 85, help="Stars vs about 12 months earlier", fmt=GROWTH
     ),
-    "monthly_downloads": st.column_config.NumberColumn(
+    "monthly_downloads": columns.number(
         "Downloads/month",
-        format="localized",
-        width=125,
+        125,
         help="PyPI downloads in the latest monthly window, all the project's packages",
+        fmt="localized",
     ),
-    "download_growth_pct": st.column_config.NumberColumn(
+    "download_growth_pct": columns.number(
         "Downloads, 1 yr",
-        format=GROWTH,
-        width=110,
+        110,
         help="Downloads per day vs the window about 12 months earlier",
+        fmt=GROWTH,
     ),
-    "as_of": st.column_config.TextColumn(
-        "As of", width=150, help="GitHub figures' day · downloads' month"
-    ),
-    "repos_counted": st.column_config.TextColumn(
-        "Repos", width=60, help="Repositories in the GitHub figures, of the project's"
+    "as_of": columns.text("As of", 150, help="GitHub figures' day · downloads' month"),
+    "repos_counted": columns.text(
+        "Repos", 60, help="Repositories in the GitHub figures, of the project's"
     ),
 }
 WORDS = {
@@ -82,16 +77,14 @@ def render() -> None:
     widgets.table(
         board.style.map(verdict_css, subset=[group_col, cohort_col]),
         column_config={
-            "claim": st.column_config.TextColumn("Claim", width=330),
-            group_col: st.column_config.TextColumn(
-                group_col, width=230, help="The claim's rules applied to the group's medians"
+            "claim": columns.text("Claim", 330),
+            group_col: columns.text(
+                group_col, 230, help="The claim's rules applied to the group's medians"
             ),
-            cohort_col: st.column_config.TextColumn(
-                cohort_col, width=230, help="The same rules applied to the cohort's medians"
+            cohort_col: columns.text(
+                cohort_col, 230, help="The same rules applied to the cohort's medians"
             ),
-            "evidence": st.column_config.LinkColumn(
-                "Evidence", display_text="see the evidence", width=140
-            ),
+            "evidence": columns.link("Evidence", "see the evidence", 140),
         },
         key="overview_claims",
     )
@@ -134,11 +127,11 @@ def render() -> None:
         widgets.table(
             about,
             column_config={
-                "project": st.column_config.TextColumn("Project", width=170),
-                "repository": st.column_config.TextColumn("Repository", width=260),
-                "role": st.column_config.TextColumn("Role", width=80),
-                "language": st.column_config.TextColumn("Language", width=110),
-                "description": st.column_config.TextColumn("Description", width=370),
+                "project": columns.text("Project", 170),
+                "repository": columns.text("Repository", 260),
+                "role": columns.text("Role", 80),
+                "language": columns.text("Language", 110),
+                "description": columns.text("Description", 370),
             },
             key="overview_repositories",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import loaders, widgets
+from app import columns, loaders, widgets
 from charts.labels import figure_text
 from claims.profile import project_profile
 from metrics.indicators import Windows
@@ -61,31 +61,27 @@ def render() -> None:
             "methods",
         ],
         column_config={
-            "indicator": st.column_config.TextColumn("Indicator", pinned=True, width=260),
-            "value_shown": st.column_config.TextColumn("Value", width=95),
-            "as_of": st.column_config.DateColumn("As of", width=90),
-            "quality": st.column_config.TextColumn(
+            "indicator": columns.text("Indicator", 260, pinned=True),
+            "value_shown": columns.text("Value", 95),
+            "as_of": columns.date("As of", 90),
+            "quality": columns.text(
                 "Quality",
-                width=65,
+                65,
                 help="partial: some of the project's repositories or packages are left out",
             ),
-            "a_year_earlier_shown": st.column_config.TextColumn("A year earlier", width=95),
-            "change_shown": st.column_config.TextColumn(
-                "Change", width=75, help="shares in percentage points"
-            ),
-            "cohort_percentile": st.column_config.NumberColumn(
+            "a_year_earlier_shown": columns.text("A year earlier", 95),
+            "change_shown": columns.text("Change", 75, help="shares in percentage points"),
+            "cohort_percentile": columns.number(
                 "Cohort pct.",
-                format="%.0f",
-                width=80,
+                80,
                 help="Cohort percentile: share of cohort members at or below",
+                fmt="%.0f",
             ),
-            "cohort_members_with_value": st.column_config.NumberColumn(
-                "Cohort n", width=70, help="Cohort members with a value"
+            "cohort_members_with_value": columns.number(
+                "Cohort n", 70, help="Cohort members with a value"
             ),
-            "source": st.column_config.TextColumn("Data", width=120),
-            "methods": st.column_config.LinkColumn(
-                "Method", display_text="how computed", width=100
-            ),
+            "source": columns.text("Data", 120),
+            "methods": columns.link("Method", "how computed", 100),
         },
         key="project_profile",
     )
@@ -176,15 +172,15 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
                 "latest_version": "Latest version",
                 "requires_python": "Requires Python",
                 "licence": "Licence",
-                "release_count": st.column_config.NumberColumn("Versions"),
-                "yanked_count": st.column_config.NumberColumn("Yanked"),
-                "repo": st.column_config.TextColumn(
+                "release_count": columns.number("Versions"),
+                "yanked_count": columns.number("Yanked"),
+                "repo": columns.text(
                     "Repository it links to", help="found in the package's project URLs"
                 ),
-                "repo_agrees": st.column_config.CheckboxColumn(
+                "repo_agrees": columns.check(
                     "Matches projects.toml", help="empty: the package links no GitHub repository"
                 ),
-                "date": st.column_config.DateColumn("As of"),
+                "date": columns.date("As of"),
             },
             key="project_pypi_facts",
         )
@@ -204,8 +200,8 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
             "packages and the OpenSSF Scorecard (cli.py refresh --sources pypi,depsdev)."
         )
         return
-    columns = st.columns(max(len(dependents), 1) + max(len(project.repo_names), 1))
-    slot = iter(columns)
+    cells = st.columns(max(len(dependents), 1) + max(len(project.repo_names), 1))
+    slot = iter(cells)
     for row in dependents.itertuples():
         next(slot).metric(
             f"Packages depending on {row.package} {row.version}".strip(),

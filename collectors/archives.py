@@ -209,12 +209,6 @@ def ranking_snapshots(
             "stars": frame["stars"],
             "forks": frame["forks"],
             "open_issues": frame["open_issues"],
-            "open_prs": pd.NA,
-            "watchers": pd.NA,
-            "archived": pd.NA,
-            "license": pd.NA,
-            "default_branch": pd.NA,
-            "topics": pd.NA,
             "pushed_at": pushed,
             "listed_as": frame["listed_as"],
             "source": fetched_note,
@@ -223,7 +217,8 @@ def ranking_snapshots(
             "quality": frame["quality"],
         }
     )
-    return REPO_SNAPSHOTS.conform(out.reset_index(drop=True))
+    # what the archive does not have (open PRs, watchers, licence, ...) is null, never 0
+    return REPO_SNAPSHOTS.conform(REPO_SNAPSHOTS.widen(out.reset_index(drop=True)))
 
 
 def _one_day_dips(frame: pd.DataFrame) -> pd.Series:

@@ -12,11 +12,10 @@ needs. No I/O except reading the store.
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -147,34 +146,16 @@ class SourceSummary(RunTotals):
         return iter(self.outcomes)
 
 
-def json_client(
-    name: str,
-    base_url: str,
-    *,
-    cache_path: Path | str | None = None,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 60.0,
-    max_retries: int = 3,
-    max_wait_seconds: float = 300.0,
-) -> HttpClient:
+def json_client(name: str, base_url: str, **options: Any) -> HttpClient:
     """An HttpClient for a public JSON API without authentication, as every PyPI-side
     source uses one: a descriptive User-Agent, JSON, and its own validator cache (ETags) at
     `cache_path` (the refresh service passes the user data layout's; None keeps it in
-    memory). A rate-limit wait longer than `max_wait_seconds` stops the source for the run."""
+    memory). A rate-limit wait longer than `max_wait_seconds` (300 s unless given) stops the
+    source for the run; other `options` as HttpClient's (`read_timeout` 60 s unless given)."""
+    options.setdefault("max_wait_seconds", 300.0)
+    options.setdefault("read_timeout", 60.0)
     return HttpClient(
-        base_url,
-        user_agent=USER_AGENT,
-        accept="application/json",
-        name=name,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_retries=max_retries,
-        max_wait_seconds=max_wait_seconds,
-        cache_path=cache_path,
-        clock=clock,
-        sleep=sleep,
+        base_url, user_agent=USER_AGENT, accept="application/json", name=name, **options
     )
 
 

@@ -222,61 +222,56 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
     where = locate.project(index)
     if not isinstance(entry, dict):
         raise ConfigError(path, where, "each [[projects]] entry must be a table")
-    unknown = set(entry) - _PROJECT_KEYS
-    if unknown:
-        key = sorted(unknown)[0]
-        raise ConfigError(
-            path,
-            locate.in_project(index, key, is_key=True),
-            f"unknown key {key!r} (allowed: {', '.join(sorted(_PROJECT_KEYS))})",
-        )
+    _only_known(entry, _PROJECT_KEYS, "key", path, locate, index)
     for key in ("id", "name", "group", "repos"):
         if key not in entry:
             raise ConfigError(path, where, f"project is missing the required key {key!r}")
     pid = entry["id"]
     if not isinstance(pid, str) or not _ID.fullmatch(pid):
-        raise ConfigError(
+        raise _at_key(
             path,
-            locate.in_project(index, "id", is_key=True),
+            locate,
+            index,
+            "id",
             "project id must be 1-40 lower-case letters, digits or hyphens, starting with a "
             "letter or digit",
         )
     for key in ("name", "group"):
         value = entry[key]
         if not isinstance(value, str) or not value.strip() or len(value) > 80:
-            raise ConfigError(
+            raise _at_key(
                 path,
-                locate.in_project(index, key, is_key=True),
+                locate,
+                index,
+                key,
                 f"project {key} must be a non-empty string of at most 80 characters",
             )
     description = entry.get("description", "")
     if not isinstance(description, str):
-        raise ConfigError(
-            path,
-            locate.in_project(index, "description", is_key=True),
-            "description must be a string",
-        )
+        raise _at_key(path, locate, index, "description", "description must be a string")
     repos_raw = entry["repos"]
     if not isinstance(repos_raw, list) or not repos_raw:
-        raise ConfigError(
+        raise _at_key(
             path,
-            locate.in_project(index, "repos", is_key=True),
+            locate,
+            index,
+            "repos",
             "repos must be a non-empty list of 'owner/name' strings or "
             "{ name = ..., formerly = [...] } tables",
         )
     repos = tuple(_parse_repo(item, index, path, locate) for item in repos_raw)
     if not any(r.role == "main" for r in repos):
-        raise ConfigError(
+        raise _at_key(
             path,
-            locate.in_project(index, "repos", is_key=True),
+            locate,
+            index,
+            "repos",
             "a project needs at least one repository of role 'main' (its own repository)",
         )
     packages_raw = entry.get("packages", [])
     if not isinstance(packages_raw, list):
-        raise ConfigError(
-            path,
-            locate.in_project(index, "packages", is_key=True),
-            "packages must be a list of PyPI project names",
+        raise _at_key(
+            path, locate, index, "packages", "packages must be a list of PyPI project names"
         )
     packages: list[str] = []
     for name in packages_raw:
@@ -303,39 +298,32 @@ def _parse_repo(item: Any, index: int, path: Path, locate: _Locator) -> RepoRef:
     if isinstance(item, str):
         item = {"name": item}
     if not isinstance(item, dict) or "name" not in item:
-        raise ConfigError(
+        raise _at_key(
             path,
-            locate.in_project(index, "repos", is_key=True),
+            locate,
+            index,
+            "repos",
             "each repo must be 'owner/name' or a table { name = 'owner/name', formerly = [...] }",
         )
-    unknown = set(item) - _REPO_KEYS
-    if unknown:
-        key = sorted(unknown)[0]
-        raise ConfigError(
-            path,
-            locate.in_project(index, key, is_key=True),
-            f"unknown repo key {key!r} (allowed: {', '.join(sorted(_REPO_KEYS))})",
-        )
+    _only_known(item, _REPO_KEYS, "repo key", path, locate, index)
     role = item.get("role", "main")
     if role not in REPO_ROLES:
-        raise ConfigError(
+        raise _at_key(
             path,
-            locate.in_project(index, "role", is_key=True),
+            locate,
+            index,
+            "role",
             f"repo role must be one of {', '.join(REPO_ROLES)}, not {role!r}",
         )
     note = item.get("note", "")
     if not isinstance(note, str) or len(note) > 400:
-        raise ConfigError(
-            path,
-            locate.in_project(index, "note", is_key=True),
-            "repo note must be a string of at most 400 characters",
+        raise _at_key(
+            path, locate, index, "note", "repo note must be a string of at most 400 characters"
         )
     formerly = item.get("formerly", [])
     if not isinstance(formerly, list):
-        raise ConfigError(
-            path,
-            locate.in_project(index, "formerly", is_key=True),
-            "formerly must be a list of 'owner/name' strings",
+        raise _at_key(
+            path, locate, index, "formerly", "formerly must be a list of 'owner/name' strings"
         )
     for name in (item["name"], *formerly):
         problem = github_repo_problem(name)
@@ -414,6 +402,21 @@ def _parse_git(raw: Any, path: Path, locate: _Locator) -> GitSettings:
                 f"[git] bots pattern {pattern!r} is not a valid regular expression ({exc})",
             ) from None
     return GitSettings(extra_bot_patterns=tuple(patterns))
+
+
+def _only_known(
+    table: dict, allowed: set[str], what: str, path: Path, locate: _Locator, index: int
+) -> None:
+    """Refuse a key the file format does not have (a typo must not be silently ignored)."""
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        rule = f"unknown {what} {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+        raise _at_key(path, locate, index, unknown[0], rule)
+
+
+def _at_key(path: Path, locate: _Locator, index: int, key: str, rule: str) -> ConfigError:
+    """The error for a rule broken by key `key` of the index-th project, on that key's line."""
+    return ConfigError(path, locate.in_project(index, key, is_key=True), rule)
 
 
 def _line_from_message(message: str) -> int | None:

@@ -6,16 +6,34 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pytest
 
+from claims.model import Claim, IndicatorRule
 from settings import Settings
 from store import SegmentStore
+from tests.fakes.clock import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+TODAY = pd.Timestamp(NOW.date())  # the fake clock's day: the date a refresh stores rows under
+DAY = 86400.0  # seconds: one day on the fake clock
+# The seven claims the issue names, in the order data/claims.toml and the pages give them.
+CLAIM_IDS = [
+    "collaboration",
+    "barriers",
+    "transparency",
+    "acceleration",
+    "access",
+    "quality",
+    "customization",
+]
+
+T = TypeVar("T")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -73,6 +91,17 @@ def fresh_store(tmp_path) -> SegmentStore:
     return SegmentStore(tmp_path / "store")
 
 
+def at_clock(refresh: Callable[..., T]) -> Callable[..., T]:
+    """`refresh` called with a fake clock as its last positional argument, whose time it gets
+    as `now=`: `at_clock(refresh_pypi)(registry, store, client, clock, force=True)`."""
+
+    def run(*args, **options) -> T:
+        *leading, clock = args
+        return refresh(*leading, now=clock.timestamp(), **options)
+
+    return run
+
+
 def snapshot_rows(
     repo: str, days: list[str], stars: list[int], fetched: str | None = None, **extra
 ):
@@ -102,6 +131,11 @@ def snapshot_rows(
     )
     assert not extra, extra
     return frame
+
+
+def hand_made_claim(claim_id: str, *rules: tuple[str, str, float], title: str = "A claim") -> Claim:
+    """A claim built here, with one `IndicatorRule(metric, direction, threshold)` per rule."""
+    return Claim(claim_id, title, "Hypothesis", tuple(IndicatorRule(*rule) for rule in rules))
 
 
 def download_rows(package: str, rows: list[tuple], **extra) -> pd.DataFrame:

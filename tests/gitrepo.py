@@ -1,10 +1,31 @@
-"""Build small real git repositories with chosen authors, dates, time zones and trailers."""
+"""Build small real git repositories with chosen authors, dates, time zones and trailers, and
+collect them with the git collector."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+
+import pandas as pd
+
+from collectors import git
+
+COLLECTED_AT = pd.Timestamp("2024-04-01", tz="UTC")  # after every commit the tests make
+
+
+def _signed(author: str, when: str) -> dict[str, str]:
+    """Git's environment for a commit authored and committed by `author` ('Name <email>') at
+    `when` (ISO 8601 with its UTC offset)."""
+    name, email = author[:-1].split(" <")
+    return {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+        "GIT_COMMITTER_DATE": when,
+    }
 
 
 class Repo:
@@ -38,34 +59,16 @@ class Repo:
         trailers: tuple[str, ...] = (),
     ) -> str:
         """`author` is 'Name <email>'; `when` is ISO 8601 with its UTC offset."""
-        name, email = author[:-1].split(" <")
         target = self.path / file
         target.write_text(target.read_text() + message + "\n" if target.exists() else message)
         self.git("add", file)
         body = message + ("\n\n" + "\n".join(trailers) if trailers else "")
-        env = {
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-            "GIT_COMMITTER_DATE": when,
-        }
-        self.git("commit", "-q", "-m", body, env=env)
+        self.git("commit", "-q", "-m", body, env=_signed(author, when))
         return self.git("rev-parse", "HEAD")
 
     def merge(self, branch: str, author: str, when: str, message: str) -> str:
         """A merge commit of `branch` into the current branch (never a fast-forward)."""
-        name, email = author[:-1].split(" <")
-        env = {
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-            "GIT_COMMITTER_DATE": when,
-        }
-        self.git("merge", "-q", "--no-ff", "-m", message, branch, env=env)
+        self.git("merge", "-q", "--no-ff", "-m", message, branch, env=_signed(author, when))
         return self.git("rev-parse", "HEAD")
 
     def tag(self, name: str, when: str | None = None) -> None:
@@ -111,15 +114,21 @@ def build_community_repo(path: Path) -> Repo:
     repo.git("checkout", "-q", "-b", "feature", "HEAD~1")
     repo.commit(BOB, "2023-06-20T15:00:00+02:00", "feature", file="feature.txt")
     repo.git("checkout", "-q", "main")
-    env = {
-        "GIT_AUTHOR_NAME": "Alice Example",
-        "GIT_AUTHOR_EMAIL": "alice@acme.com",
-        "GIT_AUTHOR_DATE": "2023-07-01T10:00:00+00:00",
-        "GIT_COMMITTER_NAME": "Alice Example",
-        "GIT_COMMITTER_EMAIL": "alice@acme.com",
-        "GIT_COMMITTER_DATE": "2023-07-01T10:00:00+00:00",
-    }
-    repo.git("merge", "-q", "--no-ff", "-m", "merge feature", "feature", env=env)
+    repo.merge("feature", ALICE, "2023-07-01T10:00:00+00:00", "merge feature")
     repo.tag("v1.1", "2023-08-01T00:00:00+00:00")
     repo.commit(DAVE, "2024-03-01T10:00:00+00:00", "later")
     return repo
+
+
+def collect_widget(
+    path: Path, ids: git.Pseudonymizer, last: str | None = None, **options
+) -> git.GitResult:
+    """`collectors.git.collect` of the repository at `path` as acme/widget, on COLLECTED_AT."""
+    return git.collect(
+        "acme/widget",
+        git.GitRepository(path),
+        ids,
+        last_stored=last,
+        fetched_at=COLLECTED_AT,
+        **options,
+    )

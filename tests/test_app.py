@@ -9,16 +9,8 @@ import pytest
 from store import SegmentStore
 from store.schema import TABLES
 from tests.apptest import figure, frame, open_page, texts, trace, trace_values
+from tests.conftest import CLAIM_IDS
 
-CLAIM_IDS = [
-    "collaboration",
-    "barriers",
-    "transparency",
-    "acceleration",
-    "access",
-    "quality",
-    "customization",
-]
 VERDICT_WORDS = ("supported", "mixed", "not supported", "insufficient data")
 
 

@@ -18,16 +18,13 @@ from charts.claims import (
     verdict_label,
 )
 from claims.evaluate import verdict_table
-from claims.model import Claim, IndicatorRule
+from tests.conftest import hand_made_claim
 
-CLAIM = Claim(
+CLAIM = hand_made_claim(
     "collaboration",
-    "Fosters collaboration",
-    "Many people contribute.",
-    (
-        IndicatorRule("active_contributors", "higher", 100.0),
-        IndicatorRule("first_response_hours", "lower", 48.0),
-    ),
+    ("active_contributors", "higher", 100.0),
+    ("first_response_hours", "lower", 48.0),
+    title="Fosters collaboration",
 )
 TRACKED = [("a", "Alpha"), ("b", "Beta"), ("c", "Gamma")]
 COHORT = ["x", "y", "z"]

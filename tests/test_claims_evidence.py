@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from claims.evaluate import verdict_table
-from claims.model import Claim, IndicatorRule
 from claims.profile import project_profile
 from metrics import community
 from metrics.cohort import MissingFactsError, PackageFacts, cohort_packages, cohort_projects
@@ -17,7 +16,7 @@ from metrics.overview import overview
 from registry import Project, RepoRef
 from registry.projects import CohortRule
 from store.schema import TABLES
-from tests.conftest import download_rows, snapshot_rows
+from tests.conftest import download_rows, hand_made_claim, snapshot_rows
 
 MAIN = RepoRef("org/main")
 FAMILY = RepoRef("org/lib", role="family", note="its library")
@@ -222,12 +221,7 @@ def test_public_review_share_counts_first_parent_changes_by_people():
 
 
 def test_a_verdict_resting_on_partial_figures_is_marked_partial_not_fragile():
-    claim = Claim(
-        "c",
-        "Claim",
-        "h",
-        (IndicatorRule("active_contributors", "higher", 2), IndicatorRule("releases", "higher", 1)),
-    )
+    claim = hand_made_claim("c", ("active_contributors", "higher", 2), ("releases", "higher", 1))
     rows = [
         (
             "p",

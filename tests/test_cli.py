@@ -9,21 +9,12 @@ import pytest
 import cli
 from service import refresh
 from store import SegmentStore
+from tests.fakes.projects_toml import projects_toml
 from tests.gitrepo import build_community_repo
 
-REGISTRY = """\
-[[projects]]
-id = "widget"
-name = "Widget"
-group = "AI"
-repos = ["acme/widget"]
-
-[[projects]]
-id = "gadget"
-name = "Gadget"
-group = "AI"
-repos = ["acme/gadget", "acme/gizmo"]
-"""
+REGISTRY = projects_toml(
+    ("widget", '["acme/widget"]', ""), ("gadget", '["acme/gadget", "acme/gizmo"]', "")
+)
 
 
 @pytest.fixture

@@ -16,21 +16,14 @@ import pytest
 
 from collectors import git
 from metrics import community
-from tests.gitrepo import build_community_repo
+from tests.gitrepo import build_community_repo, collect_widget
 
 
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory):
     repo = build_community_repo(tmp_path_factory.mktemp("community") / "work")
     ids = git.Pseudonymizer(b"k" * 32)
-    result = git.collect(
-        "acme/widget",
-        git.GitRepository(repo.path),
-        ids,
-        last_stored=None,
-        fetched_at=pd.Timestamp("2024-04-01", tz="UTC"),
-    )
-    return result, ids
+    return collect_widget(repo.path, ids), ids
 
 
 def test_absence_factor_matches_the_chaoss_example():

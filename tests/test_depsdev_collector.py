@@ -9,16 +9,13 @@ import pytest
 from collectors.depsdev import CADENCE_DAYS, latest_stable_versions, refresh_depsdev
 from collectors.pypi import refresh_pypi
 from store import TABLES
+from tests.conftest import DAY, TODAY, at_clock
 from tests.fakes.pypi import HOSTILE, NOW, Fault
 
 pytest_plugins = ["tests.fakes.pypi"]
 
-DAY = 86400.0
-TODAY = pd.Timestamp(NOW.date())
 
-
-def _run(registry, store, client, clock, **options):
-    return refresh_depsdev(registry, store, client, now=clock.timestamp(), **options)
+_run = at_clock(refresh_depsdev)
 
 
 def _cards(store, repo):

@@ -12,7 +12,15 @@ from collectors import git
 from collectors.gitlog import LogFormatError, parse_log, parse_offset, parse_person
 from errors import SourceError
 from store import SegmentStore
-from tests.gitrepo import ACTIONS, BOB, DAVE, Repo, build_community_repo
+from tests.gitrepo import (
+    ACTIONS,
+    BOB,
+    COLLECTED_AT,
+    DAVE,
+    Repo,
+    build_community_repo,
+    collect_widget,
+)
 
 NAMES = [
     "Alice",
@@ -37,18 +45,8 @@ def ids() -> git.Pseudonymizer:
     return git.Pseudonymizer(b"k" * 32)
 
 
-def _collect(path, ids, last=None):
-    return git.collect(
-        "acme/widget",
-        git.GitRepository(path),
-        ids,
-        last_stored=last,
-        fetched_at=pd.Timestamp("2024-04-01", tz="UTC"),
-    )
-
-
 def test_every_commit_is_collected_with_time_zone_merge_flag_and_people_hashed(community_repo, ids):
-    result = _collect(community_repo.path, ids)
+    result = collect_widget(community_repo.path, ids)
     rows = result.commits.set_index("sha")
     assert len(rows) == 8
     assert rows["is_merge"].sum() == 1
@@ -69,7 +67,7 @@ def test_every_commit_is_collected_with_time_zone_merge_flag_and_people_hashed(c
 
 
 def test_tags_become_releases_with_dates_and_prerelease_flags(community_repo, ids):
-    releases = _collect(community_repo.path, ids).releases.set_index("version")
+    releases = collect_widget(community_repo.path, ids).releases.set_index("version")
     assert set(releases.index) == {"v1.0", "v1.1rc1", "v1.1"}
     assert releases.loc["v1.0", "published_at"] == pd.Timestamp("2023-02-05T13:00:00Z")
     assert releases.loc["v1.1", "published_at"] == pd.Timestamp("2023-08-01T00:00:00Z")
@@ -81,13 +79,15 @@ def test_a_bare_mirror_gives_the_same_commits_and_honours_its_mailmap(
     community_repo, ids, tmp_path
 ):
     mirror = git.clone_or_fetch(str(community_repo.path), tmp_path / "mirrors" / "acme.git")
-    work = _collect(community_repo.path, ids).commits.sort_values("sha").reset_index(drop=True)
-    bare = _collect(mirror.path, ids).commits.sort_values("sha").reset_index(drop=True)
+    work, bare = (
+        collect_widget(path, ids).commits.sort_values("sha").reset_index(drop=True)
+        for path in (community_repo.path, mirror.path)
+    )
     pd.testing.assert_frame_equal(work, bare)
     # a new commit upstream arrives with the next fetch
     community_repo.commit(DAVE, "2024-05-01T10:00:00+00:00", "newer")
     again = git.clone_or_fetch(str(community_repo.path), tmp_path / "mirrors" / "acme.git")
-    assert len(_collect(again.path, ids).commits) == 9
+    assert len(collect_widget(again.path, ids).commits) == 9
 
 
 def test_refresh_is_incremental_and_records_its_runs(community_repo, ids, tmp_path):
@@ -96,7 +96,7 @@ def test_refresh_is_incremental_and_records_its_runs(community_repo, ids, tmp_pa
         ids=ids,
         locations={"acme/widget": str(community_repo.path)},
         mirrors=tmp_path / "m",
-        now=pd.Timestamp("2024-04-01", tz="UTC"),
+        now=COLLECTED_AT,
     )
     first = git.refresh(["acme/widget"], store, run_id="r1", **kwargs)
     assert (first[0].new_commits, first[0].new_releases) == (8, 3)
@@ -208,20 +208,13 @@ def test_the_parser_reads_numstat_and_rejects_foreign_text():
 
 
 def test_git_stats_are_collected_when_asked(community_repo, ids):
-    result = git.collect(
-        "acme/widget",
-        git.GitRepository(community_repo.path),
-        ids,
-        last_stored=None,
-        fetched_at=pd.Timestamp("2024-04-01", tz="UTC"),
-        with_stats=True,
-    )
+    result = collect_widget(community_repo.path, ids, with_stats=True)
     assert result.commits["files_changed"].notna().all()
     assert result.commits["lines_added"].sum() > 0
 
 
 def test_an_empty_repository_has_no_commits(tmp_path, ids):
     repo = Repo(tmp_path / "empty")
-    result = _collect(repo.path, ids)
+    result = collect_widget(repo.path, ids)
     assert result.head is None and result.commits.empty
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0

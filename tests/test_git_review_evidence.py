@@ -12,9 +12,7 @@ from collectors import git
 from collectors.gitlog import parse_marked, pull_request_number
 from store import SegmentStore
 from store.catalog import Catalog
-from tests.gitrepo import ALICE, BOB, CAROL, Repo
-
-NOW = pd.Timestamp("2024-04-01", tz="UTC")
+from tests.gitrepo import ALICE, BOB, CAROL, Repo, collect_widget
 
 
 @pytest.fixture
@@ -23,10 +21,7 @@ def ids() -> git.Pseudonymizer:
 
 
 def _collect(repo: Repo, ids, last=None) -> pd.DataFrame:
-    result = git.collect(
-        "acme/widget", git.GitRepository(repo.path), ids, last_stored=last, fetched_at=NOW
-    )
-    return result.commits.set_index("sha")
+    return collect_widget(repo.path, ids, last).commits.set_index("sha")
 
 
 @pytest.fixture

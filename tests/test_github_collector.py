@@ -12,17 +12,10 @@ from collectors.github import CollectorSettings
 from registry import parse_registry
 from registry.projects import Project, Registry, RepoRef
 from store import TABLES
-from tests.fakes.github import (
-    NOW,
-    FakeIssue,
-    client_for,
-    make_repo,
-    refresh,
-)
+from tests.conftest import TODAY
+from tests.fakes.github import FakeIssue, client_for, make_repo, refresh
 
 pytest_plugins = ["tests.fakes.github"]
-
-TODAY = pd.Timestamp(NOW.date())
 
 
 def _rows(store, table, repo=None, column="repo"):

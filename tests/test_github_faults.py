@@ -15,14 +15,13 @@ import pandas as pd
 import pytest
 
 from store import TABLES
-from tests.conftest import snapshot_rows
+from tests.conftest import TODAY, snapshot_rows
 from tests.fakes.github import NOW, TEST_TOKEN, Fault, client_for, refresh
 
 pytest_plugins = ["tests.fakes.github"]
 
 REPOS = ["octo-org/alpha", "octo-org/beta", "octo-org/gamma"]
 PROJECT = {"octo-org/alpha": "alpha", "octo-org/beta": "beta", "octo-org/gamma": "gamma"}
-TODAY = pd.Timestamp(NOW.date())
 EARLIER = pd.Timestamp("2025-06-01", tz="UTC")
 
 
@@ -144,6 +143,24 @@ def _run(github_server, fake_clock, cache_file, store, registry, **client_option
         client.close()
 
 
+@pytest.fixture
+def alpha_fault(github_server, seeded_store, tracked_registry, fake_clock, cache_file):
+    """`alpha_fault(pattern, fault, words, times=None)`: one refresh of the seeded store while
+    requests to `pattern` get `fault` (the first `times` of them; None: every one). Checks the
+    run finished for the others with alpha partial and `words` said, and that no seeded row
+    changed; returns (summary, store)."""
+    store, seeded = seeded_store
+
+    def run(pattern: str, fault: Fault, words: str, times: int | None = None):
+        github_server.fail(pattern, fault, times=times)
+        summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
+        assert_finished_for_the_others(summary, store, "octo-org/alpha", "partial", words)
+        assert_history_intact(store, seeded)
+        return summary, store
+
+    return run
+
+
 # ----- rate limits ---------------------------------------------------------------------------
 
 
@@ -227,55 +244,43 @@ def test_secondary_limits_are_honoured_then_the_run_goes_on(
 # ----- the network and the server ------------------------------------------------------------
 
 
-def test_502_and_503_then_success_are_retried(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
+@pytest.mark.parametrize(
+    ("pattern", "faults", "retries"),
+    [
+        (r"^/repos/octo-org/alpha$", [Fault.http_error(502), Fault.http_error(503)], 2),
+        (r"^/repos/octo-org/alpha/stargazers/history", [Fault.connection_reset()], 1),
+    ],
+    ids=["502-then-503", "connection-reset-once"],
+)
+def test_failures_that_pass_are_retried(
+    github_server, seeded_store, tracked_registry, fake_clock, cache_file, pattern, faults, retries
 ):
     store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha$", Fault.http_error(502))
-    github_server.fail(r"^/repos/octo-org/alpha$", Fault.http_error(503))
+    for fault in faults:  # each is answered once, in turn; then GitHub answers normally
+        github_server.fail(pattern, fault)
     summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
     assert_finished_for_the_others(summary, store, "octo-org/alpha", "ok", "")
-    assert summary.outcome("octo-org/alpha").retries >= 2  # (and one for the stats' 202)
+    assert summary.outcome("octo-org/alpha").retries >= retries  # (and one for the stats' 202)
     assert len(_today(store, "repo_snapshots", "octo-org/alpha")) == 1
+    assert len(_today(store, "star_history", "octo-org/alpha", day=None)) > 0
     assert_history_intact(store, seeded)
 
 
-def test_a_server_that_keeps_failing_is_reported_for_that_part(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
-):
-    store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha/releases", Fault.http_error(502), times=None)
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(
-        summary, store, "octo-org/alpha", "partial", "releases: GitHub kept failing with 502"
+def test_a_server_that_keeps_failing_is_reported_for_that_part(alpha_fault):
+    _, store = alpha_fault(
+        r"^/repos/octo-org/alpha/releases",
+        Fault.http_error(502),
+        "releases: GitHub kept failing with 502",
     )
     assert len(_today(store, "commit_activity", "octo-org/alpha", day=None)) > 2  # went on
-    assert_history_intact(store, seeded)
 
 
-def test_a_reset_connection_once_is_retried(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
-):
-    store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha/stargazers/history", Fault.connection_reset())
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(summary, store, "octo-org/alpha", "ok", "")
-    assert summary.outcome("octo-org/alpha").retries >= 1
-    assert_history_intact(store, seeded)
-
-
-def test_a_connection_that_keeps_resetting_stops_that_repository_only(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
-):
-    store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha/releases", Fault.connection_reset(), times=None)
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(
-        summary, store, "octo-org/alpha", "partial", "the connection was reset"
+def test_a_connection_that_keeps_resetting_stops_that_repository_only(alpha_fault):
+    summary, store = alpha_fault(
+        r"^/repos/octo-org/alpha/releases", Fault.connection_reset(), "the connection was reset"
     )
     assert "GitHub did not answer" in summary.outcome("octo-org/alpha").message
     assert len(_today(store, "contributors", "octo-org/alpha")) > 0  # collected before
-    assert_history_intact(store, seeded)
 
 
 def test_timeouts_are_retried_then_reported(
@@ -311,13 +316,9 @@ def test_timeouts_are_retried_then_reported(
     ids=["truncated-json", "html-with-200", "error-object-for-a-list"],
 )
 def test_answers_that_are_not_json_lose_only_their_own_part(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file, pattern, fault, words,
-    lost,
-):  # fmt: skip
-    store, seeded = seeded_store
-    github_server.fail(pattern, fault)
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(summary, store, "octo-org/alpha", "partial", words)
+    alpha_fault, pattern, fault, words, lost
+):
+    summary, store = alpha_fault(pattern, fault, words, times=1)
     assert summary.outcome("octo-org/alpha").message.startswith(lost)
     today_rows = {
         "contributors": _today(store, "contributors", "octo-org/alpha"),
@@ -328,22 +329,15 @@ def test_answers_that_are_not_json_lose_only_their_own_part(
     assert len(today_rows[lost]) == 0
     other = "releases" if lost == "contributors" else "contributors"
     assert len(today_rows[other]) > 0
-    assert_history_intact(store, seeded)
 
 
-def test_statistics_still_computing_are_recorded_as_pending_not_zero(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
-):
-    store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha/stats/", Fault.accepted(), times=None)
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(summary, store, "octo-org/alpha", "partial", "pending")
+def test_statistics_still_computing_are_recorded_as_pending_not_zero(alpha_fault, fake_clock):
+    _, store = alpha_fault(r"^/repos/octo-org/alpha/stats/", Fault.accepted(), "pending")
     weeks = store.read("commit_activity").frame
     alpha = weeks[(weeks["repo"] == "octo-org/alpha") & (weeks["source"] != "seed")]
     assert len(alpha) == 1 and alpha["commits"].isna().all()
     assert set(alpha["quality"]) == {"pending"}
     assert [s for s in fake_clock.sleeps if s in (2.0, 4.0, 8.0)] == [2.0, 4.0, 8.0, 2.0, 2.0]
-    assert_history_intact(store, seeded)
 
 
 # ----- the repository itself -----------------------------------------------------------------
@@ -403,48 +397,40 @@ def test_an_empty_repository_is_reported_without_zeros(
 # ----- pagination ----------------------------------------------------------------------------
 
 
-def test_the_pagination_limit_keeps_the_pages_before_it(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
+LIMITED = "In order to keep the API fast for everyone, pagination is limited"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "fault", "said", "weeks"),
+    [
+        (
+            r"^/repositories/101/stargazers/history\?.*&page=3$",
+            Fault.http_error(422, LIMITED),
+            ("GitHub's pagination limit (422)", "kept the 60 weeks before it"),
+            60,
+        ),
+        (
+            r"^/repos/octo-org/alpha/stargazers/history",
+            Fault.no_link(),
+            ("GitHub gave no link to older weeks",),
+            30,
+        ),
+        (
+            r"^/repos/octo-org/alpha/stargazers/history",
+            Fault.foreign_link(),
+            ("pointed to another host (127.0.0.2)", "kept the 30 weeks before it"),
+            30,
+        ),
+    ],
+    ids=["pagination-limit", "no-link", "link-to-another-host"],
+)
+def test_a_broken_chain_of_pages_keeps_the_weeks_before_it(
+    alpha_fault, pattern, fault, said, weeks
 ):
-    store, seeded = seeded_store
-    github_server.fail(
-        r"^/repositories/101/stargazers/history\?.*&page=3$",
-        Fault.http_error(422, "In order to keep the API fast for everyone, pagination is limited"),
-    )
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(
-        summary, store, "octo-org/alpha", "partial", "GitHub's pagination limit (422)"
-    )
-    assert "kept the 60 weeks before it" in summary.outcome("octo-org/alpha").message
-    assert len(store.read("star_history").frame.query("repo == 'octo-org/alpha'")) == 60
-    assert_history_intact(store, seeded)
-
-
-def test_a_page_without_link_is_noticed(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
-):
-    store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha/stargazers/history", Fault.no_link())
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(
-        summary, store, "octo-org/alpha", "partial", "GitHub gave no link to older weeks"
-    )
-    assert len(store.read("star_history").frame.query("repo == 'octo-org/alpha'")) == 30
-    assert_history_intact(store, seeded)
-
-
-def test_a_link_to_another_host_is_refused(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file
-):
-    store, seeded = seeded_store
-    github_server.fail(r"^/repos/octo-org/alpha/stargazers/history", Fault.foreign_link())
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(
-        summary, store, "octo-org/alpha", "partial", "pointed to another host (127.0.0.2)"
-    )
-    assert "kept the 30 weeks before it" in summary.outcome("octo-org/alpha").message
-    assert len(store.read("star_history").frame.query("repo == 'octo-org/alpha'")) == 30
-    assert_history_intact(store, seeded)
+    summary, store = alpha_fault(pattern, fault, said[0], times=1)
+    message = summary.outcome("octo-org/alpha").message
+    assert all(words in message for words in said), message
+    assert len(store.read("star_history").frame.query("repo == 'octo-org/alpha'")) == weeks
 
 
 # ----- conditional requests ------------------------------------------------------------------
@@ -490,21 +476,15 @@ def test_a_restricted_stargazer_list_does_not_matter(
 
 
 @pytest.mark.parametrize(("status", "quality"), [(403, "restricted"), (404, "missing")])
-def test_a_refused_star_history_is_recorded_as_such_never_as_zero(
-    github_server, seeded_store, tracked_registry, fake_clock, cache_file, status, quality
-):
-    store, seeded = seeded_store
-    github_server.fail(
-        r"^/repos/octo-org/alpha/stargazers/history", Fault.http_error(status), times=None
-    )
-    summary = _run(github_server, fake_clock, cache_file, store, tracked_registry)
-    assert_finished_for_the_others(
-        summary, store, "octo-org/alpha", "partial", f"recorded as {quality}, not as zero"
+def test_a_refused_star_history_is_recorded_as_such_never_as_zero(alpha_fault, status, quality):
+    _, store = alpha_fault(
+        r"^/repos/octo-org/alpha/stargazers/history",
+        Fault.http_error(status),
+        f"recorded as {quality}, not as zero",
     )
     alpha = store.read("star_history").frame.query("repo == 'octo-org/alpha'")
     assert len(alpha) == 1 and alpha["stars_gained"].isna().all()
     assert alpha["quality"].tolist() == [quality]
-    assert_history_intact(store, seeded)
 
 
 def test_pending_or_refused_answers_never_replace_stored_values(

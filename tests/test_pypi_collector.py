@@ -19,15 +19,13 @@ from collectors.pypi import (
 from collectors.sourcerun import PackageNameError, checked_package
 from registry.projects import Project, Registry, RepoRef
 from store import TABLES
-from tests.fakes.pypi import HOSTILE, NOW, FakeProject, Fault, make_project
+from tests.conftest import DAY, TODAY, at_clock
+from tests.fakes.pypi import HOSTILE, FakeProject, Fault, make_project
 
 pytest_plugins = ["tests.fakes.pypi"]
 
-TODAY = pd.Timestamp(NOW.date())
 
-
-def _run(registry, store, client, clock, **options):
-    return refresh_pypi(registry, store, client, now=clock.timestamp(), **options)
+_run = at_clock(refresh_pypi)
 
 
 def _releases(store, package):
@@ -106,7 +104,7 @@ def test_a_301_is_followed_and_the_canonical_name_asked_directly_next_time(
         ("/pypi/Alpha.Lib/json", 200),
     ]
     package_hosts.reset_log()
-    pypi_clock.advance(86400)
+    pypi_clock.advance(DAY)
     summary = _run(
         package_registry, fresh_store, source_clients["pypi"], pypi_clock, projects=["alpha"]
     )
@@ -130,7 +128,7 @@ def test_same_day_again_costs_nothing_and_next_day_one_304(
         "/pypi/no-such-package/json",
         "/simple/no-such-package/",
     ]
-    pypi_clock.advance(86400)
+    pypi_clock.advance(DAY)
     nextday = _run(package_registry, fresh_store, source_clients["pypi"], pypi_clock)
     pypi_requests = package_hosts.served("pypi")
     for name in ("alpha-lib", "beta-kit"):
@@ -148,7 +146,7 @@ def test_a_new_upload_writes_only_the_new_release(
     package_hosts, source_clients, package_registry, fresh_store, pypi_clock
 ):
     _run(package_registry, fresh_store, source_clients["pypi"], pypi_clock)
-    pypi_clock.advance(86400)
+    pypi_clock.advance(DAY)
     package_hosts.release("alpha-lib", "9.0.0")
     summary = _run(package_registry, fresh_store, source_clients["pypi"], pypi_clock)
     outcome = summary.outcome("alpha-lib")
@@ -270,7 +268,7 @@ def test_a_damaged_remembered_answer_is_asked_again_in_full(
     client = source_clients["pypi"]
     for entry in client.cache._load().values():
         entry.body = entry.body[:100]  # the cache file was damaged
-    pypi_clock.advance(86400)
+    pypi_clock.advance(DAY)
     package_hosts.reset_log()
     summary = _run(package_registry, fresh_store, client, pypi_clock, projects=["beta"])
     assert summary.outcomes[0].status == "ok"

@@ -11,15 +11,13 @@ import pytest
 from collectors.pypistats import METHOD, MIN_INTERVAL, refresh_pypistats
 from registry.projects import Project, Registry, RepoRef
 from store import TABLES
+from tests.conftest import DAY, at_clock
 from tests.fakes.pypi import NOW, Fault
 
 pytest_plugins = ["tests.fakes.pypi"]
 
-DAY = 86400.0
 
-
-def _run(registry, store, client, clock, **options):
-    return refresh_pypistats(registry, store, client, now=clock.timestamp(), **options)
+_run = at_clock(refresh_pypistats)
 
 
 def _daily(store, package):

@@ -121,31 +121,22 @@ def test_the_workflow_commits_the_store_but_never_the_key_cache_or_log(tmp_path)
     env = {**os.environ, "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}
     subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
     stub = 'git() { if [ "$1" = push ]; then echo PUSHED; else command git "$@"; fi; }\n'
-    run = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", stub + script],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    commit_step = ("bash", "-euo", "pipefail", "-c", stub + script)
+
+    def in_repo(*command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            command, cwd=repo, env=env, capture_output=True, text=True, check=check
+        )
+
+    run = in_repo(*commit_step, check=False)
     assert run.returncode == 0, run.stderr
     assert "PUSHED" in run.stdout
-    committed = subprocess.run(
-        ["git", "ls-files"], cwd=repo, env=env, capture_output=True, text=True, check=True
-    ).stdout.split()
+    committed = in_repo("git", "ls-files").stdout.split()
     assert sorted(committed) == [
         "data/live/manifest.json",
         "data/live/repo_snapshots/seg-1.parquet",
     ]
-    again = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", stub + script],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    again = in_repo(*commit_step)
     assert "No new data." in again.stdout and "PUSHED" not in again.stdout
 
 

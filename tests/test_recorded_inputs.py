@@ -37,15 +37,15 @@ from collectors.recorded import (
 from collectors.sourcerun import PackageNameError
 from registry import load_registry, parse_registry
 from store import SegmentStore
+from tests.conftest import ROOT
 from tests.fakes.pypi import NOW, SMALL_REGISTRY, FakePackageHosts, make_project, small_world
 from tests.fakes.pypi.pypi_json import project_json as _pypi_json
 
-ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "data" / "inputs" / "pypi"
 _spec = importlib.util.spec_from_file_location("pypi_inputs", ROOT / "scripts" / "pypi_inputs.py")
 assert _spec and _spec.loader
 pypi_inputs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pypi_inputs)
+COMMITTED = pypi_inputs.DEFAULT_INPUTS
 
 # The small registry without its package unknown to PyPI, and a project with many files per
 # release (as torch or aiohttp have: dozens of wheels each).

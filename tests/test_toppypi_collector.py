@@ -11,17 +11,16 @@ import pytest
 from collectors import archives
 from collectors.toppypi import SOURCE, parse_dump, previous_month_days, refresh_top_pypi
 from store import DEFAULT_DATA, SegmentStore
+from tests.conftest import DAY, at_clock
 from tests.fakes.pypi import FakePackageHosts, Fault, clients_for, top_dump
 
 pytest_plugins = ["tests.fakes.pypi"]
 
-DAY = 86400.0
 ROWS = [("boto3", 1_500_000_000), ("Requests", 900_000_000), ("scikit_learn", 200_000_000),
         ("alpha.lib", 5_000)]  # fmt: skip
 
 
-def _run(store, client, clock, **options):
-    return refresh_top_pypi(store, client, now=clock.timestamp(), **options)
+_run = at_clock(refresh_top_pypi)
 
 
 def _monthly(store):

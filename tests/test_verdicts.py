@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
 import pytest
 
 from claims.evaluate import evidence, verdict_table
-from claims.model import Claim, IndicatorRule, load_claims
+from claims.model import load_claims
 from claims.verdicts import (
     INSUFFICIENT,
     MIXED,
@@ -21,16 +22,13 @@ from claims.verdicts import (
     robustness,
 )
 from errors import ConfigError
+from tests.conftest import CLAIM_IDS, hand_made_claim
 
-CLAIM = Claim(
+CLAIM = hand_made_claim(
     "c",
-    "A claim",
-    "Hypothesis",
-    (
-        IndicatorRule("active_contributors", "higher", 100),
-        IndicatorRule("bus_factor", "higher", 4),
-        IndicatorRule("median_days_between_releases", "lower", 60),
-    ),
+    ("active_contributors", "higher", 100),
+    ("bus_factor", "higher", 4),
+    ("median_days_between_releases", "lower", 60),
 )
 
 
@@ -67,7 +65,7 @@ def test_verdicts_by_hand(values, expected):
 def test_insufficient_data_names_the_missing_indicators():
     result = judge(CLAIM, {"active_contributors": 150})
     assert result.missing == ("bus_factor", "median_days_between_releases")
-    needs_two = Claim("c", "t", "h", CLAIM.indicators, min_indicators=2)
+    needs_two = dataclasses.replace(CLAIM, min_indicators=2)
     assert judge(needs_two, {"active_contributors": 150}).verdict == INSUFFICIENT
 
 
@@ -130,15 +128,7 @@ def test_verdict_table_has_projects_group_and_cohort_rows():
 
 def test_the_shipped_claims_file_is_valid_and_covers_the_seven_claims(tmp_path):
     claims = load_claims()
-    assert [c.id for c in claims] == [
-        "collaboration",
-        "barriers",
-        "transparency",
-        "acceleration",
-        "access",
-        "quality",
-        "customization",
-    ]
+    assert [c.id for c in claims] == CLAIM_IDS
     bad = tmp_path / "claims.toml"
     bad.write_text(
         '[[claims]]\nid = "x"\ntitle = "t"\nhypothesis = "h"\nindicators = [\n'

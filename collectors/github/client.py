@@ -9,9 +9,8 @@ its message). Also the source labels every row carries and the collector's own e
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from collectors.http import (
@@ -90,37 +89,21 @@ class GitHubPolicy:
         return None
 
 
-def github_client(
-    token: str | None,
-    *,
-    base_url: str = GITHUB_API,
-    cache_path: Path | str | None = None,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    max_wait_seconds: float = 900.0,
-    reserve: int | None = None,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 30.0,
-    max_retries: int = 3,
-) -> HttpClient:
+def github_client(token: str | None, *, base_url: str = GITHUB_API, **options: Any) -> HttpClient:
     """An HttpClient set up the way GitHub asks: pinned API version, a real User-Agent,
     its JSON media type, its rate-limit rules. Works without a token (60 requests an hour).
-    `cache_path` is the validator cache file; None keeps validators in memory only."""
+    `options` as HttpClient's (`cache_path`: the validator cache file, None keeps validators
+    in memory only; `max_wait_seconds` 900 and `read_timeout` 30 unless given)."""
+    options.setdefault("max_wait_seconds", 900.0)
+    options.setdefault("read_timeout", 30.0)
     return HttpClient(
         base_url,
         token=token,
         user_agent=USER_AGENT,
         accept="application/vnd.github+json",
         name="GitHub",
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_retries=max_retries,
-        max_wait_seconds=max_wait_seconds,
-        reserve=reserve,
-        cache_path=cache_path,
-        clock=clock,
-        sleep=sleep,
         policy=GitHubPolicy(),
+        **options,
     )
 
 
