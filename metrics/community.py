@@ -77,16 +77,21 @@ def contributions(
     columns = ["co_author_ids", "co_author_bot_ids"] if include_bots else ["co_author_ids"]
     if include_coauthors:
         for column in columns:
-            ids = rows[column].fillna("").astype(str).str.split(",").to_numpy()
-            co = base.assign(person=ids).explode("person")
+            # only the few commits with trailers: splitting every row's empty value is slow
+            has = rows[column].notna().to_numpy() & (rows[column].fillna("") != "").to_numpy()
+            if not has.any():
+                continue
+            ids = rows.loc[has, column].astype(str).str.split(",").to_numpy()
+            co = base[has].assign(person=ids).explode("person")
             co = co[co["person"].astype(bool)]
             parts.append(
                 co.assign(domain=None, role="co-author", bot=column == "co_author_bot_ids")
             )
     out = pd.concat(parts, ignore_index=True)
     out["when"] = pd.to_datetime(out["when"], utc=True)
-    # one person credited twice on one commit (author and co-author) counts once
-    out = out.drop_duplicates(subset=["repo", "sha", "person"])
+    if len(parts) > 1:
+        # one person credited twice on one commit (author and co-author) counts once
+        out = out.drop_duplicates(subset=["repo", "sha", "person"])
     return out.drop(columns="bot").reset_index(drop=True)
 
 

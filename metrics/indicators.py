@@ -366,12 +366,27 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
     return rows
 
 
+def _by(frame: pd.DataFrame, *keys: str) -> dict:
+    """The frame split once by `keys` (a dict of groups): far cheaper than masking the whole
+    frame again for each of dozens of projects."""
+    if frame.empty:
+        return {}
+    key = list(keys) if len(keys) > 1 else keys[0]
+    return dict(tuple(frame.groupby(key, sort=False, observed=True)))
+
+
+def _rows_of(groups: dict, keys: Iterable, like: pd.DataFrame) -> pd.DataFrame:
+    parts = [groups[k] for k in keys if k in groups]
+    return pd.concat(parts) if parts else like.iloc[0:0]
+
+
 def _git(projects, tables, windows: Windows) -> list[dict]:
     commits = tables["commits"]
     read_on = commits["committed_at"].max() if len(commits) else pd.NaT
+    by_repo = _by(commits, "repo")
     rows = []
     for p in projects:
-        mine = commits[commits["repo"].isin(p.repo_names)]
+        mine = _rows_of(by_repo, p.repo_names, commits)
         if mine.empty:
             continue
         coverage = community.git_coverage(p.repo_names, commits)
@@ -439,9 +454,12 @@ def _git_row(
 def _releases(projects, tables, windows: Windows) -> list[dict]:
     """Release counts and cadence from PyPI (or tags), for every project that has any."""
     releases = tables["releases"]
+    by_subject = _by(releases, "subject_kind", "subject")
     rows = []
     for p in projects:
-        rel, source = community.project_releases(p.main_repo_names, p.packages, releases)
+        subjects = [("package", n) for n in p.packages] + [("repo", n) for n in p.main_repo_names]
+        mine = _rows_of(by_subject, subjects, releases)
+        rel, source = community.project_releases(p.main_repo_names, p.packages, mine)
         pace = community.release_pace(rel, windows.activity_months)
         if pace is None:
             continue
