@@ -57,9 +57,12 @@ from collectors.identity import (  # noqa: F401 - re-exported: collectors.git.<n
     load_or_create_key,
     normalize_email,
 )
-from collectors.sourcerun import TargetOutcome, run_frame
+from collectors.source import Collected, Source, Target
 from errors import SourceError
+from registry.names import github_repo_problem
+from registry.projects import Project
 from store.schema import COMMITS, RELEASES
+from store.segments import SegmentStore
 
 T = TypeVar("T")
 
@@ -453,91 +456,66 @@ def collect(
     return GitResult(repo, head, rows, tag_rows(repo, tags(), fetched_at))
 
 
-@dataclass
-class GitRunRow:
-    """What one repository's git refresh did, for the collection_runs table and summaries."""
+class Git(Source):
+    """Each repository's new commits and tags, from a local folder or a mirror it clones.
 
-    repo: str
-    status: str  # 'ok' or 'failed'
-    new_commits: int
-    new_releases: int
-    seconds: float
-    message: str | None
-
-
-def refresh(
-    repos: Sequence[str],
-    store,
-    *,
-    ids: Pseudonymizer,
-    locations: dict[str, str] | None = None,
-    mirrors: Path,
-    now: pd.Timestamp,
-    run_id: str,
-    with_stats: bool = False,
-    bot_patterns: Sequence[str] = DEFAULT_BOT_PATTERNS,
-    clock=None,
-    env: Mapping[str, str] | None = None,
-) -> list[GitRunRow]:
-    """Collect each repository's new commits and tags into `store`, one atomic write each.
-
-    A repository is read from `locations[repo]` (a local folder or an https URL) or cloned from
-    GitHub into `mirrors`; git runs in `git_env(env)`. The newest commit already in `store`
-    bounds the log, so an unchanged repository costs one empty `git log`. One failure is
-    recorded and the others go on.
+    A repository is read from `locations[repo]` (a local folder or an https URL) or cloned
+    from GitHub into `mirrors`; git runs in `git_env(env)`. The newest commit already stored
+    bounds the log, so an unchanged repository costs one empty `git log`. It makes no HTTP
+    requests of its own: it runs with `LocalClient`.
     """
-    import time
 
-    clock = clock or time.perf_counter
-    stored = store.read("commits").frame
-    known_tags = store.read("releases").frame
-    results = []
-    for repo in repos:
-        started = clock()
-        started_at = pd.Timestamp.now(tz="UTC")
-        try:
-            where = (locations or {}).get(repo) or f"https://github.com/{repo}.git"
-            repository = (
-                GitRepository(where, env=env)
-                if Path(where).is_dir()
-                else clone_or_fetch(where, mirrors / (repo.replace("/", "+") + ".git"), env=env)
-            )
-            mine = stored[stored["repo"] == repo]
-            last = mine.sort_values("committed_at")["sha"].iloc[-1] if len(mine) else None
-            result = collect(
-                repo,
-                repository,
-                ids,
-                last_stored=last,
-                fetched_at=now,
-                with_stats=with_stats,
-                bot_patterns=bot_patterns,
-            )
-            seen = set(
-                known_tags.loc[
-                    (known_tags["subject_kind"] == "repo") & (known_tags["subject"] == repo),
-                    "version",
-                ]
-            )
-            releases = result.releases[~result.releases["version"].isin(seen)]
-            row = GitRunRow(repo, "ok", len(result.commits), len(releases), clock() - started, None)
-            frames = {"commits": result.commits, "releases": releases}
-        except SourceError as exc:
-            row = GitRunRow(repo, "failed", 0, 0, clock() - started, str(exc))
-            frames = {}
-        frames["collection_runs"] = run_row(row, run_id, started_at, now)
-        store.append(frames)
-        results.append(row)
-    return results
+    name, label, provenance = "git", "git", GIT_SOURCE
 
+    def __init__(
+        self,
+        ids: Pseudonymizer,
+        *,
+        mirrors: Path,
+        locations: Mapping[str, str] | None = None,
+        bot_patterns: Sequence[str] = DEFAULT_BOT_PATTERNS,
+        env: Mapping[str, str] | None = None,
+        with_stats: bool = False,
+    ) -> None:
+        self.ids, self.mirrors, self.locations = ids, mirrors, dict(locations or {})
+        self.bot_patterns, self.env, self.with_stats = tuple(bot_patterns), env, with_stats
+        self.stored = COMMITS.empty()
+        self.tags = RELEASES.empty()
 
-def run_row(
-    row: GitRunRow, run_id: str, started_at: pd.Timestamp, now: pd.Timestamp
-) -> pd.DataFrame:
-    """The collection_runs row of one repository's git refresh (no HTTP: no requests)."""
-    outcome = TargetOutcome(
-        "", row.repo, row.status, row.message, rows_written=row.new_commits + row.new_releases
-    )
-    return run_frame(
-        "git", run_id, outcome, started_at, pd.Timestamp.now(tz="UTC"), now, GIT_SOURCE
-    )
+    def targets(self, projects: Sequence[Project]) -> list[Target]:
+        return [Target(p.id, repo) for p in projects for repo in p.repo_names]
+
+    def key(self, target: Target) -> str:
+        problem = github_repo_problem(target.listed)
+        if problem:
+            raise SourceError("git", problem)
+        return str(target.listed)
+
+    def prepare(self, store: SegmentStore) -> None:
+        self.stored = store.read("commits").frame
+        releases = store.read("releases").frame
+        self.tags = releases[releases["subject_kind"] == "repo"]
+
+    def collect(self, client: object, key: str, target: Target, now: pd.Timestamp) -> Collected:
+        where = self.locations.get(key) or f"https://github.com/{key}.git"
+        mirror = self.mirrors / (key.replace("/", "+") + ".git")
+        repository = (
+            GitRepository(where, env=self.env)
+            if Path(where).is_dir()
+            else clone_or_fetch(where, mirror, env=self.env)
+        )
+        mine = self.stored[self.stored["repo"] == key]
+        last = mine.sort_values("committed_at")["sha"].iloc[-1] if len(mine) else None
+        result = collect(
+            key,
+            repository,
+            self.ids,
+            last_stored=last,
+            fetched_at=now,
+            with_stats=self.with_stats,
+            bot_patterns=self.bot_patterns,
+        )
+        seen = set(self.tags.loc[self.tags["subject"] == key, "version"])
+        releases = result.releases[~result.releases["version"].isin(seen)]
+        message = f"{len(result.commits)} new commit(s), {len(releases)} new tag(s)"
+        return Collected({"commits": result.commits, "releases": releases}, message)

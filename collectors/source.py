@@ -22,14 +22,16 @@ source cleanly and says when to resume.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 
-from collectors.http import HttpClient, RateLimitError, StatusError
+from collectors.http import HttpClient, RateLimitError, StatusError, Usage
 from collectors.sourcerun import (
     SourceSummary,
     TargetOutcome,
@@ -101,6 +103,25 @@ class Source(ABC):
             f"{self.label} asked this run to slow down; refresh again after "
             f"{exc.reset_at:%Y-%m-%d %H:%M} UTC"
         )
+
+
+class LocalClient:
+    """The client of a source that makes no HTTP requests of its own (git reads local folders
+    and runs `git fetch`): it measures nothing and caches nothing, so the runner treats every
+    source alike."""
+
+    clock = staticmethod(time.time)
+    sleep = staticmethod(time.sleep)
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[Usage]:
+        yield Usage()
+
+    def flush(self) -> None:
+        """Nothing to save."""
+
+    def close(self) -> None:
+        """Nothing to close."""
 
 
 def chosen_projects(registry: Registry, ids: Iterable[str] | None) -> list[Project]:

@@ -38,6 +38,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collectors import archives, git, pypi
+from collectors.sourcerun import TargetOutcome, run_frame
 from errors import DashboardError
 from metrics.cohort import PackageFacts, cohort_packages, cohort_repos
 from metrics.freshness import BUILD_RUN_PREFIX
@@ -204,8 +205,12 @@ def build_git_tables(
         commits.append(result.commits)
         releases.append(result.releases)
         heads.append(f"{repo}@{(result.head or '')[:12]}")
-        row = git.GitRunRow(repo, "ok", len(result.commits), len(result.releases), 0.0, None)
-        runs.append(git.run_row(row, f"{BUILD_RUN_PREFIX}{now:%Y%m%dT%H%M%SZ}", started, now))
+        done = TargetOutcome(
+            "", repo, "ok", rows_written=len(result.commits) + len(result.releases)
+        )
+        run_id = f"{BUILD_RUN_PREFIX}{now:%Y%m%dT%H%M%SZ}"
+        finished = pd.Timestamp.now(tz="UTC")
+        runs.append(run_frame("git", run_id, done, started, finished, now, git.GIT_SOURCE))
     newest = max(c["committed_at"].max() for c in commits if len(c))
     # the mirrors were read as they stood on their newest commit's day: that is the rows'
     # observation time, not the moment this script ran

@@ -177,7 +177,7 @@ def run(
                 log.info(
                     "%s %s %s: %s%s",
                     source,
-                    label,
+                    item.project,
                     item.target,
                     item.status,
                     f" ({item.message})" if item.message else "",

@@ -2,9 +2,9 @@
 `collectors.source.Source`) and one line in SOURCES.
 
 Each entry turns one step of a refresh (a source, the chosen projects, the store, the
-settings) into report outcomes. Sources written to the Source interface all run through
-`interface(...)`; GitHub and git keep runners of their own (GitHub spends a shared hourly
-budget across repositories; git clones), adapted here to the same outcomes.
+settings) into report outcomes. Sources written to the Source interface (every one but
+GitHub) run through `interface(...)`; GitHub keeps its own runner, which spends one hourly
+budget across repositories and knows renames, adapted here to the same outcomes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from collectors import depsdev, git, github, pypi, pypistats, toppypi
-from collectors.source import Source, run_source
+from collectors.source import LocalClient, Source, run_source
 from collectors.sourcerun import SourceSummary
 from registry import Project, Registry
 from settings import Settings
@@ -163,26 +163,15 @@ def _github(step: Step) -> Result:
     return outcomes, summary.lines()[-1] if summary.stopped_by is not None else None
 
 
-def _git(step: Step) -> Result:
-    settings, project = step.settings, step.projects[0]
-    rows = git.refresh(
-        list(project.repo_names),
-        step.store,
-        ids=git.Pseudonymizer(git.load_or_create_key(settings.data.key_folder)),
-        locations=step.git_locations or {},
+def _git(step: Step) -> git.Git:
+    settings = step.settings
+    return git.Git(
+        git.Pseudonymizer(git.load_or_create_key(settings.data.key_folder)),
         mirrors=settings.data.git_mirrors,
-        now=step.now,
-        run_id=f"git-{step.now:%Y%m%dT%H%M%SZ}",
+        locations=step.git_locations,
         bot_patterns=(*git.DEFAULT_BOT_PATTERNS, *step.registry.git.extra_bot_patterns),
         env=settings.git_env,
     )
-    outcomes = [
-        Outcome(
-            "git", project.name, r.repo, r.status, r.new_commits + r.new_releases, message=r.message
-        )
-        for r in rows
-    ]
-    return outcomes, None
 
 
 def _dump_packages(step: Step) -> Sequence[str]:
@@ -194,7 +183,7 @@ def _dump_packages(step: Step) -> Sequence[str]:
 
 SOURCES: dict[str, Entry] = {
     "github": Entry(_github, _repos, per_project=True),
-    "git": Entry(_git, _repos, per_project=True),
+    "git": interface(_git, lambda **options: LocalClient()),
     "pypi": interface(lambda step: pypi.PyPI(step.registry), pypi.pypi_client),
     "pypistats": interface(lambda step: pypistats.PyPIStats(), pypistats.pypistats_client),
     "depsdev": interface(lambda step: depsdev.DepsDev(), depsdev.depsdev_client),

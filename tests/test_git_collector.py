@@ -10,7 +10,9 @@ import pytest
 
 from collectors import git
 from collectors.gitlog import LogFormatError, parse_log, parse_offset, parse_person
+from collectors.source import LocalClient, run_source
 from errors import SourceError
+from registry import Project, RepoRef
 from store import SegmentStore
 from tests.gitrepo import (
     ACTIONS,
@@ -90,43 +92,40 @@ def test_a_bare_mirror_gives_the_same_commits_and_honours_its_mailmap(
     assert len(collect_widget(again.path, ids).commits) == 9
 
 
+def _run_git(store, repos, locations, tmp_path, ids, now=COLLECTED_AT):
+    """The git source over the runner every source shares, as a refresh runs it."""
+    source = git.Git(ids, mirrors=tmp_path / "m", locations=locations)
+    project = Project("p", "P", "AI", tuple(RepoRef(r) for r in repos), ())
+    return run_source(source, [project], store, LocalClient(), now=now)
+
+
 def test_refresh_is_incremental_and_records_its_runs(community_repo, ids, tmp_path):
     store = SegmentStore(tmp_path / "store")
-    kwargs = dict(
-        ids=ids,
-        locations={"acme/widget": str(community_repo.path)},
-        mirrors=tmp_path / "m",
-        now=COLLECTED_AT,
-    )
-    first = git.refresh(["acme/widget"], store, run_id="r1", **kwargs)
-    assert (first[0].new_commits, first[0].new_releases) == (8, 3)
-    unchanged = git.refresh(["acme/widget"], store, run_id="r2", **kwargs)
-    assert (unchanged[0].new_commits, unchanged[0].new_releases) == (0, 0)
+    where = {"acme/widget": str(community_repo.path)}
+    first = _run_git(store, ["acme/widget"], where, tmp_path, ids)
+    assert first.outcome("acme/widget").message == "8 new commit(s), 3 new tag(s)"
+    unchanged = _run_git(store, ["acme/widget"], where, tmp_path, ids)
+    assert unchanged.outcome("acme/widget").message == "0 new commit(s), 0 new tag(s)"
     community_repo.commit(BOB, "2024-04-02T10:00:00+00:00", "one more")
     community_repo.tag("v2.0")
-    after = git.refresh(["acme/widget"], store, run_id="r3", **kwargs)
-    assert (after[0].new_commits, after[0].new_releases) == (1, 1)
+    after = _run_git(store, ["acme/widget"], where, tmp_path, ids)
+    assert after.outcome("acme/widget").message == "1 new commit(s), 1 new tag(s)"
     assert len(store.read("commits").frame) == 9
     runs = store.read("collection_runs").frame
-    assert runs.set_index("run_id").loc["r3", "rows_written"] == 2
-    assert set(runs["status"]) == {"ok"}
+    assert runs.set_index("run_id").loc[after.run_id, "rows_written"] == 2
+    assert set(runs["status"]) == {"ok"} and set(runs["collector"]) == {"git"}
+    assert (runs["fetched_at"] == COLLECTED_AT).all()  # the run's time, for every source alike
 
 
 def test_a_missing_repository_is_reported_and_the_others_are_collected(
     community_repo, ids, tmp_path
 ):
     store = SegmentStore(tmp_path / "store")
-    rows = git.refresh(
-        ["acme/gone", "acme/widget"],
-        store,
-        ids=ids,
-        locations={"acme/gone": str(tmp_path / "nowhere"), "acme/widget": str(community_repo.path)},
-        mirrors=tmp_path / "m",
-        now=pd.Timestamp("2024-04-01", tz="UTC"),
-        run_id="r1",
-    )
-    assert [r.status for r in rows] == ["failed", "ok"]
-    assert "only https:// URLs or local folders" in rows[0].message
+    where = {"acme/gone": str(tmp_path / "nowhere"), "acme/widget": str(community_repo.path)}
+    summary = _run_git(store, ["acme/gone", "acme/widget", "-bad/name"], where, tmp_path, ids)
+    assert [o.status for o in summary] == ["failed", "ok", "failed"]
+    assert "only https:// URLs or local folders" in summary.outcome("acme/gone").message
+    assert summary.outcomes[2].message.startswith("not refreshed: GitHub owner")
     assert len(store.read("commits").frame) == 8
     with pytest.raises(SourceError, match="only https://"):
         git.clone_or_fetch("ext::sh -c touch% /tmp/pwned", tmp_path / "x.git")
@@ -136,15 +135,7 @@ def test_a_missing_repository_is_reported_and_the_others_are_collected(
 
 def test_no_name_or_email_reaches_the_store(community_repo, ids, tmp_path):
     store = SegmentStore(tmp_path / "store")
-    git.refresh(
-        ["acme/widget"],
-        store,
-        ids=ids,
-        locations={"acme/widget": str(community_repo.path)},
-        mirrors=tmp_path / "m",
-        now=pd.Timestamp("2024-04-01", tz="UTC"),
-        run_id="r1",
-    )
+    _run_git(store, ["acme/widget"], {"acme/widget": str(community_repo.path)}, tmp_path, ids)
     for name in ("commits", "releases", "collection_runs"):
         text = store.read(name).frame.astype(str).to_csv().lower()
         for secret in NAMES:
