@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import columns, loaders, widgets
-from metrics.cohort import cohort_projects
+from metrics.cohort import cohort_projects, with_git_history
 from metrics.coverage import KINDS, coverage
 from metrics.freshness import source_ages
 
@@ -97,14 +97,29 @@ def render() -> None:
         st.info("No cohort stored.")
     else:
         st.caption("Rule: " + members["rule"].iloc[0])
+        shown = with_git_history(members, loaders.load("commits"))
         widgets.table(
-            members[["kind", "rank", "name", "measure", "value", "as_of"]],
+            shown[["kind", "rank", "name", "repo", "measure", "value", "commits", "as_of"]],
             column_config={
-                "value": columns.number("Value", fmt="localized"),
-                "as_of": columns.date("On"),
+                "kind": columns.text("Kind", 80),
+                "rank": columns.number("Rank", 60),
+                "name": columns.text("Name", 170),
+                "repo": columns.text("Repository (from PyPI)", 240),
+                "measure": columns.text("Ranked by", 150),
+                "value": columns.number("Value", 130, fmt="localized"),
+                "commits": columns.number(
+                    "Commits in the data",
+                    150,
+                    fmt="localized",
+                    help="Its repository's git history in the data; blank: none (too large to "
+                    "bring here, or no repository named)",
+                ),
+                "as_of": columns.date("On", 100),
             },
             key="data_cohort",
         )
+        with_git = int(shown["commits"].notna().sum())
+        st.caption(f"{with_git} of {len(shown)} members have git history in the data.")
 
     st.subheader("Collection runs")
     widgets.table(

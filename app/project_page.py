@@ -94,6 +94,8 @@ def render() -> None:
     for row in profile.itertuples():
         if isinstance(row.note, str) and row.note:
             notes.setdefault(row.note.removeprefix("missing: "), []).append(row.indicator)
+        if row.quality == "partial" and isinstance(row.coverage, str) and row.coverage:
+            notes.setdefault(f"partial, {row.coverage}", []).append(row.indicator)
     if notes:
         st.caption(
             "Notes:\n"

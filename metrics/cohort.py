@@ -141,3 +141,12 @@ def cohort_projects(members: pd.DataFrame, group: str) -> list[Project]:
 
 def _package_repo(repo: object) -> tuple[RepoRef, ...]:
     return (RepoRef(str(repo)),) if isinstance(repo, str) and repo else ()
+
+
+def with_git_history(members: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
+    """The members with `commits`: how many commits of each member's repository the data
+    holds (missing, not zero, when it holds none or the member names no repository)."""
+    counts = commits["repo"].value_counts() if len(commits) else pd.Series(dtype="int64")
+    repo = members["repo"].where(members["kind"] == "package", members["name"])
+    found = repo.map(counts)
+    return members.assign(commits=found.where(found > 0).astype("Int64"))

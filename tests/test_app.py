@@ -151,7 +151,13 @@ def test_data_page_shows_sources_licences_coverage_and_caveats():
     cover = frame(at, "data_coverage").set_index("subject")
     assert cover.loc["keras-team/keras", "status"] == "ok"
     assert cover.loc["pytorch/pytorch", "status"] == "not collected yet (needs a git refresh)"
+    assert cover.loc["pytorch/examples", "status"] == "ok"  # PyTorch's family repository
     assert "Absence is not zero" in texts(at)
+    # the cohort: software packages with their repositories, most with git history
+    cohort = frame(at, "data_cohort").set_index("name")
+    assert cohort.loc["numpy", "repo"] == "numpy/numpy" and cohort.loc["numpy", "commits"] > 40_000
+    assert pd.isna(cohort.loc["pandas", "commits"])  # too large to bring here: blank, not 0
+    assert cohort["commits"].notna().sum() >= 20
 
 
 def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(user_data_dir):

@@ -91,6 +91,10 @@ def test_project_page_shows_every_indicator_with_trend_and_cohort_percentile():
     active = profile.loc["Active contributors"]
     assert active["quality"] == "partial" and active["value"] > 0
     assert "pytorch/pytorch not collected" in active["coverage"]
+    # and the page says so in words, beside the table
+    assert "partial, git history: 1 of 2 repositories; pytorch/pytorch not collected" in (
+        texts(at).replace("\\", "")
+    )
     assert pd.notna(profile.loc["Median days between releases", "value"])  # from PyPI
 
 

@@ -288,3 +288,18 @@ def test_the_catalogue_windows_still_fill_the_definitions():
     assert "12 months" in CATALOGUE["public_review_share"].definition.format(
         activity_months=Windows().activity_months, growth_months=12
     )
+
+
+def test_cohort_members_say_how_much_git_history_the_data_holds():
+    from metrics.cohort import with_git_history
+
+    members = pd.DataFrame(
+        {
+            "kind": ["package", "package", "repo"],
+            "name": ["a", "b", "c/c"],
+            "repo": ["a/a", None, None],
+        }
+    )
+    commits = pd.DataFrame({"repo": ["a/a", "a/a", "c/c"]})
+    got = with_git_history(members, commits)["commits"]
+    assert got.iloc[0] == 2 and pd.isna(got.iloc[1]) and got.iloc[2] == 1
