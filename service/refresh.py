@@ -167,7 +167,7 @@ def run(
                 outcomes, stop = _all(step, "failed", str(exc)), None
             except Exception as exc:  # a bug in one source must not cost the others' data
                 log.exception("%s %s: unexpected error", source, label)
-                problem = f"unexpected error ({type(exc).__name__}); details in {data.log}"
+                problem = f"unexpected error ({type(exc).__name__}); details in {data.log.name}"
                 outcomes, stop = _all(step, "failed", problem), None
             if stop:
                 stopped[source] = stop
@@ -190,10 +190,16 @@ def run(
 
 
 def _all(step: Step, status: str, message: str) -> list[Outcome]:
-    """The same outcome for every target the step's source has."""
+    """The same outcome for every target the step's source has (one line for the whole
+    source when even its targets cannot be listed)."""
+    try:
+        targets = SOURCES[step.source].targets(step)
+    except Exception:  # the step failed already; its report must not fail too
+        log.exception("%s: targets could not be listed", step.source)
+        targets = [("all projects", "all targets")]
     return [
         Outcome(step.source, project, target, status, message=message)
-        for project, target in SOURCES[step.source].targets(step)
+        for project, target in targets
     ]
 
 

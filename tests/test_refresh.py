@@ -184,3 +184,25 @@ def test_an_unknown_source_in_the_settings_is_refused_with_its_name(user_setting
     bad = dataclasses.replace(user_settings, api_urls={"gitlab": "http://127.0.0.1:1"})
     with pytest.raises(ConfigError, match="unknown sources \\['gitlab'\\]"):
         refresh.run(registry, bad)
+
+
+def test_a_source_that_breaks_even_listing_its_targets_costs_only_itself(
+    package_settings, monkeypatch
+):
+    from registry import parse_registry
+    from service import sources
+    from tests.fakes.pypi import SMALL_REGISTRY
+
+    def broken(step):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(sources.SOURCES, "broken", sources.Entry(broken, broken))
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    options = refresh.RefreshOptions(sources=["broken", "top-pypi"], force=True)
+    report = refresh.run(registry, package_settings, options)
+    table = report.table().set_index("source")
+    assert table.loc["broken", "status"] == "failed"
+    assert (
+        "unexpected error (RuntimeError); details in refresh.log" in table.loc["broken", "message"]
+    )
+    assert table.loc["top-pypi", "status"] == "ok" and report.exit_code == refresh.PARTIAL
