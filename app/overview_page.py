@@ -110,6 +110,20 @@ def render() -> None:
         "Monthly downloads, all tracked packages", f"{int(table['monthly_downloads'].sum()):,}"
     )
     third.metric("Projects with figures", f"{int(table['stars'].notna().sum())} of {len(table)}")
+    for what, value, day in (
+        ("stars", "stars", "github_as_of"),
+        ("downloads", "monthly_downloads", "pypi_as_of"),
+    ):
+        dated = table.dropna(subset=[value, day])
+        older = dated[dated[day] < dated[day].max()]
+        if len(older):
+            st.caption(
+                f"The {what} total adds each project's latest figure: "
+                + ", ".join(
+                    f"{r.project}'s is from {getattr(r, day):%Y-%m-%d}" for r in older.itertuples()
+                )
+                + f"; the others' from {dated[day].max():%Y-%m-%d}."
+            )
     widgets.table(
         _shown(table),
         column_config=COLUMNS,

@@ -8,6 +8,7 @@ import streamlit as st
 from app import columns, loaders, widgets
 from charts.labels import figure_text
 from claims.profile import project_profile
+from metrics.compare import method_changes
 from metrics.indicators import Windows
 from metrics.packages import latest_dependents, latest_scorecards
 from registry import Project
@@ -117,11 +118,17 @@ def render() -> None:
             else:
                 st.info(f"{missing} for {name}.")
     if "downloads" in charts:
+        downloads = tables["package_downloads"]
+        monthly = downloads[
+            (downloads["series"] == "monthly") & downloads["package"].isin(project.packages)
+        ]
+        changes = "; ".join(f"{e.when:%Y-%m}: {e.label}" for e in method_changes(monthly))
         st.caption(
             "Daily counts (pypistats.org, mirrors excluded, kept by each refresh beyond the "
-            "site's 180 days) and monthly windows divided by their length (top-PyPI archive; "
-            "pip only before mid-2022, then all installers) are separate lines and are never "
-            "added together: they count with different methods."
+            "site's 180 days) and monthly windows divided by their length (top-PyPI archive"
+            + (f"; counting changed {changes}" if changes else "")
+            + ") are separate lines and are never added together: they count with different "
+            "methods."
         )
     _pypi_section(project, tables, charts)
     sources = loaders.load("sources")
