@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--page", default="all", help="overview, compare, community, claims, project or all"
     )
     export.add_argument("--out", type=Path, default=Path("export"), help="a folder, or a .zip file")
+    export.add_argument("--overwrite", action="store_true", help="replace what --out already holds")
     export.add_argument(
         "--formats", default="png,svg,html,csv", help="comma-separated: png, svg, html, csv"
     )
@@ -318,6 +319,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         formats=formats,
         catalog=Catalog(DEFAULT_DATA, settings.data.store),
         registry=_registry(settings),
+        overwrite=args.overwrite,
     )
     print(f"wrote {len(written)} files to {args.out}")
     return 0

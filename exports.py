@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -140,16 +141,22 @@ def export_pages(
     formats: Sequence[str] = FORMATS,
     catalog: Catalog,
     registry: Registry | None = None,
+    overwrite: bool = False,
 ) -> list[str]:
     """Write the page's (or every page's) charts to a folder or a .zip; returns the names.
     `catalog` is the data to export (the CLI's: the default data and the user's history);
     `registry` defaults to data/projects.toml.
 
-    Raises ValueError for an unknown page or format and ExportError when images cannot be made.
+    Raises ValueError for an unknown page or format, and ExportError when images cannot be
+    made or `out` already holds files (unless `overwrite`): nothing is replaced silently.
     """
     bad = set(formats) - set(FORMATS)
     if bad:
         raise ValueError(f"unknown formats {sorted(bad)}; choose from {', '.join(FORMATS)}")
+    if not overwrite and (out.is_file() or (out.is_dir() and any(out.iterdir()))):
+        raise ExportError(
+            f"{out} already exists and is not empty; choose another --out, or --overwrite"
+        )
     pages = PAGES if page == "all" else (page,)
     registry = registry or load_registry()
     tables = export_tables(catalog)
@@ -176,14 +183,17 @@ def _safe(name: str) -> str:
 
 
 def _write(files: dict[str, bytes], out: Path) -> None:
-    """Into a zip (written whole, then renamed) or a folder."""
+    """Into a zip (any case of .zip; written whole, then renamed) or a folder."""
     try:
-        if out.suffix == ".zip":
+        if out.suffix.lower() == ".zip":
             out.parent.mkdir(parents=True, exist_ok=True)
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for name, data in files.items():
-                    archive.writestr(name, data)
+                    member = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+                    member.external_attr = 0o644 << 16  # readable by all, like any file made
+                    member.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(member, data)
             tmp = out.with_name(f".{out.name}.tmp")
             tmp.write_bytes(buffer.getvalue())
             tmp.replace(out)

@@ -156,3 +156,39 @@ def test_the_export_writes_exactly_the_views_the_page_shows(page, tmp_path):
     names = export_pages(page, tmp_path / "out", catalog=_shipped(tmp_path), formats=["csv"])
     assert names == sorted([f"{page}/METHODS.md", *(f"{page}/{v.name}.csv" for v in views)])
     assert len({v.name for v in views}) == len(views)  # one file per view
+
+
+def test_an_export_never_replaces_what_is_there_unless_asked(tmp_path):
+    """An existing file or a non-empty folder is refused (nothing is written or replaced);
+    `--overwrite` replaces it; any case of .zip makes a zip whose files all can read."""
+    out = tmp_path / "charts.ZIP"
+    names = export_pages("overview", out, catalog=_shipped(tmp_path), formats=["csv"])
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == names
+        modes = {info.external_attr >> 16 & 0o777 for info in archive.infolist()}
+    assert modes == {0o644}
+    before = out.read_bytes()
+    with pytest.raises(ExportError, match=r"already exists.*--overwrite"):
+        export_pages("overview", out, catalog=_shipped(tmp_path), formats=["csv"])
+    assert out.read_bytes() == before
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("keep me")
+    code = cli.main(["export", "--page", "overview", "--formats", "csv", "--out", str(folder)])
+    assert code == cli.EXIT_USAGE and sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
+    assert (
+        cli.main(
+            [
+                "export",
+                "--page",
+                "overview",
+                "--formats",
+                "csv",
+                "--out",
+                str(folder),
+                "--overwrite",
+            ]
+        )
+        == 0
+    )
+    assert (folder / "overview" / "METHODS.md").is_file() and (folder / "mine.txt").is_file()
