@@ -14,6 +14,7 @@ from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
 from claims.evaluate import evidence
+from claims.model import CAN_BE_NEGATIVE, THRESHOLD_LIMIT
 from metrics.indicators import CATALOGUE, Windows
 from views.base import ChartView
 from views.claims import claim_views
@@ -41,7 +42,10 @@ def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
                     tuned[(claim.id, rule.metric)] = st.number_input(
                         f"{info.title} {sign}",
                         value=float(rule.threshold),
-                        min_value=0.0,
+                        min_value=-THRESHOLD_LIMIT if rule.metric in CAN_BE_NEGATIVE else 0.0,
+                        max_value=1.0
+                        if info.unit == "share" and rule.metric not in CAN_BE_NEGATIVE
+                        else THRESHOLD_LIMIT,
                         key=f"threshold__{claim.id}__{rule.metric}",
                         help=f"Default {rule.threshold:g}. Met when the value is {sign} this.",
                     )

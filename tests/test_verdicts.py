@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -137,3 +138,50 @@ def test_the_shipped_claims_file_is_valid_and_covers_the_seven_claims(tmp_path):
     with pytest.raises(ConfigError, match="unknown metric 'stars_per_day'") as info:
         load_claims(bad)
     assert info.value.line == 6
+
+
+CLAIM_HEAD = '[[claims]]\nid = "x"\ntitle = "t"\nhypothesis = "h"\n'
+
+
+def _rules(*rules: tuple[str, str]) -> str:
+    """An indicators line from (metric, threshold text) pairs."""
+    items = [f'{{ metric = "{m}", direction = "higher", threshold = {t} }}' for m, t in rules]
+    return f"indicators = [{', '.join(items)}]"
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        # thresholds no value could mean (with nan every verdict was 'not supported')
+        (_rules(("bus_factor", "nan")), "bus_factor threshold must be a finite number"),
+        (_rules(("bus_factor", "inf")), "bus_factor threshold must be a finite number"),
+        (_rules(("bus_factor", "1e308")), "must be at most"),
+        (_rules(("releases", "-3")), "cannot be negative"),
+        (_rules(("independent_share", "50")), "is a share"),
+        # typos and duplicates are refused, never silently ignored
+        ("min_indicator = 1\n" + _rules(("bus_factor", "2")), "unknown key 'min_indicator'"),
+        (_rules(("bus_factor", "2, treshold = 3")), "unknown indicator key 'treshold'"),
+        (_rules(("bus_factor", "2"), ("bus_factor", "3")), "bus_factor is listed twice"),
+        # the wrong shape is a clear message, not a crash
+        ("indicators = 5", "indicators must be a list of tables"),
+    ],
+)
+def test_a_claims_file_that_cannot_be_meant_is_refused_with_the_rule(tmp_path, body, rule):
+    bad = tmp_path / "claims.toml"
+    bad.write_text(CLAIM_HEAD + body + "\n")
+    with pytest.raises(ConfigError, match=re.escape(rule)):
+        load_claims(bad)
+
+
+def test_claims_of_the_wrong_shape_or_nested_too_deep_are_refused(tmp_path):
+    bad = tmp_path / "claims.toml"
+    bad.write_text('claims = ["x"]\n')
+    with pytest.raises(ConfigError, match=re.escape("each [[claims]] entry must be a table")):
+        load_claims(bad)
+    bad.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match=r"nested too deeply|not valid TOML"):
+        load_claims(bad)
+    # a negative growth threshold is meaningful: a fall
+    ok = tmp_path / "ok.toml"
+    ok.write_text(CLAIM_HEAD + _rules(("star_growth", "-0.1")) + "\n")
+    assert load_claims(ok)[0].indicators[0].threshold == -0.1
