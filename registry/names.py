@@ -33,11 +33,15 @@ def github_repo_problem(full_name: object) -> str | None:
             f"GitHub owner {owner!r} must be 1-39 letters, digits or single hyphens, "
             "not starting or ending with a hyphen"
         )
-    if not _GITHUB_REPO.fullmatch(name) or name in {".", ".."}:
+    if not _GITHUB_REPO.fullmatch(name) or set(name) == {"."}:
         return (
             f"GitHub repository name {name!r} must be 1-100 letters, digits, '.', '-' or '_' "
-            "(and not '.' or '..')"
+            "(and not dots alone)"
         )
+    if name.startswith("-"):
+        return f"GitHub repository name {name!r} must not start with '-' (read as an option)"
+    if name.lower().endswith(".git"):
+        return f"GitHub repository name {name!r} must not end in '.git' (write it without)"
     return None
 
 

@@ -182,6 +182,8 @@ def parse_registry(text: str, path: Path | str = "projects.toml") -> Registry:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         raise ConfigError(path, line, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(path, None, "nested too deeply to be a projects file") from None
     locate = _Locator(text)
     unknown = set(raw) - {"projects", "cohort", "git"}
     if unknown:
@@ -273,7 +275,7 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
         raise _at_key(
             path, locate, index, "packages", "packages must be a list of PyPI project names"
         )
-    packages: list[str] = []
+    packages: dict[str, None] = {}  # ordered, and a set for the duplicate check
     for name in packages_raw:
         problem = pypi_name_problem(name)
         if problem:
@@ -283,7 +285,7 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
             raise ConfigError(
                 path, locate.in_project(index, name), f"package {name!r} is listed twice"
             )
-        packages.append(normalized)
+        packages[normalized] = None
     return Project(
         id=pid,
         name=entry["name"].strip(),
@@ -401,6 +403,13 @@ def _parse_git(raw: Any, path: Path, locate: _Locator) -> GitSettings:
                 line,
                 f"[git] bots pattern {pattern!r} is not a valid regular expression ({exc})",
             ) from None
+        if nested_repeat(pattern):
+            raise ConfigError(
+                path,
+                line,
+                f"[git] bots pattern {pattern!r} repeats a repeated part, which can take "
+                "exponential time on some names (catastrophic backtracking); simplify it",
+            )
     return GitSettings(extra_bot_patterns=tuple(patterns))
 
 
@@ -417,6 +426,30 @@ def _only_known(
 def _at_key(path: Path, locate: _Locator, index: int, key: str, rule: str) -> ConfigError:
     """The error for a rule broken by key `key` of the index-th project, on that key's line."""
     return ConfigError(path, locate.in_project(index, key, is_key=True), rule)
+
+
+def nested_repeat(pattern: str) -> bool:
+    """True when a repeated part of `pattern` itself holds an unbounded repeat, as in
+    `(a+)+` or `(a|aa)*b*)*`: the shape that makes a backtracking engine take exponential
+    time. Parsed with Python's own regular-expression parser."""
+    from re import _parser  # the standard library's parser (re.sre_parse before 3.11)
+
+    def walk(items, inside: bool) -> bool:
+        for op, arg in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                _, high, body = arg
+                unbounded = high == _parser.MAXREPEAT or high > 100
+                if (inside and unbounded) or walk(body, inside or unbounded):
+                    return True
+            elif name == "BRANCH":
+                if any(walk(branch, inside) for branch in arg[1]):
+                    return True
+            elif name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT") and walk(arg[-1], inside):
+                return True
+        return False
+
+    return walk(_parser.parse(pattern), False)
 
 
 def _line_from_message(message: str) -> int | None:

@@ -89,7 +89,11 @@ def _error(text: str) -> ConfigError:
         ("octo--x/demo", "single hyphens"),
         ("octo/demo/extra", "one slash"),
         ("octo", "one slash"),
-        ("octo/..", "not '.' or '..'"),
+        ("octo/..", "not dots alone"),
+        ("octo/...", "not dots alone"),  # GitHub would refuse these three
+        ("octo/.git", "must not end in '.git'"),
+        ("octo/-uhelp", "must not start with '-'"),  # would read as an option to git
+        ("octo/<b>", "1-100 letters"),
         ("octo/de mo", "1-100 letters"),
         ("octo/demo?x=1", "1-100 letters"),
         ("octo/" + "a" * 101, "1-100 letters"),
@@ -149,4 +153,16 @@ def test_extra_bot_patterns_are_read_and_checked():
     assert registry.git.extra_bot_patterns == ("^ci-robot$",)
     error = _error('[git]\nbots = ["(unclosed"]\n' + GOOD)
     assert error.line == 2 and "not a valid regular expression" in error.rule
+    # a pattern that can take exponential time on a crafted name is refused
+    error = _error('[git]\nbots = ["(a+)+$"]\n' + GOOD)
+    assert "catastrophic backtracking" in error.rule
+    assert parse_registry('[git]\nbots = ["(?:ci|build)-bot$"]\n' + GOOD)
     assert load_registry().git.extra_bot_patterns == ()
+
+
+def test_a_file_nested_too_deeply_or_listing_many_packages_is_handled():
+    error = _error("x = " + "[" * 100_000 + "]" * 100_000 + "\n" + GOOD)
+    assert "nested too deeply" in error.rule or "not valid TOML" in error.rule
+    names = ", ".join(f'"pkg{i}"' for i in range(50_000))  # was a quadratic check
+    big = GOOD.replace('packages = ["Demo_Pkg"]', f"packages = [{names}]")
+    assert len(parse_registry(big).get("demo").packages) == 50_000
