@@ -127,6 +127,14 @@ def run(
         raise ConfigError(
             "refresh sources", None, f"unknown sources {unknown}; choose from {', '.join(SOURCES)}"
         )
+    fixed = sorted(s for s in settings.api_urls if not SOURCES[s].takes_url)
+    if fixed:
+        raise ConfigError(
+            "refresh sources",
+            None,
+            f"{', '.join(fixed)} cannot be pointed at another server (git reads local clones, "
+            "given with --git-location, or github.com)",
+        )
     projects = [p for p in registry if options.projects is None or p.id in options.projects]
     missing = set(options.projects or ()) - {p.id for p in projects}
     if missing:

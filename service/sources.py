@@ -90,9 +90,15 @@ class Entry:
     run: Callable[[Step], Result]
     targets: Callable[[Step], list[tuple[str, str]]]  # (project name, target)
     per_project: bool = False  # run project by project (else once for all chosen projects)
+    takes_url: bool = True  # can be pointed at another server (OSSAI_API_URLS, --api-url)
 
 
-def interface(make_source: Callable[[Step], Source], make_client: Callable[..., Any]) -> Entry:
+def interface(
+    make_source: Callable[[Step], Source],
+    make_client: Callable[..., Any],
+    *,
+    takes_url: bool = True,
+) -> Entry:
     """The entry of a source written to the Source interface."""
 
     def run(step: Step) -> Result:
@@ -109,7 +115,7 @@ def interface(make_source: Callable[[Step], Source], make_client: Callable[..., 
             for t in make_source(step).targets(step.projects)
         ]
 
-    return Entry(run, targets)
+    return Entry(run, targets, takes_url=takes_url)
 
 
 def summary_outcomes(step: Step, summary: SourceSummary) -> Result:
@@ -183,7 +189,7 @@ def _dump_packages(step: Step) -> Sequence[str]:
 
 SOURCES: dict[str, Entry] = {
     "github": Entry(_github, _repos, per_project=True),
-    "git": interface(_git, lambda **options: LocalClient()),
+    "git": interface(_git, lambda **options: LocalClient(), takes_url=False),
     "pypi": interface(lambda step: pypi.PyPI(step.registry), pypi.pypi_client),
     "pypistats": interface(lambda step: pypistats.PyPIStats(), pypistats.pypistats_client),
     "depsdev": interface(lambda step: depsdev.DepsDev(), depsdev.depsdev_client),

@@ -135,3 +135,15 @@ def test_every_command_has_help(command, capsys):
         cli.main([command, "--help"])
     assert exit_info.value.code == 0
     assert len(capsys.readouterr().out) > 200
+
+
+def test_the_cli_reads_servers_from_the_environment_and_refuses_ones_it_cannot_use(
+    small_registry, user_data_dir, capsys, monkeypatch
+):
+    # one configuration path: OSSAI_API_URLS reaches the CLI as it reaches the app
+    monkeypatch.setenv("OSSAI_API_URLS", "git=http://127.0.0.1:9")
+    assert cli.main(_refresh("--sources", "git")) == cli.EXIT_USAGE
+    assert "git cannot be pointed at another server" in capsys.readouterr().err
+    monkeypatch.setenv("OSSAI_API_URLS", "pypi=ftp://x")
+    assert cli.main(_refresh("--sources", "pypi")) == cli.EXIT_USAGE
+    assert "OSSAI_API_URLS" in capsys.readouterr().err

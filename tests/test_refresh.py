@@ -206,3 +206,14 @@ def test_a_source_that_breaks_even_listing_its_targets_costs_only_itself(
         "unexpected error (RuntimeError); details in refresh.log" in table.loc["broken", "message"]
     )
     assert table.loc["top-pypi", "status"] == "ok" and report.exit_code == refresh.PARTIAL
+
+
+def test_a_server_for_a_source_that_takes_none_is_refused_not_ignored(user_settings):
+    from errors import ConfigError
+    from registry import parse_registry
+    from tests.fakes.pypi import SMALL_REGISTRY
+
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    bad = dataclasses.replace(user_settings, api_urls={"git": "http://127.0.0.1:1"})
+    with pytest.raises(ConfigError, match="git cannot be pointed at another server"):
+        refresh.run(registry, bad)
