@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from errors import DashboardError
+from errors import DashboardError, ExportError, StoreError
 from registry import Registry, load_registry
 from service import refresh
 from service.sources import SOURCES
@@ -29,12 +29,16 @@ from settings import Settings, parse_api_urls
 from store import DEFAULT_DATA, Catalog
 
 EXIT_USAGE = 2
+EXIT_EXPORT = 6
+EXIT_STORE = 7
 EXIT_CODES = """exit status:
   0  every target refreshed
-  2  the command line or a configuration file is wrong
+  2  the command line, a setting or a configuration file is wrong
   3  partial failure: some targets failed or were skipped
   4  total failure: nothing was refreshed
-  5  another refresh is already running"""
+  5  another refresh is already running
+  6  the export could not be written (no Chromium for PNG/SVG, the target exists, ...)
+  7  the data folder could not be read or written"""
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
@@ -46,6 +50,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     except refresh.AlreadyRunningError as exc:
         print(f"already running: {exc}", file=sys.stderr)
         return refresh.ALREADY_RUNNING
+    except ExportError as exc:
+        print(f"export failed: {exc}", file=sys.stderr)
+        return EXIT_EXPORT
+    except StoreError as exc:
+        print(f"data folder: {exc}", file=sys.stderr)
+        return EXIT_STORE
     except (DashboardError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,7 +5,9 @@
     ├── StoreError(path)              the history store cannot do what was asked
     │   ├── CorruptFileError(path)    a file in the store cannot be read: named, never hidden
     │   └── StoreLockedError(path)    another process holds the store's write lock
-    └── SourceError(source)           an outside source could not be read (archives, APIs)
+    ├── SourceError(source)           an outside source could not be read (archives, APIs)
+    └── ExportError                   an export could not be written (no Chromium for
+                                      images, a target that exists or cannot be written)
 
 Each error carries structured fields so the CLI and the app can phrase one message and
 choose an exit code without parsing text. Messages never contain secrets.
@@ -55,3 +57,7 @@ class SourceError(DashboardError):
         self.source = source
         self.problem = problem
         super().__init__(f"{source}: {problem}")
+
+
+class ExportError(DashboardError):
+    """An export could not be written (no Chromium for images, unwritable target, ...)."""

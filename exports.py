@@ -22,16 +22,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from claims.model import load_claims
-from errors import DashboardError
+from errors import DashboardError, ExportError  # noqa: F401 - ExportError: raised here
 from registry import Registry, load_registry
 from store import Catalog
 from views import PAGES, ChartView, page_views
 
 FORMATS = ("png", "svg", "html", "csv")
-
-
-class ExportError(DashboardError):
-    """An export could not be written (no Chromium for images, unwritable target, ...)."""
 
 
 def page_charts(page: str, registry: Registry, tables: dict[str, pd.DataFrame]) -> list[ChartView]:

@@ -146,6 +146,21 @@ def test_bad_requests_are_refused_clearly(tmp_path, monkeypatch):
     assert cli.main(["export", "--page", "nope", "--out", str(tmp_path / "y")]) == cli.EXIT_USAGE
 
 
+def test_each_kind_of_failure_has_its_own_documented_exit_code(tmp_path, monkeypatch, capsys):
+    """A missing Chromium is not a wrong command line: the CLI says which it is."""
+    import exports
+
+    def no_browser(figure, fmt):
+        raise exports.ExportError("PNG and SVG need a Chromium: apt-get install chromium")
+
+    monkeypatch.setattr(exports, "figure_bytes", no_browser)
+    out = str(tmp_path / "x.zip")
+    assert cli.main(["export", "--page", "compare", "--formats", "png", "--out", out]) == 6
+    assert "need a Chromium" in capsys.readouterr().err
+    codes = {line.split()[0] for line in cli.EXIT_CODES.splitlines()[1:]}
+    assert codes == {"0", "2", "3", "4", "5", "6", "7"}
+
+
 def _tables():
     return export_tables(Catalog(DEFAULT_DATA, "/nonexistent-user-dir"))
 
@@ -175,7 +190,7 @@ def test_an_export_never_replaces_what_is_there_unless_asked(tmp_path):
     folder.mkdir()
     (folder / "mine.txt").write_text("keep me")
     code = cli.main(["export", "--page", "overview", "--formats", "csv", "--out", str(folder)])
-    assert code == cli.EXIT_USAGE and sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
+    assert code == cli.EXIT_EXPORT and sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
     assert (
         cli.main(
             [
