@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import loaders
-from errors import ConfigError
+from errors import ConfigError, StoreError
 from exports import ExportError, figure_bytes
 from service import refresh
 
@@ -99,6 +99,9 @@ def refresh_button() -> None:
             return
         except ConfigError as exc:  # a bad OSSAI_REFRESH_SOURCES or OSSAI_API_URLS
             st.error(f"The refresh settings are wrong: {exc}")
+            return
+        except StoreError as exc:  # a read-only or full data folder
+            st.error(f"The refresh could not write its data: {exc}")
             return
         table = report.table()
         failed = table[~table["status"].isin(refresh.SUCCEEDED)]

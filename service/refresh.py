@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from errors import ConfigError, DashboardError
+from errors import ConfigError, DashboardError, StoreError
 from registry import Registry
 from service.sources import SOURCES, Clients, Outcome, Step
 from settings import Settings
@@ -91,9 +91,14 @@ class RefreshOptions:
 
 @contextlib.contextmanager
 def refresh_lock(path: Path) -> Iterator[None]:
-    """Hold the refresh lock at `path`, or raise AlreadyRunningError at once (never wait)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
+    """Hold the refresh lock at `path`, or raise AlreadyRunningError at once (never wait).
+    Raises StoreError when the data folder cannot be written (read-only, full, no access)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        raise StoreError(path.parent, f"cannot be written ({exc.strerror})") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

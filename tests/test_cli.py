@@ -147,3 +147,14 @@ def test_the_cli_reads_servers_from_the_environment_and_refuses_ones_it_cannot_u
     monkeypatch.setenv("OSSAI_API_URLS", "pypi=ftp://x")
     assert cli.main(_refresh("--sources", "pypi")) == cli.EXIT_USAGE
     assert "OSSAI_API_URLS" in capsys.readouterr().err
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_line_and_exit_7(
+    small_registry, tmp_path, capsys, monkeypatch
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("OSSAI_DATA_DIR", str(blocker / "data"))
+    assert cli.main(_refresh("--sources", "git")) == cli.EXIT_STORE
+    err = capsys.readouterr().err
+    assert err.startswith("data folder:") and "cannot be written" in err and "Traceback" not in err
