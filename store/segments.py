@@ -80,7 +80,7 @@ class SegmentStore:
         path = self.root / MANIFEST
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # never written, or cannot be here
             return {"format": FORMAT, "version": 0, "tables": {}}
         except OSError as exc:
             raise CorruptFileError(path, f"cannot be read ({exc.strerror})") from None
@@ -102,7 +102,7 @@ class SegmentStore:
         """Changes whenever a write is published; cheap enough to call on every page run."""
         try:
             stat = (self.root / MANIFEST).stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return "empty"
         return f"{stat.st_mtime_ns}-{stat.st_size}"
 

@@ -197,3 +197,14 @@ def test_figures_have_no_nan_where_data_exists():
     tf = trace(figure(at), "TensorFlow")
     ys = trace_values(tf, "y").astype(float)
     assert np.isfinite(ys).sum() > 2000
+
+
+def test_refresh_now_on_a_data_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("OSSAI_DATA_DIR", str(blocker / "data"))
+    monkeypatch.setenv("OSSAI_REFRESH_SOURCES", "git")
+    at = open_page("overview")
+    at.button(key="refresh_now").click().run()
+    assert not at.exception
+    assert any("could not write its data" in e.value for e in at.error)
