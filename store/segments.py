@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -96,6 +97,16 @@ class SegmentStore:
             or not isinstance(manifest.get("tables"), dict)
         ):
             raise CorruptFileError(path, "is not a store manifest of format 1")
+        for table, names in manifest["tables"].items():
+            if table not in TABLES or not isinstance(names, list):
+                raise CorruptFileError(path, f"names an unknown table {table!r}")
+            for name in names:
+                if not _segment_of(table, name):
+                    raise CorruptFileError(path, f"names a file outside the store: {name!r}")
+        for item in manifest.get("retired", []):
+            name = item.get("path") if isinstance(item, dict) else None
+            if not (isinstance(name, str) and _segment_of(name.partition("/")[0], name)):
+                raise CorruptFileError(path, f"retires a file outside the store: {name!r}")
         return manifest
 
     def version(self) -> str:
@@ -207,6 +218,7 @@ class SegmentStore:
         return name
 
     def _publish(self, manifest: dict) -> None:
+        manifest.setdefault("created_at", self._clock())  # what is older is never an orphan
         manifest["written_at"] = datetime.fromtimestamp(self._clock(), UTC).isoformat()
         data = json.dumps(manifest, indent=1, sort_keys=True).encode()
         atomic_write(self.root / MANIFEST, lambda f: f.write(data))
@@ -227,11 +239,22 @@ class SegmentStore:
             self._publish(manifest)
         live = {p for names in manifest["tables"].values() for p in names}
         live |= {item["path"] for item in keep}
-        for table in manifest["tables"]:
+        # Orphans of crashed writes are segments no manifest ever named, written after this
+        # manifest was created. A segment older than the manifest is history whose manifest
+        # was lost: it is never deleted (the files can be brought back; see docs).
+        created = manifest.get("created_at")
+        if not isinstance(created, int | float):
+            return
+        for table in TABLES:  # only the store's own folders, never a name from the file
             folder = self.root / table
             for path in folder.glob("*.parquet*") if folder.is_dir() else ():
                 name = f"{table}/{path.name}"
-                if name not in live and now - path.stat().st_mtime > ORPHAN_GRACE_SECONDS:
+                modified = path.stat().st_mtime
+                if (
+                    name not in live
+                    and modified > created
+                    and now - modified > ORPHAN_GRACE_SECONDS
+                ):
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
 
@@ -255,6 +278,20 @@ class SegmentStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_SEGMENT = re.compile(r"[a-z_]+/\d{8}-[0-9a-f]{8,32}\.parquet")
+
+
+def _segment_of(table: str, name: object) -> bool:
+    """True when `name` is a segment file of `table` inside the store (no '..', no absolute
+    path, no other folder): a damaged or hostile manifest cannot point outside."""
+    return (
+        isinstance(name, str)
+        and table in TABLES
+        and name.startswith(f"{table}/")
+        and _SEGMENT.fullmatch(name) is not None
+    )
 
 
 class _SegmentVanishedError(Exception):

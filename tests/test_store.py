@@ -211,15 +211,68 @@ def test_a_second_writer_waits_then_gives_up_with_a_clear_error(fresh_store):
         assert now[0] >= 30  # it waited (on the fake clock) before giving up
 
 
-def test_orphans_of_crashed_writes_are_cleaned_up_later(fresh_store):
-    fresh_store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01"], [1])})
-    orphan = fresh_store.root / "repo_snapshots" / "00000009-deadbeef.parquet"
-    orphan.write_bytes(b"left by a crash")
-    old = orphan.stat().st_mtime - 7200
-    os.utime(orphan, (old, old))
-    fresh_store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
+def test_orphans_of_crashed_writes_are_cleaned_up_later(tmp_path):
+    import time
+
+    root = tmp_path / "store"
+    SegmentStore(root, clock=lambda: time.time() - 10).append(
+        {"repo_snapshots": snapshot_rows("a/b", ["2024-01-01"], [1])}
+    )
+    orphan = root / "repo_snapshots" / "00000009-deadbeef.parquet"
+    orphan.write_bytes(b"left by a crash")  # after the store was created, never published
+    two_hours_later = SegmentStore(root, clock=lambda: time.time() + 7200)
+    two_hours_later.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
     assert not orphan.exists()
-    assert isinstance(fresh_store.root, Path)
+    assert isinstance(root, Path)
+
+
+def test_a_manifest_naming_files_outside_the_store_is_refused_and_nothing_is_touched(
+    tmp_path,
+):
+    """A damaged or hostile manifest (a table `../victim`) must never lead the garbage
+    collection out of the store: it is named as damaged, and the files stay."""
+    import json
+    import time
+
+    root = tmp_path / "store"
+    SegmentStore(root).append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01"], [1])})
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    precious = victim / "00000001-aaaaaaaaaaaa.parquet"
+    precious.write_bytes(b"someone else's data")
+    old = time.time() - 7200
+    os.utime(precious, (old, old))
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["tables"]["../victim"] = []
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    store = SegmentStore(root, clock=lambda: time.time() + 7200)
+    with pytest.raises(CorruptFileError, match=r"unknown table '\.\./victim'"):
+        store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
+    manifest["tables"].pop("../victim")
+    manifest["tables"]["repo_snapshots"].append("repo_snapshots/../../victim/x.parquet")
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    problems = store.read("repo_snapshots").problems  # reads name it, never fail
+    assert problems and "outside the store" in str(problems[0])
+    with pytest.raises(CorruptFileError, match="outside the store"):
+        store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
+    assert precious.read_bytes() == b"someone else's data"
+
+
+def test_a_lost_manifest_never_costs_the_history_it_indexed(tmp_path):
+    """After the manifest is moved away (the old advice for a broken one) and a refresh
+    writes a new one, the older segments are kept: they are history, not orphans."""
+    import time
+
+    root = tmp_path / "store"
+    first = SegmentStore(root, clock=lambda: time.time() - 7200)
+    first.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01"], [1])})
+    older = sorted((root / "repo_snapshots").glob("*.parquet"))
+    old = time.time() - 7200
+    for path in older:
+        os.utime(path, (old, old))
+    (root / "manifest.json").rename(tmp_path / "manifest.moved")
+    SegmentStore(root).append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
+    assert all(path.exists() for path in older)
 
 
 def test_many_small_refreshes_are_compacted_without_losing_history(fresh_store):
