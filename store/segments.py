@@ -91,12 +91,20 @@ class SegmentStore:
             raise CorruptFileError(
                 path, "is not valid JSON: the store's index is damaged"
             ) from None
-        if (
-            not isinstance(manifest, dict)
-            or manifest.get("format") != FORMAT
-            or not isinstance(manifest.get("tables"), dict)
-        ):
+        fmt = manifest.get("format") if isinstance(manifest, dict) else None
+        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT:
+            raise CorruptFileError(
+                path,
+                f"was written by a newer version of this dashboard (store format {fmt}; this "
+                f"version reads format {FORMAT}): update the dashboard; nothing was changed",
+            )
+        if fmt != FORMAT or not isinstance(manifest.get("tables"), dict):
             raise CorruptFileError(path, "is not a store manifest of format 1")
+        version = manifest.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise CorruptFileError(
+                path, f"has a version {version!r} that is not a whole number: the index is damaged"
+            )
         for table, names in manifest["tables"].items():
             if table not in TABLES or not isinstance(names, list):
                 raise CorruptFileError(path, f"names an unknown table {table!r}")

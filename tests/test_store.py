@@ -284,3 +284,27 @@ def test_many_small_refreshes_are_compacted_without_losing_history(fresh_store):
     assert len(fresh_store.manifest()["tables"]["repo_snapshots"]) <= COMPACT_AFTER_SEGMENTS
     frame = fresh_store.read("repo_snapshots").frame.sort_values("date")
     assert frame["stars"].tolist() == list(range(len(days)))
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"format": 2}, "written by a newer version of this dashboard (store format 2"),
+        ({"version": "abc"}, "version 'abc' that is not a whole number"),
+    ],
+)
+def test_a_manifest_from_a_newer_version_or_with_a_broken_version_says_what_it_is(
+    tmp_path, change, said
+):
+    import json
+
+    root = tmp_path / "store"
+    store = SegmentStore(root)
+    store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01"], [1])})
+    manifest = json.loads((root / "manifest.json").read_text())
+    (root / "manifest.json").write_text(json.dumps({**manifest, **change}))
+    before = sorted(p.name for p in (root / "repo_snapshots").iterdir())
+    assert said in str(store.read("repo_snapshots").problems[0])
+    with pytest.raises(CorruptFileError, match=r"nothing was changed|damaged"):  # never writes
+        store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [2])})
+    assert sorted(p.name for p in (root / "repo_snapshots").iterdir()) == before
