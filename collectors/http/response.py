@@ -81,22 +81,16 @@ class HttpResponse:
         kind = (self.headers.get("content-type") or "").split(";")[0].strip().lower()
         if kind and not (kind == "application/json" or kind.endswith("+json")):
             what = "an HTML page" if "html" in kind else f"{kind!r} content"
-            raise ResponseFormatError(
-                self.source,
+            raise self._format_error(
                 f"answered {what} instead of JSON for {path_of(self.url)} "
-                "(a proxy, login page or outage page may be in the way)",
-                url=self.url,
-                status=self.status,
+                "(a proxy, login page or outage page may be in the way)"
             )
         try:
             return json.loads(self.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ResponseFormatError(
-                self.source,
+            raise self._format_error(
                 f"answered JSON that is cut short or broken for {path_of(self.url)} "
-                f"({len(self.body)} bytes)",
-                url=self.url,
-                status=self.status,
+                f"({len(self.body)} bytes)"
             ) from None
 
     def json_list(self) -> list:
@@ -116,13 +110,13 @@ class HttpResponse:
         return data
 
     def _unexpected(self, data: Any, expected: str) -> ResponseFormatError:
-        return ResponseFormatError(
-            self.source,
-            f"answered {_describe_json(data)} where {expected} was expected for "
-            f"{path_of(self.url)}",
-            url=self.url,
-            status=self.status,
+        return self._format_error(
+            f"answered {_describe_json(data)} where {expected} was expected for {path_of(self.url)}"
         )
+
+    def _format_error(self, problem: str) -> ResponseFormatError:
+        """An answer whose body is not what was asked for, from this response."""
+        return ResponseFormatError(self.source, problem, url=self.url, status=self.status)
 
 
 def _describe_json(data: Any) -> str:
