@@ -13,39 +13,30 @@ import csv
 import io
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.request import urlopen
 from xml.etree import ElementTree
 
 import pytest
 
 from registry import load_registry
+from tests.browsing import (
+    CHART,
+    CHROMIUM_ARGS,
+    ROOT,
+    NotDrawnError,
+    chromium_path,
+    clean_environment,
+    served_dashboard,
+    wait_for_script,
+    wait_until_drawn,
+)
 from tests.fakes.github import TEST_TOKEN, FakeClock, FakeGitHub, default_world
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 expect = playwright_api.expect
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # No DNS at all: anything but the local server fails at once instead of calling out.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 # url path, title, the least number of charts the page draws from the default data
 PAGES = [
     ("", "Open-source AI: ecosystem health", 1),  # the default page lives at /
@@ -56,24 +47,17 @@ PAGES = [
     ("methods", "Methods", 0),
     ("data", "Data: sources, coverage and caveats", 0),
 ]
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
-STARS_METRIC = "Stars, all tracked projects"
+STARS_METRIC = "Stars, "  # "Stars, 7 of 8 tracked projects (2026-08-22)": of one day
 
 
 def _chromium() -> str:
-    found = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
+    found = chromium_path()
+    if found is None:
         pytest.fail(
             "Chromium is needed for the browser tests and chart export: "
             "apt-get install chromium (or set BROWSER_PATH)"
         )
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -88,54 +72,21 @@ def fake_github() -> Iterator[FakeGitHub]:
 @pytest.fixture(scope="module")
 def app_url(fake_github, tmp_path_factory) -> Iterator[str]:
     """`streamlit run dashboard.py` as a user starts it, with an empty user data folder."""
-    port = _free_port()
     home = tmp_path_factory.mktemp("browser-home")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OSSAI_", "GITHUB_", "STREAMLIT_")) and "proxy" not in key.lower()
-    }
-    env.update(
-        HOME=str(home),
-        OSSAI_DATA_DIR=str(home / "ossai-data"),
-        OSSAI_API_URLS=f"github={fake_github.url}",
-        OSSAI_REFRESH_SOURCES="github",
-        GITHUB_TOKEN=TEST_TOKEN,
+    env = clean_environment(
+        home,
+        {
+            "OSSAI_DATA_DIR": str(home / "ossai-data"),
+            "OSSAI_API_URLS": f"github={fake_github.url}",
+            "OSSAI_REFRESH_SOURCES": "github",
+            "GITHUB_TOKEN": TEST_TOKEN,
+        },
     )
-    log = (home / "streamlit.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, server, home / "streamlit.log")
-        yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit did not answer within 60 s:\n{log.read_text()}")
+        with served_dashboard(env, home / "streamlit.log") as url:
+            yield url
+    except NotDrawnError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -180,35 +131,13 @@ def _open(page, app_url: str, path: str, title: str) -> None:
 
 
 def _wait_for_script(page) -> None:
-    """Until Streamlit has finished running the page's script."""
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stApp\"]')"
-        "?.getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=60_000,
-    )
+    wait_for_script(page)
 
 
 def _wait_for_tables(page) -> None:
-    """Tables draw on a canvas a moment after the script ends (a grey skeleton stands in
-    while their code loads); wait for each visible one."""
-    expect(page.locator('[data-testid="stSkeleton"]')).to_have_count(0)
-    tables = page.locator('[data-testid="stDataFrame"]')
-    for index in range(tables.count()):
-        if tables.nth(index).is_visible():
-            expect(tables.nth(index).locator("canvas").first).to_be_attached()
-            _wait_until_drawn(tables.nth(index))
-
-
-def _wait_until_drawn(table) -> None:
-    """Until the table has taken its width and height (it lays out again after a resize)."""
-    deadline = time.monotonic() + 30
-    box = table.bounding_box()
-    while not (box and box["height"] > 60 and box["width"] > 300):
-        if time.monotonic() > deadline:
-            pytest.fail(f"a table was never drawn: {box}")
-        time.sleep(0.2)
-        box = table.bounding_box()
-    table.page.wait_for_timeout(300)  # the canvas paints on the next frames
+    """Every chart and visible table drawn; then a moment for the canvases to paint."""
+    wait_until_drawn(page)
+    page.wait_for_timeout(300)
 
 
 def _no_errors_shown(page) -> None:
