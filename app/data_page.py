@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import columns, loaders, widgets
+from collectors import archives
 from metrics.cohort import cohort_projects, with_git_history
 from metrics.coverage import KINDS, coverage
 from metrics.freshness import source_ages
@@ -29,9 +30,9 @@ CAVEATS = [
     "**Download windows.** Windows were 30 days, then 22-29 days (2024-12 to 2025-06), then "
     "calendar months (from 2025-07). Charts use downloads per day; the 365-day series (until "
     "2021-04) is kept apart.",
-    "**Counting changes.** Until 2024-11-01 only pip downloads were counted, all installers "
-    "after; from 2025-07 the source moved from BigQuery to ClickHouse. Growth across those "
-    "changes is flagged.",
+    f"**Counting changes.** Up to {archives.PIP_ONLY_UNTIL:%Y-%m-%d} only pip downloads were "
+    f"counted, all installers after; from {archives.CLICKHOUSE_FROM:%Y-%m} the source moved "
+    "from BigQuery to ClickHouse. Growth across those changes is flagged.",
     "**Stars are not users.** Stars and forks measure attention, downloads include CI and "
     "mirrors; neither counts people.",
 ]

@@ -10,6 +10,7 @@ from app import columns, loaders, widgets
 from charts.claims import labelled, verdict_css
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.indicators import Windows
+from metrics.overview import DatedTotal, dated_total
 from views.claims import group_label
 from views.overview import overview_views
 
@@ -104,26 +105,23 @@ def render() -> None:
     )
 
     st.subheader("Tracked projects")
+    stars = dated_total(table, "stars", "github_as_of")
+    downloads = dated_total(table, "monthly_downloads", "pypi_as_of", "downloads_period")
     first, second, third = st.columns(3)
-    first.metric("Stars, all tracked projects", f"{int(table['stars'].sum()):,}")
+    first.metric(
+        _total_label("Stars", stars, len(table)),
+        _count(stars.value),
+        help=_total_help("GitHub stars on", stars),
+    )
     second.metric(
-        "Monthly downloads, all tracked packages", f"{int(table['monthly_downloads'].sum()):,}"
+        _total_label("Downloads", downloads, len(table)),
+        _count(downloads.value),
+        help=_total_help("PyPI downloads in the monthly window", downloads),
     )
     third.metric("Projects with figures", f"{int(table['stars'].notna().sum())} of {len(table)}")
-    for what, value, day in (
-        ("stars", "stars", "github_as_of"),
-        ("downloads", "monthly_downloads", "pypi_as_of"),
-    ):
-        dated = table.dropna(subset=[value, day])
-        older = dated[dated[day] < dated[day].max()]
-        if len(older):
-            st.caption(
-                f"The {what} total adds each project's latest figure: "
-                + ", ".join(
-                    f"{r.project}'s is from {getattr(r, day):%Y-%m-%d}" for r in older.itertuples()
-                )
-                + f"; the others' from {dated[day].max():%Y-%m-%d}."
-            )
+    for what, total in (("stars", stars), ("monthly downloads", downloads)):
+        if total.older:
+            st.caption(_left_out(what, total))
     widgets.table(
         _shown(table),
         column_config=COLUMNS,
@@ -162,6 +160,39 @@ def render() -> None:
                 column_order=list(COLUMNS),
                 key="overview_cohort",
             )
+
+
+def _count(value: object) -> str:
+    return f"{int(value):,}" if pd.notna(value) else "no figures"
+
+
+def _total_label(what: str, total: DatedTotal, projects: int) -> str:
+    """'Stars, 7 of 8 projects (2026-08-22)': how many are added, and of which day."""
+    if total.day is None:
+        return f"{what}, all projects"
+    counted = f"all {projects}" if total.counted == projects else f"{total.counted} of {projects}"
+    return f"{what}, {counted} projects ({total.period})"
+
+
+def _total_help(what: str, total: DatedTotal) -> str:
+    if total.day is None:
+        return "No project has this figure in the data."
+    return (
+        f"{what} {total.period}, added over the projects with a figure for that very "
+        "period only: a total of figures from different days would describe no real day."
+    )
+
+
+def _left_out(what: str, total: DatedTotal) -> str:
+    """Who is not in a total and why: their latest figure is from an older day."""
+    older = ", ".join(
+        f"{widgets.markdown_text(project)} ({int(value):,} as of {period})"
+        for project, value, period in total.older
+    )
+    return (
+        f"The {what} total adds only figures of {total.period}. Left out, because their "
+        f"latest figure is older: {older}."
+    )
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:

@@ -6,14 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from app import columns, loaders, widgets
-from charts.labels import figure_text
-from claims.profile import project_profile
-from metrics.compare import method_changes
+from collectors import archives
 from metrics.indicators import Windows
 from metrics.packages import latest_dependents, latest_scorecards
 from registry import Project
 from views.base import ChartView
-from views.project import project_views
+from views.project import profile_table, project_views
 
 PROJECT_TABLES = (
     "repo_snapshots",
@@ -39,15 +37,8 @@ def render() -> None:
     windows = Windows()
     now, cohort_ids = loaders.indicators(registry, windows)
     before, _ = loaders.indicators(registry, windows, a_year_before=True)
-    profile = project_profile(project.id, now, before, cohort_ids)
-    shown = {
-        f"{column}_shown": [
-            figure_text(value, unit, signed=column == "change")
-            for value, unit in zip(profile[column], profile["unit"], strict=True)
-        ]
-        for column in ("value", "a_year_earlier", "change")
-    }
-    profile = profile.assign(**shown)
+    tables = {name: loaders.load(name) for name in PROJECT_TABLES}
+    profile = profile_table(project, now, before, cohort_ids, tables["package_downloads"])
     widgets.table(
         profile,
         column_order=[
@@ -63,15 +54,20 @@ def render() -> None:
         ],
         column_config={
             "indicator": columns.text("Indicator", 260, pinned=True),
-            "value_shown": columns.text("Value", 95),
+            "value_shown": columns.text("Value", 150),
             "as_of": columns.date("As of", 90),
             "quality": columns.text(
                 "Quality",
                 65,
                 help="partial: some of the project's repositories or packages are left out",
             ),
-            "a_year_earlier_shown": columns.text("A year earlier", 95),
-            "change_shown": columns.text("Change", 75, help="shares in percentage points"),
+            "a_year_earlier_shown": columns.text("A year earlier", 150),
+            "change_shown": columns.text(
+                "Change",
+                110,
+                help="Shares in percentage points; monthly downloads as the change in "
+                "downloads per day, since windows run from 22 to 31 days",
+            ),
             "cohort_percentile": columns.number(
                 "Cohort pct.",
                 80,
@@ -105,7 +101,6 @@ def render() -> None:
                 for note, names in notes.items()
             )
         )
-    tables = {name: loaders.load(name) for name in PROJECT_TABLES}
     charts = {c.name.removeprefix(f"{project.id}-"): c for c in project_views(project, tables)}
     left, right = st.columns(2)
     for column, key, missing in (
@@ -118,17 +113,13 @@ def render() -> None:
             else:
                 st.info(f"{missing} for {name}.")
     if "downloads" in charts:
-        downloads = tables["package_downloads"]
-        monthly = downloads[
-            (downloads["series"] == "monthly") & downloads["package"].isin(project.packages)
-        ]
-        changes = "; ".join(f"{e.when:%Y-%m}: {e.label}" for e in method_changes(monthly))
         st.caption(
             "Daily counts (pypistats.org, mirrors excluded, kept by each refresh beyond the "
-            "site's 180 days) and monthly windows divided by their length (top-PyPI archive"
-            + (f"; counting changed {changes}" if changes else "")
-            + ") are separate lines and are never added together: they count with different "
-            "methods."
+            "site's 180 days) and monthly windows divided by their length (top-PyPI archive: "
+            f"pip downloads only up to {archives.PIP_ONLY_UNTIL:%Y-%m-%d}, all installers "
+            f"after; calendar months counted by ClickHouse from {archives.CLICKHOUSE_FROM:%Y-%m}"
+            ") are separate lines and are never added together: they count with different "
+            "methods. Dotted lines mark where the monthly counting changed."
         )
     _pypi_section(project, tables, charts)
     sources = loaders.load("sources")

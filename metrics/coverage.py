@@ -5,7 +5,12 @@ Counted per subject (repository or package):
 - observations: how many there are;
 - missing_inside: for daily series, the days between first and last on which the source
   published data but not for this subject (it fell outside the lists); for monthly series,
-  the source's snapshot days in that span without this package.
+  the source's snapshot days in that span that have monthly windows (a snapshot of only
+  365-day counts is no month) without this package.
+- status, when a subject has no rows: the archives' tables say "never listed" only when the
+  data was built with the subject; a project (or a package) that data/projects.toml names
+  but the data holds nothing of was added after the shipped data was built, and the status
+  says that a rebuild (`./dev build-data`) or a refresh would add it.
 """
 
 from __future__ import annotations
@@ -52,12 +57,19 @@ COLUMNS = [
 ]
 
 
+REBUILD = "`./dev build-data`"
+
+
 def coverage(
     projects: Iterable[Project], tables: dict[str, pd.DataFrame], source_days: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per (project, subject, kind of data)."""
+    known = _subjects(tables)
+    described = _subjects({"packages": tables.get("packages", pd.DataFrame())})
+    published = _published(tables, source_days)
     rows = []
     for project in projects:
+        in_data = any(s.lower() in known for s in (*project.repo_names, *project.packages))
         for kind, (name, column, day, _) in KINDS.items():
             frame = usable(tables[name])
             if kind in _PARTS:
@@ -65,38 +77,85 @@ def coverage(
             subjects = project.packages if column == "package" else project.repo_names
             for subject in subjects:
                 mine = frame[frame[column] == subject]
-                rows.append(
-                    {
-                        "project": project.name,
-                        "subject": subject,
-                        "data": kind,
-                        **_span(mine, day, source_days, kind, tables[name].empty),
-                    }
-                )
+                if mine.empty:
+                    unbuilt = project.name if not in_data else None
+                    if column == "package" and described and subject.lower() not in described:
+                        # the build records PyPI metadata for every package it was built for
+                        unbuilt = unbuilt or subject
+                    span = _absent(kind, tables[name].empty, unbuilt)
+                else:
+                    span = _span(mine, day, published[kind], kind)
+                rows.append({"project": project.name, "subject": subject, "data": kind, **span})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _span(rows: pd.DataFrame, day: str, source_days: pd.DataFrame, kind: str, empty: bool) -> dict:
-    table, _, _, collector = KINDS[kind]
-    if rows.empty:
-        # only the archives' tables can say "never listed"; elsewhere nobody collected it yet
-        if table == "repo_snapshots" and not empty:
-            status = "missing: never in the archive's top-100 lists, and not refreshed yet"
-        elif kind == "Monthly downloads" and not empty:
-            status = "missing: never in the top-downloads lists, and not refreshed yet"
-        else:
-            status = f"not collected yet (needs a {collector} refresh)"
-        return {
-            "first": pd.NaT,
-            "last": pd.NaT,
-            "observations": 0,
-            "missing_inside": pd.NA,
-            "status": status,
-        }
-    days = pd.to_datetime(rows[day])
+def _subjects(tables: dict[str, pd.DataFrame]) -> set[str]:
+    """Every repository and package any of the tables holds a row of (lower case)."""
+    found: set[str] = set()
+    for frame in tables.values():
+        for column in ("repo", "package", "subject"):
+            if column in frame.columns and len(frame):
+                found.update(frame[column].dropna().astype(str).str.lower().unique())
+    return found
+
+
+def _published(tables: dict[str, pd.DataFrame], source_days: pd.DataFrame) -> dict:
+    """Per kind, the days its sources published data for some subject. A top-PyPI snapshot
+    that has only 365-day counts published no monthly window: it is no missing month."""
+    out: dict[str, pd.DataFrame] = {kind: source_days for kind in KINDS}
+    downloads = tables["package_downloads"]
+    monthly = downloads[downloads["series"] == "monthly"]
+    days = _utc_days(monthly["fetched_at"])
+    pairs = set(zip(monthly["source"], days, strict=True))
+    keep = [
+        (s, d) in pairs for s, d in zip(source_days["source"], source_days["date"], strict=True)
+    ]
+    out["Monthly downloads"] = source_days[keep] if len(source_days) else source_days
+    return out
+
+
+def _utc_days(stamps: pd.Series) -> pd.Series:
+    days = pd.to_datetime(stamps)
     if getattr(days.dt, "tz", None) is not None:
         days = days.dt.tz_convert("UTC").dt.tz_localize(None)
-    days = days.dt.normalize()
+    return days.dt.normalize()
+
+
+def _absent(kind: str, empty: bool, unbuilt: str | None) -> dict:
+    """The row of a subject without a usable observation, and why in words; `unbuilt` names
+    the project or package the shipped data was built without, if so."""
+    table, _, _, collector = KINDS[kind]
+    lists = {
+        "repo_snapshots": "the archive's top-100 lists",
+        "package_downloads": "the top-downloads lists",
+    }
+    # only the archives' tables can say "never listed"; elsewhere nobody collected it yet
+    if table in lists and kind != "Daily downloads" and not empty:
+        if unbuilt:
+            status = (
+                f"missing: the shipped data was built before data/projects.toml named "
+                f"{unbuilt}; a rebuild ({REBUILD}) adds what the archives hold, a "
+                f"{collector} refresh the live figures"
+            )
+        else:
+            status = (
+                f"missing: never in {lists[table]} the data was built from, and not refreshed "
+                f"yet (named in data/projects.toml after the build? {REBUILD} adds it)"
+            )
+    else:
+        status = f"not collected yet (needs a {collector} refresh)"
+    return {
+        "first": pd.NaT,
+        "last": pd.NaT,
+        "observations": 0,
+        "missing_inside": pd.NA,
+        "status": status,
+    }
+
+
+def _span(rows: pd.DataFrame, day: str, source_days: pd.DataFrame, kind: str) -> dict:
+    table = KINDS[kind][0]
+    days = _utc_days(rows[day])
     first, last = days.min(), days.max()
     missing = pd.NA
     sources = set(rows["source"])
@@ -106,8 +165,7 @@ def _span(rows: pd.DataFrame, day: str, source_days: pd.DataFrame, kind: str, em
     elif len(published):
         if table == "package_downloads":
             # Source days are snapshot days; compare with the snapshot each row came from.
-            seen = pd.to_datetime(rows["fetched_at"]).dt.tz_convert("UTC").dt.tz_localize(None)
-            seen = seen.dt.normalize()
+            seen = _utc_days(rows["fetched_at"])
             lo, hi = seen.min(), seen.max()
             span = published[(published >= lo) & (published <= hi)]
             missing = int((~span.isin(set(seen))).sum())

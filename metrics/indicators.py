@@ -349,8 +349,10 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
         packages_c = (
             f"PyPI: {len(counted_packages)} of {len(p.packages)} packages" if p.packages else ""
         )
+        gh_notes = row["github_notes"]
         rows += [
-            _row(p, "star_growth", row["star_growth_12m"], gh, row["notes"], repos_q, repos_c),
+            # each growth row carries only its own side's notes
+            _row(p, "star_growth", row["star_growth_12m"], gh, gh_notes, repos_q, repos_c),
             _row(p, "forks_per_star", per_star, gh, "", repos_q, repos_c),
             _row(p, "monthly_downloads", row["monthly_downloads"], py, "", packages_q, packages_c),
             _row(
@@ -358,7 +360,7 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
                 "download_growth",
                 row["download_growth_12m"],
                 py,
-                row["notes"],
+                row["pypi_notes"],
                 packages_q,
                 packages_c,
             ),

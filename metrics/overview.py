@@ -9,13 +9,19 @@ Definitions (shown on the Data page too):
   each one's latest observation (the last observation up to `tolerance_days` before that
   day), minus 1. Missing when any of the repositories has no observation then.
 - *Monthly downloads*: the latest about-monthly window, summed over the project's packages
-  that have that very window. *Download growth* compares downloads per day with the window
-  ending about 12 months earlier; `notes` says when the counting method changed in between.
+  that have that very window (`window_days` long). *Download growth* compares downloads per
+  day with the window ending about 12 months earlier; `pypi_notes` says when the counting
+  method changed in between.
+- `github_notes` and `pypi_notes` explain the GitHub and the PyPI figures apart; `notes` is
+  both, for the Overview's list.
+- *A total over projects* (`dated_total`) adds only figures of the same day; the projects
+  whose latest figure is older are named with their day, never silently added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,9 +41,12 @@ COLUMNS = [
     "repos_counted",
     "monthly_downloads",
     "downloads_period",
+    "window_days",
     "downloads_per_day",
     "download_growth_12m",
     "pypi_as_of",
+    "github_notes",
+    "pypi_notes",
     "notes",
 ]
 
@@ -95,11 +104,13 @@ def overview(
                 "group": project.group,
                 **github,
                 **pypi,
+                "github_notes": "; ".join(github_notes),
+                "pypi_notes": "; ".join(pypi_notes),
                 "notes": "; ".join(github_notes + pypi_notes),
             }
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    for column in ("stars", "forks", "open_issues", "monthly_downloads"):
+    for column in ("stars", "forks", "open_issues", "monthly_downloads", "window_days"):
         frame[column] = frame[column].astype("Int64")
     for column in ("star_growth_12m", "downloads_per_day", "download_growth_12m"):
         frame[column] = frame[column].astype("float64")
@@ -168,14 +179,19 @@ def _github_part(project: Project, repos: dict, stale_days: int) -> tuple[dict, 
 
 
 def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
+    # no rows is not "never listed": the shipped data may have been built before
+    # projects.toml named the package (the Data page says which)
     notes = [
-        f"{p}: never in the top-downloads lists" for p in project.packages if p not in packages
+        f"{p}: no monthly downloads in the data (see the Data page)"
+        for p in project.packages
+        if p not in packages
     ]
     mine = {p: packages[p] for p in project.packages if p in packages}
     if not mine:
         return {
             "monthly_downloads": pd.NA,
             "downloads_period": None,
+            "window_days": pd.NA,
             "downloads_per_day": np.nan,
             "download_growth_12m": np.nan,
             "pypi_as_of": pd.NaT,
@@ -201,10 +217,42 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
     return {
         "monthly_downloads": _sum(r["downloads"] for r in rows),
         "downloads_period": _period_label(rows[0]["period_start"], rows[0]["period_end"]),
+        "window_days": max(int(r["window_days"]) for r in rows),
         "downloads_per_day": float(sum(r["per_day"] for r in rows)),
         "download_growth_12m": growth,
         "pypi_as_of": last_end,
     }, notes
+
+
+@dataclass(frozen=True)
+class DatedTotal:
+    """A total over projects of figures of one day, and the projects left out of it."""
+
+    value: object  # the sum, or pd.NA when no project has a figure
+    day: pd.Timestamp | None  # the day every added figure is from
+    period: str  # that day in words: '2026-08-22', or the window's 'Mar 2026'
+    counted: int  # projects added
+    older: list[tuple[str, object, str]]  # (project, figure, its day in words), left out
+
+
+def dated_total(table: pd.DataFrame, value: str, day: str, period: str = "") -> DatedTotal:
+    """The sum of `value` over the rows whose `day` is the newest one; the rows with an
+    older figure are listed, not added: a 2024 figure plus 2026 ones describes no day.
+    `period`, when given, is the column that names each row's day in words."""
+    dated = table.dropna(subset=[value, day])
+    if dated.empty:
+        return DatedTotal(pd.NA, None, "", 0, [])
+    words = dated[period] if period else dated[day].dt.strftime("%Y-%m-%d")
+    newest = dated[day].max()
+    same = dated[day] == newest
+    older = dated[~same].assign(_words=words[~same]).sort_values(day)
+    return DatedTotal(
+        _sum(dated.loc[same, value]),
+        newest,
+        str(words[same].iloc[0]),
+        int(same.sum()),
+        list(zip(older["project"], older[value], older["_words"], strict=True)),
+    )
 
 
 def _sum(values: Iterable) -> object:

@@ -63,6 +63,17 @@ def download_history(downloads: pd.DataFrame, packages: Sequence[str]) -> pd.Dat
     return out[HISTORY_COLUMNS]
 
 
+def window_days(downloads: pd.DataFrame, packages: Sequence[str], period_end: object) -> int | None:
+    """The length in days of the packages' monthly window ending on `period_end` (the
+    longest, should they differ); None when there is no such window. Windows run from 22 to
+    31 days, so two windows' totals compare only per day."""
+    if period_end is None or pd.isna(period_end):
+        return None
+    rows = usable(downloads[downloads["series"] == "monthly"])
+    rows = rows[rows["package"].isin(list(packages)) & (rows["period_end"] == period_end)]
+    return int(rows["window_days"].max()) if len(rows) else None
+
+
 def release_timeline(releases: pd.DataFrame, packages: Sequence[str]) -> pd.DataFrame:
     """Every PyPI release of the packages with a date, each classified as one of
     RELEASE_KINDS: a 'major release' is the first final release of a new major version

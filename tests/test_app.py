@@ -35,8 +35,10 @@ def test_overview_lists_every_tracked_project_and_says_why_figures_are_missing()
     assert len(cohort) == 40  # the 40 most-downloaded non-AI packages, with their repositories
     # freshness is on every page
     assert "as of 2026-08-22" in texts(at)
-    # a total that mixes days says so: GPT's stars are from the day it left the lists
-    assert "GPT's is from 2024-03-17; the others' from 2026-08-22" in texts(at)
+    # a total never mixes days: GPT's stars are from the day it left the lists, so left out
+    assert "Left out, because their latest figure is older: GPT (20,849 as of 2024-03-17)" in (
+        texts(at)
+    )
 
 
 def test_overview_opens_with_the_claims_verdicts_in_words_and_links_to_their_evidence():

@@ -95,9 +95,10 @@ def test_project_page_shows_every_indicator_with_trend_and_cohort_percentile():
     assert "partial, git history: 1 of 2 repositories; pytorch/pytorch not collected" in (
         texts(at).replace("\\", "")
     )
-    # the download caption says when counting changed, from the data (not a fixed year)
+    # the download caption says when counting changed, from collectors.archives (not a
+    # fixed year; tests/test_labels.py checks it follows the constant)
     said = texts(at)
-    assert "counting changed 2024-11: counts all installers from here (was pip)" in said
+    assert "pip downloads only up to 2024-11-01, all installers after" in said
     assert "mid-2022" not in said
     assert pd.notna(profile.loc["Median days between releases", "value"])  # from PyPI
 

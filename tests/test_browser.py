@@ -47,7 +47,7 @@ PAGES = [
     ("methods", "Methods", 0),
     ("data", "Data: sources, coverage and caveats", 0),
 ]
-STARS_METRIC = "Stars, "  # "Stars, 7 of 8 tracked projects (2026-08-22)": of one day
+STARS_METRIC = "Stars, "  # "Stars, 7 of 8 projects (2026-08-22)": figures of one day
 
 
 def _chromium() -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from metrics.compare import METRICS, Metric, compare
+from metrics.series import usable
 from registry import Project, Registry
 from views.base import ChartView, series_chart
 
@@ -36,7 +37,7 @@ class CompareView:
 def date_range(
     metric: Metric, snapshots: pd.DataFrame, downloads: pd.DataFrame
 ) -> tuple[dt.date, dt.date] | None:
-    """The first and last day the metric's table has data; None when it has none."""
+    """The first and last day the metric's chart has data for; None when it has none."""
     source, x = _source(metric, snapshots, downloads)
     if source.empty:
         return None
@@ -85,6 +86,8 @@ def default_views(registry: Registry, tables: Mapping[str, pd.DataFrame]) -> lis
 def _source(
     metric: Metric, snapshots: pd.DataFrame, downloads: pd.DataFrame
 ) -> tuple[pd.DataFrame, str]:
+    """The rows the metric's chart can plot: usable snapshots, or usable monthly windows
+    (the 365-day series is never plotted, so it never stretches the date range)."""
     if metric.table == "repo_snapshots":
-        return snapshots, "date"
-    return downloads, "period_end"
+        return usable(snapshots), "date"
+    return usable(downloads[downloads["series"] == "monthly"]), "period_end"
