@@ -3,6 +3,7 @@
     python cli.py refresh [--projects ID,...] [--sources github,git] [--git-location R=PATH]
     python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [refresh options]
     python cli.py status
+    python cli.py repair [--dry-run]
     python cli.py export [--page PAGE|all] [--out DIR|FILE.zip] [--formats png,svg,html,csv]
 
 (`./dev refresh ...` and so on run the same in the project's environment.) Errors from the
@@ -12,12 +13,16 @@ library are mapped to one message and an exit code here, and nowhere else.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import errno
+import logging
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -26,7 +31,11 @@ from registry import Registry, load_registry
 from service import refresh
 from service.sources import SOURCES
 from settings import Settings, parse_api_urls
-from store import DEFAULT_DATA, Catalog
+from store import DEFAULT_DATA, Catalog, ReadResult, SegmentStore
+
+if TYPE_CHECKING:
+    from metrics.status import Budget
+    from store.repair import RepairReport
 
 EXIT_USAGE = 2
 EXIT_EXPORT = 6
@@ -38,7 +47,8 @@ EXIT_CODES = """exit status:
   4  total failure: nothing was refreshed
   5  another refresh is already running
   6  the export could not be written (no Chromium for PNG/SVG, the target exists, ...)
-  7  the data folder could not be read or written"""
+  7  the data folder could not be read or written (read-only, full, a damaged
+     store file: `status` names it, `repair` rebuilds the store's index)"""
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
@@ -46,7 +56,17 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args, settings or Settings.from_environment())
+        settings = settings or Settings.from_environment()
+        with _quiet_logging_errors():
+            return args.handler(args, settings)
+    except OSError as exc:
+        if settings is None or not _data_folder_fault(exc, settings):
+            raise
+        where = exc.filename or settings.data.root
+        written = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+        what = "cannot be written" if written else "cannot be read or written"
+        print(f"data folder: {where}: {what} ({exc.strerror})", file=sys.stderr)
+        return EXIT_STORE
     except refresh.AlreadyRunningError as exc:
         print(f"already running: {exc}", file=sys.stderr)
         return refresh.ALREADY_RUNNING
@@ -59,6 +79,29 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     except (DashboardError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+@contextlib.contextmanager
+def _quiet_logging_errors():
+    """A log file that cannot be written (a full disk) must not print a traceback for every
+    line: the command's own message says what happened."""
+    before = logging.raiseExceptions
+    logging.raiseExceptions = False
+    try:
+        yield
+    finally:
+        logging.raiseExceptions = before
+
+
+_FULL_OR_LOCKED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
+
+def _data_folder_fault(exc: OSError, settings: Settings) -> bool:
+    """True for a full, read-only or inaccessible disk, or any failure on a file in the data
+    folder: the data folder's fault, exit 7. Anything else is a bug and keeps its traceback."""
+    if exc.errno in _FULL_OR_LOCKED:
+        return True
+    return isinstance(exc.filename, str) and Path(exc.filename).is_relative_to(settings.data.root)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
         "rate-limit budget left after the last GitHub run.",
     )
     status.set_defaults(handler=_status)
+
+    repair = commands.add_parser(
+        "repair",
+        help="rebuild the store's index from its files, after damage or a lost manifest",
+        description="Rebuild the user data store's index (manifest.json) from the segment "
+        "files on disk: every readable segment of every table is listed again, so history "
+        "that a damaged, deleted or replaced manifest hid comes back. Nothing is deleted: the "
+        "old manifest is kept as manifest.backup-<time>.json beside it, and a file that "
+        "cannot be read is left where it is and named (restore it, then repair again).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    repair.add_argument(
+        "--dry-run", action="store_true", help="only say what would be indexed; write nothing"
+    )
+    repair.set_defaults(handler=_repair)
 
     export = commands.add_parser(
         "export",
@@ -196,11 +255,30 @@ def _progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
 
 def _refresh(args: argparse.Namespace, settings: Settings) -> int:
     settings = _refresh_settings(args, settings)
-    report = refresh.run(
-        _registry(settings), settings, _options(args), progress=_progress_bar(args.quiet)
-    )
+    registry, options = _registry(settings), _options(args)
+    started = pd.Timestamp.now(tz="UTC")
+    try:
+        report = refresh.run(registry, settings, options, progress=_progress_bar(args.quiet))
+    except OSError as exc:
+        if not _data_folder_fault(exc, settings):
+            raise
+        _print_stored_since(settings, started)  # the summary the report could not give
+        raise
     _print_report(report, settings)
     return report.exit_code
+
+
+def _print_stored_since(settings: Settings, started: pd.Timestamp) -> None:
+    """What a refresh that stopped on a disk fault had already stored (it is intact)."""
+    from metrics.status import last_runs
+
+    runs = SegmentStore(settings.data.store).read("collection_runs").frame
+    runs = last_runs(runs[runs["started_at"] >= started.floor("s")])
+    if len(runs):
+        print("Stored before the data folder failed (intact):")
+        print(runs.to_string(index=False))
+    else:
+        print("Nothing was stored by this refresh; the data stored before is intact.")
 
 
 def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
@@ -300,8 +378,25 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
     registry = _registry(settings)
     catalog = Catalog(DEFAULT_DATA, settings.data.store)
-    tables = {name: catalog.read(name).frame for name, *_ in FRESHNESS.values()}
-    user_runs = catalog.user.read("collection_runs").frame
+    problems: list[str] = []
+
+    def read(result: ReadResult) -> pd.DataFrame:
+        problems.extend(p for p in map(str, result.problems) if p not in problems)
+        return result.frame
+
+    tables = {name: read(catalog.read(name)) for name, *_ in FRESHNESS.values()}
+    user_runs = read(catalog.user.read("collection_runs"))
+    index = str(catalog.user.root / "manifest.json")
+    try:
+        catalog.user.manifest()
+        unreadable = any(p.startswith(index) for p in problems)  # lost or replaced
+    except StoreError:
+        unreadable = True
+    if problems:
+        print("Store problems: these files could not be read; everything else is shown:")
+        for problem in problems:
+            print(f"  {problem}")
+        print()
     fresh = freshness(registry, tables, pd.Timestamp.now(tz="UTC"))
     print("Freshness (newest observation, age in days):")
     ages = fresh.pivot(index="project", columns="source", values="age_days")
@@ -309,14 +404,66 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     print(ages.where(ages.notna(), "-").to_string())
     print("\nLast refresh runs:")
     runs = last_runs(user_runs)
-    print(runs.to_string(index=False) if len(runs) else "  none yet (showing the default data)")
-    budget = github_budget(user_runs)
-    print(
-        f"\nGitHub budget left after the last GitHub run: "
-        f"{budget if budget is not None else 'unknown (no GitHub run yet)'}"
-    )
+    if len(runs):
+        print(runs.to_string(index=False))
+    elif unreadable:
+        print("  unknown: the refreshed data could not be read (see the store problems above)")
+    else:
+        print("  none yet (showing the default data)")
+    budget = _budget(github_budget(user_runs), unreadable)
+    print(f"\nGitHub budget left after the last GitHub run: {budget}")
     print(f"User data directory: {settings.data.root}")
+    return EXIT_STORE if problems else 0
+
+
+def _budget(budget: Budget, unreadable: bool) -> str:
+    """The GitHub budget line: the number, or why it is unknown."""
+    if budget.remaining is not None:
+        return str(budget.remaining)
+    if budget.last_outcome is None:
+        why = "the refreshed data could not be read" if unreadable else "no GitHub run yet"
+        return f"unknown ({why})"
+    said = f"unknown: the last GitHub run ({budget.last_outcome}) reported none"
+    if budget.last_reason:
+        said += f": {budget.last_reason}"
+    if budget.earlier is not None:
+        said += f"; {budget.earlier} after the run before ({budget.earlier_at:%Y-%m-%d %H:%M} UTC)"
+    return said
+
+
+def _repair(args: argparse.Namespace, settings: Settings) -> int:
+    from store.repair import rebuild_index
+
+    store = SegmentStore(settings.data.store)
+    if args.dry_run:
+        report = rebuild_index(store, dry_run=True)
+    else:
+        with refresh.refresh_lock(settings.data.lock):  # never while a refresh writes
+            report = rebuild_index(store)
+    _print_repair(report)
     return 0
+
+
+def _print_repair(report: RepairReport) -> None:
+    if report.old_index_problem:
+        print(f"The old index could not be used: {report.old_index_problem}")
+    if not report.segments and not report.set_aside:
+        print(f"No segment files found in {report.store}: nothing to index.")
+    for table, count in report.segments.items():
+        print(f"  {table}: {count} segment file(s), {report.rows[table]:,} rows")
+    if report.newly_indexed:
+        print(f"{len(report.newly_indexed)} file(s) the old index did not list are indexed again.")
+    for problem in report.set_aside:
+        print(f"left where it is, not indexed (restore it, then repair again): {problem}")
+    for name in report.gone:
+        print(f"listed in the old index but not on disk (dropped from the index): {name}")
+    for path in report.ignored:
+        print(f"not a segment file, ignored: {path}")
+    if report.written:
+        backup = f"; the old one is kept as {report.backup}" if report.backup else ""
+        print(f"Wrote a new index {report.store / 'manifest.json'}{backup}. Nothing was deleted.")
+    else:
+        print("Nothing was written (dry run)." if report.segments else "Nothing was written.")
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,4 +1,5 @@
-"""What every page shows in the sidebar: data freshness and any unreadable store files."""
+"""What every page shows in the sidebar: data freshness, each source's last refresh, and any
+unreadable store files with the way to recover them."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import streamlit as st
 
 from app import loaders
 from metrics.freshness import source_ages
+from metrics.status import last_outcomes
+from store.segments import REPAIR
 
 
 def freshness() -> None:
-    """How old each source's data is."""
-    ages = source_ages(
-        loaders.load("sources"), loaders.load("collection_runs"), pd.Timestamp.now(tz="UTC")
-    )
+    """How old each source's data is, and how each source's last refresh went."""
+    runs = loaders.load("collection_runs")
+    ages = source_ages(loaders.load("sources"), runs, pd.Timestamp.now(tz="UTC"))
     with st.sidebar:
         st.subheader("Data freshness")
         if ages.empty:
@@ -23,6 +25,26 @@ def freshness() -> None:
             st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old")
         if not any(ages["source"].str.startswith("refresh:")):
             st.caption("No live refresh yet: showing the embedded default data.")
+        last_refresh(last_outcomes(runs))
+
+
+def last_refresh(outcomes: pd.DataFrame) -> None:
+    """Each source's last refresh (button, command line or schedule), as the store recorded
+    it, so the outcome is still there after a reload."""
+    if outcomes.empty:
+        return
+    st.subheader("Last refresh")
+    for row in outcomes.itertuples(index=False):
+        st.markdown(f"**{row.collector}**: {row.outcome}")
+        counted = f"{row.targets} targets"
+        if row.failed:
+            counted = f"{row.failed} of {counted} failed"
+        when = (
+            f"{row.finished_at:%Y-%m-%d %H:%M} UTC" if pd.notna(row.finished_at) else "unfinished"
+        )
+        st.caption(f"{when} · {counted}")
+        if row.reason and row.outcome != "ok":
+            st.text(row.reason)  # a message may quote a server: shown as text, never markup
 
 
 def problems() -> None:
@@ -30,8 +52,10 @@ def problems() -> None:
     found = loaders.problems()
     if found:
         st.sidebar.warning(
-            f"{len(found)} store file(s) could not be read and were skipped; "
-            "everything else is shown. Move or delete the file named below to silence this."
+            f"{len(found)} store problem(s): the files below could not be read and were "
+            "skipped; everything else is shown. Nothing was deleted. Follow the advice under "
+            f"each file; `{REPAIR}` rebuilds the store's index from the files on disk (it "
+            "keeps a backup of the old index and deletes nothing)."
         )
     for problem in found:
         st.sidebar.code(problem, language=None)

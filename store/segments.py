@@ -2,9 +2,16 @@
 
 Layout of a store folder:
 
-    manifest.json              {"format": 1, "version": N, "tables": {table: [segment, ...]}}
+    manifest.json              {"format": 1, "version": N, "tables": {table: [segment, ...]},
+                                "created_at": t, "retired": [...], "set_aside": [...]}
     <table>/<N>-<id>.parquet   one segment per table per write, never modified after rename
     .write.lock                held (flock) by the one process that is writing
+    manifest.backup-*.json     old manifests a repair replaced (kept, never read)
+
+`retired` lists segments compaction merged, deleted after a grace period; `set_aside` lists
+segments a repair found unreadable, left on disk and never deleted; `created_at` is when the
+manifest was first written: an unlisted segment older than that is lost history, not an
+orphan of a crashed write.
 
 Why this shape:
 - A write puts new segment files in place first (temp file, fsync, rename), then replaces
@@ -16,13 +23,20 @@ Why this shape:
   manifest still finds them; a reader that loses the race re-reads the manifest.
 - Readers take no lock, so the app reads while a refresh in another process writes
   (a DuckDB file would refuse the second process).
+- Nothing that holds data is ever lost to damage: an unreadable or missing segment is named
+  and the rest is read; compaction leaves what it cannot read in place; a segment older than
+  the manifest that the manifest does not list is history whose index was lost, named on read
+  and never deleted. `store.repair.rebuild_index` (`cli.py repair`) rebuilds the manifest
+  from the segments on disk.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import json
+import logging
 import os
 import re
 import time
@@ -45,6 +59,14 @@ FORMAT = 1
 RETIRED_GRACE_SECONDS = 600.0
 ORPHAN_GRACE_SECONDS = 3600.0
 COMPACT_AFTER_SEGMENTS = 24  # a month of daily refreshes, then one merged segment
+UNINDEXED_GRACE_SECONDS = 60.0  # younger segments beside no manifest may be a first write
+REPAIR = "./dev cli repair"
+REPAIR_HINT = (
+    f"run `{REPAIR}` to rebuild the index from the segment files on disk (it keeps a backup "
+    "of the old index and deletes nothing)"
+)
+
+log = logging.getLogger("ossai.store")
 
 
 @dataclass
@@ -89,7 +111,7 @@ class SegmentStore:
             manifest = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise CorruptFileError(
-                path, "is not valid JSON: the store's index is damaged"
+                path, f"is not valid JSON: the store's index is damaged; {REPAIR_HINT}"
             ) from None
         fmt = manifest.get("format") if isinstance(manifest, dict) else None
         if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT:
@@ -99,22 +121,22 @@ class SegmentStore:
                 f"version reads format {FORMAT}): update the dashboard; nothing was changed",
             )
         if fmt != FORMAT or not isinstance(manifest.get("tables"), dict):
-            raise CorruptFileError(path, "is not a store manifest of format 1")
+            raise _damaged(path, "is not a store manifest of format 1")
         version = manifest.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise CorruptFileError(
-                path, f"has a version {version!r} that is not a whole number: the index is damaged"
-            )
+            raise _damaged(path, f"has a version {version!r} that is not a whole number")
         for table, names in manifest["tables"].items():
             if table not in TABLES or not isinstance(names, list):
-                raise CorruptFileError(path, f"names an unknown table {table!r}")
+                raise _damaged(path, f"names an unknown table {table!r}")
             for name in names:
                 if not _segment_of(table, name):
-                    raise CorruptFileError(path, f"names a file outside the store: {name!r}")
-        for item in manifest.get("retired", []):
-            name = item.get("path") if isinstance(item, dict) else None
-            if not (isinstance(name, str) and _segment_of(name.partition("/")[0], name)):
-                raise CorruptFileError(path, f"retires a file outside the store: {name!r}")
+                    raise _damaged(path, f"names a file outside the store: {name!r}")
+        for key in ("retired", "set_aside"):
+            items = manifest.get(key, [])
+            for item in items if isinstance(items, list) else [None]:
+                name = item.get("path") if isinstance(item, dict) else None
+                if not (isinstance(name, str) and _segment_of(name.partition("/")[0], name)):
+                    raise _damaged(path, f"lists a file outside the store: {name!r}")
         return manifest
 
     def version(self) -> str:
@@ -126,36 +148,81 @@ class SegmentStore:
         return f"{stat.st_mtime_ns}-{stat.st_size}"
 
     def read(self, table: str) -> ReadResult:
-        """All rows of a table, newest value per key. Unreadable files are reported, not fatal."""
+        """All rows of a table, newest value per key. Unreadable or missing files are named
+        in the result's problems and the rest is read; this never raises for damage."""
         spec = TABLES[table]
-        for _attempt in range(3):
+        for attempt in range(3):
             try:
                 manifest = self.manifest()
             except CorruptFileError as exc:
                 return ReadResult(spec.empty(), [exc])
-            try:
-                return self._read_segments(spec, manifest["tables"].get(table, []))
-            except _SegmentVanishedError:
+            names = manifest["tables"].get(table, [])
+            segments = self._read_segments(spec, names)
+            if segments.missing and attempt < 2 and self._listing_changed(table, names):
                 continue  # compaction retired a file after we read the manifest: read again
-        raise StoreError(self.root, f"table {table!r} kept changing while being read")
+            problems = [*segments.problems.values(), *map(_missing, segments.missing)]
+            problems += self._unindexed(table, manifest)
+            return ReadResult(merge_newest(spec, list(segments.frames.values())), problems)
+        raise AssertionError("unreachable")
 
-    def _read_segments(self, spec: Table, names: list[str]) -> ReadResult:
-        parts: list[pd.DataFrame] = []
-        problems: list[CorruptFileError] = []
+    def _listing_changed(self, table: str, names: list[str]) -> bool:
+        try:
+            return self.manifest()["tables"].get(table, []) != names
+        except CorruptFileError:
+            return False
+
+    def _read_segments(self, spec: Table, names: list[str]) -> _Segments:
+        """Each named segment's rows, or why it could not be read, or that it is missing."""
+        found = _Segments()
         for name in names:
             path = self.root / name
             try:
                 arrow = pq.read_table(path)
             except FileNotFoundError:
-                raise _SegmentVanishedError(path) from None
+                found.missing.append(path)
+                continue
             except (pa.ArrowException, OSError) as exc:
-                problems.append(CorruptFileError(path, f"is not a readable Parquet file ({exc})"))
+                found.problems[name] = CorruptFileError(
+                    path, f"is not a readable Parquet file ({exc})"
+                )
                 continue
             try:
-                parts.append(spec.conform(spec.widen(arrow.to_pandas()), where=str(path)))
+                found.frames[name] = spec.conform(spec.widen(arrow.to_pandas()), where=str(path))
             except StoreError as exc:
-                problems.append(CorruptFileError(path, exc.problem))
-        return ReadResult(merge_newest(spec, parts), problems)
+                found.problems[name] = CorruptFileError(path, exc.problem)
+        return found
+
+    def _unindexed(self, table: str, manifest: dict) -> list[CorruptFileError]:
+        """History on disk the manifest does not list: segments older than the manifest, or
+        any segment when there is no manifest at all (it was moved or deleted)."""
+        created = manifest.get("created_at")
+        lost = manifest.get("version") == 0 and not (self.root / MANIFEST).exists()
+        if lost:  # a first write puts its segments in place just before its manifest
+            created = self._clock() - UNINDEXED_GRACE_SECONDS
+        if not isinstance(created, int | float):
+            return []
+        known = _known_files(manifest)
+        folder = self.root / table
+        count = 0
+        with contextlib.suppress(OSError):  # a folder or file gone since: nothing to name
+            for path in folder.glob("*.parquet") if folder.is_dir() else ():
+                name = f"{table}/{path.name}"
+                if name not in known and _segment_of(table, name):
+                    count += path.stat().st_mtime < created
+        if not count:
+            return []
+        said = (
+            f"is missing, but {count} segment file(s) of table {table!r} are on disk"
+            if lost
+            else f"does not list {count} older segment file(s) of table {table!r} that are on "
+            "disk (the index was lost or replaced)"
+        )
+        return [
+            CorruptFileError(
+                self.root / MANIFEST,
+                f"{said}: their rows are not shown. Nothing was deleted; {REPAIR_HINT}",
+            )
+        ]
 
     # ----- writing -----------------------------------------------------------------------
 
@@ -182,17 +249,20 @@ class SegmentStore:
                 manifest["tables"].setdefault(name, []).append(segment)
             manifest["version"] = version
             self._publish(manifest)
-            for name in conformed:
-                if len(manifest["tables"][name]) > COMPACT_AFTER_SEGMENTS:
-                    self._compact_locked(manifest, name)
-            self._collect_garbage(manifest)
+            # The write is published: housekeeping after it may fail (a full disk), but
+            # never makes the write look failed.
+            try:
+                for name in conformed:
+                    if len(manifest["tables"][name]) > COMPACT_AFTER_SEGMENTS:
+                        self._compact_locked(manifest, name)
+                self._collect_garbage(manifest)
+            except (StoreError, OSError, pa.ArrowException) as exc:
+                log.warning("%s: housekeeping after a write was put off: %s", self.root, exc)
         return int(manifest["version"])
 
     def compact(self, table: str) -> int:
-        """Merge a table's segments into one (newest value per key); returns the new version.
-
-        Raises CorruptFileError, and changes nothing, when a segment cannot be read.
-        """
+        """Merge a table's readable segments into one (newest value per key); returns the
+        new version. A segment that cannot be read (or is missing) stays listed, untouched."""
         self._check_writable()
         with self._write_lock():
             manifest = self.manifest()
@@ -203,15 +273,27 @@ class SegmentStore:
         old = list(manifest["tables"].get(table, []))
         if len(old) < 2:
             return
-        result = self._read_segments(TABLES[table], old)
-        if result.problems:
-            raise result.problems[0]  # never drop rows we could not read
+        found = self._read_segments(TABLES[table], old)
+        merged = [name for name in old if name in found.frames]
+        if len(merged) < 2:
+            return
+        # What cannot be read stays listed where it was, so its rows are never dropped and
+        # the file is never collected: it can still be restored and read.
         version = int(manifest["version"]) + 1
-        manifest["tables"][table] = [self._write_segment(table, result.frame, version)]
+        segment = self._write_segment(
+            table, merge_newest(TABLES[table], [found.frames[n] for n in merged]), version
+        )
+        last = merged[-1]
+        after = copy.deepcopy(manifest)
+        after["tables"][table] = [
+            segment if name == last else name for name in old if name not in merged[:-1]
+        ]
         now = self._clock()
-        manifest.setdefault("retired", []).extend({"path": p, "since": now} for p in old)
-        manifest["version"] = version
-        self._publish(manifest)
+        after.setdefault("retired", []).extend({"path": p, "since": now} for p in merged)
+        after["version"] = version
+        self._publish(after)
+        manifest.clear()
+        manifest.update(after)
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -245,8 +327,7 @@ class SegmentStore:
         if changed:
             manifest["retired"] = keep
             self._publish(manifest)
-        live = {p for names in manifest["tables"].values() for p in names}
-        live |= {item["path"] for item in keep}
+        live = _known_files(manifest)
         # Orphans of crashed writes are segments no manifest ever named, written after this
         # manifest was created. A segment older than the manifest is history whose manifest
         # was lost: it is never deleted (the files can be brought back; see docs).
@@ -302,8 +383,34 @@ def _segment_of(table: str, name: object) -> bool:
     )
 
 
-class _SegmentVanishedError(Exception):
-    """A segment named by the manifest we read has since been retired and removed."""
+@dataclass
+class _Segments:
+    """Segments as read: rows per readable segment, problems per unreadable one, and the
+    listed files that are not on disk."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: dict[str, CorruptFileError] = field(default_factory=dict)
+    missing: list[Path] = field(default_factory=list)
+
+
+def _known_files(manifest: dict) -> set[str]:
+    """Every segment the manifest accounts for: listed, retired, or set aside by a repair."""
+    known = {name for names in manifest["tables"].values() for name in names}
+    for key in ("retired", "set_aside"):
+        known |= {item["path"] for item in manifest.get(key, [])}
+    return known
+
+
+def _damaged(path: Path, problem: str) -> CorruptFileError:
+    return CorruptFileError(path, f"{problem}: the store's index is damaged; {REPAIR_HINT}")
+
+
+def _missing(path: Path) -> CorruptFileError:
+    return CorruptFileError(
+        path,
+        "is listed in the store's index but missing: its rows are not shown. Put the file "
+        f"back from a backup, or {REPAIR_HINT}",
+    )
 
 
 def merge_newest(spec: Table, parts: list[pd.DataFrame]) -> pd.DataFrame:

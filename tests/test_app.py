@@ -210,3 +210,49 @@ def test_refresh_now_on_a_data_folder_that_cannot_be_written_says_so(tmp_path, m
     at.button(key="refresh_now").click().run()
     assert not at.exception
     assert any("could not write its data" in e.value for e in at.error)
+
+
+def test_the_sidebar_keeps_each_source_s_last_refresh_outcome_after_a_reload(user_data_dir):
+    from tests.test_status import run_rows
+
+    offline = "api.github.com: this machine appears to be offline **not markup**"
+    runs = pd.concat(
+        [
+            run_rows("github", "2026-11-30 08:00", [("a/b", "failed", offline, None)]),
+            run_rows("git", "2026-11-30 08:01", [("a/b", "ok", None, None)]),
+        ]
+    )
+    SegmentStore(user_data_dir).append({"collection_runs": runs})
+    at = open_page("overview")  # a new session: what a reload shows
+    said = texts(at)
+    assert "Last refresh" in said
+    assert "**github**: failed" in said and "**git**: ok" in said
+    assert "2026-11-30 08:00 UTC · 1 of 1 targets failed" in said
+    assert [t.value for t in at.text] == [offline]  # the reason, as plain text
+
+
+def test_the_advice_for_a_broken_index_leads_to_repair_never_to_deleting(user_data_dir):
+    store = SegmentStore(user_data_dir)
+    store.append({"collection_runs": _one_run()})
+    (user_data_dir / "manifest.json").write_text("{ not json")
+    at = open_page("overview")
+    warning = " ".join(w.value for w in at.warning)
+    assert "./dev cli repair" in warning and "Nothing was deleted" in warning
+    assert "delete the file" not in warning.lower()
+    assert "./dev cli repair" in texts(at).split("manifest.json")[1]  # under the file too
+
+
+def _one_run() -> pd.DataFrame:
+    from tests.test_status import run_rows
+
+    return run_rows("git", "2026-11-30 08:00", [("a/b", "ok", None, None)])
+
+
+def test_a_missing_user_segment_is_named_and_every_page_still_opens(user_data_dir):
+    store = SegmentStore(user_data_dir)
+    store.append({"collection_runs": _one_run()})
+    gone = user_data_dir / store.manifest()["tables"]["collection_runs"][0]
+    gone.unlink()
+    at = open_page("overview")  # was: "table 'collection_runs' kept changing while being read"
+    assert str(gone) in texts(at) and "listed in the store's index but missing" in texts(at)
+    assert _overview_table(at, "repos_counted")["stars"].notna().sum() == 8

@@ -9,6 +9,7 @@ import pytest
 import cli
 from service import refresh
 from store import SegmentStore
+from tests.conftest import ROOT, snapshot_rows
 from tests.fakes.projects_toml import projects_toml
 from tests.gitrepo import build_community_repo
 
@@ -129,7 +130,7 @@ def test_status_reports_freshness_runs_and_budget(
     assert "GitHub budget left" in out
 
 
-@pytest.mark.parametrize("command", ["refresh", "schedule", "status", "export"])
+@pytest.mark.parametrize("command", ["refresh", "schedule", "status", "repair", "export"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -158,3 +159,47 @@ def test_a_data_folder_that_cannot_be_written_is_one_line_and_exit_7(
     assert cli.main(_refresh("--sources", "git")) == cli.EXIT_STORE
     err = capsys.readouterr().err
     assert err.startswith("data folder:") and "cannot be written" in err and "Traceback" not in err
+
+
+def test_disk_full_during_a_refresh_is_one_line_exit_7_and_a_summary(
+    small_registry, widget_repo, user_data_dir, capsys
+):
+    """The log sits on a full disk (/dev/full takes the open and fails every write): the CLI
+    died with an OSError traceback from closing the log and printed no summary."""
+    (user_data_dir / "refresh.log").symlink_to("/dev/full")
+    code = cli.main(
+        _refresh("--projects", "widget", "--git-location", f"acme/widget={widget_repo.path}")
+    )
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_STORE
+    assert captured.err.startswith("data folder:") and "No space left on device" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1  # no traceback, no "Logging error"
+    assert "git" in captured.out and "intact" in captured.out  # what was stored, said
+    assert len(SegmentStore(user_data_dir).read("commits").frame) == 8  # and it is there
+    assert "7  the data folder could not be read or written" in cli.EXIT_CODES
+
+
+def test_repair_rebuilds_a_deleted_index_and_says_what_it_did(user_data_dir, capsys):
+    import os
+    import time
+
+    store = SegmentStore(user_data_dir)
+    store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01", "2024-01-02"], [1, 2])})
+    store.append({"repo_snapshots": snapshot_rows("c/d", ["2024-01-01"], [3])})
+    then = time.time() - 3600
+    for path in user_data_dir.rglob("*.parquet"):
+        os.utime(path, (then, then))
+    (user_data_dir / "manifest.json").unlink()  # what the sidebar used to advise
+    assert cli.main(["repair", "--dry-run"]) == 0
+    assert not (user_data_dir / "manifest.json").exists()
+    assert cli.main(["repair"]) == 0
+    out = capsys.readouterr().out
+    assert "repo_snapshots: 2 segment file(s), 3 rows" in out and "Nothing was deleted" in out
+    assert sorted(SegmentStore(user_data_dir).read("repo_snapshots").frame["stars"]) == [1, 2, 3]
+    assert "./dev cli repair" in (ROOT / "README.md").read_text()
+
+
+def test_repair_refuses_while_a_refresh_runs(user_data_dir, capsys):
+    with refresh.refresh_lock(user_data_dir / "refresh.lock"):
+        assert cli.main(["repair"]) == refresh.ALREADY_RUNNING
+    assert "already running" in capsys.readouterr().err
