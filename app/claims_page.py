@@ -13,12 +13,9 @@ from app import columns, loaders, widgets
 from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
-from claims.evaluate import evidence
 from claims.model import CAN_BE_NEGATIVE, THRESHOLD_LIMIT
 from metrics.indicators import CATALOGUE, Windows
 from views.base import ChartView
-from views.claims import claim_views
-from views.claims import verdicts as verdict_table
 
 
 def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
@@ -56,11 +53,8 @@ def render() -> None:
     registry = loaders.registry()
     claims = loaders.claims()
     windows, tuned = sidebar_settings(claims)
-    indicators, cohort_ids = loaders.indicators(registry, windows)
-    table = verdict_table(claims, indicators, registry, cohort_ids, tuned)
+    table, charts, evidence_tables = loaders.claim_charts(registry, claims, windows, tuned)
     table = table.assign(label=labelled(table))
-    charts = claim_views(claims, indicators, registry, cohort_ids, tuned)
-    tracked_ids = [p.id for p in registry]
 
     st.title("Claims against evidence")
     st.write(
@@ -96,7 +90,7 @@ def render() -> None:
         _draw(chart, f"claims_evidence_chart_{claim.id}")
         _gaps(claim, rows)
         with st.expander("Thresholds, medians and effect size"):
-            _evidence_table(claim, indicators, tracked_ids, cohort_ids, tuned)
+            _evidence_table(claim, evidence_tables[claim.id])
 
 
 def _draw(chart: ChartView, key: str) -> None:
@@ -127,8 +121,7 @@ def _gaps(claim, rows: pd.DataFrame) -> None:
         st.caption("Partial data:\n" + "\n".join(partial))
 
 
-def _evidence_table(claim, indicators, tracked_ids, cohort_ids, tuned) -> None:
-    table = evidence(claim, indicators, tracked_ids, cohort_ids, tuned)
+def _evidence_table(claim, table: pd.DataFrame) -> None:
     units = [CATALOGUE[m].unit for m in table["metric"]]
     sign = {"higher": "≥ ", "lower": "≤ "}
     shown = table.assign(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
 from errors import ConfigError
 from metrics.indicators import Windows, a_year_earlier
@@ -19,6 +20,7 @@ from metrics.overview import repository_facts
 from registry import Registry, load_registry
 from settings import TOKEN_ENV, Settings
 from store import DEFAULT_DATA, Catalog
+from store.archive import ARCHIVE_DATA, Archive, ArchiveEntry
 from views import claims as claim_views
 from views import overview as overview_views
 from views.community import CommunitySettings, CommunityViews, community_views
@@ -95,7 +97,16 @@ def registry() -> Registry:
 OVERVIEW_TABLES = ("repo_snapshots", "package_downloads", "cohort_members")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+def _shared(max_entries: int):
+    """Cache a page's derived views once per store version and settings, shared by every
+    session and rerun without a copy. st.cache_data would unpickle a fresh copy on every hit,
+    which for figures and whole pages of frames costs seconds on each rerun; these results
+    are read-only by contract (views are frozen dataclasses, and no page modifies a frame in
+    place: pandas' copy-on-write makes every derived frame its own)."""
+    return st.cache_resource(show_spinner=False, max_entries=max_entries)
+
+
+@_shared(max_entries=8)
 def _overview_tables(version: tuple[str, str], registry: Registry):
     tables = {name: load(name) for name in OVERVIEW_TABLES}
     tracked, cohort = overview_views.project_tables(registry, tables)
@@ -107,7 +118,7 @@ def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     return _overview_tables(catalog().version(), registry)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@_shared(max_entries=16)
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
     return community_views(registry, load("commits"), load("releases"), settings)
 
@@ -130,7 +141,7 @@ INDICATOR_TABLES = (
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@_shared(max_entries=16)
 def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
     tables = {name: load(name) for name in INDICATOR_TABLES}
     if earlier:
@@ -144,6 +155,36 @@ def indicators(
     """Every indicator for the tracked projects and the cohort, and the cohort's ids; with
     `a_year_before`, as the data stood a year earlier. Computed once per store version."""
     return _indicators(catalog().version(), registry, windows, a_year_before)
+
+
+@_shared(max_entries=32)
+def _claim_views(
+    version: tuple[str, str],
+    registry: Registry,
+    claims: tuple[Claim, ...],
+    windows: Windows,
+    tuned: tuple[tuple[tuple[str, str], float], ...],
+):
+    found, cohort_ids = _indicators(version, registry, windows, False)
+    thresholds = dict(tuned)
+    table = claim_views.verdicts(claims, found, registry, cohort_ids, thresholds)
+    charts = claim_views.claim_views(claims, found, registry, cohort_ids, thresholds)
+    tracked_ids = [p.id for p in registry]
+    evidence = {c.id: claim_evidence(c, found, tracked_ids, cohort_ids, thresholds) for c in claims}
+    return table, charts, evidence
+
+
+def claim_charts(
+    registry: Registry,
+    claims: tuple[Claim, ...],
+    windows: Windows,
+    tuned: dict[tuple[str, str], float],
+) -> tuple[pd.DataFrame, list, dict[str, pd.DataFrame]]:
+    """The Claims page's verdict table, its charts (the matrix, then one per claim) and each
+    claim's evidence table by claim id, once per store version, windows and thresholds."""
+    return _claim_views(
+        catalog().version(), registry, claims, windows, tuple(sorted(tuned.items()))
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -161,3 +202,35 @@ def claims() -> tuple[Claim, ...]:
         st.code(str(exc), language=None)
         st.stop()
     raise AssertionError("unreachable")
+
+
+# ----- the embedded whole archive (the Explore page) ----------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _archive(root: str) -> Archive:
+    # a read-only reader: its lazily read name index never changes after it is read
+    return Archive(root)
+
+
+def archive() -> Archive:
+    """The embedded whole archive (data/archive/), opened lazily once per process."""
+    return _archive(str(ARCHIVE_DATA))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def archive_search(text: str, limit: int = 20) -> pd.DataFrame:
+    """Names matching `text` (store.archive.Archive.search)."""
+    return archive().search(text, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def archive_series(kind: str, name: str) -> tuple[ArchiveEntry | None, pd.DataFrame]:
+    """An archive name's entry and its series' rows (repo_snapshots- or
+    package_downloads-like); (None, empty) for a name the archive does not have."""
+    entry = archive().entry(name, kind)
+    if entry is None:
+        return None, pd.DataFrame()
+    if kind == "repo":
+        return entry, archive().repo_series(entry)
+    return entry, archive().package_series(entry)

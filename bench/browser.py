@@ -1,0 +1,120 @@
+"""What a person waits for: each page fully drawn in Chromium, cold and warm, and the bytes
+the server sent to draw it.
+
+    python -m bench browser [--runs 5] [--pages overview,compare] [--width 1440]
+
+For every page a new `streamlit run dashboard.py` is started on the default data (an empty
+user data folder), so the first visit is cold: nothing cached in the server, a browser that
+has never loaded the app. Then the page is reloaded `--runs` times (warm: the server's caches
+filled, the app's JavaScript in the browser's cache). Time runs from navigation to *fully
+drawn* (tests/browsing.py: script finished, every visible chart's SVG and table's canvas laid
+out). Bytes are the websocket frames the server sent for the page (the data and figures;
+the app's static JavaScript is the same for every page and cached after the first load).
+Targets (issue 15): warm <= 1.5 s, cold <= 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browsing import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_path,
+    clean_environment,
+    served_dashboard,
+    wait_until_drawn,
+)
+
+WARM_TARGET_S = 1.5
+COLD_TARGET_S = 3.0
+
+
+def page_paths() -> list[str]:
+    """The pages as dashboard.py registers them, in its order (the default page is /)."""
+    source = (ROOT / "dashboard.py").read_text()
+    return re.findall(r'url_path="([^"]+)"', source)
+
+
+def _visit(tab, url: str, received: list[int]) -> tuple[float, int]:
+    received.clear()
+    start = time.perf_counter()
+    tab.goto(url)
+    wait_until_drawn(tab)
+    return time.perf_counter() - start, sum(received)
+
+
+def measure(path: str, runs: int, width: int, browser, home: Path) -> dict[str, float]:
+    env = clean_environment(home, {"OSSAI_DATA_DIR": str(home / f"data-{path}")})
+    with served_dashboard(env, home / f"streamlit-{path}.log") as url:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        tab = context.new_page()
+        received: list[int] = []
+        tab.on(
+            "websocket",
+            lambda socket: socket.on(
+                "framereceived",
+                lambda payload: received.append(
+                    len(payload) if isinstance(payload, bytes) else len(payload.encode())
+                ),
+            ),
+        )
+        target = f"{url}/{path}"
+        cold, cold_bytes = _visit(tab, target, received)
+        warm = [_visit(tab, target, received) for _ in range(runs)]
+        context.close()
+    return {
+        "cold": cold,
+        "warm_median": statistics.median(t for t, _ in warm),
+        "warm_min": min(t for t, _ in warm),
+        "bytes": statistics.median(b for _, b in warm),
+        "cold_bytes": cold_bytes,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="warm visits per page")
+    parser.add_argument("--pages", help="comma-separated url paths (default: every page)")
+    parser.add_argument("--width", type=int, default=1440)
+    args = parser.parse_args(argv)
+    chromium = chromium_path()
+    if chromium is None:
+        print("browser bench: no Chromium (apt-get install chromium, or set BROWSER_PATH)")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    paths = args.pages.split(",") if args.pages else page_paths()
+    print(f"Pages drawn in Chromium at {args.width} px; warm = median of {args.runs} reloads")
+    print(
+        f"{'page':12} {'cold s':>7} {'warm s':>7} {'min s':>6} {'sent kB':>8} "
+        f"{'cold kB':>8}  targets: cold <= {COLD_TARGET_S:g} s, warm <= {WARM_TARGET_S:g} s"
+    )
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for path in paths:
+                got = measure(path, args.runs, args.width, browser, Path(tmp))
+                fine = got["cold"] <= COLD_TARGET_S and got["warm_median"] <= WARM_TARGET_S
+                ok &= fine
+                print(
+                    f"{path:12} {got['cold']:7.2f} {got['warm_median']:7.2f} "
+                    f"{got['warm_min']:6.2f} {got['bytes'] / 1e3:8.0f} "
+                    f"{got['cold_bytes'] / 1e3:8.0f}  {'ok' if fine else 'OVER'}"
+                )
+        finally:
+            browser.close()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
