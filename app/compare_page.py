@@ -7,7 +7,7 @@ import streamlit as st
 from app import loaders, widgets
 from metrics.cohort import cohort_projects
 from metrics.compare import METRICS
-from views.compare import CompareSettings, compare_view, date_range
+from views.compare import CompareSettings, date_range
 
 
 def render() -> None:
@@ -53,7 +53,7 @@ def render() -> None:
     settings = CompareSettings(
         start=start, end=end, relative=view != "Absolute", log_scale=scale == "Log"
     )
-    result = compare_view(projects, metric, snapshots, downloads, settings)
+    result = loaders.compare(projects, metric_key, settings)
     chart = result.chart
     widgets.chart(chart.figure, chart.data, f"compare-{chart.name}", "compare_chart")
     notes = []

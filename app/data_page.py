@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, widgets
+from app import columns, loaders, tracking, widgets
 from collectors import archives
 from metrics.cohort import cohort_projects, with_git_history
-from metrics.coverage import KINDS, coverage
+from metrics.coverage import KINDS
 from metrics.freshness import source_ages
 
 CAVEATS = [
@@ -66,11 +66,10 @@ def render() -> None:
 
     st.subheader("Coverage")
     kind = st.selectbox("Kind of data", list(KINDS), key="data_kind")
-    tables = {name: loaders.load(name) for name, *_ in KINDS.values()}
     projects = list(registry)
     if st.checkbox("Include the comparison cohort", key="data_include_cohort"):
         projects += cohort_projects(members, registry.cohort.label)
-    table = coverage(projects, tables, loaders.load("source_days"))
+    table = loaders.coverage(projects)
     widgets.table(
         table[table["data"] == kind].drop(columns="data"),
         column_config={
@@ -127,6 +126,8 @@ def render() -> None:
         runs.sort_values("started_at", ascending=False).head(200),
         key="data_runs",
     )
+
+    tracking.tracked_section(registry)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

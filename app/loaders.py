@@ -15,15 +15,20 @@ import streamlit as st
 from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
 from errors import ConfigError
+from metrics.compare import METRICS
+from metrics.coverage import KINDS
+from metrics.coverage import coverage as coverage_table
 from metrics.indicators import Windows, a_year_earlier
 from metrics.overview import repository_facts
-from registry import Registry, load_registry
+from registry import Project, Registry, load_registry
 from settings import TOKEN_ENV, Settings
 from store import DEFAULT_DATA, Catalog
 from store.archive import ARCHIVE_DATA, Archive, ArchiveEntry
 from views import claims as claim_views
 from views import overview as overview_views
+from views.base import ChartView
 from views.community import CommunitySettings, CommunityViews, community_views
+from views.compare import CompareSettings, CompareView, compare_view
 
 
 def settings() -> Settings:
@@ -74,16 +79,28 @@ def problems() -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _registry(path: str, mtime_ns: int) -> Registry:
-    return load_registry(path)
+def _registry(path: str, mtime_ns: int, tracked: str, tracked_stamp: tuple[int, int]) -> Registry:
+    return load_registry(path, tracked=tracked)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """When and how big: two writes in one clock tick still differ in size."""
+    try:
+        stat = path.stat()
+    except OSError:  # no list yet (or unreadable: load_registry names the problem)
+        return (-1, -1)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def registry() -> Registry:
-    """The validated registry ($OSSAI_PROJECTS or data/projects.toml); stops the page with
-    the rule broken when it is invalid."""
-    path = settings().projects_file
+    """The validated registry ($OSSAI_PROJECTS or data/projects.toml) merged with the user's
+    tracked projects (tracked.toml in the user data folder); stops the page with the rule
+    broken when the projects file is invalid. A broken list of the user's is named and left
+    out: the shipped projects are still shown."""
+    current = settings()
+    path, tracked = current.projects_file, current.data.tracked_file
     try:
-        return _registry(str(path), path.stat().st_mtime_ns)
+        merged = _registry(str(path), path.stat().st_mtime_ns, str(tracked), _stamp(tracked))
     except FileNotFoundError:
         st.error(f"The projects file {path} is missing.")
         st.stop()
@@ -91,7 +108,12 @@ def registry() -> Registry:
         st.error("The projects file has an error and must be fixed before anything is shown:")
         st.code(str(exc), language=None)
         st.stop()
-    raise AssertionError("unreachable")
+    if merged.tracked_problem:
+        st.error(
+            "Your tracked projects are left out until their file is fixed (the shipped "
+            f"projects are shown): {merged.tracked_problem}"
+        )
+    return merged
 
 
 OVERVIEW_TABLES = ("repo_snapshots", "package_downloads", "cohort_members")
@@ -169,7 +191,7 @@ def _claim_views(
     thresholds = dict(tuned)
     table = claim_views.verdicts(claims, found, registry, cohort_ids, thresholds)
     charts = claim_views.claim_views(claims, found, registry, cohort_ids, thresholds)
-    tracked_ids = [p.id for p in registry]
+    tracked_ids = [p.id for p in claim_views.group_projects(registry)]
     evidence = {c.id: claim_evidence(c, found, tracked_ids, cohort_ids, thresholds) for c in claims}
     return table, charts, evidence
 
@@ -185,6 +207,43 @@ def claim_charts(
     return _claim_views(
         catalog().version(), registry, claims, windows, tuple(sorted(tuned.items()))
     )
+
+
+@_shared(max_entries=8)
+def _overview_views(version: tuple[str, str], registry: Registry, claims: tuple[Claim, ...]):
+    tracked, _, cohort = _overview_tables(version, registry)
+    found, cohort_ids = _indicators(version, registry, Windows(), False)
+    views = overview_views.overview_views(claims, found, cohort_ids, registry, tracked, cohort)
+    return {view.name: view for view in views}
+
+
+def overview_page_views(registry: Registry, claims: tuple[Claim, ...]) -> dict[str, ChartView]:
+    """The Overview's views by name (views.overview), once per store version."""
+    return _overview_views(catalog().version(), registry, claims)
+
+
+@_shared(max_entries=32)
+def _compare(
+    version: tuple[str, str], projects: tuple[Project, ...], metric: str, settings: CompareSettings
+):
+    snapshots, downloads = load("repo_snapshots"), load("package_downloads")
+    return compare_view(projects, METRICS[metric], snapshots, downloads, settings)
+
+
+def compare(projects: list[Project], metric: str, settings: CompareSettings) -> CompareView:
+    """The Compare page's chart for these projects and settings, once per store version."""
+    return _compare(catalog().version(), tuple(projects), metric, settings)
+
+
+@_shared(max_entries=8)
+def _coverage(version: tuple[str, str], projects: tuple[Project, ...]):
+    tables = {name: load(name) for name, *_ in KINDS.values()}
+    return coverage_table(list(projects), tables, load("source_days"))
+
+
+def coverage(projects: list[Project]) -> pd.DataFrame:
+    """The Data page's coverage table for these projects, once per store version."""
+    return _coverage(catalog().version(), tuple(projects))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

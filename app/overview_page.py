@@ -6,13 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, widgets
+from app import columns, loaders, tracking, widgets
 from charts.claims import labelled, verdict_css
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
-from metrics.indicators import Windows
 from metrics.overview import DatedTotal, dated_total
-from views.claims import group_label
-from views.overview import overview_views
+from views.claims import group_label, group_projects
 
 GROWTH = "%+.0f %%"  # growth in per cent, signed: '+12 %'
 COLUMNS = {
@@ -53,12 +51,9 @@ WORDS = {
 def render() -> None:
     registry = loaders.registry()
     members = loaders.load("cohort_members")
-    tracked, about, cohort = loaders.overview_tables(registry)
+    _, about, cohort = loaders.overview_tables(registry)
     claims = loaders.claims()
-    indicators, cohort_ids = loaders.indicators(registry, Windows())
-    views = {
-        v.name: v for v in overview_views(claims, indicators, cohort_ids, registry, tracked, cohort)
-    }
+    views = loaders.overview_page_views(registry, claims)
     verdicts, table = views["claims-verdicts"].data, views["tracked-projects"].data
     group = group_label(registry)
 
@@ -73,7 +68,9 @@ def render() -> None:
 
     st.subheader("What the data says about seven claims")
     board = _verdict_board(claims, verdicts, group, registry.cohort.label)
-    st.markdown(_story(verdicts, group, registry.cohort.label, len(list(registry))))
+    st.markdown(_story(verdicts, group, registry.cohort.label, len(group_projects(registry))))
+    if note := tracking.group_note(registry):
+        st.caption(note)
     group_col, cohort_col = board.columns[1], board.columns[2]
     widgets.table(
         board.style.map(verdict_css, subset=[group_col, cohort_col]),
