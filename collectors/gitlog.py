@@ -1,22 +1,24 @@
 """A pure parser for `git log` output in the one format this project asks git for.
 
 `LOG_FORMAT` puts one record separator (0x1e) before each commit and unit separators (0x1f)
-between its fields, so names and e-mails can hold any printable character. With `--numstat`,
-the per-file lines `added<TAB>deleted<TAB>path` follow the header line; binary files show
-`-` for both counts. The log is asked for in `--topo-order` (no commit before all of its
-children), so whether a commit is on the tip's first-parent chain (one landing on the branch)
-is known when it arrives: the tip is the first commit, and each commit on the chain names the
-next one as its first parent. The parser is a generator over lines, so a history of any length is
-parsed in constant memory and can be fed straight from the subprocess (see collectors/git.py).
+between its fields, so names and e-mails can hold any printable character; the body's lines
+follow the header line, then, with `--numstat`, the per-file lines `added<TAB>deleted<TAB>path`
+(binary files show `-` for both counts). The log is asked for in `--topo-order` (no commit
+before all of its children), so whether a commit is on the tip's first-parent chain (one
+landing on the branch) is known when it arrives: the tip is the first commit, and each commit
+on the chain names the next one as its first parent. The parser is a generator over records
+(`parse_records`, what collectors.gitrun streams) or lines (`parse_log`), so a history of any
+length is parsed in constant memory, straight from the subprocess.
 
 How a commit reached the default branch is read from its message, and only a number and a
-flag are kept (`pull_request`, `review_trailer`); the subject itself goes no further than
-`_header`. The subject is the last field, split off with a bounded split, so a subject holding
-the separators themselves cannot shift the other fields. Two conventions put a space in the
-key ("Pull Request resolved:" from PyTorch's ghstack, "Differential Revision:" from
-Phabricator), so git's trailer parser does not see them; `MARKED_FORMAT` and
-`parse_marked` read them from a second `git log --grep=MARKED_GREP` that prints only the
-commits carrying one, each body line indented so that no line of it can pass for a record.
+flag are kept (`pull_request`, `review_trailer`); the subject and body go no further than this
+parser. The subject is the last field of the header line, split off with a bounded split, so a
+subject holding the separators themselves cannot shift the other fields. The body follows on
+lines indented by one space (`%w(0,1,1)%b`), so no line of it can pass for a record; of it,
+only the keyed lines git's trailer parser does not see are read, as two conventions put a
+space in the key ("Pull Request resolved:" from PyTorch's ghstack, "Differential Revision:"
+from Phabricator). Reading them in the one log costs git almost nothing more; a second
+`git log --grep` for them cost about as much as the first.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 RECORD = "\x1e"
 UNIT = "\x1f"
@@ -40,35 +42,38 @@ def _trailers(keys: Iterable[str], show: str) -> str:
 
 
 # %aN/%aE apply .mailmap; %ai carries the author's own UTC offset (local time). Fields that
-# git prints from fixed formats come first; free text after, the subject last (see above).
-LOG_FORMAT = "%x1e" + "%x1f".join(
-    [
-        "%H",  # sha
-        "%P",  # parents, space-separated
-        "%at",  # author time, epoch seconds
-        "%ai",  # author time with its UTC offset, for local time of day
-        "%ct",  # committer time, epoch seconds
-        "%aN",  # author name (mailmap)
-        "%aE",  # author e-mail (mailmap)
-        _trailers(["Co-authored-by"], "valueonly,unfold"),
-        _trailers(PULL_TRAILERS, "valueonly,unfold"),
-        _trailers(REVIEW_TRAILERS, "keyonly"),  # the keys only: a flag, never any text
-        "%s",  # subject: one line, any printable text
-    ]
+# git prints from fixed formats come first; free text after, the subject last (see above);
+# then the body, each line indented by one space so that none is taken for a record.
+LOG_FORMAT = (
+    "%x1e"
+    + "%x1f".join(
+        [
+            "%H",  # sha
+            "%P",  # parents, space-separated
+            "%at",  # author time, epoch seconds
+            "%ai",  # author time with its UTC offset, for local time of day
+            "%ct",  # committer time, epoch seconds
+            "%aN",  # author name (mailmap)
+            "%aE",  # author e-mail (mailmap)
+            _trailers(["Co-authored-by"], "valueonly,unfold"),
+            _trailers(PULL_TRAILERS, "valueonly,unfold"),
+            _trailers(REVIEW_TRAILERS, "keyonly"),  # the keys only: a flag, never any text
+            "%s",  # subject: one line, any printable text
+        ]
+    )
+    + "%n%w(0,1,1)%b%w(0,0,0)"
 )
 _FIELDS = 11
-
-# The second, rarely non-empty log: commits with a keyed line git does not take for a trailer.
-MARKED_GREP = r"^(pull request resolved|differential revision):"
-MARKED_FORMAT = "%x1e%H%n%w(0,1,1)%b%w(0,0,0)"
 
 # "Merge pull request #N from owner/branch" (GitHub's merge button)
 _MERGE_SUBJECT = re.compile(r"Merge pull request #(\d{1,9}) from \S")
 # "... (#N)" at the end of the subject (GitHub's squash button; bots that land PRs copy it)
 _SQUASH_SUBJECT = re.compile(r"\(#(\d{1,9})\)\s*$")
 _PULL_URL = re.compile(r"https?://[^\s/]+/[^\s/]+/[^\s/]+/pull/(\d{1,9})(?![\w-])", re.IGNORECASE)
-_MARKED_LINE = re.compile(
-    r" (?:(pull request resolved)|differential revision):\s*(\S*)", re.IGNORECASE
+# a keyed line git's trailer parser misses, anywhere in a body (each line indented by one space)
+_MARKED_BODY = re.compile(
+    r"^ (?:(pull request resolved)|differential revision):[ \t]*(\S*)",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -90,7 +95,6 @@ class RawCommit:
     files_changed: int | None = None
     lines_added: int | None = None
     lines_deleted: int | None = None
-    _stats: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def is_merge(self) -> bool:
@@ -103,31 +107,60 @@ class LogFormatError(ValueError):
 
 def parse_log(lines: Iterable[str], *, with_stats: bool = False) -> Iterator[RawCommit]:
     """Commits from `git log --topo-order --format=LOG_FORMAT [--numstat] <tip> [^<old>]`
-    output lines, newest first."""
-    current: RawCommit | None = None
-    chain: str | None = None  # the next commit of the first-parent chain still to come
+    output lines, newest first. (`parse_records` reads the same output cut at each record.)"""
+    return parse_records(_records(lines), with_stats=with_stats)
+
+
+def _records(lines: Iterable[str]) -> Iterator[str]:
+    """The text before the first record, then each record without its separator."""
+    record: list[str] = []
     for line in lines:
         if line.startswith(RECORD):
-            is_tip = current is None  # the tip, the only commit without children, comes first
-            if current is not None:
-                yield _finish(current, with_stats)
-            current = _header(line[1:].rstrip("\n"))
-            if is_tip:
-                chain = current.sha
-            if current.sha == chain:
-                current.first_parent = True
-                chain = current.parents[0] if current.parents else None
-        elif current is None:
-            if line.strip():
-                raise LogFormatError(f"text before the first commit: {line[:80]!r}")
-        elif with_stats and "\t" in line:
-            added, deleted, _path = line.rstrip("\n").split("\t", 2)
-            # binary files report '-': they count as a changed file with no lines
-            current._stats.append(
-                (int(added) if added != "-" else 0, int(deleted) if deleted != "-" else 0)
-            )
-    if current is not None:
-        yield _finish(current, with_stats)
+            yield "\n".join(record)
+            record = [line[1:]]
+        else:
+            record.append(line)
+    yield "\n".join(record)
+
+
+def parse_records(records: Iterable[str], *, with_stats: bool = False) -> Iterator[RawCommit]:
+    """Commits from the same output cut at each record separator: first the text before the
+    first record (nothing but white space), then one piece per commit (its header line, then
+    its body lines and file counts). Per record, not per line: the parser's time is the
+    collector's budget."""
+    pieces = iter(records)
+    before = next(pieces, "")
+    if before.strip():
+        raise LogFormatError(f"text before the first commit: {before.strip()[:80]!r}")
+    chain: str | None = None  # the next commit of the first-parent chain still to come
+    tip = True  # the tip, the only commit without children, comes first
+    for record in pieces:
+        head, _, rest = record.partition("\n")
+        commit = _header(head)
+        if tip:
+            chain, tip = commit.sha, False
+        if commit.sha == chain:
+            commit.first_parent = True
+            chain = commit.parents[0] if commit.parents else None
+        if rest:
+            for found in _MARKED_BODY.finditer(rest):
+                _mark(commit, found)
+        if with_stats:
+            _count(commit, rest)
+        yield commit
+
+
+def _count(commit: RawCommit, rest: str) -> None:
+    """Files and lines changed, from `--numstat` lines ('added<TAB>deleted<TAB>path'; binary
+    files report '-' and count as a changed file with no lines)."""
+    files = added = deleted = 0
+    for line in rest.split("\n"):
+        if line[:1] != " " and "\t" in line:
+            plus, minus, _path = line.split("\t", 2)
+            files += 1
+            added += int(plus) if plus != "-" else 0
+            deleted += int(minus) if minus != "-" else 0
+    commit.files_changed, commit.lines_added, commit.lines_deleted = files, added, deleted
 
 
 def _header(text: str) -> RawCommit:
@@ -139,24 +172,27 @@ def _header(text: str) -> RawCommit:
         authored_epoch, committed_epoch = int(authored), int(committed)
     except ValueError:
         raise LogFormatError(f"commit {sha[:12]!r} without epoch times") from None
-    return RawCommit(
-        sha=sha,
-        parents=tuple(parents.split()),
-        author_name=name,
-        author_email=email,
-        authored_epoch=authored_epoch,
-        author_offset_min=parse_offset(local),
-        committed_epoch=committed_epoch,
-        co_authors=tuple(
-            parse_person(value) for value in co.split(TRAILER_SEPARATOR) if value.strip()
-        ),
-        pull_request=(
+    return RawCommit(  # positional, in field order: built once per commit
+        sha,
+        tuple(parents.split()),
+        name,
+        email,
+        authored_epoch,
+        _zone_minutes(local.rpartition(" ")[2]),
+        committed_epoch,
+        _co_authors(co) if co else (),
+        False,
+        (
             pull_request_number(subject, pulls.split(TRAILER_SEPARATOR) if pulls else ())
             if pulls or "#" in subject
             else None  # most subjects: no number to look for
         ),
-        review_trailer=bool(reviews.strip()),
+        bool(reviews) and not reviews.isspace(),
     )
+
+
+def _co_authors(values: str) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_person(v) for v in values.split(TRAILER_SEPARATOR) if v.strip())
 
 
 def pull_request_number(subject: str, trailer_values: Iterable[str] = ()) -> int | None:
@@ -182,46 +218,14 @@ def pull_request_number(subject: str, trailer_values: Iterable[str] = ()) -> int
     return None
 
 
-def parse_marked(lines: Iterable[str]) -> Iterator[tuple[str, int | None, bool]]:
-    """(sha, pull request, review trailer) from `git log --grep=MARKED_GREP -i -E
-    --format=MARKED_FORMAT` lines: the keyed lines git's trailer parser does not see.
-
-    'Pull Request resolved: <pull-request URL>' gives the number; 'Differential Revision:'
-    marks a review. Body lines arrive indented by one space, so only unindented lines can
-    start a commit; nothing of the body is kept.
-    """
-    sha: str | None = None
-    number: int | None = None
-    reviewed = False
-    for line in lines:
-        if line.startswith(RECORD):
-            if sha is not None:
-                yield sha, number, reviewed
-            sha, number, reviewed = line[1:].strip(), None, False
-            if not re.fullmatch(r"[0-9a-f]{40,64}", sha):
-                raise LogFormatError(f"marked-message record without a commit id: {sha[:80]!r}")
-        elif sha is not None:
-            found = _MARKED_LINE.match(line) if line[1:2] in ("P", "p", "D", "d") else None
-            if found is None:
-                continue
-            if not found[1]:
-                reviewed = True
-            elif number is None:
-                url = _PULL_URL.match(found[2])
-                number = int(url[1]) if url and int(url[1]) else None
-        elif line.strip():
-            raise LogFormatError(f"text before the first commit: {line[:80]!r}")
-    if sha is not None:
-        yield sha, number, reviewed
-
-
-def _finish(commit: RawCommit, with_stats: bool) -> RawCommit:
-    if with_stats:
-        commit.files_changed = len(commit._stats)
-        commit.lines_added = sum(a for a, _ in commit._stats)
-        commit.lines_deleted = sum(d for _, d in commit._stats)
-    commit._stats = []
-    return commit
+def _mark(commit: RawCommit, found: re.Match) -> None:
+    """What a marked line says: a 'Pull Request resolved:' URL gives the pull request (if the
+    subject and trailers named none), a 'Differential Revision:' line a review."""
+    if not found[1]:
+        commit.review_trailer = True
+    elif commit.pull_request is None:
+        url = _PULL_URL.match(found[2])
+        commit.pull_request = int(url[1]) if url and int(url[1]) else None
 
 
 def parse_offset(iso_local: str) -> int | None:

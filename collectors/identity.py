@@ -9,9 +9,14 @@ pull-request authors) uses these same rules, so one person gets one id across so
 - `email_domain`: the organization domain of an address, with public mail providers
   (`PUBLIC_MAIL_DOMAINS`) counted as 'independent'.
 - `bot_matcher` over `DEFAULT_BOT_PATTERNS`: automation accounts, by name or e-mail.
+- `identity_key`: what a person's id is made from. A placeholder address (`you@example.com`,
+  `nobody@localhost`, `x@host.(none)`, see `is_placeholder_address`) identifies nobody: two
+  people who left git's template in place are two people, so such a person is known by name,
+  as one with no address is, and their domain is 'unknown'.
 
-Names and e-mails as git prints them have already had `.mailmap` applied (`%aN` / `%aE`, see
-collectors.gitlog). No network; the only I/O is reading or creating the key file.
+Names and e-mails reach these rules with `.mailmap` applied: an author's by git itself (`%aN`
+/ `%aE`, see collectors.gitlog), a co-author's by `git check-mailmap` (collectors.git). No
+network; the only I/O is reading or creating the key file.
 """
 
 from __future__ import annotations
@@ -144,12 +149,37 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def email_domain(email: str) -> str:
-    """The organization domain of an address; 'independent' for public mail, 'unknown' if none."""
+# Domains no real mailbox has: reserved for documentation and tests (RFC 2606, RFC 6761), or
+# what git makes up from a host name when no address was configured.
+PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "localhost"})
+PLACEHOLDER_SUFFIXES = (".example", ".invalid", ".test", ".localhost", ".localdomain", ".(none)")
+
+
+def is_placeholder_address(email: str) -> bool:
+    """Whether an address identifies nobody: empty, no domain ('?@?', 'root@localhost'), a
+    domain reserved for examples ('you@example.com'), or one git made up ('me@host.(none)')."""
     _, at, domain = normalize_email(email).rpartition("@")
     domain = domain.strip(".")
-    if not at or "." not in domain or domain in {"localhost", "localdomain", "(none)"}:
+    return (
+        not at
+        or "." not in domain
+        or domain in PLACEHOLDER_DOMAINS
+        or domain.endswith(PLACEHOLDER_SUFFIXES)
+    )
+
+
+def identity_key(name: str, email: str) -> str:
+    """What a person's pseudonym is made from: the address, or the name when the address is a
+    placeholder or missing (see `is_placeholder_address`)."""
+    return name if is_placeholder_address(email) else email
+
+
+def email_domain(email: str) -> str:
+    """The organization domain of an address; 'independent' for public mail, 'unknown' for none
+    or a placeholder."""
+    if is_placeholder_address(email):
         return "unknown"
+    domain = normalize_email(email).rpartition("@")[2].strip(".")
     if domain in PUBLIC_MAIL_DOMAINS or domain.endswith(".users.noreply.github.com"):
         return "independent"
     return domain

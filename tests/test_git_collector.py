@@ -12,11 +12,14 @@ from collectors import git
 from collectors.gitlog import LogFormatError, parse_log, parse_offset, parse_person
 from collectors.source import LocalClient, run_source
 from errors import SourceError
+from metrics.community import contributions
 from registry import Project, RepoRef
 from store import SegmentStore
 from tests.gitrepo import (
     ACTIONS,
+    ALICE,
     BOB,
+    CAROL,
     COLLECTED_AT,
     DAVE,
     Repo,
@@ -209,3 +212,84 @@ def test_an_empty_repository_has_no_commits(tmp_path, ids):
     result = collect_widget(repo.path, ids)
     assert result.head is None and result.commits.empty
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_commits_sharing_the_newest_committer_second_are_never_collected_again(ids, tmp_path):
+    """Issue 12 item 23: new is decided by commit identity, not by committer time."""
+    repo = Repo(tmp_path / "work")
+    repo.commit(ALICE, "2024-01-01T10:00:00+00:00", "start")
+    for n in range(3):  # a commit and its parents in one committer second, as in numpy
+        repo.commit(BOB, "2024-01-02T10:00:00+00:00", f"same second {n}")
+    store = SegmentStore(tmp_path / "store")
+    where = {"acme/widget": str(repo.path)}
+    first = _run_git(store, ["acme/widget"], where, tmp_path, ids)
+    assert first.outcome("acme/widget").message == "4 new commit(s), 0 new tag(s)"
+    for _ in range(3):
+        again = _run_git(store, ["acme/widget"], where, tmp_path, ids)
+        assert again.outcome("acme/widget").message == "0 new commit(s), 0 new tag(s)"
+    # a committer clock that went backwards: the new tip is older than its parent
+    repo.commit(CAROL, "2023-12-31T10:00:00+00:00", "from a slow clock")
+    assert (
+        _run_git(store, ["acme/widget"], where, tmp_path, ids)
+        .outcome("acme/widget")
+        .message.startswith("1 new commit(s)")
+    )
+    unchanged = _run_git(store, ["acme/widget"], where, tmp_path, ids)
+    assert unchanged.outcome("acme/widget").message == "0 new commit(s), 0 new tag(s)"
+    commits = store.read("commits").frame
+    assert len(commits) == 5 and commits["sha"].is_unique
+
+
+def test_co_authors_go_through_the_mailmap_in_a_work_tree_and_a_mirror(ids, tmp_path):
+    """Issue 12 item 24: a co-author's old address is the same person as their author rows."""
+    repo = Repo(tmp_path / "work")
+    (repo.path / ".mailmap").write_text(
+        "Dave Dev <dave@other.org> <dave@old-job.com>\n"
+        "Alice Example <alice@acme.com> Alice On Laptop <alice@old-laptop.local>\n"
+    )
+    repo.git("add", ".mailmap")
+    repo.commit(DAVE, "2024-01-01T10:00:00+00:00", "dave's own")
+    repo.commit(
+        CAROL,
+        "2024-01-02T10:00:00+00:00",
+        "pair work",
+        trailers=(
+            "Co-authored-by: Dave At Old Job <DAVE@old-job.com>",
+            "Co-authored-by: Alice On Laptop <alice@old-laptop.local>",
+            "Co-authored-by: Alice On Laptop <alice@elsewhere.org>",  # name alone maps nothing
+            "Co-authored-by: Just A Name",
+        ),
+    )
+    mirror = git.clone_or_fetch(str(repo.path), tmp_path / "mirrors" / "acme.git")
+    for path in (repo.path, mirror.path):
+        rows = collect_widget(path, ids).commits
+        pair = rows.loc[rows["co_author_ids"].notna(), "co_author_ids"].iloc[0].split(",")
+        assert pair == [
+            ids.id_for("dave@other.org"),
+            ids.id_for("alice@acme.com"),
+            ids.id_for("alice@elsewhere.org"),
+            ids.id_for("Just A Name"),
+        ]
+        people = contributions(rows)["person"]
+        assert people.nunique() == 5  # Dave, Carol, Alice twice (two addresses), a name
+
+
+def test_a_placeholder_address_shared_by_two_people_keeps_them_apart(ids, tmp_path):
+    """Issue 12 item 24: 'you@example.com' (git's template) identifies nobody."""
+    repo = Repo(tmp_path / "work")
+    repo.commit("Ann One <you@example.com>", "2024-01-01T10:00:00+00:00", "a")
+    repo.commit("Ben Two <you@example.com>", "2024-01-02T10:00:00+00:00", "b")
+    repo.commit("Ann One <you@example.com>", "2024-01-03T10:00:00+00:00", "c")
+    repo.commit(
+        "Cid Three <cid@localhost>",
+        "2024-01-04T10:00:00+00:00",
+        "d",
+        trailers=("Co-authored-by: Dee Four <you@example.com>",),
+    )
+    rows = collect_widget(repo.path, ids).commits
+    assert rows["author_id"].nunique() == 3  # Ann (twice), Ben, Cid
+    assert set(rows["author_domain"]) == {"unknown"}  # never 'example.com', an organization
+    assert contributions(rows)["person"].nunique() == 4
+    assert ids.id_for("you@example.com") not in set(contributions(rows)["person"])
+    assert git.is_placeholder_address("me@laptop.(none)") and git.is_placeholder_address("?@?")
+    assert not git.is_placeholder_address("alice@old-laptop.local")

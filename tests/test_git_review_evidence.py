@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from collectors import git
-from collectors.gitlog import parse_marked, pull_request_number
+from collectors.gitlog import parse_log, pull_request_number
 from store import SegmentStore
 from store.catalog import Catalog
-from tests.gitrepo import ALICE, BOB, CAROL, Repo, collect_widget
+from tests.gitrepo import ALICE, BOB, CAROL, COLLECTED_AT, Repo, collect_widget
 
 
 @pytest.fixture
@@ -172,20 +172,42 @@ def test_pull_request_rules_on_subjects_and_trailer_values():
     assert pull_request_number("x (#4)", ["https://github.com/o/n/pull/5"]) == 4
 
 
-def test_the_marked_parser_reads_only_indented_body_lines():
-    sha = "a" * 40
-    other = "b" * 40
+def test_the_parser_reads_only_indented_body_lines_of_the_one_log():
+    sha, other = "a" * 40, "b" * 40
+
+    def header(sha: str, subject: str = "x") -> str:
+        fields = [sha, "", "1", "2024-01-01 00:00:00 +0000", "1", "N", "n@x.org", "", "", ""]
+        return "\x1e" + "\x1f".join([*fields, subject])
+
     lines = [
-        f"\x1e{sha}",
+        header(sha),
         " Summary",
         " \x1e" + other,  # a body line that looks like a record is indented: ignored
         " pull request RESOLVED: https://github.com/o/n/pull/9",
         " Pull Request resolved: https://github.com/o/n/pull/10",
         "",
-        f"\x1e{other}",
+        header(other, "landed (#3)"),
         " Differential Revision: https://reviews.example.org/D1",
+        " Pull Request resolved: https://github.com/o/n/pull/11",  # the subject named one
+        "Differential Revision: not indented, not a body line",
     ]
-    assert list(parse_marked(lines)) == [(sha, 9, False), (other, None, True)]
+    found = [(c.sha, c.pull_request, c.review_trailer) for c in parse_log(lines)]
+    assert found == [(sha, 9, False), (other, 3, True)]
+
+
+def test_one_git_log_is_run_for_the_history(open_review_repo, ids, tmp_path):
+    """The keyed body lines come from the main log: no second `git log --grep` over every
+    message (it cost about as much git time as the main log)."""
+    repo, _ = open_review_repo
+    calls = tmp_path / "calls"
+    wrapper = tmp_path / "git"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec git "$@"\n')
+    wrapper.chmod(0o755)
+    repository = git.GitRepository(repo.path, git=str(wrapper))
+    rows = git.collect("acme/widget", repository, ids, last_stored=None, fetched_at=COLLECTED_AT)
+    assert rows.commits["pull_request"].notna().sum() == 4
+    logs = [line for line in calls.read_text().splitlines() if " log " in f" {line} "]
+    assert len(logs) == 1 and "--grep" not in logs[0]
 
 
 def test_rows_stored_before_these_columns_read_as_null(open_review_repo, ids, tmp_path):
