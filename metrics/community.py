@@ -63,7 +63,7 @@ def contributions(
         {
             "repo": rows["repo"].to_numpy(),
             "sha": rows["sha"].to_numpy(),
-            "when": rows["authored_at"].to_numpy(),
+            "when": rows["authored_at"].array,  # stays tz-aware: no object Timestamps
             "local": local.to_numpy(),
         }
     )

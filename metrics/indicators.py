@@ -386,14 +386,21 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
     commits = tables["commits"]
     read_on = commits["committed_at"].max() if len(commits) else pd.NaT
     by_repo = _by(commits, "repo")
+    # Who contributed is worked out once for every commit, then split by repository: per
+    # project it would be redone for each of dozens of projects over the same rows.
+    everyone = community.contributions(commits) if len(commits) else None
+    contribs_by_repo = _by(everyone, "repo") if everyone is not None else {}
     rows = []
     for p in projects:
         mine = _rows_of(by_repo, p.repo_names, commits)
         if mine.empty:
             continue
-        coverage = community.git_coverage(p.repo_names, commits)
+        coverage = community.GitCoverage(
+            tuple(r for r in p.repo_names if r in by_repo),
+            tuple(r for r in p.repo_names if r not in by_repo),
+        )
         quality, covers = ("partial" if coverage.partial else "ok"), coverage.text()
-        contribs = community.contributions(mine)
+        contribs = _rows_of(contribs_by_repo, p.repo_names, everyone)
         end = mine["authored_at"].max()
         start = end - pd.DateOffset(months=windows.activity_months)
         recent = contribs[contribs["when"] > start]
