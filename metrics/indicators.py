@@ -382,8 +382,12 @@ def _rows_of(groups: dict, keys: Iterable, like: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts) if parts else like.iloc[0:0]
 
 
+_UNREAD_COMMIT_COLUMNS = ["files_changed", "lines_added", "lines_deleted", "source", "quality"]
+
+
 def _git(projects, tables, windows: Windows) -> list[dict]:
-    commits = tables["commits"]
+    # Only the columns read below: every per-project slice copies each column it carries.
+    commits = tables["commits"].drop(columns=_UNREAD_COMMIT_COLUMNS, errors="ignore")
     read_on = commits["committed_at"].max() if len(commits) else pd.NaT
     by_repo = _by(commits, "repo")
     # Who contributed is worked out once for every commit, then split by repository: per
@@ -462,7 +466,9 @@ def _git_row(
 
 def _releases(projects, tables, windows: Windows) -> list[dict]:
     """Release counts and cadence from PyPI (or tags), for every project that has any."""
-    releases = tables["releases"]
+    releases = tables["releases"][
+        ["subject_kind", "subject", "published_at", "prerelease", "yanked", "fetched_at"]
+    ]
     by_subject = _by(releases, "subject_kind", "subject")
     rows = []
     for p in projects:
