@@ -12,6 +12,7 @@ st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊
 PAGES = [
     st.Page("app/overview_page.py", title="Overview", url_path="overview", default=True),
     st.Page("app/compare_page.py", title="Compare", url_path="compare"),
+    st.Page("app/explore_page.py", title="Explore", url_path="explore"),
     st.Page("app/community_page.py", title="Community", url_path="community"),
     st.Page("app/claims_page.py", title="Claims", url_path="claims"),
     st.Page("app/project_page.py", title="Project", url_path="project"),

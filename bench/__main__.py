@@ -1,6 +1,7 @@
 """Print the foundation's speed and size figures against their targets.
 
     python -m bench [--repos 1000] [--years 8] [--skip-slow]
+    python -m bench explore [--prefixes 400] [--repos 40]   (bench/explore.py)
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
@@ -131,6 +132,10 @@ def chart_payloads() -> dict[str, int]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["explore"]:  # python -m bench explore: the Explore page's figures
+        from bench import explore
+
+        return explore.main(sys.argv[2:])
     parser = argparse.ArgumentParser(description="Foundation benchmarks")
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--years", type=int, default=8)

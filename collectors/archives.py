@@ -299,3 +299,145 @@ def pypi_downloads(raw: pd.DataFrame, source: str = PYPI_SOURCE) -> pd.DataFrame
         subset=["package", "series", "period_start", "period_end"], keep="last"
     )
     return PACKAGE_DOWNLOADS.conform(out.reset_index(drop=True))
+
+
+# ----- the whole archive, for the Explore page ---------------------------------------------
+
+# Archive evidence for a rename (GitHub's 301s are not available offline): name A is last
+# listed on day d, name B is first listed within RENAME_MAX_GAP_DAYS after d, and B's first
+# stars and forks continue A's last ones. See `detected_renames`.
+RENAME_MAX_GAP_DAYS = 31
+
+
+def name_spans(daily: pd.DataFrame) -> pd.DataFrame:
+    """One row per archive spelling: first/last day listed and the stars, forks and language
+    on those days (input rows in any order)."""
+    ordered = daily.sort_values(["repo", "date"], kind="stable")
+    by_name = ordered.groupby("repo", sort=True)
+    first, last = by_name.head(1).set_index("repo"), by_name.tail(1).set_index("repo")
+    before = by_name.nth(-2).set_index("repo").reindex(last.index)
+    days = (last["date"] - before["date"]).dt.days
+    return pd.DataFrame(
+        {
+            "first_seen": first["date"],
+            "last_seen": last["date"],
+            "first_stars": first["stars"],
+            "first_forks": first["forks"],
+            "last_stars": last["stars"],
+            "last_forks": last["forks"],
+            # growth a day over the last two observations (0 when falling or unknown)
+            "stars_rate": ((last["stars"] - before["stars"]) / days).clip(lower=0).fillna(0.0),
+            "forks_rate": ((last["forks"] - before["forks"]) / days).clip(lower=0).fillna(0.0),
+            "language": last["language"],
+        }
+    ).rename_axis("repo")
+
+
+def detected_renames(spans: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (former, current) whose archive evidence says one repository changed its name.
+
+    B continues A when A is last listed before B is first listed, at most
+    RENAME_MAX_GAP_DAYS apart, B's first forks are A's last forks within max(2, 1%) and B's
+    first stars are A's last within -max(5, 0.5%)..+max(5, 2%), plus, upwards, 1.5 times A's
+    own growth a day (over its last two observations) for each day between, and the owner or the
+    repository part of the name stays the same (case-insensitive). Moves to both a new owner
+    and a new name need stricter evidence: at most 3 days apart, at least 5,000 stars, the
+    same language, forks within -max(1, 0.1%)..+max(2, 0.5%) and stars within
+    -max(2, 0.1%)..+0.4% a day. Each name continues at most one other (the nearest in time).
+    """
+    spans = spans.reset_index()
+    spans["key"] = spans["repo"].str.lower()
+    a = spans.sort_values("last_seen", kind="stable").drop_duplicates("key", keep="last")
+    a = a.sort_values("last_seen", kind="stable").reset_index(drop=True)
+    b = spans.sort_values("first_seen", kind="stable").drop_duplicates("key", keep="first")
+    b = b.reset_index(drop=True)
+    ends = a["last_seen"].to_numpy()
+    starts = b["first_seen"].to_numpy()
+    lo = np.searchsorted(ends, starts - np.timedelta64(RENAME_MAX_GAP_DAYS, "D"))
+    hi = np.searchsorted(ends, starts)  # strictly before B's first day
+    count = hi - lo
+    ib = np.repeat(np.arange(len(b)), count)
+    ia = np.repeat(lo, count) + (
+        np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    )
+    # numbers first (cheap, on every candidate pair), names only for the few that pass
+    forks = a["last_forks"].to_numpy("float64")[ia]
+    stars = a["last_stars"].to_numpy("float64")[ia]
+    d_forks = b["first_forks"].to_numpy("float64")[ib] - forks
+    d_stars = b["first_stars"].to_numpy("float64")[ib] - stars
+    gap = (starts[ib] - ends[ia]).astype("timedelta64[D]").astype("int64")
+    # A's own growth over the gap is allowed on top (a viral repository grows fast)
+    grown_stars = 1.5 * gap * a["stars_rate"].to_numpy("float64")[ia]
+    grown_forks = 1.5 * gap * a["forks_rate"].to_numpy("float64")[ia]
+    close = (
+        (d_forks >= -np.maximum(2, 0.01 * forks))
+        & (d_forks <= np.maximum(2, 0.01 * forks) + grown_forks)
+        & (d_stars >= -np.maximum(5, 0.005 * stars))
+        & (d_stars <= np.maximum(5, 0.02 * stars) + grown_stars)
+    )
+    ia, ib, forks, stars, d_forks, d_stars, gap = (
+        v[close] for v in (ia, ib, forks, stars, d_forks, d_stars, gap)
+    )
+    key_a, key_b = a["key"].to_numpy(object)[ia], b["key"].to_numpy(object)[ib]
+    owner_a, name_a = _split(key_a)
+    owner_b, name_b = _split(key_b)
+    language = a["language"].fillna("").to_numpy(object)[ia]
+    strict = (
+        (gap <= 3)
+        & (stars >= 5000)
+        & (language != "")
+        & (language == b["language"].fillna("").to_numpy(object)[ib])
+        & (d_forks >= -np.maximum(1, 0.001 * forks))
+        & (d_forks <= np.maximum(2, 0.005 * forks))
+        & (d_stars >= -np.maximum(2, 0.001 * stars))
+        & (d_stars <= 0.004 * gap * stars)
+    )
+    same = (owner_a == owner_b) | (name_a == name_b)
+    keep = (key_a != key_b) & (same | strict)
+    pairs = pd.DataFrame({"former": key_a, "current": key_b, "gap": gap})[keep]
+    pairs = pairs.sort_values(["former", "gap", "current"]).drop_duplicates("former")
+    pairs = pairs.sort_values(["current", "gap", "former"]).drop_duplicates("current")
+    return pairs[["former", "current"]].sort_values("former").reset_index(drop=True)
+
+
+def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    parts = pd.Series(keys, dtype=object).str.partition("/")
+    return parts[0].to_numpy(object), parts[2].to_numpy(object)
+
+
+def series_aliases(
+    spans: pd.DataFrame, renames: pd.DataFrame, registry_aliases: dict[str, str]
+) -> dict[str, str]:
+    """Every case-folded archive name -> its series name: the registry's name for a tracked
+    repository, else the latest spelling of the last name in its chain of renames."""
+    keys = spans.index.str.lower()
+    order = spans.sort_values("last_seen", kind="stable").index
+    latest = dict(zip(order.str.lower(), order, strict=True))
+    following = dict(zip(renames["former"], renames["current"], strict=True))
+    out = {}
+    for key in sorted(set(keys)):
+        end, seen = key, {key}
+        while end in following and following[end] not in seen:
+            end = following[end]
+            seen.add(end)
+        tracked = next((registry_aliases[k] for k in seen if k in registry_aliases), None)
+        out[key] = tracked or latest[end]
+    return out
+
+
+def archive_series(daily: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+    """Archive rows -> one row per (series, date): repo, date, stars, forks, open_issues,
+    listed_as and `anomalous` (a one-observation dip, see `ranking_snapshots`)."""
+    frame = pd.DataFrame(
+        {
+            "repo": daily["repo"].str.lower().map(aliases).astype("string"),
+            "date": daily["date"],
+            "stars": daily["stars"],
+            "forks": daily["forks"],
+            "open_issues": daily["open_issues"],
+            "listed_as": daily["repo"],
+        }
+    )
+    frame = frame.sort_values(["repo", "date", "stars"], kind="stable")
+    frame = frame.drop_duplicates(subset=["repo", "date"], keep="last")
+    return frame.assign(anomalous=_one_day_dips(frame)).reset_index(drop=True)

@@ -101,3 +101,65 @@ def test_missing_and_malformed_archives_give_a_clear_error(tmp_path):
     path.write_bytes(b"not gzip at all")
     with pytest.raises(SourceError, match="cannot be read"):
         archives.read_pypi_monthly(tmp_path)
+
+
+def _spans(rows):
+    daily = _daily([(d, r, s, f, 0) for d, r, s, f in rows])
+    daily["language"] = daily["repo"].map(lambda r: "Shell" if "zsh" in r else "Python")
+    return archives.name_spans(daily)
+
+
+def test_renames_are_detected_from_the_archive_evidence_and_coincidences_are_not():
+    spans = _spans(
+        [
+            # a move to a new owner: the next day continues the stars and forks
+            ("2019-11-19", "robbyrussell/oh-my-zsh", 98900, 18070),
+            ("2019-11-20", "robbyrussell/oh-my-zsh", 98934, 18076),
+            ("2019-11-21", "ohmyzsh/ohmyzsh", 99001, 18092),
+            # a viral repository renamed while it grows 12,000 stars a day
+            ("2023-04-14", "Torantulino/Auto-GPT", 50350, 6776),
+            ("2023-04-15", "Torantulino/Auto-GPT", 62403, 8750),
+            ("2023-04-16", "Significant-Gravitas/Auto-GPT", 70222, 10228),
+            # two unrelated small repositories with similar counts on an anomalous day
+            ("2024-01-20", "SirVer/ultisnips", 7351, 691),
+            ("2024-01-23", "khuedoan/homelab", 7457, 687),
+            # a case variant is the same name, never a rename
+            ("2020-01-01", "AppFlowy-IO/appflowy", 100, 10),
+            ("2020-01-02", "AppFlowy-IO/AppFlowy", 101, 10),
+        ]
+    )
+    renames = archives.detected_renames(spans)
+    assert dict(zip(renames["former"], renames["current"], strict=True)) == {
+        "robbyrussell/oh-my-zsh": "ohmyzsh/ohmyzsh",
+        "torantulino/auto-gpt": "significant-gravitas/auto-gpt",
+    }
+    aliases = archives.series_aliases(spans, renames, {})
+    assert aliases["robbyrussell/oh-my-zsh"] == "ohmyzsh/ohmyzsh"
+    assert aliases["torantulino/auto-gpt"] == "Significant-Gravitas/Auto-GPT"
+    assert aliases["appflowy-io/appflowy"] == "AppFlowy-IO/AppFlowy"  # the latest spelling
+    assert aliases["sirver/ultisnips"] == "SirVer/ultisnips"
+    assert aliases["khuedoan/homelab"] == "khuedoan/homelab"
+    # a tracked project's registry name wins for its whole chain
+    tracked = archives.series_aliases(spans, renames, {"ohmyzsh/ohmyzsh": "ohmyzsh/OhMyZsh"})
+    assert tracked["robbyrussell/oh-my-zsh"] == "ohmyzsh/OhMyZsh"
+
+
+def test_the_whole_archive_series_join_renames_keep_gaps_and_flag_dips():
+    daily = _daily(
+        [
+            ("2019-09-24", "huggingface/pytorch-transformers", 13000, 3000, 10),
+            ("2019-09-25", "huggingface/pytorch-transformers", 13210, 3135, 10),
+            ("2019-09-26", "huggingface/transformers", 13256, 3148, 11),
+            ("2019-09-27", "huggingface/transformers", 130, 3150, 11),  # the archive's glitch
+            ("2019-10-05", "huggingface/transformers", 13400, 3160, 12),
+        ]
+    )
+    aliases = {
+        "huggingface/pytorch-transformers": "huggingface/transformers",
+        "huggingface/transformers": "huggingface/transformers",
+    }
+    rows = archives.archive_series(daily, aliases)
+    assert set(rows["repo"]) == {"huggingface/transformers"}
+    assert rows["stars"].tolist() == [13000, 13210, 13256, 130, 13400]
+    assert rows["anomalous"].tolist() == [False, False, False, True, False]
+    assert len(rows) == 5  # 2019-09-28..10-04 stay missing

@@ -4,12 +4,14 @@ from the raw archives with the current registry (so it cannot silently go stale)
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import pandas as pd
 import pytest
 
 from registry import load_registry
 from store import DEFAULT_DATA, SegmentStore
+from store.archive import ARCHIVE_DATA
 from store.schema import TABLES
 from tests.conftest import ROOT
 
@@ -33,6 +35,30 @@ def test_default_data_is_compact_and_complete():
         result = store.read(name)
         assert not result.problems
         assert len(result.frame) > 0, name
+
+
+def test_all_embedded_data_stays_within_40_mb_and_holds_the_whole_archives():
+    data = ROOT / "data"
+    size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
+    assert size <= 40_000_000, f"data/ is {size / 1e6:.1f} MB"
+    manifest = json.loads((ARCHIVE_DATA / "manifest.json").read_text(encoding="utf-8"))
+    counts = manifest["counts"]
+    assert (counts["repository_names"], counts["packages"]) == (22_981, 30_444)
+    assert (counts["repository_rows"], counts["package_rows"]) == (7_823_967, 1_459_000)
+    for name, facts in manifest["files"].items():
+        assert (ARCHIVE_DATA / name).stat().st_size == facts["bytes"], name
+
+
+@pytest.mark.raw_archives
+def test_the_embedded_archive_equals_a_fresh_build_byte_for_byte(shared_datasets, tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "build_archive", ROOT / "scripts" / "build_archive.py"
+    )
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert build.main(["--datasets", str(shared_datasets), "--out", str(tmp_path / "a")]) == 0
+    for path in sorted(ARCHIVE_DATA.iterdir()):
+        assert (tmp_path / "a" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.mark.raw_archives

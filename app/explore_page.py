@@ -1,0 +1,235 @@
+"""Explore: any repository or package of the public archives, beside tracked projects.
+
+Layout only. Seams for what comes next:
+- `picked()` / `pick(kind, name)`: the archive names on the chart (session state), so a
+  "Track" action can read the current pick and a Compare page can add archive series;
+- `entry_actions(entry)`: drawn under each picked name's facts, the place for "Track";
+- the series come from `loaders.archive_series` and the lines from metrics.explore
+  (`repo_line`, `download_lines`, `chart_frame`, `aligned_by_age`), shared with Compare.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import loaders, widgets
+from errors import StoreError
+from metrics.explore import DOWNLOADS, METRIC_LABELS
+from store.archive import ArchiveEntry
+from views.explore import (
+    ARCHIVE_NAMES,
+    ExploreSettings,
+    Subject,
+    archive_subject,
+    explore_view,
+    tracked_subject,
+)
+
+PICKED = "explore_picked"  # list of (kind, name) on the chart, in the order added
+KIND_WORDS = {"repo": "repository", "package": "package"}
+
+
+def picked() -> list[tuple[str, str]]:
+    """The archive names on the chart: (kind, name) pairs."""
+    return list(st.session_state.get(PICKED, []))
+
+
+def pick(kind: str, name: str) -> None:
+    """Put an archive name on the chart (once)."""
+    current = st.session_state.setdefault(PICKED, [])
+    if (kind, name) not in current:
+        current.append((kind, name))
+
+
+def unpick(entry: ArchiveEntry) -> None:
+    """Take a series off the chart, whichever of its names were picked."""
+    archive = loaders.archive()
+    st.session_state[PICKED] = [
+        (kind, name)
+        for kind, name in picked()
+        if kind != entry.kind or getattr(archive.entry(name, kind), "sid", None) != entry.sid
+    ]
+
+
+def entry_actions(entry: ArchiveEntry) -> None:
+    """Actions on one picked name. Seam: the "Track" button goes here."""
+
+
+def _label(row) -> str:
+    kind = KIND_WORDS[row.kind]
+    if row.kind == "repo":
+        size = "" if row.latest != row.latest else f" · {row.latest:,.0f} stars"
+    else:
+        size = "" if row.latest != row.latest else f" · {row.latest:,.0f} downloads/day"
+    former = f" · former name of {row.series}" if row.name != row.series else ""
+    return f"{row.name} ({kind}{size}{former})"
+
+
+def search_box() -> None:
+    """Type a name (any part, case-insensitive; former names too), pick one, add it."""
+    query = st.text_input(
+        "Search every repository and package in the archives",
+        key="explore_query",
+        placeholder="e.g. langchain, pytorch, stable-diffusion",
+    )
+    if not query.strip():
+        return
+    results = loaders.archive_search(query, 30)
+    if results.empty:
+        st.caption(f"No repository or package name contains “{widgets.markdown_text(query)}”.")
+        return
+    options = {_label(row): (row.kind, row.name) for row in results.itertuples(index=False)}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    choice = left.selectbox(f"{len(results)} best matches", list(options), key="explore_match")
+    if right.button("Add to chart", key="explore_add", type="primary"):
+        pick(*options[choice])
+
+
+def _subjects(entries, registry, chosen_tracked) -> list[Subject]:
+    subjects = []
+    sources = loaders.archive().sources()
+    for entry, rows in entries:
+        subjects.append(archive_subject(entry, rows, sources[entry.kind].as_of))
+    if chosen_tracked:
+        snapshots = loaders.load("repo_snapshots")
+        downloads = loaders.load("package_downloads")
+        for project in registry:
+            if project.name not in chosen_tracked:
+                continue
+            repos = project.main_repo_names
+            for repo in repos:
+                rows = snapshots[snapshots["repo"] == repo]
+                label = project.name if len(repos) == 1 else f"{project.name} · {repo}"
+                subjects.append(tracked_subject(f"{label} (tracked)", "repo", rows))
+            for package in project.packages:
+                rows = downloads[downloads["package"] == package]
+                subjects.append(tracked_subject(f"{package} (tracked)", "package", rows))
+    return subjects
+
+
+def render() -> None:
+    st.title("Explore any repository or package")
+    try:
+        sources = loaders.archive().sources()
+        counts = loaders.archive().manifest()["counts"]
+    except StoreError as exc:
+        st.error(f"The embedded archive cannot be read: {exc}")
+        return
+    repo, package = sources["repo"], sources["package"]
+    st.caption(
+        f"{counts['repository_names']:,} repository names ({counts['repository_series']:,} "
+        f"series once renames and case variants are joined) from the {ARCHIVE_NAMES['repo']} "
+        f"({repo.url}, daily to {repo.as_of:%Y-%m-%d}) and {counts['packages']:,} packages "
+        f"from the {ARCHIVE_NAMES['package']} ({package.url}, to {package.as_of:%Y-%m-%d}). "
+        "A name appears only while it is in the archive's top lists: a missing day is "
+        "unknown, never zero."
+    )
+    search_box()
+    registry = loaders.registry()
+    chosen_tracked = st.multiselect(
+        "Beside tracked projects", [p.name for p in registry], key="explore_tracked"
+    )
+    entries, seen = [], set()
+    for kind, name in picked():
+        entry, rows = loaders.archive_series(kind, name)
+        # a former name and the current one are one series: drawn once
+        if entry is not None and (entry.kind, entry.sid) not in seen:
+            seen.add((entry.kind, entry.sid))
+            entries.append((entry, rows))
+    if entries:
+        with st.expander(f"On the chart from the archives ({len(entries)})", expanded=True):
+            for entry, rows in entries:
+                facts(entry, rows)
+    if not entries and not chosen_tracked:
+        st.info("Search for a name above and add it to the chart.")
+        return
+    metric, settings = _controls(entries)
+    subjects = _subjects(entries, registry, chosen_tracked)
+    view = explore_view(subjects, settings)
+    chart = view.chart
+    widgets.chart(chart.figure, chart.data, chart.name, "explore_chart")
+    st.markdown("**Where the data ends**")
+    for end in view.ends:
+        st.caption(widgets.markdown_text(end.text))
+    for text in view.skipped:
+        st.caption(widgets.markdown_text(text))
+    st.caption(_metric_note(metric))
+
+
+def facts(entry: ArchiveEntry, rows) -> None:
+    """One picked name: what it is, its names over time, a remove button, actions."""
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    kind = KIND_WORDS[entry.kind]
+    text = f"**{widgets.markdown_text(entry.series)}** ({kind}"
+    if entry.language:
+        text += f", {widgets.markdown_text(entry.language)}"
+    text += f"; in the archive {entry.series_first:%Y-%m-%d} to {entry.series_last:%Y-%m-%d})"
+    left.markdown(text)
+    description = loaders.archive().description(entry)
+    if description:
+        left.caption(widgets.markdown_text(description))
+    names = loaders.archive().names_of(entry)
+    if len(names) > 1:
+        listed = "; ".join(
+            f"{n.name} {n.first_seen:%Y-%m-%d} to {n.last_seen:%Y-%m-%d}"
+            for n in names.itertuples(index=False)
+        )
+        left.caption(widgets.markdown_text(f"Listed as: {listed}"))
+    if right.button("Remove", key=f"explore_remove_{entry.kind}_{entry.name}"):
+        unpick(entry)
+        st.rerun()
+    entry_actions(entry)
+
+
+def _controls(entries) -> tuple[str, ExploreSettings]:
+    kinds = {entry.kind for entry, _ in entries}
+    metrics = list(METRIC_LABELS)
+    default = metrics.index(DOWNLOADS) if kinds == {"package"} else 0
+    left, middle, right, far = st.columns(4)
+    metric = left.radio(
+        "Metric",
+        metrics,
+        index=default,
+        format_func=lambda k: METRIC_LABELS[k],
+        key="explore_metric",
+    )
+    scale = middle.radio("Scale", ["Linear", "Log"], horizontal=True, key="explore_scale")
+    view = right.radio(
+        "View",
+        ["Absolute", "Indexed (first = 100)"],
+        horizontal=True,
+        key="explore_view",
+        help="Indexed divides each line by its own first value: growth, not size.",
+    )
+    axis = far.radio(
+        "X axis",
+        ["Date", "Aligned by age"],
+        horizontal=True,
+        key="explore_axis",
+        help="Aligned by age: days since each line's first observation, so lines start together.",
+    )
+    return metric, ExploreSettings(
+        metric=metric,
+        log_scale=scale == "Log",
+        relative=view != "Absolute",
+        aligned=axis != "Date",
+    )
+
+
+def _metric_note(metric: str) -> str:
+    if metric == DOWNLOADS:
+        return (
+            "Each point is one window's downloads divided by its length in days (30, then "
+            "22 to 29 days in 2024-12..2025-06, then calendar months of 28 to 31 days), at "
+            "the window's last day; 365-day windows (until 2021-04) are a separate line. "
+            "Until 2024-11-01 only pip downloads were counted, all installers after."
+        )
+    return (
+        "Gaps are days the repository was outside the archive's top-100 lists or the "
+        "archive has no file; they are left blank, not filled. One-day dips that the "
+        "archive's faulty lists caused are left out."
+    )
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

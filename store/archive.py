@@ -1,0 +1,336 @@
+"""The embedded whole archive (data/archive/, built by scripts/build_archive.py): every
+repository's daily stars, forks and open issues and every package's download snapshots,
+read lazily.
+
+Nothing is read when an `Archive` is made. The name index (about 53,000 names) is read on
+the first search; one series is read from the one or two Parquet row groups whose id range
+holds it, so a chart of any repository reads a few hundred KB, never the whole file.
+Absence stays absence: a day a repository was outside the lists has no row, never a zero.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from errors import CorruptFileError, StoreError
+
+ARCHIVE_DATA = Path(__file__).resolve().parent.parent / "data" / "archive"
+MANIFEST = "manifest.json"
+FORMAT = 1
+KINDS = ("repo", "package")
+NAME_COLUMNS = [
+    "name",
+    "key",
+    "kind",
+    "sid",
+    "series",
+    "current",
+    "first_seen",
+    "last_seen",
+    "series_first",
+    "series_last",
+    "latest",
+    "language",
+]
+_LAST = "\U0010ffff"  # sorts after every character: the end of a prefix range
+
+
+@dataclass(frozen=True)
+class ArchiveSource:
+    """One archive the embedded data comes from, and the last day it covers."""
+
+    kind: str  # 'repo' or 'package'
+    title: str
+    url: str
+    revision: str
+    licence: str
+    coverage: str
+    notes: str
+    as_of: date
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """One name of the index and the series it resolves to."""
+
+    name: str  # as the archive spells it (a former name or case variant included)
+    kind: str  # 'repo' or 'package'
+    series: str  # the series' name: the latest spelling after every rename
+    sid: int
+    first_seen: date  # under this name
+    last_seen: date
+    series_first: date  # of the whole series, every name included
+    series_last: date
+    latest: float | None  # stars, or downloads per day, at the series' last observation
+    language: str | None
+
+    @property
+    def is_former_name(self) -> bool:
+        return self.name != self.series
+
+
+class Archive:
+    """Read-only access to data/archive/. Raises StoreError (CorruptFileError for a
+    damaged file) naming the file when the archive is missing or cannot be read."""
+
+    def __init__(self, root: Path | str = ARCHIVE_DATA):
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._manifest: dict | None = None
+        self._index: _NameIndex | None = None
+        self._groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    # ----- what the archive is ------------------------------------------------------------
+
+    def manifest(self) -> dict:
+        if self._manifest is None:
+            path = self.root / MANIFEST
+            try:
+                manifest = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise StoreError(
+                    path, "the embedded archive is missing; run ./dev build-data"
+                ) from None
+            except (OSError, ValueError) as exc:
+                raise CorruptFileError(path, f"cannot be read as JSON ({exc})") from None
+            if manifest.get("format") != FORMAT:
+                raise CorruptFileError(
+                    path, f"format {manifest.get('format')!r}, expected {FORMAT}"
+                )
+            self._manifest = manifest
+        return self._manifest
+
+    def sources(self) -> dict[str, ArchiveSource]:
+        """Kind ('repo', 'package') -> the archive it comes from."""
+        out = {}
+        for row in self.manifest()["sources"]:
+            fields = {k: row[k] for k in ArchiveSource.__dataclass_fields__ if k != "as_of"}
+            out[row["kind"]] = ArchiveSource(**fields, as_of=date.fromisoformat(row["as_of"]))
+        return out
+
+    # ----- the name index ----------------------------------------------------------------
+
+    def names(self) -> pd.DataFrame:
+        """Every name: name, key, kind, sid, series, current, first/last seen (under this
+        name and for the whole series), latest, language. Descriptions: `description()`."""
+        return self._search_index().frame
+
+    def _search_index(self) -> _NameIndex:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    table = self._read_table("names", columns=NAME_COLUMNS)
+                    self._index = _NameIndex(table.to_pandas())
+        return self._index
+
+    def search(self, text: str, limit: int = 20, kind: str | None = None) -> pd.DataFrame:
+        """Names containing `text` (case-insensitive), best first: the exact name, then
+        names starting with it (or whose part after the owner does), then any other match;
+        within each, the most starred or downloaded first. Empty text matches nothing."""
+        index = self._search_index()
+        rows = index.search(text.strip().lower(), limit, kind)
+        return index.frame.iloc[rows].reset_index(drop=True)
+
+    def description(self, entry: ArchiveEntry) -> str | None:
+        """The repository's description (from the archive's latest listing), if any."""
+        if entry.kind != "repo":
+            return None
+        path = self.root / "names.parquet"
+        try:
+            table = pq.read_table(
+                path, columns=["description"], filters=[("name", "==", entry.series)]
+            )
+        except (OSError, pa.ArrowException) as exc:
+            raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+        values = [v for v in table["description"].to_pylist() if v]
+        return values[0] if values else None
+
+    def entry(self, name: str, kind: str | None = None) -> ArchiveEntry | None:
+        """The index entry of a name (case-insensitive; the current spelling first)."""
+        names = self.names()
+        rows = names[names["key"] == name.strip().lower()]
+        if kind is not None:
+            rows = rows[rows["kind"] == kind]
+        if rows.empty:
+            return None
+        exact = rows[rows["name"] == name.strip()]
+        row = (exact if len(exact) else rows.sort_values("current", ascending=False)).iloc[0]
+        return _entry(row)
+
+    def names_of(self, entry: ArchiveEntry) -> pd.DataFrame:
+        """Every name the entry's series was listed under, oldest first (renames, case
+        variants): name, first_seen, last_seen."""
+        names = self.names()
+        rows = names[(names["kind"] == entry.kind) & (names["sid"] == entry.sid)]
+        rows = rows.sort_values(["first_seen", "name"])
+        return rows[["name", "first_seen", "last_seen"]].reset_index(drop=True)
+
+    # ----- series --------------------------------------------------------------------------
+
+    def repo_series(self, entry: ArchiveEntry) -> pd.DataFrame:
+        """The repository's daily rows: repo (the series' name), date, stars, forks,
+        open_issues, quality ('ok', or 'anomalous' for a one-observation dip)."""
+        table = self._series("repo_series", "sid", entry.sid)
+        frame = table.to_pandas()
+        return pd.DataFrame(
+            {
+                "repo": entry.series,
+                "date": pd.to_datetime(frame["date"]).astype("datetime64[s]"),
+                "stars": frame["stars"].astype("int64"),
+                "forks": frame["forks"].astype("int64"),
+                "open_issues": frame["open_issues"].astype("int64"),
+                "quality": np.where(frame["anomalous"], "anomalous", "ok"),
+            }
+        )
+
+    def package_series(self, entry: ArchiveEntry) -> pd.DataFrame:
+        """The package's download rows as the store's `package_downloads` has them: package,
+        series ('monthly'/'yearly'), period_start, period_end, window_days, downloads,
+        installers, method, snapshot (the day the count was made), quality."""
+        frame = self._series("package_series", "pid", entry.sid).to_pandas()
+        end = pd.to_datetime(frame["period_end"]).astype("datetime64[s]")
+        window = frame["window_days"].astype("int64")
+        return pd.DataFrame(
+            {
+                "package": entry.series,
+                "series": frame["series"].astype(str),
+                "period_start": end - pd.to_timedelta(window - 1, unit="D"),
+                "period_end": end,
+                "window_days": window,
+                "downloads": frame["downloads"].astype("int64"),
+                "installers": frame["installers"].astype(str),
+                "method": frame["method"].astype(str),
+                "snapshot": pd.to_datetime(frame["snapshot"]).astype("datetime64[s]"),
+                "quality": "ok",
+            }
+        )
+
+    def _series(self, name: str, id_column: str, sid: int) -> pa.Table:
+        low, high = self._row_groups(name, id_column)
+        wanted = np.flatnonzero((low <= sid) & (high >= sid)).tolist()
+        path = self.root / f"{name}.parquet"
+        try:
+            table = pq.ParquetFile(path).read_row_groups(wanted)
+        except (OSError, pa.ArrowException) as exc:
+            raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+        return table.filter(pc.equal(table[id_column], sid)).drop_columns([id_column])
+
+    def _row_groups(self, name: str, id_column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row group's smallest and largest series id (from the file's statistics)."""
+        if name not in self._groups:
+            path = self.root / f"{name}.parquet"
+            self.manifest()
+            try:
+                meta = pq.read_metadata(path)
+            except FileNotFoundError:
+                raise StoreError(path, "missing from the embedded archive") from None
+            except (OSError, pa.ArrowException) as exc:
+                raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+            column = meta.schema.names.index(id_column)
+            stats = [
+                meta.row_group(i).column(column).statistics for i in range(meta.num_row_groups)
+            ]
+            self._groups[name] = (
+                np.array([s.min for s in stats]),
+                np.array([s.max for s in stats]),
+            )
+        return self._groups[name]
+
+    def _read_table(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        self.manifest()
+        path = self.root / f"{name}.parquet"
+        try:
+            return pq.read_table(path, columns=columns)
+        except FileNotFoundError:
+            raise StoreError(path, "missing from the embedded archive") from None
+        except (OSError, pa.ArrowException) as exc:
+            raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+
+
+def _entry(row: pd.Series) -> ArchiveEntry:
+    def day(value) -> date:
+        return pd.Timestamp(value).date()
+
+    def text(value) -> str | None:
+        return None if value is None or pd.isna(value) else str(value)
+
+    return ArchiveEntry(
+        name=str(row["name"]),
+        kind=str(row["kind"]),
+        series=str(row["series"]),
+        sid=int(row["sid"]),
+        first_seen=day(row["first_seen"]),
+        last_seen=day(row["last_seen"]),
+        series_first=day(row["series_first"]),
+        series_last=day(row["series_last"]),
+        latest=None if pd.isna(row["latest"]) else float(row["latest"]),
+        language=text(row["language"]),
+    )
+
+
+class _NameIndex:
+    """The name index, with sorted keys for prefix ranges and one joined text for
+    substring search, so any query costs a few milliseconds on ~53,000 names."""
+
+    def __init__(self, frame: pd.DataFrame):
+        for column in ("name", "key", "kind", "series"):
+            frame[column] = frame[column].astype(object)
+        self.frame = frame
+        keys = frame["key"].to_numpy(object)
+        parts = frame["key"].str.partition("/")[2].to_numpy(object)
+        parts = np.where(parts == "", keys, parts)
+        self.latest = frame["latest"].fillna(-1.0).to_numpy("float64")
+        self.kinds = frame["kind"].to_numpy(object)
+        self.by_key = np.argsort(keys, kind="stable")
+        self.sorted_keys = keys[self.by_key]
+        self.by_part = np.argsort(parts, kind="stable")
+        self.sorted_parts = parts[self.by_part]
+        self.keys = keys
+        self.text = "\n".join(keys) + "\n"
+        lengths = np.fromiter((len(k) + 1 for k in keys), dtype="int64", count=len(keys))
+        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+
+    def search(self, query: str, limit: int, kind: str | None) -> np.ndarray:
+        if not query or "\n" in query:
+            return np.array([], dtype="int64")
+        exact = self._range(self.sorted_keys, self.by_key, query, query + "\x00")
+        prefix = np.union1d(
+            self._range(self.sorted_keys, self.by_key, query, query + _LAST),
+            self._range(self.sorted_parts, self.by_part, query, query + _LAST),
+        )
+        ranked = [exact, np.setdiff1d(prefix, exact)]
+        if len(prefix) < limit:
+            ranked.append(np.setdiff1d(self._containing(query), prefix))
+        out = []
+        for rows in ranked:
+            if kind is not None:
+                rows = rows[self.kinds[rows] == kind]
+            order = np.lexsort((self.keys[rows], -self.latest[rows]))
+            out.extend(rows[order][: limit - len(out)].tolist())
+            if len(out) >= limit:
+                break
+        return np.array(out, dtype="int64")
+
+    @staticmethod
+    def _range(sorted_values: np.ndarray, order: np.ndarray, low: str, high: str) -> np.ndarray:
+        start, stop = np.searchsorted(sorted_values, [low, high])
+        return np.sort(order[start:stop])
+
+    def _containing(self, query: str) -> np.ndarray:
+        found, at = [], self.text.find(query)
+        while at != -1:
+            found.append(at)
+            at = self.text.find(query, at + 1)
+        if not found:
+            return np.array([], dtype="int64")
+        return np.unique(np.searchsorted(self.starts, found, side="right") - 1)
