@@ -1,7 +1,11 @@
 """Print the foundation's speed and size figures against their targets.
 
     python -m bench [--repos 1000] [--years 8] [--skip-slow]
-    python -m bench explore [--prefixes 400] [--repos 40]   (bench/explore.py)
+    python -m bench browser [--runs 5] [--pages overview,compare]   each page drawn in Chromium
+    python -m bench firstrun [--no-pip-cache]   a fresh clone's `./dev run` until drawn
+    python -m bench explore [--prefixes 400] [--repos 40]   the Explore page's figures
+    python -m bench git REPO=PATH ...   the git collector against plain `git log`
+    python -m bench export [--page compare]   chart export
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
@@ -14,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 import sys
 import tempfile
@@ -131,11 +136,14 @@ def chart_payloads() -> dict[str, int]:
     return sizes
 
 
-def main() -> int:
-    if sys.argv[1:2] == ["explore"]:  # python -m bench explore: the Explore page's figures
-        from bench import explore
+# The benches run by name: python -m bench NAME [ARGS] (each module's docstring says more).
+BENCHES = ("browser", "explore", "export", "firstrun", "git")
 
-        return explore.main(sys.argv[2:])
+
+def main() -> int:
+    if sys.argv[1:2] and sys.argv[1] in BENCHES:  # python -m bench NAME [ARGS]
+        module = importlib.import_module(f"bench.{sys.argv[1]}")
+        return module.main(sys.argv[2:])
     parser = argparse.ArgumentParser(description="Foundation benchmarks")
     parser.add_argument("--repos", type=int, default=1000)
     parser.add_argument("--years", type=int, default=8)
