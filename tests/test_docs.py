@@ -40,13 +40,25 @@ def test_the_data_model_doc_matches_the_schema():
     assert module.render().strip() in doc, "run: python scripts/data_model_doc.py"
 
 
-def test_requirements_are_pinned():
+def _pins(name: str) -> dict[str, str]:
     lines = [
-        line
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+        line.strip()
+        for line in (ROOT / name).read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-r "))
     ]
-    assert lines and all("==" in line for line in lines)
+    assert all("==" in line for line in lines), name
+    return dict(line.split("==") for line in lines)
+
+
+def test_requirements_are_pinned_and_the_runtime_holds_no_test_tool():
+    runtime, dev = _pins("requirements.txt"), _pins("requirements-dev.txt")
+    assert {"streamlit", "pandas", "plotly", "requests"} <= set(runtime)
+    # the run command's environment stays light: the tools only the tests use are elsewhere
+    assert not {"pytest", "playwright", "ruff", "check-jsonschema"} & set(runtime)
+    assert {"pytest", "playwright", "ruff"} <= set(dev)
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"| {name} |" in readme for name in {**runtime, **dev}), "say why in the README"
 
 
 def test_every_cli_command_is_in_the_readme():
