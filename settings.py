@@ -65,6 +65,22 @@ class DataLayout:
     def log(self) -> Path:
         return self.root / "refresh.log"
 
+    @property
+    def tracked_file(self) -> Path:
+        """The user's own project list (registry.tracking), beside data/projects.toml."""
+        return self.root / "tracked.toml"
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """How much one refresh may spend on the network: the largest answer read, the longest
+    one answer may take to arrive (body included), and the longest a whole run may take.
+    Defaults fit the real sources; tests use small values."""
+
+    max_body_bytes: int = 32 * 1024 * 1024  # PyPI's largest JSON answers are ~10 MB
+    request_seconds: float = 120.0
+    run_seconds: float = 2 * 3600.0  # a cold GitHub refresh with a token takes ~1 h
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -78,6 +94,7 @@ class Settings:
     # the environment git subprocesses start from (HOME, proxies, PATH); the git collector
     # drops its GIT_* variables. None: only the default PATH
     git_env: Mapping[str, str] | None = field(default=None, repr=False)
+    network: NetworkLimits = field(default_factory=NetworkLimits)
 
     @classmethod
     def from_environment(

@@ -38,7 +38,8 @@ from collectors.sourcerun import (
     checked_package,
     day,
     json_client,
-    parse_time,
+    plausible_count,
+    plausible_time,
     table_frame,
 )
 from registry.names import github_repo_problem
@@ -254,7 +255,7 @@ def scorecard_rows(repo: str, card: Any, now: pd.Timestamp) -> pd.DataFrame:
             "quality": "missing",
         }
         return table_frame(SCORECARDS, [row])
-    ran = parse_time(card.get("date"))
+    ran = plausible_time(card.get("date"), now)
     scorecard = card.get("scorecard") if isinstance(card.get("scorecard"), dict) else {}
     version = scorecard.get("version") if isinstance(scorecard.get("version"), str) else None
     common = {**base, "scorecard_date": ran, "scorecard_version": version}
@@ -286,9 +287,8 @@ def _score(value: Any) -> float | None:
 
 
 def _count(value: Any) -> int | None:
-    # uint32 counts may arrive as numbers or (from some JSON encoders) as strings.
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    # uint32 counts may arrive as numbers or (from some JSON encoders) as strings; a
+    # negative or astronomically large one is not plausible (null, never shown).
+    if isinstance(value, str) and value.isdigit() and len(value) <= 13:
+        value = int(value)
+    return plausible_count(value)

@@ -12,8 +12,9 @@ This room knows what PyPI's answers mean; `collectors.http.HttpClient` does the 
 - A 301 to the canonical name is followed; the canonical name is stored and asked for
   directly next time, so a warm refresh is one conditional request (304 when unchanged).
 - A release's `published_at` is its first file's upload time; a version without files has
-  none (null, quality 'missing'). `yanked` means every file is yanked. `prerelease` follows
-  PEP 440; a legacy version PEP 440 cannot parse keeps `prerelease` null.
+  none (null, quality 'missing'), and so has one whose upload times cannot be true (before
+  1980, after today, or not a time at all). `yanked` means every file is yanked.
+  `prerelease` follows PEP 440; a legacy version PEP 440 cannot parse keeps it null.
 - Only new or changed rows are written: a 304, or a 200 with nothing new, writes none.
 - A package already refreshed today is skipped (0 requests) unless `force=True`.
 - The GitHub repository named in the project URLs is recorded and compared with
@@ -48,6 +49,7 @@ from collectors.source import (
     refresh_source,
 )
 from collectors.sourcerun import (
+    FUTURE_SLACK,
     PackageNameError,
     SourceSummary,
     checked_package,
@@ -55,6 +57,7 @@ from collectors.sourcerun import (
     json_client,
     parse_time,
     plain,
+    plausible_count,
     table_frame,
 )
 from errors import SourceError
@@ -366,7 +369,10 @@ def release_rows(
     """`releases` rows: first upload, all-files-yanked, PEP 440 pre-release."""
     rows = []
     for version, files in versions.items():
+        # an upload "in the future" is not a fact yet (a wrong clock or a forged answer)
+        latest = now + FUTURE_SLACK
         times = [f["upload_time"] for f in files if f["upload_time"] is not None]
+        times = [t for t in times if t <= latest]
         published = min(times) if times else None
         rows.append(
             {
@@ -404,7 +410,7 @@ def package_rows(
     serial = _int(data.get("last_serial"))
     if serial is None and response is not None:
         header = response.headers.get("x-pypi-last-serial") or ""
-        serial = int(header) if header.strip().isdigit() else None
+        serial = plausible_count(int(header)) if header.strip().isdigit() else None
     canonical = _str(info.get("name"))
     row = {
         "package": package,
@@ -487,7 +493,8 @@ def licence_of(info: dict) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A count from JSON; a negative or astronomically large one is not plausible (None)."""
+    return plausible_count(value)
 
 
 def _str(value: Any) -> str | None:

@@ -7,7 +7,8 @@ method 'pypistats-without-mirrors'. pypistats.org keeps only the last 180 days, 
 refresh appends the days not stored yet and never rewrites an earlier value: the stored
 history grows past what the API still serves. A day inside the answer's span that the
 answer leaves out is stored as a null with quality 'missing' (a later answer that has it
-replaces it); never as zero.
+replaces it); never as zero. A count no day can have (negative, or beyond a trillion) is a
+null with quality 'anomalous'; a date that is not one, or in the future, is left out.
 
 Politeness (pypistats.org asks for at most one call per endpoint a day, and limits each IP
 to 5 requests a second and 30 a minute):
@@ -38,11 +39,14 @@ from collectors.source import (
     refresh_source,
 )
 from collectors.sourcerun import (
+    FUTURE_SLACK,
     SourceSummary,
     checked_package,
     day,
     json_client,
+    parse_time,
     plain,
+    plausible_count,
     table_frame,
 )
 from errors import SourceError
@@ -157,13 +161,18 @@ def daily_rows(
     """The answer's days not stored yet -> `package_downloads` rows (gaps as null markers;
     a day already marked is not marked again)."""
     values: dict[pd.Timestamp, int | None] = {}
-    for item in data.get("data") or []:
+    implausible: set[pd.Timestamp] = set()
+    items = data.get("data")
+    for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict) or item.get("category") != CATEGORY:
             continue
-        when = _day(item.get("date"))
+        when = _day(item.get("date"), now)
         if when is None:
             continue
-        values[when] = _count(item.get("downloads"))
+        given = item.get("downloads")
+        values[when] = _count(given)
+        if values[when] is None and isinstance(given, int) and not isinstance(given, bool):
+            implausible.add(when)  # a number no day can have: null, flagged anomalous
     if values:
         span = pd.date_range(min(values), max(values), freq="D")
         for when in span:
@@ -180,7 +189,9 @@ def daily_rows(
             "method": METHOD,
             "source": SOURCE,
             "fetched_at": now,
-            "quality": "ok" if count is not None else "missing",
+            "quality": "ok"
+            if count is not None
+            else ("anomalous" if when in implausible else "missing"),
         }
         for when, count in sorted(values.items())
         if when not in stored and not (count is None and when in marked)
@@ -189,15 +200,13 @@ def daily_rows(
 
 
 def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    """A day's downloads: a whole number from 0 to a trillion (more is not plausible)."""
+    return plausible_count(value)
 
 
-def _day(value: Any) -> pd.Timestamp | None:
-    if not isinstance(value, str):
+def _day(value: Any, now: pd.Timestamp) -> pd.Timestamp | None:
+    """The day of an ISO date, if it is a plausible one (not after today)."""
+    moment = parse_time(value)
+    if moment is None or moment > now + FUTURE_SLACK:
         return None
-    try:
-        return pd.Timestamp(value).normalize().tz_localize(None)
-    except (ValueError, TypeError):
-        return None
+    return day(moment)

@@ -17,7 +17,9 @@ as the source allows ('skipped', counted as current) unless `force`, collect whi
 client measures requests, 304s and waits, and publish the rows with their collection_runs
 row in one atomic write. Each target is an independent unit of work: a different executor
 could run many at once. A failure costs only its own target; a rate limit stops the
-source cleanly and says when to resume.
+source cleanly and says when to resume; a host that cannot be reached at all (no network,
+nothing listening) or the run's time limit stops it too, in one line, and the targets after
+it are recorded as skipped without a request.
 """
 
 from __future__ import annotations
@@ -33,10 +35,13 @@ import pandas as pd
 
 from collectors.http import HttpClient, RateLimitError, StatusError, Usage
 from collectors.sourcerun import (
+    HALTING,
     SourceSummary,
     TargetOutcome,
+    halt_note,
     last_success,
     new_run_id,
+    not_tried,
     plain,
     stamp,
     utc,
@@ -182,6 +187,8 @@ def run_source(
             pass
         elif summary.stopped_by is not None:
             outcome.status, outcome.message = "skipped", source.stopped(summary.stopped_by)
+        elif summary.halted_by is not None:
+            outcome.status, outcome.message = "skipped", not_tried(source.label, summary.halted_by)
         elif not force and (why := source.current(key, done.get(key.lower()), now)):
             outcome.status, outcome.current, outcome.message = "skipped", True, why
         else:
@@ -193,6 +200,10 @@ def run_source(
                     summary.stopped_by = exc
                     summary.notes.append(source.stopped(exc))
                     outcome.status, outcome.message = "failed", source.stopped(exc)
+                except HALTING as exc:
+                    summary.halted_by = exc
+                    summary.notes.append(halt_note(source.name, exc))
+                    outcome.status, outcome.message = "failed", source.failure(exc, key)
                 except SourceError as exc:
                     outcome.status, outcome.message = "failed", source.failure(exc, key)
             outcome.count(usage)

@@ -11,21 +11,34 @@ needs. No I/O except reading the store.
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
-from collectors.http import HttpClient, HttpError, RateLimitError, TransportError, Usage
+from collectors.http import (
+    UNREACHABLE_WORDS,
+    HostUnreachableError,
+    HttpClient,
+    HttpError,
+    RateLimitError,
+    RunDeadlineError,
+    TransportError,
+    Usage,
+)
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
 from store.schema import COLLECTION_RUNS, TABLES, Table
 from store.segments import SegmentStore
 
 SUCCESS = ("ok", "partial")
+# Failures after which no other target of the source is tried in the run: its host cannot
+# be reached at all, or the run's time limit is reached.
+HALTING = (HostUnreachableError, RunDeadlineError)
 USER_AGENT = (
     "oss-ai-dashboard/0.1 (open-source AI ecosystem-health dashboard; "
     "PyPI-side collectors: at most one request per package and source a day)"
@@ -107,6 +120,7 @@ class SourceSummary(RunTotals):
     outcomes: list[TargetOutcome] = field(default_factory=list)
     stopped_by: RateLimitError | None = None
     notes: list[str] = field(default_factory=list)
+    halted_by: HostUnreachableError | RunDeadlineError | None = None
 
     def outcome(self, target: str) -> TargetOutcome:
         for item in self.outcomes:
@@ -213,6 +227,27 @@ def table_frame(table: Table, rows: list[dict]) -> pd.DataFrame:
     return frame[~TABLES[table.name].duplicated_keys(frame)].reset_index(drop=True)
 
 
+def halt_note(label: str, exc: HttpError) -> str:
+    """The one line for a source whose host could not be reached (or whose run ran out of
+    time): what happened, and that its other targets were not tried."""
+    if isinstance(exc, HostUnreachableError):
+        return (
+            f"{label}: could not reach {exc.host}: {UNREACHABLE_WORDS[exc.reason]}; its other "
+            "targets were not tried this run"
+        )
+    return f"{label}: {exc.problem}; its other targets were not tried"
+
+
+def not_tried(label: str, exc: HttpError) -> str:
+    """The message of a target left out because the source halted earlier in the run."""
+    if isinstance(exc, HostUnreachableError):
+        return (
+            f"not tried: {label} could not be reached earlier in this run "
+            f"({UNREACHABLE_WORDS[exc.reason]})"
+        )
+    return "not tried: this refresh reached its time limit (the run_seconds setting)"
+
+
 def plain(exc: SourceError, who: str) -> str:
     """An error's problem in plain words, starting with who said it."""
     problem = exc.problem
@@ -242,9 +277,20 @@ def day(value: pd.Timestamp | datetime | date) -> pd.Timestamp:
     return moment.normalize()
 
 
+# What a source can plausibly report. A value outside is stored as null, with a flag and a
+# message saying what was refused: never shown as if it were true.
+MAX_COUNT = 10**12  # no count any source reports comes near (PyPI's busiest month: ~2e9)
+EARLIEST = pd.Timestamp("1980-01-01", tz="UTC")  # before any dated software we track
+LATEST = pd.Timestamp("2200-01-01", tz="UTC")
+FUTURE_SLACK = pd.Timedelta(days=2)  # clocks disagree; more than this ahead is not a fact yet
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]|$)")
+
+
 def parse_time(value: object) -> pd.Timestamp | None:
-    """An ISO-8601 time from JSON as UTC (no zone means UTC); None when it is not one."""
-    if not isinstance(value, str) or not value:
+    """An ISO-8601 time from JSON as UTC (no zone means UTC); None when it is not one, or
+    not between EARLIEST and LATEST (a year 0001 or an epoch-zero 1970 is a placeholder, and
+    words such as "now" are not a time)."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
         return None
     try:
         moment = pd.Timestamp(value)
@@ -252,4 +298,49 @@ def parse_time(value: object) -> pd.Timestamp | None:
         return None
     if moment is pd.NaT:
         return None
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    return moment if EARLIEST <= moment < LATEST else None
+
+
+def plausible_time(
+    value: object,
+    now: pd.Timestamp,
+    doubts: list[str] | None = None,
+    *,
+    field: str = "time",
+    earliest: pd.Timestamp = EARLIEST,
+) -> pd.Timestamp | None:
+    """`parse_time`, and no later than `now` (plus a little slack) nor before `earliest`.
+    A value given but refused is named in `doubts`."""
+    moment = parse_time(value)
+    if moment is not None and earliest <= moment <= now + FUTURE_SLACK:
+        return moment
+    if value is not None and doubts is not None:
+        doubts.append(f"{field} {shown(value)} is not a plausible time; stored as null")
+    return None
+
+
+def plausible_count(value: object, limit: int = MAX_COUNT) -> int | None:
+    """A count from JSON: a whole number from 0 to `limit`; None otherwise (a string or a
+    bool is not a count; a negative or astronomically large one is not plausible)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= limit else None
+
+
+def checked_count(
+    data: Mapping, key: str, doubts: list[str] | None = None, *, limit: int = MAX_COUNT
+) -> int | None:
+    """`data[key]` as a plausible count; a number given but refused is named in `doubts`."""
+    value = data.get(key)
+    count = plausible_count(value, limit)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if count is None and number and doubts is not None:
+        doubts.append(f"{key} {shown(value)} is not a plausible count; stored as null")
+    return count
+
+
+def shown(value: object) -> str:
+    """A refused value as a message shows it: short, and never more than 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -28,7 +28,7 @@ import pandas as pd
 from collectors.archives import CLICKHOUSE_FROM, pypi_downloads
 from collectors.http import HttpClient, RateLimitError
 from collectors.source import Collected, Source, Target, run_source
-from collectors.sourcerun import SourceSummary, day, json_client
+from collectors.sourcerun import SourceSummary, day, json_client, plausible_count
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
 from registry.projects import Project
@@ -163,8 +163,8 @@ def parse_dump(data: dict) -> tuple[pd.DataFrame, int]:
         project, count = item.get("project"), item.get("download_count")
         if pypi_name_problem(project) or isinstance(count, bool) or not isinstance(count, int):
             continue
-        if count < 0:
-            continue
+        if plausible_count(count) is None:
+            continue  # negative, or more than any package is downloaded: left out, counted
         projects.append(project)
         counts.append(count)
     if not projects:

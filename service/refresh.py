@@ -5,6 +5,10 @@ call `run` with the same `Settings`, so they behave the same: one refresh at a t
 data directory (a second one is told "already running"), every source's outcome per target
 in one report, and a log file. The sources are registered in service/sources.py.
 
+A source whose host cannot be reached (no network, nothing listening) is tried once and
+reported in one line; when no host could be reached at all, one more line says this machine
+appears to be offline. The run stops asking after `settings.network.run_seconds`.
+
 Exit codes (`RefreshReport.exit_code`):
     0  every target refreshed, or already as current as its source allows
     3  partial failure: some targets failed, were skipped or stopped early
@@ -19,6 +23,7 @@ import fcntl
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +150,8 @@ def run(
     if missing:
         raise ConfigError("--projects", None, f"unknown project ids {sorted(missing)}")
     data = settings.data
-    with refresh_lock(data.lock), _log_to(data.log), Clients() as clients:
+    deadline = time.time() + settings.network.run_seconds
+    with refresh_lock(data.lock), _log_to(data.log), Clients(deadline) as clients:
         store = SegmentStore(data.store)
         now = pd.Timestamp.now(tz="UTC")
         report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
@@ -171,6 +177,12 @@ def run(
                 options.force,
                 options.git_locations,
             )
+            if source not in stopped and time.time() >= deadline:
+                stopped[source] = (
+                    f"{source}: not tried: this refresh reached its time limit of "
+                    f"{settings.network.run_seconds / 60:.0f} min (the run_seconds setting)"
+                )
+                report.notes.append(stopped[source])
             if source in stopped:
                 report.outcomes += _all(step, "skipped", stopped[source])
                 continue
@@ -195,11 +207,30 @@ def run(
                     item.status,
                     f" ({item.message})" if item.message else "",
                 )
+        offline = _offline_line(clients)
+        if offline:
+            report.notes.insert(0, offline)
+            log.warning(offline)
         if progress:
             progress(len(steps), len(steps), "done")
         report.finished_at = pd.Timestamp.now(tz="UTC")
         log.info("refresh %s finished: exit code %d", report.run_id, report.exit_code)
         return report
+
+
+def _offline_line(clients: Clients) -> str | None:
+    """One line when no source's host could be reached and at least one name could not be
+    resolved: this machine appears to be offline."""
+    unreachable = clients.unreachable()
+    if not unreachable or clients.reached():
+        return None
+    if not any(exc.offline for exc in unreachable.values()):
+        return None
+    hosts = ", ".join(sorted({exc.host for exc in unreachable.values()}))
+    return (
+        f"This machine appears to be offline: no source could be reached ({hosts}); no data "
+        "was changed. Refresh again once the network is back."
+    )
 
 
 def _all(step: Step, status: str, message: str) -> list[Outcome]:

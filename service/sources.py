@@ -42,10 +42,25 @@ class Outcome:
 
 class Clients(contextlib.AbstractContextManager):
     """One HTTP client per source for the whole run, so what one project's requests learnt
-    (a rate limit hit, the budget left) is known to the next project's; closed at the end."""
+    (a rate limit hit, the budget left, a host that cannot be reached) is known to the next
+    project's; closed at the end. `run_deadline` (epoch seconds) is when the run must stop."""
 
-    def __init__(self) -> None:
+    def __init__(self, run_deadline: float | None = None) -> None:
         self._open: dict[str, Any] = {}
+        self.run_deadline = run_deadline
+
+    def unreachable(self) -> dict[str, Any]:
+        """Source -> the HostUnreachableError of each source whose host could not be reached
+        (sources whose client never got an answer at all)."""
+        return {
+            source: client.unreachable
+            for source, client in self._open.items()
+            if getattr(client, "unreachable", None) is not None and not client.answers
+        }
+
+    def reached(self) -> bool:
+        """Some source's host answered in this run."""
+        return any(getattr(client, "answers", 0) for client in self._open.values())
 
     def get(self, source: str, make: Callable[[], Any]) -> Any:
         if source not in self._open:
@@ -72,8 +87,15 @@ class Step:
     git_locations: dict[str, str] | None = None
 
     def client_options(self) -> dict[str, Any]:
-        """The validator cache in the user data folder, and another server if one is set."""
-        options: dict[str, Any] = {"cache_path": self.settings.data.http_cache(self.source)}
+        """The validator cache in the user data folder, the network limits, the run's
+        deadline, and another server if one is set."""
+        limits = self.settings.network
+        options: dict[str, Any] = {
+            "cache_path": self.settings.data.http_cache(self.source),
+            "max_body_bytes": limits.max_body_bytes,
+            "request_seconds": limits.request_seconds,
+            "run_deadline": self.clients.run_deadline,
+        }
         if self.source in self.settings.api_urls:
             options["base_url"] = self.settings.api_urls[self.source]
         return options
@@ -134,7 +156,8 @@ def summary_outcomes(step: Step, summary: SourceSummary) -> Result:
         )
         for o in summary.outcomes
     ]
-    stop = summary.notes[-1] if summary.stopped_by is not None and summary.notes else None
+    halted = summary.stopped_by is not None or summary.halted_by is not None
+    stop = summary.notes[-1] if halted and summary.notes else None
     return outcomes, stop
 
 
@@ -166,7 +189,8 @@ def _github(step: Step) -> Result:
         )
         for o in summary.outcomes
     ]
-    return outcomes, summary.lines()[-1] if summary.stopped_by is not None else None
+    halted = summary.stopped_by is not None or summary.halted_by is not None
+    return outcomes, summary.lines()[-1] if halted else None
 
 
 def _git(step: Step) -> git.Git:

@@ -302,23 +302,24 @@ def test_timeouts_are_retried_then_reported(
 
 
 @pytest.mark.parametrize(
-    ("pattern", "fault", "words", "lost"),
+    ("pattern", "fault", "times", "words", "lost"),
     [
-        (r"alpha/contributors", Fault.truncated_json(), "cut short or broken", "contributors"),
-        (r"alpha/releases", Fault.html_page(), "an HTML page instead of JSON", "releases"),
+        (r"alpha/contributors", Fault.truncated_json(), None, "cut short", "contributors"),
+        (r"alpha/releases", Fault.html_page(), 1, "an HTML page instead of JSON", "releases"),
         (
             r"alpha/contributors",
             Fault.error_object("Server Error"),
+            1,
             "an error ('Server Error') where a list was expected",
             "contributors",
         ),
     ],
-    ids=["truncated-json", "html-with-200", "error-object-for-a-list"],
+    ids=["json-always-cut-short", "html-with-200", "error-object-for-a-list"],
 )
 def test_answers_that_are_not_json_lose_only_their_own_part(
-    alpha_fault, pattern, fault, words, lost
+    alpha_fault, pattern, fault, times, words, lost
 ):
-    summary, store = alpha_fault(pattern, fault, words, times=1)
+    summary, store = alpha_fault(pattern, fault, words, times=times)
     assert summary.outcome("octo-org/alpha").message.startswith(lost)
     today_rows = {
         "contributors": _today(store, "contributors", "octo-org/alpha"),

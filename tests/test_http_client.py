@@ -316,10 +316,10 @@ def test_a_redirect_to_another_host_is_refused(wire):
     ("body", "headers", "method", "words"),
     [
         (b"<html>Sign in</html>", {"Content-Type": "text/html"}, "json", "HTML page"),
-        (b'[{"a": 1}, {"a"', {"Content-Type": "application/json"}, "json", "cut short"),
+        (b'[{"a": 1}, {"a" 2}]', {"Content-Type": "application/json"}, "json", "broken"),
         (b'{"message": "Oops"}', {"Content-Type": "application/json"}, "json_list", "'Oops'"),
     ],
-    ids=["html", "truncated", "object-for-list"],
+    ids=["html", "broken", "object-for-list"],
 )
 def test_answers_that_are_not_the_json_asked_for_are_named(wire, body, headers, method, words):
     client, adapter, _ = wire()

@@ -4,7 +4,9 @@
 (collectors.github.rest) and publishes its rows together with its collection_runs row, so a
 run stopped by the rate limit, a crash or a kill keeps every repository finished before it.
 A rate limit too long to wait for stops the run: the repositories after it are recorded as
-skipped, with when to resume (`RefreshSummary.resume_at`).
+skipped, with when to resume (`RefreshSummary.resume_at`). So does a GitHub that cannot be
+reached at all (no network, nothing listening) or the run's time limit: one request, one line
+(`RefreshSummary.halted_by`), and the rest skipped without a request.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collectors.github.settings import CollectorSettings
 from collectors.github.stored import StoredState
 from collectors.http import HttpClient, HttpError, RateLimitError
 from collectors.identity import Pseudonymizer
-from collectors.sourcerun import RunTotals, run_frame, stamp, utc
+from collectors.sourcerun import HALTING, RunTotals, halt_note, not_tried, run_frame, stamp, utc
 from registry.names import github_repo_problem, repo_key
 from registry.projects import Registry
 from store.segments import SegmentStore
@@ -54,6 +56,7 @@ class RefreshSummary(RunTotals):
     finished_at: pd.Timestamp
     outcomes: list[RepoOutcome]
     stopped_by: RateLimitError | None = None
+    halted_by: HttpError | None = None  # the host could not be reached, or the run timed out
 
     def outcome(self, repo: str) -> RepoOutcome:
         for item in self.outcomes:
@@ -69,6 +72,8 @@ class RefreshSummary(RunTotals):
                 f"The run stopped early: GitHub's rate limit lifts at "
                 f"{self.stopped_by.reset_at:%Y-%m-%d %H:%M} UTC; refresh again after that."
             )
+        elif self.halted_by is not None:
+            out.append(halt_note(COLLECTOR, self.halted_by))
         return out
 
     def __iter__(self) -> Iterator[RepoOutcome]:
@@ -104,9 +109,13 @@ def refresh_github(
     known = StoredState.read(store)
     outcomes: list[RepoOutcome] = []
     stopped: RateLimitError | None = None
+    halted: HttpError | None = None
     for project_id, repo in _targets(registry, projects):
         if stopped is not None:
             outcomes.append(_skipped(project_id, repo, stopped))
+            continue
+        if halted is not None:
+            outcomes.append(RepoOutcome(project_id, repo, "skipped", not_tried("GitHub", halted)))
             continue
         problem = github_repo_problem(repo)
         if problem:
@@ -114,7 +123,7 @@ def refresh_github(
             store.append({"collection_runs": _run_frame(run_id, outcome, started, started, now)})
             outcomes.append(outcome)
             continue
-        outcome, stopped = _refresh_one(
+        outcome, stopped, halted = _refresh_one(
             project_id, repo, store, client, known, settings, ids, now, run_id
         )
         outcomes.append(outcome)
@@ -124,7 +133,7 @@ def refresh_github(
         store.append(
             {"collection_runs": pd.concat([_run_frame(run_id, o, at, at, now) for o in skipped])}
         )
-    return RefreshSummary(run_id, started, stamp(client.clock()), outcomes, stopped)
+    return RefreshSummary(run_id, started, stamp(client.clock()), outcomes, stopped, halted)
 
 
 def _targets(registry: Registry, projects: Iterable[str] | None) -> list[tuple[str, str]]:
@@ -142,10 +151,11 @@ def _refresh_one(
     ids: Pseudonymizer,
     now: pd.Timestamp,
     run_id: str,
-) -> tuple[RepoOutcome, RateLimitError | None]:
+) -> tuple[RepoOutcome, RateLimitError | None, HttpError | None]:
     started = stamp(client.clock())
     collection = RepoCollection(client, repo, known, settings, ids, now)
     stopped: RateLimitError | None = None
+    halted: HttpError | None = None
     failed: str | None = None
     with client.measure() as usage:
         try:
@@ -158,6 +168,9 @@ def _refresh_one(
             )
         except RepoUnavailableError as exc:
             failed = exc.problem
+        except HALTING as exc:
+            halted = exc
+            failed = plain_words(exc)
         except (HttpError, GitHubDataError) as exc:
             failed = plain_words(exc)
     frames = collection.frames_to_write()
@@ -185,7 +198,7 @@ def _refresh_one(
     frames["collection_runs"] = _run_frame(run_id, outcome, started, stamp(client.clock()), now)
     store.append(frames)
     client.flush()
-    return outcome, stopped
+    return outcome, stopped, halted
 
 
 def _skipped(project_id: str, repo: str, stopped: RateLimitError) -> RepoOutcome:

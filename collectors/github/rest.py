@@ -38,11 +38,13 @@ from collectors.github.graphql import (
     search_counts,
 )
 from collectors.github.rows import (
+    GITHUB_MAX_COUNT,
     activity_rows,
     commit_activity_marker,
     commit_activity_rows,
     commit_date,
     contributor_rows,
+    github_time,
     json_int,
     release_rows,
     repository_rows,
@@ -62,7 +64,7 @@ from collectors.http import (
     UnsafeUrlError,
 )
 from collectors.identity import Pseudonymizer
-from collectors.sourcerun import day, parse_time
+from collectors.sourcerun import day
 from errors import SourceError
 from registry.names import github_repo_problem, repo_key
 from store.schema import TABLES
@@ -189,15 +191,20 @@ class RepoCollection:
         self._follow_rename(data, response.redirects)
         open_prs, prs_fresh = self._open_prs()
         fresh = not response.from_cache or prs_fresh
+        doubts: list[str] = []
+        snapshot = snapshot_rows(self.repo, data, open_prs, self.now, doubts)
         if fresh or (self.key, self.today) not in self.known.snapshot_keys:
-            self.add("repo_snapshots", snapshot_rows(self.repo, data, open_prs, self.now))
+            self.add("repo_snapshots", snapshot)
+        repository = repository_rows(self.repo, data, self.now, doubts)
         if not response.from_cache or self.key not in self.known.repositories:
-            self.add("repositories", repository_rows(self.repo, data, self.now))
+            self.add("repositories", repository)
+        for doubt in doubts:
+            self.problem(f"repository: GitHub's {doubt}")
         if data.get("archived") is True:
             self.note("archived on GitHub (read-only)")
         return RepoInfo(
-            stars=json_int(data.get("stargazers_count")),
-            created_at=parse_time(data.get("created_at")),
+            stars=json_int(data.get("stargazers_count"), GITHUB_MAX_COUNT),
+            created_at=github_time(data.get("created_at"), self.now),
         )
 
     def _mark_unavailable(self, exc: StatusError) -> None:
@@ -237,20 +244,50 @@ class RepoCollection:
         )
 
     def _open_prs(self) -> tuple[int | None, bool]:
-        """Open pull requests from one 1-item page: the `last` link's page number is the count."""
+        """Open pull requests from one 1-item page: the `last` link's page number is the count.
+
+        Only if the page holds one item, as asked: a server (or proxy) that ignores
+        `per_page` answers more, and its last page number is not the count. Then the last
+        page is read too and the count is (pages - 1) x page size + the items on the last
+        page, and the message says so."""
         try:
             response = self.client.get(self.path("/pulls"), {"state": "open", "per_page": 1})
             items = response.json_list()
         except (StatusError, ResponseFormatError) as exc:
             self.problem(f"open pull requests: {plain_words(exc)}")
             return None, False
+        fresh = not response.from_cache
         last = response.links.get("last")
-        if last:
-            page = parse_qs(urlsplit(last).query).get("page", [""])[0]
-            count = int(page) if page.isdigit() else None
-        else:
-            count = len(items)
-        return count, not response.from_cache
+        if not last:
+            return len(items), fresh
+        page = parse_qs(urlsplit(last).query).get("page", [""])[0]
+        pages = int(page) if page.isdigit() and len(page) < 10 else None
+        if pages is None or not items:
+            self.problem("open pull requests: GitHub's page links cannot be read; not counted")
+            return None, False
+        if len(items) == 1:
+            return pages, fresh
+        try:
+            tail = self.client.get(last)
+            rest = tail.json_list()
+        except (StatusError, ResponseFormatError, UnsafeUrlError) as exc:
+            self.problem(
+                f"open pull requests: GitHub ignored per_page=1 ({len(items)} a page) and "
+                f"its last page could not be read: {plain_words(exc)}; not counted"
+            )
+            return None, False
+        if not 0 < len(rest) <= len(items):
+            self.problem(
+                f"open pull requests: GitHub ignored per_page=1 ({len(items)} a page) and "
+                f"its last page holds {len(rest)}; not counted"
+            )
+            return None, False
+        count = (pages - 1) * len(items) + len(rest)
+        self.note(
+            f"open pull requests: GitHub ignored per_page=1 and answered {len(items)} a page; "
+            f"counted {count:,} from its {pages} pages"
+        )
+        return count, fresh or not tail.from_cache
 
     def star_history(self, info: RepoInfo) -> None:
         """Weekly retained stars (see collectors.github.star_history)."""

@@ -5,6 +5,11 @@ One function per table (`snapshot_rows`, `repository_rows`, `star_history_rows`,
 one per "could not be observed" marker (`snapshot_marker`, `star_history_marker`,
 `commit_activity_marker`): a null value with a quality that says why, never a zero. Every row
 carries its source label, `fetched_at` and `quality`.
+
+Values GitHub could not have meant (a negative or astronomically large count, a creation time
+in the year 0001, in 1970, in the future, or the word "now") are stored as null, never shown:
+the row keeps its other values with quality 'partial' (a count of its own: 'anomalous'), and
+what was refused is added to `doubts` for the run's message.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from collectors.git import tag_prerelease
 from collectors.github.activity import ActivitySummary
 from collectors.github.client import SOURCE_REST, GitHubDataError
 from collectors.identity import Pseudonymizer
-from collectors.sourcerun import day, parse_time
+from collectors.sourcerun import (
+    MAX_COUNT,
+    checked_count,
+    day,
+    parse_time,
+    plausible_count,
+    plausible_time,
+)
 from store.schema import (
     COMMIT_ACTIVITY,
     CONTRIBUTORS,
@@ -31,13 +43,18 @@ from store.schema import (
     Table,
 )
 
+# Larger than any GitHub counter can be (GitHub has ~2e8 accounts, so no repository has
+# more stars or watchers; the largest has well under a million).
+GITHUB_MAX_COUNT = 10**9
+GITHUB_START = pd.Timestamp("2007-10-01", tz="UTC")  # the oldest repositories' created_at
+
 
 @dataclass(frozen=True)
 class WeekBucket:
     """One week of /stargazers/history: stars given that week and still held."""
 
     week: pd.Timestamp  # start of the week, as a UTC day
-    total: int
+    total: int | None  # None: GitHub gave a total that cannot be true (stored 'anomalous')
     consistent: bool  # the per-day split adds up to the total
 
 
@@ -50,12 +67,14 @@ def parse_history(items: list) -> list[WeekBucket]:
         week = json_int(item.get("week"))
         days = item.get("days")
         days_ok = isinstance(days, list) and all(json_int(d) is not None for d in days)
-        total = json_int(item.get("total"))
-        if total is None and days_ok:
+        given = item.get("total")
+        total = json_int(given, GITHUB_MAX_COUNT)
+        if given is None and days_ok:
             total = sum(days)  # some answers omit `total`: the days add up to it
-        if week is None or total is None:
+        implausible = total is None and isinstance(given, int) and not isinstance(given, bool)
+        if week is None or (total is None and not implausible):
             raise GitHubDataError("GitHub", "star history has a week without a date or a total")
-        consistent = not days_ok or sum(days) == total
+        consistent = not implausible and (not days_ok or sum(days) == total)
         out.append(WeekBucket(day(pd.Timestamp(week, unit="s", tz="UTC")), total, consistent))
     return out
 
@@ -90,28 +109,42 @@ def star_history_marker(
     return _table_frame(STAR_HISTORY, pd.DataFrame([row]))
 
 
-def snapshot_rows(repo: str, data: dict, open_prs: int | None, now: pd.Timestamp) -> pd.DataFrame:
-    """Today's counters from the repository object (`subscribers_count` is the watchers)."""
+def snapshot_rows(
+    repo: str,
+    data: dict,
+    open_prs: int | None,
+    now: pd.Timestamp,
+    doubts: list[str] | None = None,
+) -> pd.DataFrame:
+    """Today's counters from the repository object (`subscribers_count` is the watchers).
+    A value that cannot be true is null, the row 'partial', and named in `doubts`."""
+    found: list[str] = []
+
+    def count(key: str) -> int | None:
+        return checked_count(data, key, found, limit=GITHUB_MAX_COUNT)
+
     licence = data.get("license") if isinstance(data.get("license"), dict) else {}
     topics = data.get("topics") if isinstance(data.get("topics"), list) else []
     row = {
         "repo": repo,
         "date": day(now),
-        "stars": json_int(data.get("stargazers_count")),
-        "forks": json_int(data.get("forks_count")),
-        "open_issues": json_int(data.get("open_issues_count")),
-        "open_prs": open_prs,
-        "watchers": json_int(data.get("subscribers_count")),
+        "stars": count("stargazers_count"),
+        "forks": count("forks_count"),
+        "open_issues": count("open_issues_count"),
+        "open_prs": json_int(open_prs, GITHUB_MAX_COUNT),
+        "watchers": count("subscribers_count"),
         "archived": data.get("archived") if isinstance(data.get("archived"), bool) else None,
         "license": json_str(licence.get("spdx_id")),
         "default_branch": json_str(data.get("default_branch")),
         "topics": ",".join(t for t in topics if isinstance(t, str)) or None,
-        "pushed_at": parse_time(data.get("pushed_at")),
+        "pushed_at": github_time(data.get("pushed_at"), now, found, "pushed_at"),
         "listed_as": json_str(data.get("full_name")) or repo,
         "source": SOURCE_REST,
         "fetched_at": now,
-        "quality": "ok",
+        "quality": "partial" if found else "ok",
     }
+    if doubts is not None:
+        doubts += found
     return _table_frame(REPO_SNAPSHOTS, pd.DataFrame([row]))
 
 
@@ -129,18 +162,30 @@ def snapshot_marker(repo: str, now: pd.Timestamp, quality: str) -> pd.DataFrame:
     return _table_frame(REPO_SNAPSHOTS, pd.DataFrame([row]))
 
 
-def repository_rows(repo: str, data: dict, now: pd.Timestamp) -> pd.DataFrame:
+def repository_rows(
+    repo: str, data: dict, now: pd.Timestamp, doubts: list[str] | None = None
+) -> pd.DataFrame:
+    found: list[str] = []
     row = {
         "repo": repo,
         "description": json_str(data.get("description")),
         "language": json_str(data.get("language")),
         "homepage": json_str(data.get("homepage")) or None,
-        "created_at": parse_time(data.get("created_at")),
+        "created_at": github_time(data.get("created_at"), now, found, "created_at"),
         "source": SOURCE_REST,
         "fetched_at": now,
-        "quality": "ok",
+        "quality": "partial" if found else "ok",
     }
+    if doubts is not None:
+        doubts += found
     return _table_frame(REPOSITORIES, pd.DataFrame([row]))
+
+
+def github_time(
+    value: object, now: pd.Timestamp, doubts: list[str] | None = None, field: str = "time"
+) -> pd.Timestamp | None:
+    """A time on GitHub: not before GitHub's oldest repositories, not in the future."""
+    return plausible_time(value, now, doubts, field=field, earliest=GITHUB_START)
 
 
 def contributor_rows(
@@ -199,7 +244,9 @@ def release_rows(repo: str, items: list[dict], now: pd.Timestamp) -> pd.DataFram
                 "subject_kind": "repo",
                 "subject": repo,
                 "version": tag,
-                "published_at": parse_time(item.get("published_at") or item.get("created_at")),
+                "published_at": github_time(
+                    item.get("published_at") or item.get("created_at"), now
+                ),
                 "prerelease": item.get("prerelease")
                 if isinstance(item.get("prerelease"), bool)
                 else None,
@@ -314,9 +361,10 @@ def week_start(when: pd.Timestamp) -> pd.Timestamp:
     return when - timedelta(days=(when.weekday() + 1) % 7)
 
 
-def json_int(value: Any) -> int | None:
-    """An integer from JSON, or None: a string or a bool is not a count."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def json_int(value: Any, limit: int = MAX_COUNT) -> int | None:
+    """A count from JSON (0 to `limit`), or None: a string or a bool is not a count, and a
+    negative or astronomically large number is not a plausible one."""
+    return plausible_count(value, limit)
 
 
 def json_str(value: Any) -> str | None:

@@ -1,9 +1,12 @@
 """`HttpClient`: one API host, every request a collector makes to it.
 
-The exchange is a loop of small steps: `_send` (budget, validators, the request; transport
-failures retried with jittered backoff) and `_answer` (one handler per kind of status: 304
-from the validator cache, redirects on the API host only, rate limits as the policy reads
-them, 5xx retried, other 4xx raised, 2xx returned and remembered).
+The exchange is a loop of small steps: `_send` (the run's deadline, budget, validators, the
+request, its body read within a size cap and a per-request deadline; transport failures
+retried with jittered backoff, except a host that cannot be reached at all, which is tried
+once per run) and `_answer` (one handler per kind of status: 304 from the validator cache,
+redirects on the API host only, rate limits as the policy reads them, 5xx retried, other 4xx
+raised, 2xx checked as JSON, a body cut short asked again, then returned and remembered).
+Budgets, waits and counting are the `Pacing` mixin (collectors/http/pacing.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -24,21 +26,34 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from collectors.http.body import (
+    _UNSET,
+    MAX_BODY_BYTES,
+    REQUEST_SECONDS,
+    BodyTooLargeError,
+    BodyTooSlowError,
+    is_json_type,
+    parse_json,
+    read_body,
+)
 from collectors.http.cache import CacheEntry, ValidatorCache
 from collectors.http.errors import (
+    HostUnreachableError,
+    RequestDeadlineError,
+    ResponseFormatError,
     ServerError,
     StatusError,
     TransportError,
     UnsafeUrlError,
+    duration,
     path_of,
-    rate_limit_error,
     reason_words,
+    size_words,
     strip_query,
-    transport_problem,
 )
+from collectors.http.pacing import MAX_BACKOFF, Pacing
 from collectors.http.pager import Pager
 from collectors.http.policy import (
-    LimitSignal,
     RateLimitPolicy,
     RetryAfterPolicy,
     api_message,
@@ -59,7 +74,8 @@ _RETRIED_TRANSPORT_ERRORS = (
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
-MAX_BACKOFF = 30.0
+_RETRY: Any = object()  # "ask again" from a check of the body
+__all__ = ["MAX_BACKOFF", "MAX_REDIRECTS", "REDIRECT_STATUSES", "RETRY_STATUSES", "HttpClient"]
 
 
 @dataclass
@@ -81,7 +97,7 @@ class _Exchange:
         return f"{self.method} {self.url} accept={self.accept}"
 
 
-class HttpClient:
+class HttpClient(Pacing):
     """One API host: every request a collector makes to it goes through here.
 
     - `token` is passed in (never read from the environment here) and sent only to the API
@@ -93,6 +109,14 @@ class HttpClient:
       the reserve, requests are spaced out so the budget lasts until the reset.
     - `cache_path`: the validator cache file (None keeps validators in memory only).
     - `policy`: the service's rate-limit rules (`RetryAfterPolicy` unless given).
+    - `max_body_bytes`: the largest body read (None: no limit); a larger one is refused.
+    - `request_seconds`: the longest one answer may take to arrive, body included (measured
+      on `monotonic`, real time: a body dripping in slowly is cut there).
+    - `run_deadline`: when the run must stop (epoch seconds on `clock`; None: never). A
+      request after it raises RunDeadlineError, and the caller stops cleanly.
+    A host whose name does not resolve, or that refuses connections, is tried once: the
+    HostUnreachableError is remembered (`unreachable`) and every later request of the run
+    raises it again at once, without trying.
     """
 
     def __init__(
@@ -115,6 +139,10 @@ class HttpClient:
         rng: random.Random | None = None,
         session: requests.Session | None = None,
         policy: RateLimitPolicy | None = None,
+        max_body_bytes: int | None = MAX_BODY_BYTES,
+        request_seconds: float | None = REQUEST_SECONDS,
+        run_deadline: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -141,6 +169,13 @@ class HttpClient:
         self._budgets: dict[str, Budget] = {}
         self.usage = Usage()
         self._meters: list[Usage] = [self.usage]
+        self.max_body_bytes = max_body_bytes
+        self.request_seconds = request_seconds
+        self.run_deadline = run_deadline
+        self.monotonic = monotonic
+        self.host = parts.hostname
+        self.unreachable: HostUnreachableError | None = None
+        self.answers = 0  # answers received (of any status): the host was reached
 
     # ----- public --------------------------------------------------------------------------
 
@@ -271,10 +306,14 @@ class HttpClient:
 
     def _send(self, ex: _Exchange) -> tuple[requests.Response, bytes, CacheEntry | None] | None:
         """Send the request once; None when it failed in a way worth retrying."""
+        if self.unreachable is not None:
+            raise self._still_unreachable(ex.url)
+        self._check_run_deadline(ex.url)
         resource = self.policy.resource_for(ex.url)
         self._respect_budget(resource, ex.url)
         entry = self.cache.lookup(ex.key) if ex.conditional else None
         headers = self._headers(ex.accept, entry, json_body=ex.body is not None)
+        started = self.monotonic()
         try:
             raw = self._session.request(
                 ex.method,
@@ -283,8 +322,8 @@ class HttpClient:
                 data=ex.body,
                 timeout=self.timeout,
                 allow_redirects=False,
+                stream=True,
             )
-            content = raw.content  # read now: a cut-off body is a transport failure
         except _RETRIED_TRANSPORT_ERRORS as exc:
             self._count("requests")
             self._transport_failed(ex, exc)
@@ -297,8 +336,39 @@ class HttpClient:
                 url=strip_query(ex.url),
             ) from None
         self._count("requests")
+        self.answers += 1
         self._note_budget(raw.headers, resource)
         log.debug("%s %s -> %s", ex.method, path_of(ex.url), raw.status_code)
+        try:
+            # read now: a cut-off body is a transport failure, a huge or slow one refused
+            content = read_body(
+                raw,
+                max_bytes=self.max_body_bytes,
+                deadline_seconds=self.request_seconds,
+                started=started,
+                monotonic=self.monotonic,
+            )
+        except BodyTooLargeError as exc:
+            limit = size_words(self.max_body_bytes or 0)
+            raise ResponseFormatError(
+                self.name,
+                f"answered {'a body declared as ' if exc.declared else 'more than '}"
+                f"{size_words(exc.size)} for {path_of(ex.url)}; refused: answers are read "
+                f"up to {limit} (the max_body_bytes setting)",
+                url=strip_query(ex.url),
+                status=raw.status_code,
+            ) from None
+        except BodyTooSlowError as exc:
+            raise RequestDeadlineError(
+                self.name,
+                f"the answer for {path_of(ex.url)} was still arriving after "
+                f"{duration(exc.seconds)} ({size_words(exc.received)} so far); cut off at "
+                "the per-request deadline (the request_seconds setting)",
+                url=strip_query(ex.url),
+            ) from None
+        except _RETRIED_TRANSPORT_ERRORS as exc:
+            self._transport_failed(ex, exc)
+            return None
         return raw, content, entry
 
     def _answer(
@@ -324,6 +394,13 @@ class HttpClient:
             return None
         if 400 <= status < 600:
             raise self._status_error(ex.url, raw, content)
+        parsed = _UNSET
+        if content and status != 204 and is_json_type(raw.headers.get("Content-Type"), ex.accept):
+            # Parse before anything is cached: a broken body must never be remembered with
+            # the ETag of the whole one (every later 304 would hand it back).
+            parsed = self._checked_json(ex, status, content)
+            if parsed is _RETRY:
+                return None
         response = HttpResponse(
             status=status,
             url=ex.url,
@@ -331,33 +408,48 @@ class HttpClient:
             body=content,
             source=self.name,
             redirects=tuple(ex.redirects),
+            parsed=parsed,
         )
         if ex.method == "GET" and status == 200:
             self._remember(ex.key, raw, content)
         return response
 
-    def _transport_failed(self, ex: _Exchange, exc: Exception) -> None:
-        """Back off before the next try, or raise TransportError once the tries are spent."""
-        ex.failures += 1
-        if ex.failures > self.max_retries:
-            raise TransportError(
-                self.name,
-                self._redact(
-                    f"could not get an answer for {path_of(ex.url)} after "
-                    f"{ex.failures} tries: {transport_problem(exc)}"
-                ),
-                url=strip_query(ex.url),
-            ) from None
-        self._retry_after_failure(ex.failures, None)
+    def _checked_json(self, ex: _Exchange, status: int, content: bytes) -> Any:
+        """The body as JSON; _RETRY to ask again when it was cut short (as a 5xx is retried);
+        ResponseFormatError, saying what is wrong, when it cannot be JSON or stays cut."""
+        data, problem = parse_json(content)
+        if problem is None:
+            return data
+        if problem.kind == "cut_short":
+            ex.failures += 1
+            if ex.failures <= self.max_retries:
+                log.info("%s: %s; asking again", path_of(ex.url), problem.words)
+                self._retry_after_failure(ex.failures, None)
+                return _RETRY
+        tries = f" ({ex.failures} tries)" if problem.kind == "cut_short" else ""
+        raise ResponseFormatError(
+            self.name,
+            f"answered {problem.words} for {path_of(ex.url)}{tries}",
+            url=strip_query(ex.url),
+            status=status,
+        )
 
     def _not_modified(
         self, ex: _Exchange, raw: requests.Response, entry: CacheEntry | None
     ) -> HttpResponse | None:
-        """A 304: the stored answer, or None to ask again in full if its body was lost."""
+        """A 304: the stored answer, or None to ask again in full if its body was lost or is
+        not the JSON it should be (a cache written before bodies were checked)."""
         self._count("not_modified")
         if entry is not None and entry.body is not None:
-            return self._cached_answer(ex.url, raw, entry, ex.redirects)
-        log.info("cached answer for %s is missing; asking again in full", path_of(ex.url))
+            parsed = _UNSET
+            if is_json_type(entry.content_type, ex.accept):
+                parsed, problem = parse_json(entry.body.encode("utf-8"))
+                if problem is not None:
+                    log.info("cached answer for %s is %s", path_of(ex.url), problem.words)
+                    parsed = _RETRY
+            if parsed is not _RETRY:
+                return self._cached_answer(ex.url, raw, entry, ex.redirects, parsed)
+        log.info("cached answer for %s is missing or damaged; asking again", path_of(ex.url))
         self.cache.forget(ex.key)
         self._count("retries")
         ex.conditional = False
@@ -431,7 +523,12 @@ class HttpClient:
         )
 
     def _cached_answer(
-        self, url: str, raw: requests.Response, entry: CacheEntry, redirects: list[Redirect]
+        self,
+        url: str,
+        raw: requests.Response,
+        entry: CacheEntry,
+        redirects: list[Redirect],
+        parsed: Any = _UNSET,
     ) -> HttpResponse:
         headers = CaseInsensitiveDict(raw.headers)
         # A 304 need not repeat Link or Content-Type: take them from the stored answer.
@@ -447,6 +544,7 @@ class HttpClient:
             source=self.name,
             from_cache=True,
             redirects=tuple(redirects),
+            parsed=parsed,
         )
 
     def _follow(self, url: str, raw: requests.Response, redirects: list[Redirect]) -> str:
@@ -472,98 +570,6 @@ class HttpClient:
             meter.redirects.append(hop)
         log.info("%s moved (%s) to %s", path_of(url), raw.status_code, path_of(target))
         return target
-
-    # ----- rate limits ---------------------------------------------------------------------
-
-    def _note_budget(self, headers: Mapping[str, str], guessed: str) -> None:
-        budget = self.policy.budget(headers, guessed)
-        if budget is None:
-            return
-        self._budgets[budget.resource] = budget
-        for meter in self._meters:
-            meter.remaining[budget.resource] = budget.remaining
-
-    def _reserve_for(self, budget: Budget) -> int:
-        if self.reserve is not None:
-            return self.reserve
-        return max(2, (budget.limit or 0) // 50)
-
-    def _respect_budget(self, resource: str, url: str) -> None:
-        """Before sending: stop at the reserve, and slow down when close to it."""
-        budget = self._budgets.get(resource)
-        now = self.clock()
-        if budget is None or budget.reset <= now:
-            return
-        reserve = self._reserve_for(budget)
-        until_reset = budget.reset - now
-        if budget.remaining <= reserve:
-            kind = "primary" if budget.remaining == 0 else "reserve"
-            self._wait_or_stop(until_reset + 1.0, kind, resource, url, None)
-            del self._budgets[resource]
-            return
-        if budget.remaining <= 2 * reserve:
-            spacing = until_reset / (budget.remaining - reserve)
-            if spacing <= self.max_wait_seconds:
-                log.info(
-                    "%s budget low (%d left): spacing requests %.0f s apart",
-                    resource,
-                    budget.remaining,
-                    spacing,
-                )
-                self._wait(spacing)
-
-    def _wait_for_limit(self, signal: LimitSignal, url: str, status: int, limited: int) -> None:
-        wait = signal.wait
-        if signal.kind == "secondary":
-            # Each further secondary answer doubles the wait: GitHub asks for backoff.
-            wait = wait * (2 ** (limited - 1))
-        if limited > self.max_retries:
-            # Still limited after waiting as told: the server's clock or budget is not what
-            # its headers say. Stop rather than loop.
-            self._stop(wait, signal.kind, signal.resource, url, status, after=limited - 1)
-        self._count("retries")
-        self._wait_or_stop(wait, signal.kind, signal.resource, url, status)
-        self._budgets.pop(signal.resource, None)
-
-    def _wait_or_stop(
-        self, wait: float, kind: str, resource: str, url: str, status: int | None
-    ) -> None:
-        if wait > self.max_wait_seconds:
-            self._stop(wait, kind, resource, url, status)
-        log.info("waiting %.0f s for the %s rate limit (%s)", wait, resource, kind)
-        self._wait(wait)
-
-    def _stop(
-        self, wait: float, kind: str, resource: str, url: str, status: int | None, *, after: int = 0
-    ) -> None:
-        reset_at = datetime.fromtimestamp(self.clock() + wait, UTC)
-        raise rate_limit_error(
-            self.name, reset_at, wait, kind, resource, url, status, self.max_wait_seconds, after
-        )
-
-    # ----- waiting and counting ------------------------------------------------------------
-
-    def _wait(self, seconds: float) -> None:
-        self.sleep(seconds)
-        for meter in self._meters:
-            meter.wait_seconds += seconds
-
-    def _backoff(self, seconds: float) -> None:
-        self.sleep(seconds)
-        for meter in self._meters:
-            meter.backoff_seconds += seconds
-
-    def _retry_after_failure(self, failures: int, retry_after: float | None) -> None:
-        delay = self.backoff_base * 2 ** (failures - 1) * (0.5 + self._rng.random())
-        delay = min(delay, MAX_BACKOFF)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.max_wait_seconds))
-        self._count("retries")
-        self._backoff(delay)
-
-    def _count(self, what: str) -> None:
-        for meter in self._meters:
-            setattr(meter, what, getattr(meter, what) + 1)
 
     def _redact(self, text: str) -> str:
         """Defence in depth: a server or library that echoes the token gets it blanked."""

@@ -4,7 +4,15 @@
     └── SourceError(source, problem)
         └── HttpError(url, status)                an exchange gave no usable answer
             ├── TransportError                    no answer at all: refused, reset, timed out
-            │                                     (after the retries)
+            │   │                                 (after the retries)
+            │   ├── HostUnreachableError(host, reason)
+            │   │                                 the host cannot be reached at all (its name
+            │   │                                 does not resolve, it refuses connections):
+            │   │                                 tried once, then every later request to it in
+            │   │                                 the run fails at once without a try
+            │   └── RequestDeadlineError          one answer took longer than its deadline
+            ├── RunDeadlineError                  the run's time limit is reached: the caller
+            │                                     stops cleanly, like for a rate limit
             ├── ServerError(status)               5xx after the retries
             ├── StatusError(status, api_message)  4xx that retrying cannot fix: 400, 401,
             │                                     403 (forbidden), 404, 409, 410, 422, 451
@@ -13,7 +21,9 @@
             │                                     take longer than allowed: the caller stops
             │                                     cleanly and says when it can resume
             ├── ResponseFormatError               the answer is not the JSON asked for (an HTML
-            │                                     page, JSON cut short, an object for a list)
+            │                                     page, JSON cut short, broken or nested too
+            │                                     deep, text that is not UTF-8, an object for a
+            │                                     list, a body over the size limit)
             └── UnsafeUrlError                    a Link or Location points off the API host
 
 Every one carries structured fields; no message ever contains the token.
@@ -21,10 +31,12 @@ Every one carries structured fields; no message ever contains the token.
 
 from __future__ import annotations
 
+import errno
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from errors import SourceError
 
@@ -40,6 +52,31 @@ class HttpError(SourceError):
 
 class TransportError(HttpError):
     """No answer: the connection failed, was reset or timed out, after the retries."""
+
+
+class HostUnreachableError(TransportError):
+    """The host cannot be reached at all: `reason` is 'resolve' (its name does not resolve:
+    this machine is probably offline), 'refused' (nothing listens there) or 'unreachable'
+    (no route, or connecting timed out after the retries). The client remembers it for the
+    run: later requests to the same host fail at once without trying again."""
+
+    def __init__(self, source: str, problem: str, *, url: str, host: str, reason: str) -> None:
+        super().__init__(source, problem, url=url)
+        self.host = host
+        self.reason = reason
+
+    @property
+    def offline(self) -> bool:
+        """The host name could not be resolved: most likely there is no network at all."""
+        return self.reason == "resolve"
+
+
+class RequestDeadlineError(TransportError):
+    """One answer took longer than the per-request deadline (a body dripping in slowly)."""
+
+
+class RunDeadlineError(HttpError):
+    """The run's time limit was reached before this request: the caller stops cleanly."""
 
 
 class ServerError(HttpError):
@@ -113,6 +150,8 @@ def reason_words(status: int, reason: str | None) -> str:
 
 
 def transport_problem(exc: Exception) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connecting timed out"
     if isinstance(exc, requests.Timeout):
         return "it timed out"
     text = str(exc).lower()
@@ -123,6 +162,46 @@ def transport_problem(exc: Exception) -> str:
     if "name or service" in text or "resolve" in text:
         return "the host name could not be resolved"
     return "the connection failed"
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """'resolve', 'refused' or 'unreachable' when `exc` says the host cannot be connected to
+    at all (retrying in the same run would only meet the same); else None."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, urllib3.exceptions.NameResolutionError):
+            return "resolve"
+        if isinstance(item, OSError) and item.errno is not None:
+            if item.errno == errno.ECONNREFUSED:
+                return "refused"
+            if item.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                return "unreachable"
+        if item.__class__.__name__ == "gaierror":
+            return "resolve"
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+        todo += [a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]
+    return None
+
+
+UNREACHABLE_WORDS = {
+    "resolve": "its host name could not be resolved",
+    "refused": "it refused the connection (nothing is listening there)",
+    "unreachable": "it could not be connected to (no route to it, or connecting timed out)",
+}
+
+
+def size_words(size: int) -> str:
+    """A byte count in plain words (MB above a megabyte)."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):,.1f} MB".replace(".0 MB", " MB")
+    if size >= 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size:,} bytes"
 
 
 def strip_query(url: str) -> str:

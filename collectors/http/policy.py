@@ -103,7 +103,7 @@ def api_message(content: bytes) -> str:
     """The `message` of a JSON error body (the server's own words), or ''."""
     try:
         data = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return ""
     message = data.get("message") if isinstance(data, dict) else None
     return message.strip()[:300] if isinstance(message, str) else ""

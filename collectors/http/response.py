@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from requests.utils import parse_header_links
 
+from collectors.http.body import _UNSET, parse_json
 from collectors.http.errors import ResponseFormatError, path_of
 
 
@@ -62,6 +62,9 @@ class HttpResponse:
     source: str
     from_cache: bool = False
     redirects: tuple[Redirect, ...] = ()
+    # the body already read as JSON by the client (it checks every JSON answer before it is
+    # cached), so a large answer is parsed once
+    parsed: Any = field(default=_UNSET, compare=False, repr=False)
 
     @property
     def links(self) -> dict[str, str]:
@@ -85,13 +88,12 @@ class HttpResponse:
                 f"answered {what} instead of JSON for {path_of(self.url)} "
                 "(a proxy, login page or outage page may be in the way)"
             )
-        try:
-            return json.loads(self.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise self._format_error(
-                f"answered JSON that is cut short or broken for {path_of(self.url)} "
-                f"({len(self.body)} bytes)"
-            ) from None
+        if self.parsed is not _UNSET:
+            return self.parsed
+        data, problem = parse_json(self.body)
+        if problem is not None:
+            raise self._format_error(f"answered {problem.words} for {path_of(self.url)}")
+        return data
 
     def json_list(self) -> list:
         """The body as a JSON list ([] for a 204). Raises ResponseFormatError otherwise."""

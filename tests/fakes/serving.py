@@ -31,6 +31,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # real seconds to wait before answering
     reset: bool = False  # drop the connection instead of answering
+    drip: float = 0.0  # real seconds between the body's bytes (a body that never ends)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ class BaseFault:
     def answer(cls, status: int, data: Any) -> Self:
         """Any JSON answer, e.g. a repository object with a hostile `full_name`."""
         return cls("answer", status, value=json.dumps(data))
+
+    @classmethod
+    def raw(cls, status: int, body: bytes) -> Self:
+        """Any bytes as a JSON answer (`Content-Type: application/json`): text that is not
+        UTF-8, JSON nested 200,000 deep, a body larger than the client reads."""
+        return cls("raw", status, value=body.decode("latin-1"))
+
+    def raw_body(self) -> bytes:
+        return self.value.encode("latin-1")
 
 
 def retry_after_text(retry_after: float | str | None) -> str:
@@ -129,7 +139,12 @@ class ReplyHandler(BaseHTTPRequestHandler):
             if reply.status not in (204, 304):
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            if reply.status not in (204, 304):
+            if reply.status not in (204, 304) and reply.drip:
+                for index in range(len(reply.body)):
+                    self.wfile.write(reply.body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.drip)
+            elif reply.status not in (204, 304):
                 self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

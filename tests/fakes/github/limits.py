@@ -18,7 +18,7 @@ from tests.fakes.github.answers import DOCS, REASONS, error_reply, json_reply, t
 from tests.fakes.serving import BaseFault, Reply, retry_after_text
 
 # Faults that change the route's own answer rather than replace it.
-MODIFIERS = frozenset({"no_link", "foreign_link", "truncated", "slow"})
+MODIFIERS = frozenset({"no_link", "foreign_link", "truncated", "slow", "drip"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ class Fault(BaseFault):
     def slow(cls, seconds: float = 0.5) -> Fault:
         """Answer only after `seconds` of real time: past a short client read timeout."""
         return cls("slow", 0, seconds)
+
+    @classmethod
+    def drip(cls, seconds: float = 0.05) -> Fault:
+        """The body arrives one byte every `seconds` of real time: no read timeout fires."""
+        return cls("drip", 0, seconds)
 
     @classmethod
     def error_object(cls, message: str = "Server Error") -> Fault:
@@ -190,6 +195,8 @@ class RateLimits:
             return json_reply(200, {"message": fault.value, "documentation_url": DOCS})
         if fault.kind == "answer":
             return Reply(fault.status, fault.value.encode(), {"Content-Type": "application/json"})
+        if fault.kind == "raw":
+            return Reply(fault.status, fault.raw_body(), {"Content-Type": "application/json"})
         if fault.kind == "accepted":
             return json_reply(202, {})
         if fault.kind == "redirect":
@@ -211,6 +218,8 @@ def modify(reply: Reply, fault: Fault) -> Reply:
         reply.body = reply.body[: max(len(reply.body) // 2, 1)]
     elif fault.kind == "slow":
         reply.delay = fault.seconds
+    elif fault.kind == "drip":
+        reply.drip = fault.seconds
     return reply
 
 

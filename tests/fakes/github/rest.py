@@ -40,6 +40,9 @@ class RestRoutes:
     _names: dict[str, int]
     _moved: dict[str, int]
     _stats_calls: Counter[int]
+    # a server (or a proxy in front of it) that ignores `per_page` and always answers this
+    # many items a page, while its links still carry the `per_page` that was asked
+    ignore_per_page: int | None = None
 
     def _route(
         self,
@@ -164,6 +167,7 @@ class RestRoutes:
     ) -> Reply:
         try:
             per_page = min(max(int(query.get("per_page", 30)), 1), maximum)
+            per_page = self.ignore_per_page or per_page
             page = max(int(query.get("page", 1)), 1)
         except ValueError:
             return error_reply(422, "Invalid request.")
@@ -178,7 +182,8 @@ class RestRoutes:
         if last > 1:
 
             def link(n: int) -> str:
-                params = {**query, "per_page": str(per_page), "page": str(n)}
+                params = {**query, "per_page": query.get("per_page", str(per_page))}
+                params["page"] = str(n)
                 return f"{self.url}/repositories/{repo.id}{rest}?{urlencode(params)}"
 
             rels = []

@@ -43,6 +43,8 @@ def fault_reply(fault: Fault) -> Reply:
         return html_reply(200, "<h1>Service temporarily unavailable</h1>")
     if fault.kind == "answer":
         return Reply(fault.status, fault.value.encode(), {"Content-Type": "application/json"})
+    if fault.kind == "raw":
+        return Reply(fault.status, fault.raw_body(), {"Content-Type": "application/json"})
     raise ValueError(fault.kind)
 
 

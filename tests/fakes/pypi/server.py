@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from registry.names import normalize_pypi_name
 from tests.fakes.clock import NOW, FakeClock
-from tests.fakes.pypi.answers import Fault, fault_reply, html_reply
+from tests.fakes.pypi.answers import Fault, conditional, fault_reply, html_reply
 from tests.fakes.pypi.depsdev import DepsdevRoutes
 from tests.fakes.pypi.dump import DumpRoute
 from tests.fakes.pypi.pypi_json import PypiRoutes
@@ -54,6 +54,9 @@ class FakePackageHosts(PypiRoutes, PypistatsRoutes, DepsdevRoutes, DumpRoute, Fa
         self.scorecards = dict(scorecards or {})
         self.dump = dump
         self._body_cache: dict[tuple, bytes] = {}
+        # pypistats.org and deps.dev answer with ETags too (and 304 to If-None-Match), as
+        # the fake's other hosts always do; off unless a test turns it on
+        self.etags = False
 
     def add(self, project: FakeProject) -> None:
         self.projects[project.key] = project
@@ -97,6 +100,8 @@ class FakePackageHosts(PypiRoutes, PypistatsRoutes, DepsdevRoutes, DumpRoute, Fa
                 reply = fault_reply(fault)
             else:
                 reply = self._route(service, path, query, headers)
+                if self.etags and service in ("pypistats", "depsdev") and reply.status == 200:
+                    reply = conditional(reply, headers)
                 if fault is not None and reply.body:
                     reply = Reply(reply.status, reply.body[: len(reply.body) // 2], reply.headers)
             self.log.append(
