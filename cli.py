@@ -4,6 +4,7 @@
     python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [refresh options]
     python cli.py status
     python cli.py repair [--dry-run]
+    python cli.py track [OWNER/NAME] [--package NAME]   |   untrack ID   |   tracked
     python cli.py export [--page PAGE|all] [--out DIR|FILE.zip] [--formats png,svg,html,csv]
 
 (`./dev refresh ...` and so on run the same in the project's environment.) Errors from the
@@ -28,6 +29,7 @@ import pandas as pd
 
 from errors import DashboardError, ExportError, StoreError
 from registry import Registry, load_registry
+from registry import tracking as user_list
 from service import refresh
 from service.sources import SOURCES
 from settings import Settings, parse_api_urls
@@ -162,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     repair.set_defaults(handler=_repair)
 
+    _tracking_commands(commands)
+
     export = commands.add_parser(
         "export",
         help="export a page's charts as PNG, SVG, HTML and CSV",
@@ -179,6 +183,75 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=_export)
     return parser
+
+
+def _tracking_commands(commands) -> None:
+    track = commands.add_parser(
+        "track",
+        help="add a repository or a package to your own tracked projects",
+        description="Add a GitHub repository (OWNER/NAME) and/or a PyPI package (--package) "
+        "as one project to your own list, tracked.toml in the user data folder (validated "
+        "like data/projects.toml, which is never edited; a package needs no repository). "
+        "The next refresh (refresh, schedule or the app's Refresh now) collects it, and it "
+        "shows on the Overview, Compare, Community and Project pages.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    track.add_argument("repo", nargs="?", metavar="OWNER/NAME", help="a GitHub repository")
+    track.add_argument("--package", metavar="NAME", help="a PyPI package")
+    track.set_defaults(handler=_track)
+    untrack = commands.add_parser(
+        "untrack",
+        help="remove one of your tracked projects (its stored history is kept)",
+        description="Remove a project from your own list (tracked.toml). Its refreshed "
+        "history stays in the store; tracking it again shows it again.",
+    )
+    untrack.add_argument("project_id", metavar="ID", help="the project's id (see `tracked`)")
+    untrack.set_defaults(handler=_untrack)
+    listing = commands.add_parser(
+        "tracked",
+        help="list your own tracked projects",
+        description="List the projects of your own list (tracked.toml in the user data "
+        "folder) with their ids, repositories and packages.",
+    )
+    listing.set_defaults(handler=_tracked)
+
+
+def _track(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.repo and not args.package:
+        raise ValueError("name a repository (OWNER/NAME) or a package (--package NAME)")
+    shipped = load_registry(settings.projects_file)
+    path = settings.data.tracked_file
+    project = user_list.track(path, shipped, repo=args.repo, package=args.package)
+    print(f"Tracking {_describe(project)} as project {project.id!r}, in {path}.")
+    print(f"The next refresh collects it: ./dev cli refresh --projects {project.id}")
+    return 0
+
+
+def _untrack(args: argparse.Namespace, settings: Settings) -> int:
+    shipped = load_registry(settings.projects_file)
+    path = settings.data.tracked_file
+    project = user_list.untrack(path, shipped, args.project_id)
+    print(f"No longer tracking {project.id!r} ({_describe(project)}); its stored history is kept.")
+    return 0
+
+
+def _tracked(args: argparse.Namespace, settings: Settings) -> int:
+    shipped = load_registry(settings.projects_file)
+    path = settings.data.tracked_file
+    mine = user_list.read_tracked(path, shipped)  # a broken list: its file, line and rule
+    if not mine.projects:
+        print(f"You track no projects of your own yet ({path}). Add one with `track`.")
+        return 0
+    print(f"Your tracked projects ({path}):")
+    for project in mine:
+        print(f"  {project.id:24} {_describe(project)}")
+    return 0
+
+
+def _describe(project) -> str:
+    parts = [*project.repo_names, *(f"PyPI {name}" for name in project.packages)]
+    return ", ".join(parts)
 
 
 def _refresh_options(parser: argparse.ArgumentParser) -> None:
@@ -232,7 +305,16 @@ def _refresh_settings(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def _registry(settings: Settings) -> Registry:
-    return load_registry(settings.projects_file)
+    """data/projects.toml merged with the user's tracked projects; a broken list of the
+    user's is named on stderr and left out (the shipped projects are refreshed all the same)."""
+    registry = load_registry(settings.projects_file, tracked=settings.data.tracked_file)
+    if registry.tracked_problem:
+        print(
+            f"warning: your tracked projects are left out until their file is fixed: "
+            f"{registry.tracked_problem}",
+            file=sys.stderr,
+        )
+    return registry
 
 
 def _progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
@@ -265,6 +347,13 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
         _print_stored_since(settings, started)  # the summary the report could not give
         raise
     _print_report(report, settings)
+    if report.log_failure:
+        print(
+            f"data folder: {report.log_failure}: the refresh log cannot be written; what the "
+            "summary says was stored is stored and intact",
+            file=sys.stderr,
+        )
+        return EXIT_STORE
     return report.exit_code
 
 
@@ -304,7 +393,7 @@ def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     options = _options(args)
     settings = _refresh_settings(args, settings)
-    registry = _registry(settings)
+    _registry(settings)  # a broken projects file stops the schedule before its first run
     if args.cron:
         next_time = cron_schedule(args.cron)
     else:
@@ -316,7 +405,8 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
             return after + step
 
     def job() -> int:
-        report = refresh.run(registry, settings, options)
+        # read again each run: a project tracked since the last run is collected by this one
+        report = refresh.run(_registry(settings), settings, options)
         _print_report(report, settings)
         return report.exit_code
 

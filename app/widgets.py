@@ -113,3 +113,8 @@ def refresh_button() -> None:
                 st.caption(f"{row.source} {row.target}: {row.message}")
         for note in report.notes:
             st.caption(note)
+        if report.log_failure:
+            st.warning(
+                f"The refresh log could not be written ({report.log_failure}); what is "
+                "listed above was stored. Free space in the data folder before the next refresh."
+            )

@@ -23,6 +23,7 @@ import fcntl
 import logging
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ class RefreshReport:
     finished_at: pd.Timestamp | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the refresh log could not be written (a full disk): '<path>: <why>'. The data was
+    # stored (or not) as the outcomes say; the next write to the data folder may fail too.
+    log_failure: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -151,7 +155,7 @@ def run(
         raise ConfigError("--projects", None, f"unknown project ids {sorted(missing)}")
     data = settings.data
     deadline = time.time() + settings.network.run_seconds
-    with refresh_lock(data.lock), _log_to(data.log), Clients(deadline) as clients:
+    with refresh_lock(data.lock), _log_to(data.log) as logfile, Clients(deadline) as clients:
         store = SegmentStore(data.store)
         now = pd.Timestamp.now(tz="UTC")
         report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
@@ -215,6 +219,8 @@ def run(
             progress(len(steps), len(steps), "done")
         report.finished_at = pd.Timestamp.now(tz="UTC")
         log.info("refresh %s finished: exit code %d", report.run_id, report.exit_code)
+        logfile.flush()
+        report.log_failure = logfile.failure
         return report
 
 
@@ -247,15 +253,39 @@ def _all(step: Step, status: str, message: str) -> list[Outcome]:
     ]
 
 
+class _LogFile(logging.FileHandler):
+    """The refresh log. A log that cannot be written (a full disk) must not cost the refresh
+    or print tracebacks: the first failure is kept for the report and the rest is dropped."""
+
+    failure: str | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        if self.failure is None:
+            problem = sys.exc_info()[1]
+            self.failure = f"{self.baseFilename}: {getattr(problem, 'strerror', None) or problem}"
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            self.failure = self.failure or f"{self.baseFilename}: {exc.strerror or exc}"
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            self.failure = self.failure or f"{self.baseFilename}: {exc.strerror or exc}"
+
+
 @contextlib.contextmanager
-def _log_to(path: Path) -> Iterator[None]:
+def _log_to(path: Path) -> Iterator[_LogFile]:
     """Append this refresh's log lines to the log file in the user data directory."""
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _LogFile(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
-        yield
+        yield handler
     finally:
         log.removeHandler(handler)
         handler.close()
