@@ -293,3 +293,48 @@ def archive_series(kind: str, name: str) -> tuple[ArchiveEntry | None, pd.DataFr
     if kind == "repo":
         return entry, archive().repo_series(entry)
     return entry, archive().package_series(entry)
+
+
+def archive_picks(picks: tuple[tuple[str, str], ...]) -> list[tuple[ArchiveEntry, pd.DataFrame]]:
+    """The picked (kind, name) archive names' series, each series once (a former name and
+    the current one are one series), in the order picked; names the archive does not have
+    are left out."""
+    found, seen = [], set()
+    for kind, name in picks:
+        entry, rows = archive_series(kind, name)
+        if entry is not None and (entry.kind, entry.sid) not in seen:
+            seen.add((entry.kind, entry.sid))
+            found.append((entry, rows))
+    return found
+
+
+def archive_subjects(picks: tuple[tuple[str, str], ...]) -> list:
+    """The picked archive series as views.explore Subjects (rows and where they end)."""
+    from views.explore import archive_subject
+
+    sources = archive().sources()
+    return [archive_subject(e, rows, sources[e.kind].as_of) for e, rows in archive_picks(picks)]
+
+
+@_shared(max_entries=32)
+def _compare_with_archive(
+    version: tuple[str, str],
+    projects: tuple[Project, ...],
+    metric: str,
+    settings: CompareSettings,
+    picks: tuple[tuple[str, str], ...],
+):
+    snapshots, downloads = load("repo_snapshots"), load("package_downloads")
+    subjects = archive_subjects(picks)
+    return compare_view(projects, METRICS[metric], snapshots, downloads, settings, subjects)
+
+
+def compare_with_archive(
+    projects: list[Project],
+    metric: str,
+    settings: CompareSettings,
+    picks: tuple[tuple[str, str], ...],
+) -> CompareView:
+    """The Compare page's chart for these projects, settings and picked archive names
+    ((kind, name) pairs), once per store version."""
+    return _compare_with_archive(catalog().version(), tuple(projects), metric, settings, picks)

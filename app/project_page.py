@@ -184,10 +184,15 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
             },
             key="project_pypi_facts",
         )
+        listed_in = "your tracked projects" if project.by_user else "data/projects.toml"
         for row in facts[facts["repo_agrees"].eq(False).fillna(False)].itertuples():
+            if not project.repos:  # a package tracked on its own: nothing to disagree with
+                said = f"{row.package} links to {row.repo}; track that repository too"
+                st.caption(widgets.markdown_text(said) + " to see its stars, forks and issues.")
+                continue
             st.warning(
                 f"{row.package} links to {row.repo}, which is not among {project.name}'s "
-                f"repositories in data/projects.toml ({row.registry_repos})."
+                f"repositories in {listed_in} ({row.registry_repos})."
             )
     if "releases" in charts:
         _draw(charts["releases"], "releases")

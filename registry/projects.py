@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from errors import ConfigError
+from registry.locate import Locator as _Locator
 from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem, repo_key
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "projects.toml"
@@ -34,8 +35,7 @@ _COHORT_KEYS = {
 }
 AI_CLASSIFIER = "Topic :: Scientific/Engineering :: Artificial Intelligence"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-_HEADER = re.compile(r"^\s*\[\[\s*projects\s*\]\]")
-_COHORT_HEADER = re.compile(r"^\s*\[\s*cohort\s*\]")
+COHORT_PREFIX = "cohort-"  # cohort members' ids (metrics.cohort), never a tracked project's
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class RepoRef:
     def key(self) -> str:
         return repo_key(self.full_name)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Its current name, then the names it had before."""
+        return (self.full_name, *self.formerly)
+
 
 @dataclass(frozen=True)
 class Project:
@@ -65,6 +70,9 @@ class Project:
     repos: tuple[RepoRef, ...]
     packages: tuple[str, ...]  # PEP 503 normalized
     description: str = ""
+    # True for a project from the user's own list (tracked.toml in the user data folder),
+    # added with the "Track" action; False for data/projects.toml's
+    by_user: bool = False
 
     @property
     def repo_names(self) -> tuple[str, ...]:
@@ -127,12 +135,18 @@ class GitSettings:
 
 @dataclass(frozen=True)
 class Registry:
-    """The validated registry: tracked projects in file order, the cohort rule, git settings."""
+    """The validated registry: tracked projects in file order, the cohort rule, git settings.
+
+    Merged with the user's own list (registry.tracking), its projects follow the shipped
+    ones with `by_user` set; `tracked_problem` then says why the user's list could not be
+    read (the shipped projects are kept, the user's left out until the file is fixed)."""
 
     path: Path
     projects: tuple[Project, ...]
     cohort: CohortRule = field(default_factory=CohortRule)
     git: GitSettings = field(default_factory=GitSettings)
+    tracked_file: Path | None = None
+    tracked_problem: str | None = None
 
     def __iter__(self) -> Iterator[Project]:
         return iter(self.projects)
@@ -147,6 +161,16 @@ class Registry:
     def groups(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.group for p in self.projects))
 
+    @property
+    def shipped(self) -> tuple[Project, ...]:
+        """The projects of the projects file (data/projects.toml), not the user's own list."""
+        return tuple(p for p in self.projects if not p.by_user)
+
+    @property
+    def by_user(self) -> tuple[Project, ...]:
+        """The projects the user tracked (tracked.toml in the user data folder)."""
+        return tuple(p for p in self.projects if p.by_user)
+
     def repo_aliases(self) -> dict[str, str]:
         """Every known name (current or former, case-folded) -> the current full name."""
         aliases: dict[str, str] = {}
@@ -158,85 +182,131 @@ class Registry:
         return aliases
 
 
-def load_registry(path: Path | str | None = None) -> Registry:
+def load_registry(path: Path | str | None = None, tracked: Path | str | None = None) -> Registry:
     """Read and validate a registry file (default: data/projects.toml; the entry points
-    pass `Settings.projects_file`, which $OSSAI_PROJECTS can change).
+    pass `Settings.projects_file`, which $OSSAI_PROJECTS can change), merged with the
+    user's own list `tracked` (`DataLayout.tracked_file`) when given.
 
-    Raises ConfigError naming the file, line and rule.
+    Raises ConfigError naming the file, line and rule when the projects file is broken; a
+    broken or clashing user list never hides the shipped projects: it is left out and
+    named in `Registry.tracked_problem` (registry.tracking.with_tracked).
     """
     path = Path(path) if path is not None else DEFAULT_REGISTRY
+    registry = parse_registry(read_text(path), path)
+    if tracked is None:
+        return registry
+    from registry.tracking import with_tracked  # tracking builds on this module
+
+    return with_tracked(registry, Path(tracked))
+
+
+def read_text(path: Path) -> str:
+    """A projects file's text. Raises ConfigError when it is missing or not UTF-8 text."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, None, "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, None, f"cannot be read as UTF-8 text ({exc})") from None
-    return parse_registry(text, path)
 
 
-def parse_registry(text: str, path: Path | str = "projects.toml") -> Registry:
-    """Validate registry text; `path` is only used in error messages."""
+def parse_registry(
+    text: str, path: Path | str = "projects.toml", *, beside: Registry | None = None
+) -> Registry:
+    """Validate registry text; `path` is only used in error messages.
+
+    With `beside` (the shipped registry), `text` is the user's own list: only [[projects]]
+    tables, none at all allowed, a project may have packages and no repository, and no id,
+    name, repository or package may be one `beside` already has. Same rules otherwise.
+    """
     path = Path(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        if line is None and "end of document" in str(exc):  # an unclosed value at the end
+            line = max(len(text.splitlines()), 1)
         raise ConfigError(path, line, f"not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(path, None, "nested too deeply to be a projects file") from None
     locate = _Locator(text)
-    unknown = set(raw) - {"projects", "cohort", "git"}
+    user_list = beside is not None
+    unknown = set(raw) - ({"projects"} if user_list else {"projects", "cohort", "git"})
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(path, locate.key(key), f"unknown top-level key {key!r}")
-    entries = raw.get("projects")
-    if not isinstance(entries, list) or not entries:
+        line = locate.key(key) or locate.table(key)
+        raise ConfigError(path, line, f"unknown top-level key {key!r}")
+    entries = raw.get("projects", [] if user_list else None)
+    if not isinstance(entries, list) or not (entries or user_list):
         raise ConfigError(path, None, "needs at least one [[projects]] table")
+    seen = _Seen()
+    if beside is not None:
+        for project in beside:
+            seen.add(project, f" in {beside.path.name}", path, locate, None)
     projects: list[Project] = []
-    seen_ids: dict[str, int] = {}
-    seen_repos: dict[str, str] = {}
     for index, entry in enumerate(entries):
-        project = _parse_project(entry, index, path, locate)
-        if project.id in seen_ids:
-            raise ConfigError(
-                path,
-                locate.in_project(index, project.id),
-                f"project id {project.id!r} is used twice",
-            )
-        seen_ids[project.id] = index
-        for repo in project.repos:
-            for name in (repo.full_name, *repo.formerly):
-                owner = seen_repos.get(repo_key(name))
-                if owner is not None:
-                    raise ConfigError(
-                        path,
-                        locate.in_project(index, name),
-                        f"repository {name!r} is already listed under project {owner!r}",
-                    )
-                seen_repos[repo_key(name)] = project.id
+        project = _parse_project(entry, index, path, locate, package_only=user_list)
+        seen.add(project, "", path, locate, index)
         projects.append(project)
+    if user_list:
+        return Registry(path=path, projects=tuple(projects))
     cohort = _parse_cohort(raw.get("cohort", {}), path, locate)
     git = _parse_git(raw.get("git", {}), path, locate)
     return Registry(path=path, projects=tuple(projects), cohort=cohort, git=git)
 
 
-def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Project:
+class _Seen:
+    """What the projects so far have taken, to refuse a second use of an id, a name (in any
+    letter case), a repository (current or former name) or a package."""
+
+    def __init__(self) -> None:
+        self.taken: dict[tuple[str, str], str] = {}
+
+    def add(self, project: Project, where: str, path: Path, locate: _Locator, index: int | None):
+        """Take `project`'s names (`where` says which file it is from, for messages); for
+        a project of the file being read (`index` given), raise ConfigError on the line of
+        a name already taken."""
+        names = [("project id", project.id, project.id)]
+        names += [("repository", repo_key(n), n) for r in project.repos for n in r.names]
+        names += [("package", p, p) for p in project.packages]
+        names.append(("name", project.name.casefold(), ""))
+        for what, key, needle in names:
+            owner = self.taken.get((what, key))
+            if owner is not None and index is not None:
+                shown = needle or project.name
+                if what == "package":
+                    line = locate.package(index, key)
+                else:
+                    line = locate.in_project(index, needle or "name", is_key=not needle)
+                if what == "project id" and owner == repr(project.id):
+                    raise ConfigError(path, line, f"project id {shown!r} is used twice")
+                raise ConfigError(
+                    path, line, f"{what} {shown!r} is already listed under project {owner}"
+                )
+            self.taken[(what, key)] = f"{project.id!r}{where}"
+
+
+def _parse_project(
+    entry: Any, index: int, path: Path, locate: _Locator, *, package_only: bool = False
+) -> Project:
+    """One [[projects]] table; with `package_only` (the user's own list), `repos` may be
+    left out or empty when the project has a package."""
     where = locate.project(index)
     if not isinstance(entry, dict):
         raise ConfigError(path, where, "each [[projects]] entry must be a table")
     _only_known(entry, _PROJECT_KEYS, "key", path, locate, index)
-    for key in ("id", "name", "group", "repos"):
+    for key in ("id", "name", "group") if package_only else ("id", "name", "group", "repos"):
         if key not in entry:
             raise ConfigError(path, where, f"project is missing the required key {key!r}")
     pid = entry["id"]
-    if not isinstance(pid, str) or not _ID.fullmatch(pid):
+    if not isinstance(pid, str) or not _ID.fullmatch(pid) or pid.startswith(COHORT_PREFIX):
         raise _at_key(
             path,
             locate,
             index,
             "id",
             "project id must be 1-40 lower-case letters, digits or hyphens, starting with a "
-            "letter or digit",
+            f"letter or digit (and not with {COHORT_PREFIX!r}, kept for cohort members)",
         )
     for key in ("name", "group"):
         value = entry[key]
@@ -251,8 +321,8 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
     description = entry.get("description", "")
     if not isinstance(description, str):
         raise _at_key(path, locate, index, "description", "description must be a string")
-    repos_raw = entry["repos"]
-    if not isinstance(repos_raw, list) or not repos_raw:
+    repos_raw = entry.get("repos", [])
+    if not isinstance(repos_raw, list) or not (repos_raw or package_only):
         raise _at_key(
             path,
             locate,
@@ -262,7 +332,7 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
             "{ name = ..., formerly = [...] } tables",
         )
     repos = tuple(_parse_repo(item, index, path, locate) for item in repos_raw)
-    if not any(r.role == "main" for r in repos):
+    if repos and not any(r.role == "main" for r in repos):
         raise _at_key(
             path,
             locate,
@@ -286,6 +356,10 @@ def _parse_project(entry: Any, index: int, path: Path, locate: _Locator) -> Proj
                 path, locate.in_project(index, name), f"package {name!r} is listed twice"
             )
         packages[normalized] = None
+    if not repos and not packages:
+        raise _at_key(
+            path, locate, index, "repos", "a project needs a repository or a package to track"
+        )
     return Project(
         id=pid,
         name=entry["name"].strip(),
@@ -455,46 +529,3 @@ def nested_repeat(pattern: str) -> bool:
 def _line_from_message(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
-
-
-class _Locator:
-    """Finds the line a value or key stands on, since tomllib does not report positions."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.headers = [i for i, line in enumerate(self.lines) if _HEADER.match(line)]
-        self.cohort_header = next(
-            (i for i, line in enumerate(self.lines) if _COHORT_HEADER.match(line)), None
-        )
-
-    def project(self, index: int) -> int | None:
-        return self.headers[index] + 1 if index < len(self.headers) else None
-
-    def _block(self, start: int | None) -> range:
-        if start is None:
-            return range(0)
-        following = [h for h in [*self.headers, self.cohort_header] if h is not None and h > start]
-        return range(start, min(following, default=len(self.lines)))
-
-    def _find(self, block: range, needle: str, is_key: bool) -> int | None:
-        if is_key:
-            pattern = re.compile(rf"^\s*{re.escape(needle)}\s*=|[{{,]\s*{re.escape(needle)}\s*=")
-        else:
-            pattern = re.compile(rf"[\"']{re.escape(needle)}[\"']")
-        for i in block:
-            if pattern.search(self.lines[i]):
-                return i + 1
-        return None
-
-    def in_project(self, index: int, needle: str, is_key: bool = False) -> int | None:
-        start = self.headers[index] if index < len(self.headers) else None
-        return self._find(self._block(start), needle, is_key) or self.project(index)
-
-    def cohort(self) -> int | None:
-        return self.cohort_header + 1 if self.cohort_header is not None else None
-
-    def in_cohort(self, key: str) -> int | None:
-        return self._find(self._block(self.cohort_header), key, True) or self.cohort()
-
-    def key(self, key: str) -> int | None:
-        return self._find(range(len(self.lines)), key, True)

@@ -130,6 +130,21 @@ def test_unknown_keys_duplicates_and_missing_keys_are_reported_on_their_line():
     assert empty_repos.line == 5
 
 
+def test_a_name_or_package_in_two_projects_and_a_cohort_id_are_refused_on_their_line():
+    """The rules the user's own list (tracked.toml) is checked by hold for this file too."""
+    other = GOOD.replace('id = "demo"', 'id = "other"').replace("octo/demo", "octo/other")
+    same_package = _error(GOOD + "\n" + other)
+    assert same_package.line == 13 and same_package.rule == (
+        "package 'demo-pkg' is already listed under project 'demo'"
+    )
+    same_name = _error(GOOD + "\n" + other.replace('"Demo_Pkg"', '"x"').replace("Demo", "DEMO"))
+    assert same_name.line == 10 and "name 'DEMO' is already listed" in same_name.rule
+    cohort_id = _error(GOOD.replace('id = "demo"', 'id = "cohort-package-x"'))
+    assert cohort_id.line == 2 and "kept for cohort members" in cohort_id.rule
+    top_table = _error(GOOD + "[extras]\nx = 1\n")
+    assert top_table.line == 7 and "unknown top-level key 'extras'" in top_table.rule
+
+
 def test_syntax_errors_and_missing_files_are_clear(tmp_path):
     error = _error(GOOD + "name = \n")
     assert error.line == 7 and "not valid TOML" in error.rule

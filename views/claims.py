@@ -12,7 +12,7 @@ from claims.evaluate import verdict_table
 from claims.model import Claim
 from metrics.cohort import cohort_projects
 from metrics.indicators import Windows, compute
-from registry import Registry
+from registry import Project, Registry
 from views.base import ChartView
 
 Thresholds = dict[tuple[str, str], float]
@@ -21,6 +21,15 @@ Thresholds = dict[tuple[str, str], float]
 def group_label(registry: Registry) -> str:
     """The tracked projects' group name ('Open-source AI'), as the charts and tables say it."""
     return registry.groups[0] if registry.groups else "Tracked"
+
+
+def group_projects(registry: Registry) -> list[Project]:
+    """The projects the group's verdicts and medians are about: every project of the
+    projects file, and those of the user's own tracked projects that the user put in the
+    group (`group` in tracked.toml); the user's other projects ("Tracked by you") are shown
+    on the pages but never move the group's medians."""
+    label = group_label(registry)
+    return [p for p in registry if not p.by_user or p.group == label]
 
 
 def indicators(
@@ -40,11 +49,11 @@ def verdicts(
     cohort_ids: Sequence[str],
     tuned: Thresholds | None = None,
 ) -> pd.DataFrame:
-    """The verdict table for the tracked projects, their group and the cohort."""
+    """The verdict table for the group's projects, the group and the cohort."""
     return verdict_table(
         claims,
         indicator_frame,
-        [(p.id, p.name) for p in registry],
+        [(p.id, p.name) for p in group_projects(registry)],
         cohort_ids,
         tuned,
         group_label=group_label(registry),
@@ -65,7 +74,7 @@ def claim_views(
     out = [
         ChartView("verdicts", matrix_chart(matrix, "Verdicts: each claim, each project"), matrix)
     ]
-    tracked = [(p.id, p.name) for p in registry]
+    tracked = [(p.id, p.name) for p in group_projects(registry)]
     for claim in claims:
         data = evidence_frame(
             claim, indicator_frame, tracked, cohort_ids, tuned, group_label=group_label(registry)

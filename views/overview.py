@@ -32,7 +32,8 @@ def comparison(
     cohort_ids: Sequence[str],
 ) -> ChartView:
     """The headline: the group's medians against the cohort's, per indicator."""
-    frame = comparison_frame(claims, indicator_frame, [p.id for p in registry], cohort_ids)
+    members = [p.id for p in claim_views.group_projects(registry)]
+    frame = comparison_frame(claims, indicator_frame, members, cohort_ids)
     group = claim_views.group_label(registry)
     figure = comparison_chart(
         frame,
