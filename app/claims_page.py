@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, widgets
+from app import columns, loaders, tracking, widgets
 from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
@@ -63,6 +63,8 @@ def render() -> None:
         "**insufficient data** names what is missing and what would supply it. Thresholds and "
         "windows are in the sidebar; every indicator's definition is on the Methods page."
     )
+    if note := tracking.group_note(registry):
+        st.caption(note)
     with st.expander("How verdicts are reached"):
         st.markdown(verdicts.__doc__)
 

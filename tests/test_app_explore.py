@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.apptest import figure, open_page, trace_values
+from tests.apptest import figure, open_page, texts, trace_values
 
 
 def _search_and_add(at, text: str, pick: str):
@@ -91,3 +91,29 @@ def test_remove_takes_a_name_off_the_chart():
     remove = next(b for b in at.button if b.key and b.key.startswith("explore_remove_"))
     remove.click().run()
     assert not at.get("plotly_chart")
+
+
+def test_track_from_explore_adds_the_series_under_its_latest_name_with_its_former_names(
+    user_data_dir,
+):
+    from registry import load_registry
+    from settings import Settings
+
+    at = _search_and_add(open_page("explore"), "robbyrussell", "robbyrussell/oh-my-zsh")
+    at.button(key=_track_key(at)).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    settings = Settings.from_environment()
+    registry = load_registry(settings.projects_file, tracked=settings.data.tracked_file)
+    mine = [p for p in registry if p.by_user]
+    assert [p.repo_names for p in mine] == [("ohmyzsh/ohmyzsh",)]
+    # the history before the rename joins the refreshed one
+    assert "robbyrussell/oh-my-zsh" in mine[0].repos[0].formerly
+    said = texts(at)
+    assert "Tracked ✓" in said and "refresh" in said.lower()
+
+
+def _track_key(at) -> str:
+    """The Track button's key (one series picked)."""
+    keys = [b.key for b in at.button if b.key and b.key.startswith("explore_track_repo_")]
+    assert len(keys) == 1 and keys[0].endswith("_track"), keys
+    return keys[0]
