@@ -1,13 +1,85 @@
-"""Compare: stars, forks, issues or downloads over time for chosen projects."""
+"""Compare: stars, forks, issues or downloads over time for chosen projects, cohort members
+and any repository or package of the public archives, by date or aligned by age.
+
+The archive names picked (app.archive_picker, the search box Explore uses) and the x axis
+are kept in the address as `?archive=repo:owner/name&archive=package:name&x=age`, so a
+comparison can be shared; opening such an address restores them.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import loaders, widgets
+from app import archive_picker, loaders, widgets
 from metrics.cohort import cohort_projects
 from metrics.compare import METRICS
 from views.compare import CompareSettings, date_range
+
+PAGE = "compare"
+ARCHIVE_PARAM = "archive"  # repeated: one 'kind:name' per picked archive name
+AXIS_PARAM = "x"  # 'age' when aligned by age
+AXES = ("Date", "Aligned by age")
+
+
+def _from_address() -> list[str]:
+    """On a session's first run, the picks and axis the address carries; returns the
+    values that are not 'repo:<name>' or 'package:<name>' (to be named, not dropped
+    silently)."""
+    if archive_picker.state_key(PAGE) in st.session_state:
+        return []
+    wrong = []
+    for value in st.query_params.get_all(ARCHIVE_PARAM):
+        kind, _, name = value.partition(":")
+        if kind in archive_picker.KIND_WORDS and name.strip():
+            archive_picker.pick(PAGE, kind, name.strip())
+        else:
+            wrong.append(value)
+    st.session_state.setdefault(archive_picker.state_key(PAGE), [])
+    if st.query_params.get(AXIS_PARAM) == "age":
+        st.session_state.setdefault("compare_axis", AXES[1])
+    return wrong
+
+
+def _to_address(picks: list[tuple[str, str]], aligned: bool) -> None:
+    """Keep the address in step with the picks and the axis (only when they change)."""
+    values = [f"{kind}:{name}" for kind, name in picks]
+    if st.query_params.get_all(ARCHIVE_PARAM) != values:
+        if values:
+            st.query_params[ARCHIVE_PARAM] = values
+        else:
+            del st.query_params[ARCHIVE_PARAM]
+    if aligned and st.query_params.get(AXIS_PARAM) != "age":
+        st.query_params[AXIS_PARAM] = "age"
+    elif not aligned and AXIS_PARAM in st.query_params:
+        del st.query_params[AXIS_PARAM]
+
+
+def _archive_section() -> tuple[tuple[str, str], ...]:
+    """The search box, the picked archive series with a remove button each, and names the
+    archive does not have; returns the picks."""
+    wrong = _from_address()
+    with st.expander("Add any repository or package from the archives", expanded=True):
+        archive_picker.search_box(PAGE)
+        picks = tuple(archive_picker.picked(PAGE))
+        entries = loaders.archive_picks(picks)
+        for entry, _ in entries:
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(
+                f"**{widgets.markdown_text(entry.series)}** "
+                f"({archive_picker.KIND_WORDS[entry.kind]}; in the archive "
+                f"{entry.series_first:%Y-%m-%d} to {entry.series_last:%Y-%m-%d})"
+            )
+            if right.button("Remove", key=f"compare_remove_{entry.kind}_{entry.name}"):
+                archive_picker.unpick(PAGE, entry)
+                st.rerun()
+        unknown = [f"{k}:{n}" for k, n in picks if loaders.archive_series(k, n)[0] is None]
+        if unknown or wrong:
+            st.warning(
+                "Not in the archives, left out: "
+                + ", ".join(widgets.markdown_text(v) for v in [*unknown, *wrong])
+                + " (use repo:owner/name or package:name)."
+            )
+    return picks
 
 
 def render() -> None:
@@ -25,7 +97,8 @@ def render() -> None:
     chosen_cohort = st.multiselect(
         f"Add from the {registry.cohort.label}", list(cohort_by_name), key="compare_cohort"
     )
-    left, middle, right = st.columns(3)
+    picks = _archive_section()
+    left, middle, right, far = st.columns(4)
     metric_key = left.radio(
         "Metric",
         list(METRICS),
@@ -40,8 +113,18 @@ def render() -> None:
         key="compare_view",
         help="Indexed divides each line by its first value in the date range: growth, not size.",
     )
+    axis = far.radio(
+        "X axis",
+        AXES,
+        horizontal=True,
+        key="compare_axis",
+        help="Aligned by age (days since first observation): each line starts at its own "
+        "first observation in the data, so projects of different ages start together.",
+    )
+    aligned = axis == AXES[1]
+    _to_address(list(picks), aligned)
     metric = METRICS[metric_key]
-    span = date_range(metric, snapshots, downloads)
+    span = date_range(metric, snapshots, downloads, loaders.archive_subjects(picks))
     if span is None:
         st.info("No data stored for this metric yet.")
         return
@@ -51,12 +134,23 @@ def render() -> None:
     )
     projects = [by_name[n] for n in chosen] + [cohort_by_name[n] for n in chosen_cohort]
     settings = CompareSettings(
-        start=start, end=end, relative=view != "Absolute", log_scale=scale == "Log"
+        start=start,
+        end=end,
+        relative=view != "Absolute",
+        log_scale=scale == "Log",
+        aligned=aligned,
     )
-    result = loaders.compare(projects, metric_key, settings)
+    result = loaders.compare(projects, metric_key, settings, picks)
     chart = result.chart
     widgets.chart(chart.figure, chart.data, f"compare-{chart.name}", "compare_chart")
     notes = []
+    if aligned:
+        notes.append(
+            "Aligned by age: day 0 is each line's first observation in the data, whatever "
+            "the date range (which still limits the days drawn). For a repository already "
+            "in the archive's lists on its first day (2018-12-18) that is the archive's "
+            "start, not the repository's creation."
+        )
     if result.resolution:
         notes.append(
             f"Shown at {result.resolution} resolution (last value per period) to stay fast."
@@ -68,12 +162,16 @@ def render() -> None:
         )
     else:
         notes.append(
-            "Each point is one monthly window's downloads divided by its length in days. "
-            "Dotted lines mark changes in how downloads were counted: compare within a period."
+            "Each point is one monthly window's downloads divided by its length in days "
+            "(the CSV keeps each window's days)."
+            + ("" if aligned else " Dotted lines mark changes in how downloads were counted: ")
+            + ("" if aligned else "compare within a period.")
         )
     st.caption(" ".join(notes))
     for item in result.missing:
-        st.caption(f"Missing: {item}")
+        st.caption(f"Missing: {widgets.markdown_text(item)}")
+    for end_note in result.ends:
+        st.caption(widgets.markdown_text(end_note.text))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

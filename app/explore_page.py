@@ -1,9 +1,10 @@
 """Explore: any repository or package of the public archives, beside tracked projects.
 
 Layout only. Seams for what comes next:
-- `picked()` / `pick(kind, name)`: the archive names on the chart (session state), so a
-  "Track" action can read the current pick and a Compare page can add archive series;
-- `entry_actions(entry)`: drawn under each picked name's facts, the place for "Track";
+- `picked()` / `pick(kind, name)`: the archive names on the chart (session state, through
+  app.archive_picker, whose search box the Compare page shares), so a "Track" action can
+  read the current pick;
+- `entry_actions(entry)`: drawn under each picked name's facts: "Track" (app.tracking);
 - the series come from `loaders.archive_series` and the lines from metrics.explore
   (`repo_line`, `download_lines`, `chart_frame`, `aligned_by_age`), shared with Compare.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import loaders, widgets
+from app import archive_picker, loaders, tracking, widgets
 from errors import StoreError
 from metrics.explore import DOWNLOADS, METRIC_LABELS
 from store.archive import ArchiveEntry
@@ -25,64 +26,44 @@ from views.explore import (
     tracked_subject,
 )
 
-PICKED = "explore_picked"  # list of (kind, name) on the chart, in the order added
-KIND_WORDS = {"repo": "repository", "package": "package"}
+PAGE = "explore"
+PICKED = archive_picker.state_key(PAGE)  # list of (kind, name) on the chart, in the order added
+KIND_WORDS = archive_picker.KIND_WORDS
 
 
 def picked() -> list[tuple[str, str]]:
     """The archive names on the chart: (kind, name) pairs."""
-    return list(st.session_state.get(PICKED, []))
+    return archive_picker.picked(PAGE)
 
 
 def pick(kind: str, name: str) -> None:
     """Put an archive name on the chart (once)."""
-    current = st.session_state.setdefault(PICKED, [])
-    if (kind, name) not in current:
-        current.append((kind, name))
+    archive_picker.pick(PAGE, kind, name)
 
 
 def unpick(entry: ArchiveEntry) -> None:
     """Take a series off the chart, whichever of its names were picked."""
-    archive = loaders.archive()
-    st.session_state[PICKED] = [
-        (kind, name)
-        for kind, name in picked()
-        if kind != entry.kind or getattr(archive.entry(name, kind), "sid", None) != entry.sid
-    ]
+    archive_picker.unpick(PAGE, entry)
 
 
 def entry_actions(entry: ArchiveEntry) -> None:
-    """Actions on one picked name. Seam: the "Track" button goes here."""
-
-
-def _label(row) -> str:
-    kind = KIND_WORDS[row.kind]
-    if row.kind == "repo":
-        size = "" if row.latest != row.latest else f" · {row.latest:,.0f} stars"
-    else:
-        size = "" if row.latest != row.latest else f" · {row.latest:,.0f} downloads/day"
-    former = f" · former name of {row.series}" if row.name != row.series else ""
-    return f"{row.name} ({kind}{size}{former})"
+    """Track the picked series live: its latest name, with the names it was listed under
+    before (renames) so the refreshed history joins the archived one."""
+    seen = {entry.series.lower()}
+    formerly = []
+    if entry.kind == "repo":
+        for name in loaders.archive().names_of(entry)["name"]:
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                formerly.append(name)
+    tracking.track_button(
+        entry.kind, entry.series, key=f"explore_track_{entry.kind}_{entry.sid}", formerly=formerly
+    )
 
 
 def search_box() -> None:
     """Type a name (any part, case-insensitive; former names too), pick one, add it."""
-    query = st.text_input(
-        "Search every repository and package in the archives",
-        key="explore_query",
-        placeholder="e.g. langchain, pytorch, stable-diffusion",
-    )
-    if not query.strip():
-        return
-    results = loaders.archive_search(query, 30)
-    if results.empty:
-        st.caption(f"No repository or package name contains “{widgets.markdown_text(query)}”.")
-        return
-    options = {_label(row): (row.kind, row.name) for row in results.itertuples(index=False)}
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
-    choice = left.selectbox(f"{len(results)} best matches", list(options), key="explore_match")
-    if right.button("Add to chart", key="explore_add", type="primary"):
-        pick(*options[choice])
+    archive_picker.search_box(PAGE)
 
 
 def _subjects(entries, registry, chosen_tracked) -> list[Subject]:
@@ -129,13 +110,8 @@ def render() -> None:
     chosen_tracked = st.multiselect(
         "Beside tracked projects", [p.name for p in registry], key="explore_tracked"
     )
-    entries, seen = [], set()
-    for kind, name in picked():
-        entry, rows = loaders.archive_series(kind, name)
-        # a former name and the current one are one series: drawn once
-        if entry is not None and (entry.kind, entry.sid) not in seen:
-            seen.add((entry.kind, entry.sid))
-            entries.append((entry, rows))
+    # a former name and the current one are one series: drawn once
+    entries = loaders.archive_picks(tuple(picked()))
     if entries:
         with st.expander(f"On the chart from the archives ({len(entries)})", expanded=True):
             for entry, rows in entries:

@@ -222,19 +222,6 @@ def overview_page_views(registry: Registry, claims: tuple[Claim, ...]) -> dict[s
     return _overview_views(catalog().version(), registry, claims)
 
 
-@_shared(max_entries=32)
-def _compare(
-    version: tuple[str, str], projects: tuple[Project, ...], metric: str, settings: CompareSettings
-):
-    snapshots, downloads = load("repo_snapshots"), load("package_downloads")
-    return compare_view(projects, METRICS[metric], snapshots, downloads, settings)
-
-
-def compare(projects: list[Project], metric: str, settings: CompareSettings) -> CompareView:
-    """The Compare page's chart for these projects and settings, once per store version."""
-    return _compare(catalog().version(), tuple(projects), metric, settings)
-
-
 @_shared(max_entries=8)
 def _coverage(version: tuple[str, str], projects: tuple[Project, ...]):
     tables = {name: load(name) for name, *_ in KINDS.values()}
@@ -312,12 +299,14 @@ def archive_subjects(picks: tuple[tuple[str, str], ...]) -> list:
     """The picked archive series as views.explore Subjects (rows and where they end)."""
     from views.explore import archive_subject
 
+    if not picks:  # the archive stays closed on a page that picked nothing from it
+        return []
     sources = archive().sources()
     return [archive_subject(e, rows, sources[e.kind].as_of) for e, rows in archive_picks(picks)]
 
 
 @_shared(max_entries=32)
-def _compare_with_archive(
+def _compare(
     version: tuple[str, str],
     projects: tuple[Project, ...],
     metric: str,
@@ -329,7 +318,7 @@ def _compare_with_archive(
     return compare_view(projects, METRICS[metric], snapshots, downloads, settings, subjects)
 
 
-def compare_with_archive(
+def compare(
     projects: list[Project],
     metric: str,
     settings: CompareSettings,
@@ -337,4 +326,4 @@ def compare_with_archive(
 ) -> CompareView:
     """The Compare page's chart for these projects, settings and picked archive names
     ((kind, name) pairs), once per store version."""
-    return _compare_with_archive(catalog().version(), tuple(projects), metric, settings, picks)
+    return _compare(catalog().version(), tuple(projects), metric, settings, picks)

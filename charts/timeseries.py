@@ -29,14 +29,21 @@ def history_chart(
     markers: bool = False,
     events: Sequence[Event] = (),
     hover_format: str = ",.0f",
+    x_title: str | None = None,
 ) -> go.Figure:
-    """One line per value of `series`. Missing values break the line instead of bridging it."""
+    """One line per value of `series`. Missing values break the line instead of bridging it.
+
+    `x` holds dates, or whole days (a line's age, see metrics.series.aligned_by_age): then
+    the x axis is a linear one of days titled `x_title`, and dated `events` are left out.
+    """
+    dated = pd.api.types.is_datetime64_any_dtype(frame[x]) or frame[x].empty
+    at = "%{x|%Y-%m-%d}" if dated else "day %{x}"
     fig = go.Figure()
     for index, (name, rows) in enumerate(frame.groupby(series, sort=True)):
         rows = rows.sort_values(x)
         values = rows[y].astype("float64")
         color = COLORS[index % len(COLORS)]
-        hover = f"%{{x|%Y-%m-%d}}<br>%{{y:{hover_format}}}<extra>{plain(name)}</extra>"
+        hover = f"{at}<br>%{{y:{hover_format}}}<extra>{plain(name)}</extra>"
         fig.add_trace(
             go.Scatter(
                 x=_compact_days(rows[x]),
@@ -67,7 +74,7 @@ def history_chart(
                 )
             )
     start, end = (frame[x].min(), frame[x].max()) if len(frame) else (None, None)
-    for event in events:
+    for event in events if dated else ():
         if start is not None and start <= event.when <= end:
             fig.add_shape(
                 type="line",
@@ -95,12 +102,17 @@ def history_chart(
         title={"text": plain(title)},
         template="plotly_white",
         hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
+        # an x axis title needs the room under the axis: the legend goes below it
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2 if x_title else -0.12},
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         height=480,
     )
     fig.update_yaxes(title_text=plain(y_title), type="log" if log_scale else "linear")
-    fig.update_xaxes(title_text=None, type="date")
+    fig.update_xaxes(
+        title_text=plain(x_title) if x_title else None, type="date" if dated else "linear"
+    )
+    if not dated:  # lines of one age seldom share a day: the nearest point, not a unified x
+        fig.update_layout(hovermode="closest")
     return fig
 
 

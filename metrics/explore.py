@@ -7,8 +7,7 @@ Definitions (pure functions, frames in and out):
   window's last day; 365-day windows are their own line ('· 365-day windows'), never mixed
   with the monthly ones.
 - *Indexed*: 100 × value / the line's first value (lines whose first value is 0 are dropped).
-- *Aligned by age*: x is the days since the line's first observation (star-history's
-  "timeline" mode), so projects of different ages start together.
+- *Aligned by age*: metrics.series.aligned_by_age (days since the line's first observation).
 - *Where the data ends*: the last observation, and why there is none after it: the archive
   ends there, the name left the top-N lists, or the name was renamed (its history continues
   under the new name).
@@ -21,9 +20,8 @@ from datetime import date
 
 import pandas as pd
 
-from metrics.series import break_gaps, usable, with_rate
+from metrics.series import aligned_by_age, break_gaps, usable, with_rate
 
-AGE = "age_days"
 REPO_METRICS = {"stars": "Stars", "forks": "Forks", "open_issues": "Open issues + PRs"}
 DOWNLOADS = "downloads"
 METRIC_LABELS = {**REPO_METRICS, DOWNLOADS: "Downloads per day"}
@@ -65,14 +63,6 @@ def indexed_from_first(frame: pd.DataFrame) -> pd.DataFrame:
     return out[base.notna() & (base != 0)].reset_index(drop=True)
 
 
-def aligned_by_age(frame: pd.DataFrame, by: str = "series", x: str = "date") -> pd.DataFrame:
-    """Adds `age_days`: whole days since each line's first observation (0 at its start)."""
-    if frame.empty:
-        return frame.assign(**{AGE: pd.Series(dtype="int64")})
-    first = frame.groupby(by)[x].transform("min")
-    return frame.assign(**{AGE: (frame[x] - first).dt.days.astype("int64")})
-
-
 def chart_frame(
     lines: list[pd.DataFrame], *, kind: str, relative: bool, aligned: bool
 ) -> pd.DataFrame:
@@ -86,8 +76,7 @@ def chart_frame(
         frame = indexed_from_first(frame)
     frame = break_gaps(frame, "series", "date", MAX_GAP_DAYS[kind])
     if aligned:
-        starts = frame.dropna(subset=["value"]).groupby("series")["date"].min()
-        frame = frame.assign(**{AGE: (frame["date"] - frame["series"].map(starts)).dt.days})
+        frame = aligned_by_age(frame)
     return frame.reset_index(drop=True)
 
 

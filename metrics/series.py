@@ -5,6 +5,8 @@ Definitions used across the pages:
   restricted, pending and missing rows never enter a chart or a figure.
 - Download *rate* is downloads / window_days: windows of 22 to 31 days become comparable.
 - An *indexed* series is 100 × value / (first value on or after the start day).
+- *Aligned by age*: x is the whole days since the line's first observation (star-history's
+  "timeline" mode), so lines of different ages start together at day 0.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 USABLE = ("ok", "lower_bound", "partial")
+AGE = "age_days"
 
 
 def usable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,6 +39,21 @@ def indexed(frame: pd.DataFrame, value: str, by: str, x: str, start: pd.Timestam
     base = frame.groupby(by)[value].transform("first").astype("float64")
     out = frame.assign(**{value: 100.0 * frame[value].astype("float64") / base})
     return out[base.notna() & (base != 0)]
+
+
+def aligned_by_age(
+    frame: pd.DataFrame, by: str = "series", x: str = "date", first: pd.Series | None = None
+) -> pd.DataFrame:
+    """Adds `age_days`: whole days since each line's first observation (0 at its start).
+
+    `first` (a date per line) says where each line starts when the frame holds only part of
+    it (a date range); by default a line starts at its own first row. The blank rows that
+    `break_gaps` puts inside a gap get an age too, so they still break the line.
+    """
+    if frame.empty:
+        return frame.assign(**{AGE: pd.Series(dtype="int64")})
+    starts = frame[by].map(first) if first is not None else frame.groupby(by)[x].transform("min")
+    return frame.assign(**{AGE: (frame[x] - starts).dt.days.astype("int64")})
 
 
 def break_gaps(frame: pd.DataFrame, by: str, x: str, max_gap_days: int) -> pd.DataFrame:

@@ -10,7 +10,6 @@ from datetime import date
 import pandas as pd
 
 from metrics.explore import (
-    AGE,
     DOWNLOADS,
     METRIC_LABELS,
     YEARLY_SUFFIX,
@@ -20,6 +19,7 @@ from metrics.explore import (
     download_lines,
     repo_line,
 )
+from metrics.series import AGE
 from store.archive import ArchiveEntry
 from views.base import ChartView, series_chart
 
@@ -71,23 +71,16 @@ def explore_view(subjects: list[Subject], settings: ExploreSettings) -> ExploreV
     frame = chart_frame(lines, kind=kind, relative=settings.relative, aligned=settings.aligned)
     label = METRIC_LABELS[settings.metric]
     y_title = f"{label} (first = 100)" if settings.relative else label
-    x = AGE if settings.aligned else "date"
     title = label + (" by age (days since first observation)" if settings.aligned else "")
     figure = series_chart(
-        frame.drop(columns="date").rename(columns={x: "date"}) if settings.aligned else frame,
+        by_age(frame) if settings.aligned else frame,
         title,
         y_title,
         log_scale=settings.log_scale,
         markers=kind == "package",
         hover_format=",.1f" if settings.relative else ",.0f",
+        x_title=AGE_AXIS if settings.aligned else None,
     )
-    if settings.aligned:
-        figure.update_xaxes(type="linear", title_text="days since first observation")
-        number = ",.1f" if settings.relative else ",.0f"
-        figure.update_traces(
-            hovertemplate=f"day %{{x}}<br>%{{y:{number}}}<extra>%{{fullData.name}}</extra>"
-        )
-        figure.update_layout(hovermode="closest")
     data = frame.dropna(subset=["value"])
     if settings.aligned:
         data = data.drop(columns=["date"])
@@ -97,6 +90,14 @@ def explore_view(subjects: list[Subject], settings: ExploreSettings) -> ExploreV
         [e for e in ends if e.series in shown or e.reason in {"no data", "renamed"}],
         skipped,
     )
+
+
+AGE_AXIS = "days since first observation"
+
+
+def by_age(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame aligned by age (with `age_days`) as `series_chart` plots it: x = the age."""
+    return frame.drop(columns="date").rename(columns={AGE: "date"})
 
 
 ARCHIVE_NAMES = {"repo": "GitHub ranking archive", "package": "top-PyPI archive"}
