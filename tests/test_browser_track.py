@@ -1,0 +1,118 @@
+"""Explore to Overview as a person does it, in Chromium: search any name, chart it, Track it,
+press Refresh now (against the fake GitHub), and see the new project on the Overview.
+
+A server of its own (tests/browsing.py), so the project tracked here never leaks into the
+other browser tests' data folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from registry import load_registry
+from tests.browsing import (
+    CHART,
+    CHROMIUM_ARGS,
+    NotDrawnError,
+    chromium_path,
+    clean_environment,
+    served_dashboard,
+    wait_for_script,
+    wait_until_drawn,
+)
+from tests.fakes.github import TEST_TOKEN, FakeClock, FakeGitHub, default_world
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+expect = playwright_api.expect
+
+NEW_REPO = "ohmyzsh/ohmyzsh"  # in the archive, not tracked: its former name is searched
+
+
+@pytest.fixture(scope="module")
+def fake_github() -> Iterator[FakeGitHub]:
+    shipped = [name for project in load_registry() for name in project.repo_names]
+    now = datetime.now(UTC)
+    with FakeGitHub(default_world([*shipped, NEW_REPO], now=now), clock=FakeClock(now)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def app_url(fake_github, tmp_path_factory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("track-home")
+    env = clean_environment(
+        home,
+        {
+            "OSSAI_DATA_DIR": str(home / "ossai-data"),
+            "OSSAI_API_URLS": f"github={fake_github.url}",
+            "OSSAI_REFRESH_SOURCES": "github",
+            "GITHUB_TOKEN": TEST_TOKEN,
+        },
+    )
+    try:
+        with served_dashboard(env, home / "streamlit.log") as url:
+            yield url
+    except NotDrawnError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def page(app_url):
+    chromium = chromium_path()
+    if chromium is None:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium")
+    expect.set_options(timeout=60_000)
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1440, "height": 1600})
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield tab
+        browser.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def test_search_chart_track_and_refresh_puts_the_new_project_on_the_overview(
+    page, app_url, fake_github
+):
+    page.goto(f"{app_url}/explore")
+    wait_until_drawn(page)
+    query = page.get_by_label("Search every repository and package in the archives")
+    query.fill("robbyrussell")
+    query.press("Enter")
+    # the one match, a former name, is chosen already; add it and its chart is drawn
+    expect(page.get_by_text("1 best matches")).to_be_visible()
+    wait_for_script(page)
+    page.get_by_role("button", name="Add to chart").click()
+    expect(page.locator(CHART).first).to_be_visible()
+    wait_until_drawn(page)
+    expect(page.get_by_text("renamed to ohmyzsh/ohmyzsh", exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Track", exact=True).click()
+    expect(page.get_by_text("Tracked ✓").first).to_be_visible()
+
+    page.get_by_role("button", name="Refresh now").click()
+    expect(page.get_by_text("Refreshed ", exact=False)).to_be_visible(timeout=180_000)
+    assert fake_github.served(f"/repos/{NEW_REPO}")
+
+    page.goto(app_url)
+    wait_until_drawn(page)
+    # the Overview names it among the user's tracked projects, and its stars are counted
+    expect(page.get_by_text("of your tracked projects", exact=False)).to_be_visible()
+    expect(page.get_by_text("ohmyzsh", exact=False).first).to_be_visible()
+    stars = page.get_by_test_id("stMetric").filter(has_text="Stars, ")
+    expected = fake_github.repo(NEW_REPO).stars(fake_github.clock())
+    shipped = [n for p in load_registry() for n in p.main_repo_names]
+    expected += sum(fake_github.repo(n).stars(fake_github.clock()) for n in shipped)
+    value = stars.get_by_test_id("stMetricValue").inner_text()
+    assert int(value.replace(",", "")) == expected
+    page.screenshot(path=str(_artifacts() / "after-track-overview.png"), full_page=True)
+
+
+def _artifacts():
+    from tests.browsing import ROOT
+
+    folder = ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
