@@ -67,8 +67,8 @@ from requests.structures import CaseInsensitiveDict
 
 from collectors.pypi import LICENCE_TEXT_MAX
 from errors import SourceError
+from files import atomic_write
 from registry.names import normalize_pypi_name, pypi_name_problem
-from store.segments import atomic_write
 
 INDEX = "index.json"
 SUFFIX = ".json.gz"

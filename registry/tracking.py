@@ -19,17 +19,15 @@ Raises ConfigError (file, line, rule) for a broken list and for a refused action
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
-import os
 import re
-import uuid
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from errors import ConfigError
+from files import atomic_write_text
 from registry.locate import HEADER as TABLE_HEADER
 from registry.names import github_repo_problem, normalize_pypi_name, pypi_name_problem, repo_key
 from registry.projects import COHORT_PREFIX, Project, Registry, parse_registry
@@ -220,17 +218,6 @@ def _read(path: Path) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write `text` to a temp file beside `path`, fsync, rename over it: a reader sees the old
-    list or the new one, never half of one (as store.segments.atomic_write does)."""
+    """A reader sees the old list or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    atomic_write_text(path, text)

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from errors import CorruptFileError, StoreError
+from files import atomic_write
 from store.schema import TABLES
-from store.segments import FORMAT, MANIFEST, SegmentStore, _segment_of, atomic_write
+from store.segments import FORMAT, MANIFEST, SegmentStore, _segment_of
 
 _VERSION = re.compile(r"(\d{8})-")
 

@@ -37,7 +37,6 @@ import copy
 import fcntl
 import json
 import logging
-import os
 import re
 import time
 import uuid
@@ -51,6 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from errors import CorruptFileError, StoreError, StoreLockedError
+from files import atomic_write
 from store.schema import TABLES, Table
 
 MANIFEST = "manifest.json"
@@ -427,23 +427,3 @@ def merge_newest(spec: Table, parts: list[pd.DataFrame]) -> pd.DataFrame:
     frame = frame.sort_values("fetched_at", kind="stable")
     frame = frame[~frame.duplicated(subset=list(spec.key), keep="last")]
     return frame.sort_index().reset_index(drop=True)
-
-
-def atomic_write(path: Path, write: Callable) -> None:
-    """Write to a temp file beside `path`, fsync, rename over it, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
