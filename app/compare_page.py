@@ -18,7 +18,7 @@ from views.compare import CompareSettings, date_range
 PAGE = "compare"
 ARCHIVE_PARAM = "archive"  # repeated: one 'kind:name' per picked archive name
 AXIS_PARAM = "x"  # 'age' when aligned by age
-AXES = ("Date", "Aligned by age")
+AXES = widgets.AXES
 
 
 def _from_address() -> list[str]:
@@ -98,30 +98,14 @@ def render() -> None:
         f"Add from the {registry.cohort.label}", list(cohort_by_name), key="compare_cohort"
     )
     picks = _archive_section()
-    left, middle, right, far = st.columns(4)
-    metric_key = left.radio(
-        "Metric",
-        list(METRICS),
-        format_func=lambda k: METRICS[k].label,
-        key="compare_metric",
+    controls = widgets.chart_controls(
+        "compare",
+        {key: metric.label for key, metric in METRICS.items()},
+        first="start",
+        aligned_help="Aligned by age (days since first observation): each line starts at its "
+        "own first observation in the data, so projects of different ages start together.",
     )
-    scale = middle.radio("Scale", ["Linear", "Log"], horizontal=True, key="compare_scale")
-    view = right.radio(
-        "View",
-        ["Absolute", "Indexed (start = 100)"],
-        horizontal=True,
-        key="compare_view",
-        help="Indexed divides each line by its first value in the date range: growth, not size.",
-    )
-    axis = far.radio(
-        "X axis",
-        AXES,
-        horizontal=True,
-        key="compare_axis",
-        help="Aligned by age (days since first observation): each line starts at its own "
-        "first observation in the data, so projects of different ages start together.",
-    )
-    aligned = axis == AXES[1]
+    metric_key, aligned = controls.metric, controls.aligned
     _to_address(list(picks), aligned)
     metric = METRICS[metric_key]
     span = date_range(metric, snapshots, downloads, loaders.archive_subjects(picks))
@@ -136,8 +120,8 @@ def render() -> None:
     settings = CompareSettings(
         start=start,
         end=end,
-        relative=view != "Absolute",
-        log_scale=scale == "Log",
+        relative=controls.relative,
+        log_scale=controls.log_scale,
         aligned=aligned,
     )
     result = loaders.compare(projects, metric_key, settings, picks)

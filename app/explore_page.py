@@ -160,35 +160,19 @@ def facts(entry: ArchiveEntry, rows) -> None:
 def _controls(entries) -> tuple[str, ExploreSettings]:
     kinds = {entry.kind for entry, _ in entries}
     metrics = list(METRIC_LABELS)
-    default = metrics.index(DOWNLOADS) if kinds == {"package"} else 0
-    left, middle, right, far = st.columns(4)
-    metric = left.radio(
-        "Metric",
-        metrics,
-        index=default,
-        format_func=lambda k: METRIC_LABELS[k],
-        key="explore_metric",
+    chosen = widgets.chart_controls(
+        PAGE,
+        METRIC_LABELS,
+        default=metrics.index(DOWNLOADS) if kinds == {"package"} else 0,
+        first="first",
+        aligned_help="Aligned by age: days since each line's first observation, so lines "
+        "start together.",
     )
-    scale = middle.radio("Scale", ["Linear", "Log"], horizontal=True, key="explore_scale")
-    view = right.radio(
-        "View",
-        ["Absolute", "Indexed (first = 100)"],
-        horizontal=True,
-        key="explore_view",
-        help="Indexed divides each line by its own first value: growth, not size.",
-    )
-    axis = far.radio(
-        "X axis",
-        ["Date", "Aligned by age"],
-        horizontal=True,
-        key="explore_axis",
-        help="Aligned by age: days since each line's first observation, so lines start together.",
-    )
-    return metric, ExploreSettings(
-        metric=metric,
-        log_scale=scale == "Log",
-        relative=view != "Absolute",
-        aligned=axis != "Date",
+    return chosen.metric, ExploreSettings(
+        metric=chosen.metric,
+        log_scale=chosen.log_scale,
+        relative=chosen.relative,
+        aligned=chosen.aligned,
     )
 
 

@@ -4,6 +4,8 @@ missing values as blanks, the refresh button."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -41,6 +43,47 @@ def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
         key=f"{key}_csv",
         on_click="ignore",
     )
+
+
+AXES = ("Date", "Aligned by age")
+
+
+@dataclass(frozen=True)
+class ChartControls:
+    """What the metric, scale, view and axis radios of a time-series page chose."""
+
+    metric: str
+    log_scale: bool
+    relative: bool  # indexed: each line divided by its first value
+    aligned: bool  # x = days since each line's first observation
+
+
+def chart_controls(
+    page: str,
+    metrics: Mapping[str, str],
+    *,
+    default: int = 0,
+    first: str,
+    aligned_help: str,
+) -> ChartControls:
+    """The four radios in a row, keyed `<page>_metric/_scale/_view/_axis`. `metrics`: key ->
+    label; `first`: what 'first value' means on this page (for the indexed view's label)."""
+    left, middle, right, far = st.columns(4)
+    metric = left.radio(
+        "Metric", list(metrics), index=default, format_func=metrics.get, key=f"{page}_metric"
+    )
+    scale = middle.radio("Scale", ["Linear", "Log"], horizontal=True, key=f"{page}_scale")
+    view = right.radio(
+        "View",
+        ["Absolute", f"Indexed ({first} = 100)"],
+        horizontal=True,
+        key=f"{page}_view",
+        help="Indexed divides each line by its first value"
+        + (" in the date range" if first == "start" else "")
+        + ": growth, not size.",
+    )
+    axis = far.radio("X axis", AXES, horizontal=True, key=f"{page}_axis", help=aligned_help)
+    return ChartControls(metric, scale == "Log", view != "Absolute", axis == AXES[1])
 
 
 def table(data, column_config: dict | None = None, key: str | None = None, **options) -> None:

@@ -87,6 +87,23 @@ def served_dashboard(env: Mapping[str, str], log_path: Path) -> Iterator[str]:
                 os.killpg(server.pid, signal.SIGKILL)
 
 
+@contextmanager
+def dashboard_on_fake_github(github_url: str, token: str, home: Path) -> Iterator[str]:
+    """The dashboard as a user starts it, with an empty user data folder under `home`, its
+    refreshes going to the fake GitHub at `github_url` only."""
+    env = clean_environment(
+        home,
+        {
+            "OSSAI_DATA_DIR": str(home / "ossai-data"),
+            "OSSAI_API_URLS": f"github={github_url}",
+            "OSSAI_REFRESH_SOURCES": "github",
+            "GITHUB_TOKEN": token,
+        },
+    )
+    with served_dashboard(env, home / "streamlit.log") as url:
+        yield url
+
+
 def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

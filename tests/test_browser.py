@@ -26,8 +26,7 @@ from tests.browsing import (
     ROOT,
     NotDrawnError,
     chromium_path,
-    clean_environment,
-    served_dashboard,
+    dashboard_on_fake_github,
     wait_for_script,
     wait_until_drawn,
 )
@@ -41,6 +40,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 PAGES = [
     ("", "Open-source AI: ecosystem health", 1),  # the default page lives at /
     ("compare", "Compare projects over time", 1),
+    ("explore", "Explore any repository or package", 0),  # no chart until a name is added
     ("community", "Community: who contributes, and how concentrated", 4),
     ("claims", "Claims against evidence", 8),  # the verdict matrix, one chart per claim
     ("project", "One project in depth", 1),
@@ -73,17 +73,8 @@ def fake_github() -> Iterator[FakeGitHub]:
 def app_url(fake_github, tmp_path_factory) -> Iterator[str]:
     """`streamlit run dashboard.py` as a user starts it, with an empty user data folder."""
     home = tmp_path_factory.mktemp("browser-home")
-    env = clean_environment(
-        home,
-        {
-            "OSSAI_DATA_DIR": str(home / "ossai-data"),
-            "OSSAI_API_URLS": f"github={fake_github.url}",
-            "OSSAI_REFRESH_SOURCES": "github",
-            "GITHUB_TOKEN": TEST_TOKEN,
-        },
-    )
     try:
-        with served_dashboard(env, home / "streamlit.log") as url:
+        with dashboard_on_fake_github(fake_github.url, TEST_TOKEN, home) as url:
             yield url
     except NotDrawnError as exc:
         pytest.fail(str(exc))

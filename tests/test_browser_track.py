@@ -18,8 +18,7 @@ from tests.browsing import (
     CHROMIUM_ARGS,
     NotDrawnError,
     chromium_path,
-    clean_environment,
-    served_dashboard,
+    dashboard_on_fake_github,
     wait_for_script,
     wait_until_drawn,
 )
@@ -42,17 +41,8 @@ def fake_github() -> Iterator[FakeGitHub]:
 @pytest.fixture(scope="module")
 def app_url(fake_github, tmp_path_factory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("track-home")
-    env = clean_environment(
-        home,
-        {
-            "OSSAI_DATA_DIR": str(home / "ossai-data"),
-            "OSSAI_API_URLS": f"github={fake_github.url}",
-            "OSSAI_REFRESH_SOURCES": "github",
-            "GITHUB_TOKEN": TEST_TOKEN,
-        },
-    )
     try:
-        with served_dashboard(env, home / "streamlit.log") as url:
+        with dashboard_on_fake_github(fake_github.url, TEST_TOKEN, home) as url:
             yield url
     except NotDrawnError as exc:
         pytest.fail(str(exc))
