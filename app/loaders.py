@@ -29,6 +29,7 @@ from views import overview as overview_views
 from views.base import ChartView
 from views.community import CommunitySettings, CommunityViews, community_views
 from views.compare import CompareSettings, CompareView, compare_view
+from views.explore import archive_subject
 
 
 def settings() -> Settings:
@@ -297,8 +298,6 @@ def archive_picks(picks: tuple[tuple[str, str], ...]) -> list[tuple[ArchiveEntry
 
 def archive_subjects(picks: tuple[tuple[str, str], ...]) -> list:
     """The picked archive series as views.explore Subjects (rows and where they end)."""
-    from views.explore import archive_subject
-
     if not picks:  # the archive stays closed on a page that picked nothing from it
         return []
     sources = archive().sources()
