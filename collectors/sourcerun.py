@@ -97,6 +97,12 @@ class RunTotals:
         return self.stopped_by.reset_at if self.stopped_by else None
 
     @property
+    def stopped_early(self) -> bool:
+        """Stopped by a rate limit, or halted (host unreachable, run deadline): the rest of
+        the run's targets were not tried."""
+        return self.stopped_by is not None or getattr(self, "halted_by", None) is not None
+
+    @property
     def requests(self) -> int:
         return sum(o.requests for o in self.outcomes)
 

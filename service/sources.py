@@ -156,8 +156,7 @@ def summary_outcomes(step: Step, summary: SourceSummary) -> Result:
         )
         for o in summary.outcomes
     ]
-    halted = summary.stopped_by is not None or summary.halted_by is not None
-    stop = summary.notes[-1] if halted and summary.notes else None
+    stop = summary.notes[-1] if summary.stopped_early and summary.notes else None
     return outcomes, stop
 
 
@@ -189,8 +188,7 @@ def _github(step: Step) -> Result:
         )
         for o in summary.outcomes
     ]
-    halted = summary.stopped_by is not None or summary.halted_by is not None
-    return outcomes, summary.lines()[-1] if halted else None
+    return outcomes, summary.lines()[-1] if summary.stopped_early else None
 
 
 def _git(step: Step) -> git.Git:
