@@ -291,7 +291,7 @@ def _repositories(items: list[str]) -> list[tuple[str, str]]:
         if not ((Path(path) / "HEAD").is_file() or (Path(path) / ".git").exists()):
             raise SystemExit(
                 f"{path!r} is not a git repository: give a clone or bare mirror of {repo} "
-                "(for example the one the fetch tool brings to /work/.mirror/OWNER+NAME/repo)"
+                "(for example a mirror made with `git clone --mirror`)"
             )
         found.append((repo, path))
     return found
@@ -309,7 +309,7 @@ def main(argv: list[str]) -> int:
     if not repositories:
         print(
             f"No repository to measure: give OWNER/NAME=PATH arguments or set ${ENV_VAR} "
-            "(for example numpy/numpy=/work/.mirror/numpy+numpy/repo)."
+            "(for example numpy/numpy=PATH-TO-A-NUMPY-CLONE)."
         )
         return 2
     pairs = max(args.pairs, 5)
