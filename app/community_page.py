@@ -11,7 +11,7 @@ from views.base import ChartView
 from views.community import CommunitySettings
 
 SUMMARY_COLUMNS = {
-    "project": columns.text("Project", 165, pinned=True),
+    "project": columns.text("Project", 185, pinned=True),
     "git_repos": columns.text(
         "Git repos",
         80,

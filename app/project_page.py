@@ -53,7 +53,7 @@ def render() -> None:
             "methods",
         ],
         column_config={
-            "indicator": columns.text("Indicator", 260, pinned=True),
+            "indicator": columns.text("Indicator", 300, pinned=True),
             "value_shown": columns.text("Value", 150),
             "as_of": columns.date("As of", 90),
             "quality": columns.text(
