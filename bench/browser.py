@@ -7,10 +7,11 @@ For every page a new `streamlit run dashboard.py` is started `--cold-runs` times
 default data (an empty user data folder), so each first visit is cold: nothing cached in the
 server, a browser context that has never loaded the app. After each, the page is reloaded
 `--runs` times (warm: the server's caches filled, the app's JavaScript in the browser's
-cache). Medians and minimums are printed, so a figure does not flip from run to run. Time runs from navigation to *fully
-drawn* (tests/browsing.py: script finished, every visible chart's SVG and table's canvas laid
-out). Bytes are the websocket frames the server sent for the page (the data and figures;
-the app's static JavaScript is the same for every page and cached after the first load).
+cache). Medians and minimums are printed, so a figure does not flip from run to run. Time
+runs from navigation to *fully drawn* (tests/browsing.py: script finished, every visible
+chart's SVG and table's canvas laid out). Bytes are the websocket frames the server sent for
+the page (the data and figures; the app's static JavaScript is the same for every page and
+cached after the first load).
 Targets (issue 15): warm <= 1.5 s, cold <= 3 s.
 """
 
