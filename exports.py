@@ -26,6 +26,7 @@ from errors import DashboardError, ExportError  # noqa: F401 - ExportError: rais
 from registry import Registry, load_registry
 from store import Catalog
 from views import PAGES, ChartView, page_views
+from views.claims import INDICATOR_TABLES
 
 FORMATS = ("png", "svg", "html", "csv")
 
@@ -112,17 +113,7 @@ def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[Ch
     return "\n".join(lines) + "\n"
 
 
-TABLES = (
-    "repo_snapshots",
-    "package_downloads",
-    "cohort_members",
-    "commits",
-    "releases",
-    "sources",
-    "scorecards",
-    "issue_activity",
-    "package_dependents",
-)
+TABLES = (*INDICATOR_TABLES, "sources")
 
 
 def export_tables(catalog: Catalog) -> dict[str, pd.DataFrame]:

@@ -75,8 +75,12 @@ def render() -> None:
         "orange: mixed, vermillion: not supported, grey: insufficient data). *fragile*: the "
         "verdict changes somewhere within ±25 % of the thresholds. *partial data*: a figure "
         "behind the verdict covers only some of the project's repositories or packages (hover "
-        "a cell for which). Group and cohort rows apply the same rules to the median of each "
-        "indicator. Columns: " + "; ".join(f"{c.id.capitalize()} = {c.title}" for c in claims) + "."
+        "a cell for which). *k of n*: how many of the claim's indicators the verdict rests on "
+        "(at least two thirds are needed). The group row applies the same rules to the "
+        "median of each indicator over the group chosen by rule; the last row compares the "
+        "group with the cohort like with like (sky blue: ahead, yellow: level, reddish "
+        "purple: behind), from each indicator's size-adjusted ratio and its 95 % interval. "
+        "Columns: " + "; ".join(f"{c.id.capitalize()} = {c.title}" for c in claims) + "."
     )
 
     for claim, chart in zip(claims, charts[1:], strict=True):
@@ -91,8 +95,15 @@ def render() -> None:
         )
         _draw(chart, f"claims_evidence_chart_{claim.id}")
         _gaps(claim, rows)
-        with st.expander("Thresholds, medians and effect size"):
-            _evidence_table(claim, evidence_tables[claim.id])
+        st.markdown("**The group against the cohort, indicator by indicator**")
+        _evidence_table(claim, evidence_tables[claim.id])
+        st.caption(
+            "Medians over fresh values only (n of N members); raw: the ratio of the two "
+            "medians; at equal size: the ratio from a regression on log contributors ever, "
+            "which compares projects of the same size; both with 95 % bootstrap intervals. "
+            "The standing comes from the interval at equal size. Thresholds and their "
+            "sources: Methods page."
+        )
 
 
 def _draw(chart: ChartView, key: str) -> None:
@@ -131,36 +142,61 @@ def _evidence_table(claim, table: pd.DataFrame) -> None:
             sign[b] + figure_text(t, u)
             for b, t, u in zip(table["better"], table["threshold"], units, strict=True)
         ],
-        default=[figure_text(t, u) for t, u in zip(table["default_threshold"], units, strict=True)],
-        group=[figure_text(v, u) for v, u in zip(table["group_median"], units, strict=True)],
-        cohort=[figure_text(v, u) for v, u in zip(table["cohort_median"], units, strict=True)],
+        group=[
+            f"{figure_text(v, u) or '—'} ({n})"
+            for v, u, n in zip(table["group_median"], units, table["group_n"], strict=True)
+        ],
+        cohort=[
+            f"{figure_text(v, u) or '—'} ({n})"
+            for v, u, n in zip(table["cohort_median"], units, table["cohort_n"], strict=True)
+        ],
+        raw_ratio=[
+            _ratio(r, lo, hi)
+            for r, lo, hi in zip(table["raw"], table["raw_low"], table["raw_high"], strict=True)
+        ],
+        adjusted_ratio=[
+            _ratio(r, lo, hi)
+            for r, lo, hi in zip(
+                table["adjusted"], table["adjusted_low"], table["adjusted_high"], strict=True
+            )
+        ],
+        standing=[
+            p if p != verdicts.INSUFFICIENT or not note else f"{p}: {note}"
+            for p, note in zip(table["position"], table["effect_note"], strict=True)
+        ],
     )
     widgets.table(
         shown,
         column_order=[
             "indicator",
             "rule",
-            "default",
             "group",
             "cohort",
-            "effect_size",
-            "projects_with_value",
+            "raw_ratio",
+            "adjusted_ratio",
+            "standing",
             "methods",
         ],
         column_config={
-            "indicator": columns.text("Indicator", 280),
-            "rule": columns.text("Met when", 100),
-            "default": columns.text("Default threshold", 110),
-            "group": columns.text("AI median", 110),
-            "cohort": columns.text("Cohort median", 110),
-            "effect_size": columns.number(
-                "AI ÷ cohort", 90, help="Blank when either side is missing", fmt="%.2f ×"
-            ),
-            "projects_with_value": columns.number("Projects with data", 90),
+            "indicator": columns.text("Indicator", 250),
+            "rule": columns.text("Met when", 90),
+            "group": columns.text("AI median (n of N)", 150),
+            "cohort": columns.text("Cohort median (n of N)", 160),
+            "raw_ratio": columns.text("AI ÷ cohort, raw", 160),
+            "adjusted_ratio": columns.text("At equal size", 160),
+            "standing": columns.text("AI is …", 200),
             "methods": columns.link("Method", "how computed", 100),
         },
         key=f"claims_evidence_{claim.id}",
     )
+
+
+def _ratio(value: float, low: float, high: float) -> str:
+    """'1.8× (1.3–2.5)': a ratio with its 95 % interval; blank when there is none."""
+    if pd.isna(value):
+        return ""
+    interval = f" ({low:.2g}–{high:.2g})" if pd.notna(low) and pd.notna(high) else ""
+    return f"{value:.2g}×{interval}"
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

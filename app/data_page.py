@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import columns, loaders, tracking, widgets
 from collectors import archives
-from metrics.cohort import cohort_projects, with_git_history
+from metrics.cohort import cohort_projects, members_of, with_git_history
 from metrics.coverage import KINDS
 from metrics.freshness import source_ages
 
@@ -92,16 +92,22 @@ def render() -> None:
     for caveat in CAVEATS:
         st.markdown(f"- {caveat}")
 
-    st.subheader(registry.cohort.label)
+    st.subheader(f"{registry.cohort.group_label} and {registry.cohort.label}")
     if members.empty:
         st.info("No cohort stored.")
     else:
-        st.caption("Rule: " + members["rule"].iloc[0])
-        shown = with_git_history(members, loaders.load("commits"))
+        st.caption(
+            "Rule: "
+            + widgets.markdown_text(members["rule"].iloc[0])
+            + ". The candidates left out, and why: Methods page."
+        )
+        listed = pd.concat([members_of(members, "group"), members_of(members, "cohort")])
+        listed = listed.assign(side=listed["side"].fillna("cohort"))
+        shown = with_git_history(listed, loaders.load("commits"))
         widgets.table(
-            shown[["kind", "rank", "name", "repo", "measure", "value", "commits", "as_of"]],
+            shown[["side", "rank", "name", "repo", "measure", "value", "commits", "as_of"]],
             column_config={
-                "kind": columns.text("Kind", 80),
+                "side": columns.text("Side", 80, help="'group': the open-source AI group"),
                 "rank": columns.number("Rank", 60),
                 "name": columns.text("Name", 170),
                 "repo": columns.text("Repository (from PyPI)", 240),

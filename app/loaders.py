@@ -152,16 +152,7 @@ def community(registry: Registry, settings: CommunitySettings) -> CommunityViews
     return _community(catalog().version(), registry, settings)
 
 
-INDICATOR_TABLES = (
-    "repo_snapshots",
-    "package_downloads",
-    "commits",
-    "releases",
-    "issue_activity",
-    "cohort_members",
-    "package_dependents",
-    "scorecards",
-)
+INDICATOR_TABLES = claim_views.INDICATOR_TABLES
 
 
 @_shared(max_entries=16)
@@ -193,7 +184,11 @@ def _claim_views(
     table = claim_views.verdicts(claims, found, registry, cohort_ids, thresholds)
     charts = claim_views.claim_views(claims, found, registry, cohort_ids, thresholds)
     tracked_ids = [p.id for p in claim_views.group_projects(registry)]
-    evidence = {c.id: claim_evidence(c, found, tracked_ids, cohort_ids, thresholds) for c in claims}
+    members = claim_views.members_in(registry, found)
+    evidence = {
+        c.id: claim_evidence(c, found, tracked_ids, cohort_ids, thresholds, group_ids=members)
+        for c in claims
+    }
     return table, charts, evidence
 
 
@@ -216,6 +211,13 @@ def _overview_views(version: tuple[str, str], registry: Registry, claims: tuple[
     found, cohort_ids = _indicators(version, registry, Windows(), False)
     views = overview_views.overview_views(claims, found, cohort_ids, registry, tracked, cohort)
     return {view.name: view for view in views}
+
+
+def group_member_ids(registry: Registry) -> list[str]:
+    """Whose values the group's medians are over (the rule's members, else the tracked
+    projects), from the cached indicators."""
+    found, _ = _indicators(catalog().version(), registry, Windows(), False)
+    return claim_views.members_in(registry, found)
 
 
 def overview_page_views(registry: Registry, claims: tuple[Claim, ...]) -> dict[str, ChartView]:

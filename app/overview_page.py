@@ -10,7 +10,8 @@ from app import columns, loaders, tracking, widgets
 from charts.claims import labelled, verdict_css
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.overview import DatedTotal, dated_total
-from views.claims import group_label, group_projects
+from metrics.stats import AHEAD, BEHIND, LEVEL
+from views.claims import group_name
 
 GROWTH = "%+.0f %%"  # growth in per cent, signed: '+12 %'
 COLUMNS = {
@@ -46,6 +47,17 @@ WORDS = {
     NOT_SUPPORTED: "do not support",
     INSUFFICIENT: "lack the data for",
 }
+STANDING = {AHEAD: "ahead of", LEVEL: "level with", BEHIND: "behind"}
+HOW = (
+    "How a verdict is reached: each claim has two to four indicators with thresholds from "
+    "CHAOSS, OpenSSF Scorecard or the cohort's own median (Methods page); the group's "
+    "medians are supported when at least two thirds of the indicators that have a value are "
+    "met, and say *insufficient data* when fewer than two thirds of the claim's indicators "
+    "have one (each cell says how many: *k of n*). Against popular open source, the group "
+    "is compared like with like: each indicator's ratio at equal size (contributors ever) "
+    "with a 95 % bootstrap interval; *ahead* or *behind* when the interval lies wholly on "
+    "one side of parity for most of the claim's comparable indicators, *level* otherwise."
+)
 
 
 def render() -> None:
@@ -55,20 +67,24 @@ def render() -> None:
     claims = loaders.claims()
     views = loaders.overview_page_views(registry, claims)
     verdicts, table = views["claims-verdicts"].data, views["tracked-projects"].data
-    group = group_label(registry)
+    group = group_name(registry)
+    n_members = len(loaders.group_member_ids(registry))
 
     st.title("Open-source AI: ecosystem health")
     st.write(
         "Essays say open-source AI fosters collaboration, lowers barriers to entry, builds "
         "transparency and trust, accelerates development and democratizes access. Here each "
         "claim is tested against public GitHub, git and PyPI data for the projects the essays "
-        f"name, next to a comparison cohort: {registry.cohort.label.lower()}. Empty cells mean "
-        "the data does not have the figure (never zero)."
+        f"name and for {group.lower()}: {n_members} open-source AI libraries chosen by a stated "
+        f"rule (Methods page), next to a comparison cohort, {registry.cohort.label.lower()}, "
+        "chosen by the same rule. Empty cells mean the data does not have the figure (never "
+        "zero)."
     )
 
     st.subheader("What the data says about seven claims")
     board = _verdict_board(claims, verdicts, group, registry.cohort.label)
-    st.markdown(_story(verdicts, group, registry.cohort.label, len(group_projects(registry))))
+    st.markdown(_story(verdicts, group, registry.cohort.label, n_members))
+    st.caption(HOW)
     if note := tracking.group_note(registry):
         st.caption(note)
     group_col, cohort_col = board.columns[1], board.columns[2]
@@ -77,10 +93,17 @@ def render() -> None:
         column_config={
             "claim": columns.text("Claim", 330),
             group_col: columns.text(
-                group_col, 230, help="The claim's rules applied to the group's medians"
+                group_col,
+                260,
+                help="The claim's rules applied to the group's medians; k of n: how many of "
+                "the claim's indicators the verdict rests on",
             ),
             cohort_col: columns.text(
-                cohort_col, 230, help="The same rules applied to the cohort's medians"
+                cohort_col,
+                300,
+                help="The group against the cohort at equal size, from each indicator's "
+                "size-adjusted ratio and its 95 % interval; k of n: how many indicators "
+                "could be compared",
             ),
             "evidence": columns.link("Evidence", "see the evidence", 140),
         },
@@ -88,17 +111,21 @@ def render() -> None:
     )
     st.caption(
         "Colours repeat the words (bluish green: supported, orange: mixed, vermillion: not "
-        "supported, grey: insufficient data). *(fragile)*: the verdict changes within ±25 % "
-        "of the thresholds; *partial data*: some projects' figures leave out repositories or "
-        "packages. Default thresholds; tune them on the Claims page."
+        "supported, grey: insufficient data; sky blue: ahead, yellow: level, reddish purple: "
+        "behind). *(fragile)*: the verdict changes within ±25 % of the thresholds; *partial "
+        "data*: some members' figures leave out repositories or packages. Default "
+        "thresholds; tune them on the Claims page."
     )
     comparison = views["claims-vs-cohort"]
     widgets.chart(comparison.figure, comparison.data, comparison.name, "overview_claims_chart")
     st.caption(
-        "Each row is one indicator of a claim: the median over the tracked projects divided "
-        "by the median over the cohort members that have a value. Right of 1 the AI group is "
-        "higher; green circles mark where that is the side the claim wants (for hours and "
-        "days, lower is better). Rows without a point say which side has no data yet."
+        "Each row is one indicator of a claim. The coloured point is the group's value "
+        "divided by the cohort's at equal size (a regression on log contributors ever), with "
+        "its 95 % bootstrap interval; the grey tick is the plain ratio of the two medians, "
+        "with its interval. Right of 1 the group is higher; green circles mark where the "
+        "interval lies wholly on the side the claim wants (for hours and days, lower is "
+        "better), orange diamonds the other side, black squares an interval that holds 1. "
+        "Rows without a point say why. These are the same figures as the verdicts above."
     )
 
     st.subheader("Tracked projects")
@@ -231,27 +258,37 @@ def _verdict_board(claims, verdicts: pd.DataFrame, group: str, cohort: str) -> p
         kind: shown[shown["kind"] == kind].set_index("claim_id")["label"]
         for kind in ("group", "cohort")
     }
+    words = cohort.removesuffix("(cohort)").strip().lower()
     return pd.DataFrame(
         {
             "claim": [c.title for c in claims],
             f"{group} (median)": [pick["group"].get(c.id, "") for c in claims],
-            f"{cohort} (median)": [pick["cohort"].get(c.id, "") for c in claims],
+            f"vs {words}, like with like": [pick["cohort"].get(c.id, "") for c in claims],
             "evidence": [f"/claims#claim-{c.id}" for c in claims],
         }
     )
 
 
-def _story(verdicts: pd.DataFrame, group: str, cohort: str, tracked: int) -> str:
-    """One sentence per row of the board: how many claims get each verdict."""
-    sentences = []
-    for kind, who in (
-        ("group", f"The medians of the {tracked} {group} projects"),
-        ("cohort", f"The medians of {cohort.lower()}"),
-    ):
-        counts = verdicts[verdicts["kind"] == kind]["verdict"].value_counts()
-        parts = [f"{words} {counts[v]}" for v, words in WORDS.items() if counts.get(v, 0)]
-        total = verdicts["claim_id"].nunique()
-        sentences.append(f"{who} {_join(parts)} of the {total} claims.")
+def _story(verdicts: pd.DataFrame, group: str, cohort: str, members: int) -> str:
+    """Two sentences: how many claims get each verdict from the group's medians, and where
+    the group stands against the cohort like with like."""
+    total = verdicts["claim_id"].nunique()
+    counts = verdicts[verdicts["kind"] == "group"]["verdict"].value_counts()
+    parts = [f"{words} {counts[v]}" for v, words in WORDS.items() if counts.get(v, 0)]
+    sentences = [
+        f"The medians of the {members} members of {group} {_join(parts)} of the {total} claims."
+    ]
+    standing = verdicts[verdicts["kind"] == "cohort"]["verdict"].value_counts()
+    words = cohort.removesuffix("(cohort)").strip().lower()
+    parts = [
+        f"{said} {words} on {standing[v]}" for v, said in STANDING.items() if standing.get(v, 0)
+    ]
+    unknown = int(standing.get(INSUFFICIENT, 0))
+    if parts:
+        sentences.append(
+            f"Like with like, the group is {_join(parts)}"
+            + (f"; {unknown} cannot be compared on the data." if unknown else ".")
+        )
     return " ".join(widgets.markdown_text(s) for s in sentences)
 
 

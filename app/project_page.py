@@ -29,10 +29,19 @@ def render() -> None:
     st.title("One project in depth")
     name = st.selectbox("Project", list(by_name), key="project_name")
     project = by_name[name]
+    family = [r for r in project.repo_names if r not in project.main_repo_names]
     st.caption(
-        "Repositories: "
-        + ", ".join(project.repo_names)
-        + (" · Packages: " + ", ".join(project.packages) if project.packages else "")
+        widgets.markdown_text(
+            "Its own repositories (every figure here): "
+            + ", ".join(project.main_repo_names)
+            + (" · Packages: " + ", ".join(project.packages) if project.packages else "")
+            + (
+                " · Family repositories, never counted in its figures (each has a row of its "
+                "own on the Community page): " + ", ".join(family)
+                if family
+                else ""
+            )
+        )
     )
     windows = Windows()
     now, cohort_ids = loaders.indicators(registry, windows)
@@ -197,7 +206,7 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
     if "releases" in charts:
         _draw(charts["releases"], "releases")
     dependents = latest_dependents(tables["package_dependents"], project.packages)
-    cards = latest_scorecards(tables["scorecards"], project.repo_names)
+    cards = latest_scorecards(tables["scorecards"], project.main_repo_names)
     st.subheader("Dependents and security (deps.dev)")
     if dependents.empty and cards.empty:
         st.info(
@@ -205,7 +214,7 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
             "packages and the OpenSSF Scorecard (cli.py refresh --sources pypi,depsdev)."
         )
         return
-    cells = st.columns(max(len(dependents), 1) + max(len(project.repo_names), 1))
+    cells = st.columns(max(len(dependents), 1) + max(len(project.main_repo_names), 1))
     slot = iter(cells)
     for row in dependents.itertuples():
         next(slot).metric(

@@ -91,11 +91,13 @@ def tracked_section(registry: Registry) -> None:
 def group_note(registry: Registry) -> str | None:
     """Why the user's tracked projects are not in the group's medians, or None when none
     of them is left out."""
-    members = {p.id for p in group_projects(registry)}
+    group = registry.cohort.group_label if registry.cohort.ranking_pool else group_label(registry)
+    members = {p.id for p in registry.by_user if p.group == group}
+    if not registry.cohort.ranking_pool:
+        members = {p.id for p in group_projects(registry)}
     outside = [p for p in registry.by_user if p.id not in members]
     if not outside:
         return None
-    group = group_label(registry)
     return (
         f"{len(outside)} of your tracked projects "
         f"({markdown_text(', '.join(p.name for p in outside))}) "

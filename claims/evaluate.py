@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from claims.model import Claim
-from claims.verdicts import INSUFFICIENT, effect_size, judge, medians, robustness
+from claims.model import CAN_BE_NEGATIVE, Claim
+from claims.verdicts import (
+    INSUFFICIENT,
+    effect_size,
+    fresh_values,
+    judge,
+    median_counts,
+    medians,
+    robustness,
+)
+from metrics import stats
 from metrics.indicators import CATALOGUE
 
 GROUP = "group median"
-COHORT = "cohort median"
 
 
 def thresholds_for(claim: Claim, tuned: Mapping[tuple[str, str], float]) -> dict[str, float]:
@@ -27,11 +37,14 @@ def verdict_table(
     tuned: Mapping[tuple[str, str], float] | None = None,
     group_label: str = "Open-source AI",
     cohort_label: str = "Cohort",
+    group_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One row per (claim, subject): each tracked project, the group's medians, the cohort's.
 
-    `tracked` is [(project_id, project name)]. Columns: claim_id, claim, subject, kind,
-    verdict, fragile, partial, coverage, met, not_met, missing (plain words, with what would
+    `tracked` is [(project_id, project name)]; the group's medians are over `group_ids` (the
+    group chosen by rule), or over the tracked projects when it is None. Columns: claim_id,
+    claim, subject, kind, verdict, k_of_n (how many of the claim's indicators it rests on),
+    fragile, partial, coverage, met, not_met, missing (plain words, with what would
     supply it). A verdict is *partial* when an indicator it used rests on only some of the
     project's repositories or packages; `coverage` says which (for the group and cohort
     rows: how many members' figures are partial). Partial is not fragile: fragile is about
@@ -42,6 +55,7 @@ def verdict_table(
         for pid, rows in indicators.groupby("project_id")
     }
     tracked_ids = [pid for pid, _ in tracked]
+    group = list(group_ids) if group_ids is not None else tracked_ids
     partial = _partial_figures(indicators)
     notes = {
         (r.project_id, r.indicator): r.note.removeprefix("missing: ")
@@ -49,16 +63,48 @@ def verdict_table(
         if pd.isna(r.value) and r.note
     }
     subjects = [(pid, name, "project", values.get(pid, {})) for pid, name in tracked]
-    subjects.append(("", f"{group_label} ({GROUP})", "group", medians(indicators, tracked_ids)))
-    # "Popular open source (cohort)" reads better as "... (cohort) (median)" than doubled
-    suffix = "median" if cohort_label.lower().endswith("(cohort)") else COHORT
-    subjects.append(
-        ("", f"{cohort_label} ({suffix})", "cohort", medians(indicators, list(cohort_ids)))
-    )
-    members = {"project": None, "group": tracked_ids, "cohort": list(cohort_ids)}
+    subjects.append(("", f"{group_label} ({GROUP})", "group", medians(indicators, group)))
+    members = {"project": None, "group": group, "cohort": list(cohort_ids)}
+    effects: dict[tuple[str, str], stats.Effect] = {}
     rows = []
     for claim in claims:
         limits = thresholds_for(claim, tuned or {})
+        found = []
+        for rule in claim.indicators:
+            key = (rule.metric, rule.direction)
+            if key not in effects:
+                effects[key] = effect(rule.metric, rule.direction, indicators, group, cohort_ids)
+            found.append(effects[key])
+        position, how = standing(claim, found)
+        comparable = sum(e.position != stats.UNDETERMINED for e in found)
+        comparison = (
+            {
+                "claim_id": claim.id,
+                "claim": claim.title,
+                "subject": f"{group_label} vs {comparison_label(cohort_label)}",
+                "kind": "cohort",
+                "verdict": position,
+                "k_of_n": f"{comparable} of {len(claim.indicators)}",
+                "fragile": False,
+                "partial": False,
+                "coverage": how,
+                "met": ", ".join(
+                    CATALOGUE[r.metric].title
+                    for r, e in zip(claim.indicators, found, strict=True)
+                    if e.position == stats.AHEAD
+                ),
+                "not_met": ", ".join(
+                    CATALOGUE[r.metric].title
+                    for r, e in zip(claim.indicators, found, strict=True)
+                    if e.position == stats.BEHIND
+                ),
+                "missing": "; ".join(
+                    f"{CATALOGUE[r.metric].title} ({e.note or 'not comparable'})"
+                    for r, e in zip(claim.indicators, found, strict=True)
+                    if e.position == stats.UNDETERMINED
+                ),
+            },
+        )
         for pid, subject, kind, vals in subjects:
             result = judge(claim, vals, limits)
             fragile, _ = robustness(claim, vals, limits)
@@ -76,6 +122,7 @@ def verdict_table(
                     "subject": subject,
                     "kind": kind,
                     "verdict": result.verdict,
+                    "k_of_n": result.k_of_n,
                     "fragile": fragile and result.verdict != INSUFFICIENT,
                     "partial": bool(gaps) and result.verdict != INSUFFICIENT,
                     "coverage": "; ".join(gaps),
@@ -87,7 +134,14 @@ def verdict_table(
                     ),
                 }
             )
+        rows.append(comparison[0])
     return pd.DataFrame(rows)
+
+
+def comparison_label(cohort_label: str) -> str:
+    """'Popular open source (cohort)' -> 'popular open source, like with like'."""
+    words = cohort_label.removesuffix("(cohort)").strip() or cohort_label
+    return f"{words[:1].lower()}{words[1:]}, like with like"
 
 
 def _partial_figures(indicators: pd.DataFrame) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -107,20 +161,112 @@ def why_missing(notes: Mapping[tuple[str, str], str], project_id: str, metric: s
     return notes.get((project_id, metric)) or f"needs {CATALOGUE[metric].supplied_by}"
 
 
+SIZE = "contributors_all_time"  # what "size" means for the like-with-like comparison
+
+
+def offset_for(metric: str) -> float:
+    """What `metrics.stats` adds before taking logs, so that a zero can be logged: 1 for
+    counts, days and growth (a growth g is compared as 1 + g), a hundredth for shares and
+    ratios, nothing for hours and scores (always positive)."""
+    unit = CATALOGUE[metric].unit
+    if metric in CAN_BE_NEGATIVE:
+        return 0.0  # compared as 1 + g, which is positive
+    if unit in ("count", "days"):
+        return 1.0
+    if unit in ("share", "ratio"):
+        return 0.01
+    return 0.0
+
+
+def effect(
+    metric: str,
+    direction: str,
+    indicators: pd.DataFrame,
+    group_ids: Sequence[str],
+    cohort_ids: Sequence[str],
+) -> stats.Effect:
+    """The group against the cohort on one indicator: raw and size-adjusted ratios with
+    their bootstrap intervals (fresh values only; `metrics.stats`)."""
+
+    def side(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        fresh = fresh_values(indicators, list(ids))
+        values = fresh[fresh["indicator"] == metric].set_index("project_id")["value"]
+        sizes = fresh[fresh["indicator"] == SIZE].set_index("project_id")["value"]
+        values = values + (1.0 if metric in CAN_BE_NEGATIVE else 0.0)
+        return values.to_numpy(dtype=float), sizes.reindex(values.index).to_numpy(dtype=float)
+
+    group_values, group_sizes = side(group_ids)
+    cohort_values, cohort_sizes = side(cohort_ids)
+    return _compare(
+        tuple(group_values),
+        tuple(group_sizes),
+        tuple(cohort_values),
+        tuple(cohort_sizes),
+        direction == "higher",
+        offset_for(metric),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _compare(
+    group_values: tuple[float, ...],
+    group_sizes: tuple[float, ...],
+    cohort_values: tuple[float, ...],
+    cohort_sizes: tuple[float, ...],
+    higher_is_better: bool,
+    offset: float,
+) -> stats.Effect:
+    # The same values give the same effect (the bootstrap is seeded): the verdicts, the
+    # evidence tables and the headline chart ask for each indicator's several times.
+    return stats.compare(
+        np.array(group_values),
+        np.array(group_sizes),
+        np.array(cohort_values),
+        np.array(cohort_sizes),
+        higher_is_better=higher_is_better,
+        offset=offset,
+        resamples=1000,
+    )
+
+
+def standing(claim: Claim, effects: Sequence[stats.Effect]) -> tuple[str, str]:
+    """Where the group stands against comparable open source on a claim, from its
+    indicators' size-adjusted positions: (position, how it was reached). Insufficient when
+    fewer than the claim's required indicators have a position; ahead or behind when more
+    than half of those that have one say so; level otherwise."""
+    known = [e.position for e in effects if e.position != stats.UNDETERMINED]
+    n = len(claim.indicators)
+    if len(known) < claim.required:
+        return stats.UNDETERMINED, f"{len(known)} of {n} indicators comparable"
+    ahead, behind = known.count(stats.AHEAD), known.count(stats.BEHIND)
+    words = f"{ahead} ahead, {known.count(stats.LEVEL)} level, {behind} behind, of {n}"
+    if ahead * 2 > len(known):
+        return stats.AHEAD, words
+    if behind * 2 > len(known):
+        return stats.BEHIND, words
+    return stats.LEVEL, words
+
+
 def evidence(
     claim: Claim,
     indicators: pd.DataFrame,
     tracked_ids: Sequence[str],
     cohort_ids: Sequence[str],
     tuned: Mapping[tuple[str, str], float] | None = None,
+    group_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Per indicator of a claim: rule, threshold, group and cohort medians, effect size."""
+    """Per indicator of a claim: rule, threshold, group and cohort medians ('n of N' members
+    each rests on), the raw effect size, and the size-adjusted comparison with intervals."""
     limits = thresholds_for(claim, tuned or {})
-    group = medians(indicators, list(tracked_ids))
+    members = list(group_ids) if group_ids is not None else list(tracked_ids)
+    group = medians(indicators, members)
     cohort = medians(indicators, list(cohort_ids))
+    group_n = median_counts(indicators, members)
+    cohort_n = median_counts(indicators, list(cohort_ids))
     rows = []
     for rule in claim.indicators:
         info = CATALOGUE[rule.metric]
+        found = effect(rule.metric, rule.direction, indicators, members, cohort_ids)
         rows.append(
             {
                 "indicator": info.title,
@@ -131,6 +277,16 @@ def evidence(
                 "group_median": group.get(rule.metric),
                 "cohort_median": cohort.get(rule.metric),
                 "effect_size": effect_size(group.get(rule.metric), cohort.get(rule.metric)),
+                "group_n": group_n.get(rule.metric, f"0 of {len(set(members))}"),
+                "cohort_n": cohort_n.get(rule.metric, f"0 of {len(set(cohort_ids))}"),
+                "raw": found.raw,
+                "raw_low": found.raw_low,
+                "raw_high": found.raw_high,
+                "adjusted": found.adjusted,
+                "adjusted_low": found.adjusted_low,
+                "adjusted_high": found.adjusted_high,
+                "position": found.position,
+                "effect_note": found.note,
                 "projects_with_value": int(
                     indicators[
                         indicators["project_id"].isin(tracked_ids)

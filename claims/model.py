@@ -23,6 +23,7 @@ class IndicatorRule:
     metric: str
     direction: str  # 'higher' or 'lower' is better for the claim
     threshold: float
+    basis: str = ""  # where the threshold comes from (CHAOSS, OpenSSF Scorecard, a paper, ...)
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,26 @@ class Claim:
     title: str
     hypothesis: str
     indicators: tuple[IndicatorRule, ...]
-    min_indicators: int = 1
+    min_indicators: int = 0  # 0: the evidence rule's own minimum, enough_indicators(n)
+
+    @property
+    def required(self) -> int:
+        """How many of its indicators a verdict needs: at least two thirds (rounded up), or
+        more where the claims file asks for more."""
+        return max(enough_indicators(len(self.indicators)), self.min_indicators)
+
+
+def enough_indicators(n: int) -> int:
+    """⌈2n/3⌉: a verdict resting on fewer than two thirds of its claim's indicators would be
+    decided by whichever indicators happen to have data, so it is "insufficient data"."""
+    return -(-2 * n // 3)
 
 
 CLAIM_KEYS = {"id", "title", "hypothesis", "indicators", "min_indicators"}
-RULE_KEYS = {"metric", "direction", "threshold"}
+RULE_KEYS = {"metric", "direction", "threshold", "basis"}
 # indicators whose values can be below zero (a fall); every other one is a count, share,
 # ratio, duration or score, where a negative threshold means nothing
-CAN_BE_NEGATIVE = {"star_growth", "download_growth"}
+CAN_BE_NEGATIVE = {"star_growth", "download_growth", "download_share_growth"}
 THRESHOLD_LIMIT = 1e12  # beyond any figure the data can hold
 
 
@@ -125,13 +138,25 @@ def load_claims(path: Path | str = DEFAULT_CLAIMS) -> tuple[Claim, ...]:
                 raise ConfigError(path, where, f"claim {cid!r}: {metric} threshold {problem}")
             if any(r.metric == metric for r in rules):
                 raise ConfigError(path, where, f"claim {cid!r}: {metric} is listed twice")
-            rules.append(IndicatorRule(metric, item["direction"], float(threshold)))
+            basis = item.get("basis")
+            if not isinstance(basis, str) or not basis.strip():
+                raise ConfigError(
+                    path,
+                    where,
+                    f"claim {cid!r}: {metric} needs a basis: where its threshold comes from "
+                    "(CHAOSS, OpenSSF Scorecard, a paper, or a reference distribution)",
+                )
+            rules.append(IndicatorRule(metric, item["direction"], float(threshold), basis.strip()))
         if not rules:
             raise ConfigError(path, line_of(f'"{cid}"'), f"claim {cid!r} needs indicators")
-        minimum = entry.get("min_indicators", 1)
-        if not isinstance(minimum, int) or not 1 <= minimum <= len(rules):
+        floor = enough_indicators(len(rules))
+        minimum = entry.get("min_indicators", floor)
+        if not isinstance(minimum, int) or not floor <= minimum <= len(rules):
             raise ConfigError(
-                path, line_of(f'"{cid}"'), f"claim {cid!r}: min_indicators must be 1..{len(rules)}"
+                path,
+                line_of(f'"{cid}"'),
+                f"claim {cid!r}: min_indicators must be {floor}..{len(rules)} (a verdict needs "
+                "at least two thirds of its indicators)",
             )
         claims.append(
             Claim(cid, entry["title"].strip(), entry["hypothesis"].strip(), tuple(rules), minimum)

@@ -3,8 +3,9 @@
 Rules (stated on the Claims page):
 - An indicator is *met* when its value is at or above its threshold (direction 'higher') or at
   or below it ('lower'). A missing value is neither met nor failed.
-- With fewer than `min_indicators` values: **insufficient data**, naming each missing
-  indicator and what would supply it.
+- With fewer than ⌈2n/3⌉ of the claim's n indicators having a value (`Claim.required`):
+  **insufficient data**, naming each missing indicator and what would supply it. Every verdict
+  says how many it rests on ("k of n").
 - Otherwise, of the indicators with a value: at least two thirds met, **supported**; at most
   one third met, **not supported**; in between, **mixed**.
 - *Robustness*: the verdict is recomputed with every threshold of the claim scaled by each
@@ -43,6 +44,15 @@ class Verdict:
     def available(self) -> int:
         return len(self.met) + len(self.not_met)
 
+    @property
+    def total(self) -> int:
+        return len(self.met) + len(self.not_met) + len(self.missing)
+
+    @property
+    def k_of_n(self) -> str:
+        """'2 of 3': how many of the claim's indicators the verdict rests on."""
+        return f"{self.available} of {self.total}"
+
 
 def is_met(value: float | None, rule: IndicatorRule, threshold: float) -> bool | None:
     """True/False, or None when the value is missing."""
@@ -64,7 +74,7 @@ def judge(
         result = is_met(values.get(rule.metric), rule, threshold)
         (missing if result is None else met if result else not_met).append(rule.metric)
     available = len(met) + len(not_met)
-    if available < claim.min_indicators:
+    if available < claim.required:
         verdict = INSUFFICIENT
     elif len(met) * 3 >= available * 2:
         verdict = SUPPORTED
@@ -86,10 +96,32 @@ def robustness(
     return len(set(by_scale.values())) > 1, by_scale
 
 
-def medians(indicators: pd.DataFrame, project_ids: list[str]) -> dict[str, float | None]:
-    """The median of each indicator over the given projects that have a value."""
+STALE_DAYS = 180  # a value this much older than the newest of its indicator is stale
+
+
+def fresh_values(indicators: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
+    """The given projects' values that may enter a median: present, not flagged stale, and
+    not more than STALE_DAYS older than the newest value of the same indicator."""
     rows = indicators[indicators["project_id"].isin(project_ids)].dropna(subset=["value"])
-    return rows.groupby("indicator")["value"].median().to_dict()
+    if "quality" in rows:
+        rows = rows[rows["quality"] != "stale"]
+    if "as_of" in rows and len(rows):
+        newest = rows.groupby("indicator")["as_of"].transform("max")
+        old = rows["as_of"] < newest - pd.Timedelta(days=STALE_DAYS)
+        rows = rows[~old.fillna(False)]
+    return rows
+
+
+def medians(indicators: pd.DataFrame, project_ids: list[str]) -> dict[str, float | None]:
+    """The median of each indicator over the given projects with a fresh value."""
+    return fresh_values(indicators, project_ids).groupby("indicator")["value"].median().to_dict()
+
+
+def median_counts(indicators: pd.DataFrame, project_ids: list[str]) -> dict[str, str]:
+    """Per indicator, 'n of N': how many of the N members a median rests on."""
+    counts = fresh_values(indicators, project_ids).groupby("indicator").size()
+    total = len(set(project_ids))
+    return {m: f"{int(counts.get(m, 0))} of {total}" for m in indicators["indicator"].unique()}
 
 
 def effect_size(group: float | None, cohort: float | None) -> float:

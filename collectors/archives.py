@@ -24,7 +24,13 @@ import pyarrow.csv as pacsv
 
 from errors import SourceError
 from registry.names import PYPI_SEPARATORS
-from store.schema import PACKAGE_DOWNLOADS, REPO_SNAPSHOTS, REPOSITORIES, SOURCE_DAYS
+from store.schema import (
+    DOWNLOAD_TOTALS,
+    PACKAGE_DOWNLOADS,
+    REPO_SNAPSHOTS,
+    REPOSITORIES,
+    SOURCE_DAYS,
+)
 
 RANKING_DAILY = "github-ranking-daily.csv.gz"
 RANKING_REPOS = "github-ranking-repos.csv.gz"
@@ -299,6 +305,40 @@ def pypi_downloads(raw: pd.DataFrame, source: str = PYPI_SOURCE) -> pd.DataFrame
         subset=["package", "series", "period_start", "period_end"], keep="last"
     )
     return PACKAGE_DOWNLOADS.conform(out.reset_index(drop=True))
+
+
+TOP_N = 4000  # every monthly snapshot of the archive lists at least this many packages
+
+
+def download_totals(downloads: pd.DataFrame, top_n: int = TOP_N) -> pd.DataFrame:
+    """`download_totals` rows: per snapshot and series, the `top_n` largest `downloads`
+    (from `pypi_downloads`) added up; a snapshot with fewer packages gives no row."""
+    if downloads.empty:
+        return DOWNLOAD_TOTALS.empty()
+    keys = [
+        "series",
+        "period_start",
+        "period_end",
+        "window_days",
+        "installers",
+        "method",
+        "source",
+        "fetched_at",
+    ]
+    rows = []
+    for key, part in downloads.groupby(keys, sort=True):
+        if len(part) < top_n:
+            continue
+        top = part["downloads"].astype("float64").nlargest(top_n)
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "top_n": top_n,
+                "downloads": int(top.sum()),
+                "quality": "ok",
+            }
+        )
+    return DOWNLOAD_TOTALS.conform(pd.DataFrame(rows))
 
 
 # ----- the whole archive, for the Explore page ---------------------------------------------

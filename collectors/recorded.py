@@ -182,6 +182,18 @@ def read_answers(folder: Path, package: str) -> dict[str, dict]:
     return answers
 
 
+def write_index(folder: Path, index: dict[str, dict]) -> None:
+    """Write index.json (sorted, deterministic) atomically."""
+    text = json.dumps(
+        {"format": FORMAT, "trim": TRIM_NOTE, "packages": index},
+        indent=1,
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    data = (text + "\n").encode("utf-8")
+    atomic_write(Path(folder) / INDEX, lambda handle: handle.write(data))
+
+
 def read_index(folder: Path) -> dict[str, dict]:
     """index.json's packages: name -> {"read_at", "paths", "raw_bytes"} ({} when absent).
     Raises RecordingError for a damaged index."""
@@ -348,14 +360,7 @@ class RecordingAdapter(BaseAdapter):
             "paths": sorted(answers),
             "raw_bytes": self._raw_bytes[package],
         }
-        text = json.dumps(
-            {"format": FORMAT, "trim": TRIM_NOTE, "packages": index},
-            indent=1,
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        data = (text + "\n").encode("utf-8")
-        atomic_write(self.folder / INDEX, lambda handle: handle.write(data))
+        write_index(self.folder, index)
 
     def close(self) -> None:
         self.inner.close()
@@ -430,4 +435,5 @@ __all__ = [
     "read_index",
     "read_time",
     "trim_answer",
+    "write_index",
 ]

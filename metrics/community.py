@@ -150,6 +150,40 @@ def absence_factor(counts: pd.Series | list[int], share: float = 0.5) -> int | N
     return int(np.searchsorted(np.cumsum(values), share * total - 1e-9) + 1)
 
 
+def elephant_factor(domains: pd.Series, share: float = 0.5) -> int | None:
+    """CHAOSS's elephant factor over ALL authored commits: the fewest organizations whose
+    commits make `share` of every commit, one entry of `domains` per commit. Personal and
+    unknown addresses (NO_ORGANIZATION, or null) are nobody's organization: they count in the
+    total but never towards it. None when the organizations together fall short of `share`
+    (the factor is then undetermined, not large) or there are no commits."""
+    total = len(domains)
+    if total == 0:
+        return None
+    orgs = domains[domains.notna() & ~domains.isin(NO_ORGANIZATION)]
+    return _factor_of(orgs.value_counts().to_numpy(), total, share)
+
+
+def core_retention(contribs: pd.DataFrame, recent_people: pd.Series, top: int = 10) -> float | None:
+    """Of the `top` people with the most contributions ever, the share still active (in
+    `recent_people`). Everyone tied with the `top`-th person counts as core too, so the answer
+    never depends on the order in which ties happen to be sorted. None without contributions."""
+    counts = contribs.groupby("person").size()
+    if counts.empty:
+        return None
+    cut = counts.nlargest(top).min()
+    core = counts[counts >= cut].index
+    return len(set(core) & set(recent_people)) / len(core)
+
+
+def active_weeks(commits: pd.DataFrame, end: pd.Timestamp, weeks: int = 13) -> int:
+    """Of the `weeks` whole weeks ending at `end`, how many have at least one commit not made
+    by a bot (after OpenSSF Scorecard's Maintained check, which looks back 90 days)."""
+    rows = commits[~commits["author_is_bot"].fillna(False).astype(bool)]
+    age = (end - rows["committed_at"]).dt.days
+    age = age[(age >= 0) & (age < 7 * weeks)]
+    return int((age // 7).nunique())
+
+
 def factor_over_time(
     contribs: pd.DataFrame,
     by: str = "person",
@@ -160,10 +194,15 @@ def factor_over_time(
     exclude: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The absence factor of `by` ('person', or 'domain' for the elephant factor) over the
-    `window_months` ending with each period; missing where the window has no contributions."""
+    `window_months` ending with each period; missing where the window has no contributions.
+
+    For 'domain', as CHAOSS defines the elephant factor: over all authored commits, the
+    domains in `exclude` (personal and unknown addresses) belonging to no organization, so
+    they count in the total and never towards it; missing where the organizations together
+    fall short of `share`."""
     frame = contribs
     if by == "domain":
-        frame = frame[(frame["role"] == "author") & ~frame["domain"].isin(exclude)]
+        frame = frame[frame["role"] == "author"]
     if contribs.empty:
         return pd.DataFrame(columns=["period", "factor", "contributions"])
     naive = frame["when"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
@@ -176,7 +215,10 @@ def factor_over_time(
     # bincount of the keys' codes: masking the whole frame for every period cost seconds.
     order = np.argsort(naive, kind="stable")
     times = naive[order]
-    codes = pd.factorize(frame[by])[0][order]  # -1: no key (left out, as groupby does)
+    keys = frame[by]
+    if exclude:
+        keys = keys.where(~keys.isin(exclude))  # nobody's: counted, never a unit
+    codes = pd.factorize(keys)[0][order]  # -1: no key
     rows = []
     for start in periods:
         end = start + step
@@ -185,16 +227,35 @@ def factor_over_time(
         inside = codes[lo:hi]
         counts = np.bincount(inside[inside >= 0])
         counts = counts[counts > 0]
+        total = len(inside) if by == "domain" else int(counts.sum())
         rows.append(
             {
                 "period": start,
-                "factor": absence_factor(counts, share),
-                "contributions": int(counts.sum()),
+                "factor": _factor_of(counts, total, share),
+                "contributions": int(total),
             }
         )
     out = pd.DataFrame(rows)
     out["factor"] = out["factor"].astype("Int64")
     return out
+
+
+def _factor_of(counts: np.ndarray, total: int, share: float) -> int | None:
+    """The fewest of `counts` (largest first) reaching `share` of `total`; None if they
+    cannot (or there is nothing)."""
+    if total <= 0:
+        return None
+    reached = np.cumsum(np.sort(counts)[::-1]) >= share * total - 1e-9
+    return int(np.argmax(reached) + 1) if reached.any() else None
+
+
+def data_end(commits: pd.DataFrame) -> pd.Timestamp | None:
+    """The data's as-of day for git figures, as the end of a window (exclusive, UTC): the
+    day after the newest commit, or None without commits."""
+    if commits.empty:
+        return None
+    newest = commits["authored_at"].max().tz_convert("UTC")
+    return newest.normalize() + pd.Timedelta(days=1)
 
 
 def organization_shares(contribs: pd.DataFrame, freq: str = "year", top: int = 8) -> pd.DataFrame:
@@ -355,20 +416,24 @@ def summary(
     share: float = 0.5,
     include_bots: bool = False,
     include_merges: bool = False,
+    end: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """One row per project with git data: the last `window_months` before its newest commit.
+    """One row per project: its main repositories' figures over the `window_months` ending
+    on `end` (default: the data's as-of day, `data_end`), the same window for every project.
 
     Projects without commits are listed with a note, not left out, so the page can say which
     have no git data. `coverage` says which repositories the figures rest on (`partial` when
-    some have no git history); releases are `release_pace` of what `project_releases`
+    some have no git history); a family repository is a project of its own here (see
+    `views.community.subjects`). Releases are `release_pace` of what `project_releases`
     chooses, exactly as the Claims page counts them.
     """
+    end = end if end is not None else data_end(commits)
     rows = []
     for project in projects:
-        mine = commits[commits["repo"].isin(project.repo_names)]
-        coverage = git_coverage(project.repo_names, commits)
+        mine = commits[commits["repo"].isin(project.main_repo_names)]
+        coverage = git_coverage(project.main_repo_names, commits)
         rel, rel_source = project_releases(project.main_repo_names, project.packages, releases)
-        if mine.empty:
+        if mine.empty or end is None:
             rows.append(
                 {
                     "project": project.name,
@@ -376,30 +441,30 @@ def summary(
                     "coverage": coverage.text(),
                     "partial": False,
                     "release_source": rel_source,
-                    "note": "no git history collected",
+                    "note": "insufficient data: no git history of its own repositories",
                 }
             )
             continue
+        mine = mine[mine["authored_at"] < end]
         contribs = contributions(mine, include_bots=include_bots, include_merges=include_merges)
-        end = mine["authored_at"].max()
         start = end - pd.DateOffset(months=window_months)
         recent = contribs[contribs["when"] > start]
+        authors = recent[recent["role"] == "author"]
         first = contribs.groupby("person")["when"].min()
-        orgs = recent[(recent["role"] == "author") & ~recent["domain"].isin(NO_ORGANIZATION)]
         pace = release_pace(rel, window_months)
+        newest = mine["committed_at"].max()
         rows.append(
             {
                 "project": project.name,
-                "as_of": end.tz_convert("UTC").tz_localize(None).normalize(),
+                "as_of": (end - pd.Timedelta(days=1)).tz_convert("UTC").tz_localize(None),
+                "history_ends": newest.tz_convert("UTC").tz_localize(None).normalize(),
                 "contributors_all_time": int(contribs["person"].nunique()),
                 "active": int(recent["person"].nunique()),
                 "new": int((first > start).sum()),
                 "bus_factor": absence_factor(recent.groupby("person").size(), share),
-                "elephant_factor": absence_factor(orgs.groupby("domain").size(), share),
-                "independent_share": float(
-                    (recent[recent["role"] == "author"]["domain"] == "independent").mean()
-                )
-                if len(recent)
+                "elephant_factor": elephant_factor(authors["domain"], share),
+                "independent_share": float(authors["domain"].isin(NO_ORGANIZATION).mean())
+                if len(authors)
                 else np.nan,
                 "public_review_share": public_review_share(mine, start),
                 "releases": pace.releases if pace else None,

@@ -15,232 +15,10 @@ import numpy as np
 import pandas as pd
 
 from metrics import community
+from metrics.catalogue import CATALOGUE, Indicator
 from metrics.overview import overview
-from metrics.packages import latest_dependents, latest_scorecards
+from metrics.packages import download_share_growth, latest_dependents, latest_scorecards
 from registry.projects import Project
-
-
-@dataclass(frozen=True)
-class Indicator:
-    id: str
-    title: str
-    unit: str  # 'count', 'share', 'ratio', 'hours', 'days', 'score'
-    definition: str
-    source: str  # where its data comes from
-    supplied_by: str  # what fills it when missing
-    caveats: str = ""
-    why: str = ""  # why it measures the claims that use it, where that is not obvious
-
-
-def _ind(*args: str, caveats: str = "", why: str = "") -> Indicator:
-    return Indicator(*args, caveats=caveats, why=why)
-
-
-CATALOGUE: dict[str, Indicator] = {
-    i.id: i
-    for i in (
-        _ind(
-            "active_contributors",
-            "Active contributors",
-            "count",
-            "People who authored or co-authored at least one non-merge commit in the last "
-            "{activity_months} months before the newest commit (bots excluded).",
-            "git history",
-            "a git refresh of the project's repositories",
-            caveats="People are counted by e-mail address (after .mailmap); one person with two "
-            "unmapped addresses counts twice.",
-        ),
-        _ind(
-            "new_contributors",
-            "New contributors",
-            "count",
-            "People whose first contribution ever falls in the last {activity_months} months.",
-            "git history",
-            "a git refresh of the project's repositories",
-        ),
-        _ind(
-            "bus_factor",
-            "Contributor absence (bus) factor",
-            "count",
-            "The fewest people whose contributions make half of all contributions in the last "
-            "{activity_months} months (CHAOSS).",
-            "git history",
-            "a git refresh of the project's repositories",
-        ),
-        _ind(
-            "elephant_factor",
-            "Elephant factor",
-            "count",
-            "The fewest organizations (author e-mail domains) making half of the affiliated "
-            "commits in the last {activity_months} months (CHAOSS); public mail domains belong "
-            "to no organization.",
-            "git history",
-            "a git refresh of the project's repositories",
-            caveats="Many people commit from personal or GitHub no-reply addresses, so the "
-            "affiliated commits can be a small share of all commits.",
-        ),
-        _ind(
-            "independent_share",
-            "Share of commits from independent addresses",
-            "share",
-            "Authored commits in the last {activity_months} months from public mail providers "
-            "(gmail.com, users.noreply.github.com, ...) divided by all authored commits.",
-            "git history",
-            "a git refresh of the project's repositories",
-            caveats="A no-reply address hides an employer as well as it hides an individual: "
-            "an upper bound on independent work.",
-        ),
-        _ind(
-            "maintainer_retention",
-            "Core contributors still active",
-            "share",
-            "Of the 10 people with the most contributions ever, the share who contributed in "
-            "the last {activity_months} months.",
-            "git history",
-            "a git refresh of the project's repositories",
-        ),
-        _ind(
-            "days_since_last_commit",
-            "Days since the last commit",
-            "days",
-            "Days from the newest commit on the default branch of the project's main "
-            "repositories to the day the git data was read.",
-            "git history",
-            "a git refresh of the project's repositories",
-        ),
-        _ind(
-            "releases",
-            "Releases",
-            "count",
-            "Releases in the last {activity_months} months (no pre-releases, no yanked "
-            "versions): the PyPI releases of the project's packages, or the tags of its main "
-            "repositories when it has no package on PyPI.",
-            "PyPI release histories, git tags",
-            "a PyPI refresh (cli.py refresh --sources pypi) or a git refresh",
-            caveats="A project with several packages counts each package's releases.",
-        ),
-        _ind(
-            "median_days_between_releases",
-            "Median days between releases",
-            "days",
-            "The median gap in days between consecutive release days (as counted for "
-            "Releases; several versions on one day count once) over the last 24 months.",
-            "PyPI release histories, git tags",
-            "a PyPI refresh (cli.py refresh --sources pypi) or a git refresh",
-        ),
-        _ind(
-            "public_review_share",
-            "Changes through public pull requests",
-            "share",
-            "Of the changes that landed on the default branch in the last {activity_months} "
-            "months (commits on its first-parent chain, bots left out), the share that arrived "
-            "through a public pull request (named by GitHub's merge or squash message, or a "
-            "'Pull Request resolved' trailer) or carry a review trailer (Reviewed-by, "
-            "Approved-by, ...).",
-            "git history",
-            "a git refresh of the project's repositories",
-            caveats="Pull requests merged with GitHub's rebase button, or reviewed elsewhere "
-            "(GitLab, Gerrit without a Reviewed-on trailer), leave no mark in the message, so the "
-            "share is a lower bound. It says that a change could be seen and discussed before it "
-            "landed, not that anyone did.",
-            why="Transparency is about how work is done, not only about the code being public. "
-            "A change that arrives as a public pull request is visible, with its discussion and "
-            "review, before it becomes part of the project; a change pushed straight to the "
-            "branch is visible only afterwards. The share of changes that went through the open "
-            "process is therefore the most direct trace of working in the open that git history "
-            "keeps, and it can be computed offline for every project and cohort member.",
-        ),
-        _ind(
-            "star_growth",
-            "Star growth",
-            "share",
-            "Stars now divided by stars {growth_months} months before, minus 1, over the "
-            "repositories observed on the project's latest day.",
-            "GitHub ranking archive, GitHub refreshes",
-            "a GitHub refresh (the archive lists only top-100 repositories)",
-        ),
-        _ind(
-            "monthly_downloads",
-            "Monthly downloads",
-            "count",
-            "PyPI downloads of the project's packages in the latest monthly window.",
-            "Top PyPI packages archive, PyPI refreshes",
-            "a PyPI refresh (the archive lists only the top packages)",
-            caveats="Downloads include CI systems and mirrors: they measure use, not users.",
-        ),
-        _ind(
-            "download_growth",
-            "Download growth",
-            "share",
-            "Downloads per day in the latest monthly window divided by the window "
-            "{growth_months} months before, minus 1.",
-            "Top PyPI packages archive, PyPI refreshes",
-            "a PyPI refresh",
-            caveats="Counting changed in 2024-11 (pip only to all installers) and 2025-07 "
-            "(BigQuery to ClickHouse); growth across those dates mixes methods.",
-        ),
-        _ind(
-            "forks_per_star",
-            "Forks per star",
-            "ratio",
-            "Forks divided by stars on the project's latest day.",
-            "GitHub ranking archive, GitHub refreshes",
-            "a GitHub refresh",
-        ),
-        _ind(
-            "first_response_hours",
-            "Time to first response",
-            "hours",
-            "Median hours from an issue's opening to the first comment by someone other than "
-            "its author (bots excluded), over the latest collected window.",
-            "GitHub issue activity",
-            "a GitHub refresh (issue and PR activity)",
-        ),
-        _ind(
-            "newcomer_first_response_hours",
-            "Time to first response for newcomers",
-            "hours",
-            "As time to first response, for issues opened by first-time contributors.",
-            "GitHub issue activity",
-            "a collector that separates newcomers' issues (not built yet)",
-        ),
-        _ind(
-            "closure_ratio",
-            "Issue closure ratio",
-            "ratio",
-            "Issues closed divided by issues opened in the latest collected window.",
-            "GitHub issue activity",
-            "a GitHub refresh (issue and PR activity)",
-        ),
-        _ind(
-            "pr_close_hours",
-            "Time to close pull requests",
-            "hours",
-            "Median hours from a pull request's opening to its closing (merged or not) in the "
-            "latest collected window.",
-            "GitHub issue activity",
-            "a GitHub refresh (issue and PR activity)",
-        ),
-        _ind(
-            "scorecard",
-            "OpenSSF Scorecard",
-            "score",
-            "The OpenSSF Scorecard overall score (0-10) of the project's repository.",
-            "deps.dev",
-            "a deps.dev refresh (cli.py refresh --sources depsdev)",
-        ),
-        _ind(
-            "dependents",
-            "Dependent packages",
-            "count",
-            "Packages that depend on the latest stable version of the project's package, "
-            "directly or indirectly (deps.dev). With several packages, the largest count: "
-            "their dependents overlap, so they are not added.",
-            "deps.dev",
-            "a PyPI and deps.dev refresh (cli.py refresh --sources pypi,depsdev)",
-        ),
-    )
-}
 
 COLUMNS = [
     "project_id",
@@ -257,10 +35,31 @@ COLUMNS = [
 
 @dataclass(frozen=True)
 class Windows:
-    """The periods indicators look at; the Claims page lets the user change them."""
+    """The periods indicators look at; the Claims page lets the user change them.
+
+    Every git indicator uses the same window for every project: the `activity_months` that
+    end on `end`, the data's as-of day (by default the newest commit in the data), never a
+    window ending at each project's own newest commit."""
 
     activity_months: int = 12
     growth_months: int = 12
+    end: pd.Timestamp | None = None
+
+
+STALE_DAYS = 180  # a history ending this long before the window's end is stale
+GIT_INDICATORS = (
+    "contributors_all_time",
+    "active_contributors",
+    "new_contributors",
+    "bus_factor",
+    "elephant_factor",
+    "affiliation_known_share",
+    "independent_share",
+    "maintainer_retention",
+    "days_since_last_commit",
+    "maintained_weeks",
+    "public_review_share",
+)
 
 
 def describe(indicator: Indicator, windows: Windows) -> str:
@@ -279,7 +78,8 @@ def compute(
     """
     projects = list(projects)
     rows: list[dict] = []
-    for part in (_github_pypi, _git, _releases, _issue_activity, _deps_dev):
+    parts = (_github_pypi, _download_share, _git, _truck, _releases, _issue_activity, _deps_dev)
+    for part in parts:
         rows += part(projects, tables, windows)
     # a computed row counts when it has a value or says why it has none
     found = {(r["project_id"], r["indicator"]) for r in rows if pd.notna(r["value"]) or r["note"]}
@@ -338,14 +138,15 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
     for p in projects:
         row = table.loc[p.id]
         gh, py = row["github_as_of"], row["pypi_as_of"]
+        left_out = _named(row["notes"])
         stars, forks = row["stars"], row["forks"]
         per_star = forks / stars if pd.notna(stars) and pd.notna(forks) and stars else None
         counted, _, total = str(row["repos_counted"]).partition(" of ")
         # a project figure that leaves out some of its repositories or packages is partial
         repos_q = "partial" if counted != total else "ok"
-        packages_q = "partial" if any(f"{pkg}: " in row["notes"] for pkg in p.packages) else "ok"
+        packages_q = "partial" if any(pkg in left_out for pkg in p.packages) else "ok"
         repos_c = f"GitHub: {counted} of {total} main repositories" if total else ""
-        counted_packages = [pkg for pkg in p.packages if f"{pkg}: " not in row["notes"]]
+        counted_packages = [pkg for pkg in p.packages if pkg not in left_out]
         packages_c = (
             f"PyPI: {len(counted_packages)} of {len(p.packages)} packages" if p.packages else ""
         )
@@ -354,18 +155,48 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
             # each growth row carries only its own side's notes
             _row(p, "star_growth", row["star_growth_12m"], gh, gh_notes, repos_q, repos_c),
             _row(p, "forks_per_star", per_star, gh, "", repos_q, repos_c),
-            _row(p, "monthly_downloads", row["monthly_downloads"], py, "", packages_q, packages_c),
+            _row(
+                p,
+                "monthly_downloads",
+                row["monthly_downloads"],
+                py,
+                f"made of {row['downloads_made_of']}" if row["downloads_made_of"] else "",
+                packages_q,
+                packages_c,
+            ),
             _row(
                 p,
                 "download_growth",
-                row["download_growth_12m"],
+                row["download_growth_12m"] if row["download_growth_same_method"] else None,
                 py,
-                row["pypi_notes"],
+                row["pypi_notes"]
+                if row["download_growth_same_method"] or pd.isna(row["download_growth_12m"])
+                else "not comparable: the two windows were counted by different methods "
+                "(see the Data page)",
                 packages_q,
                 packages_c,
             ),
         ]
     return rows
+
+
+def _download_share(projects, tables, windows: Windows) -> list[dict]:
+    downloads, totals = tables["package_downloads"], tables.get("download_totals")
+    if totals is None or totals.empty:
+        return []
+    rows = []
+    for p in projects:
+        if not p.packages:
+            continue
+        found = download_share_growth(downloads, totals, p.packages, windows.growth_months)
+        rows.append(_row(p, "download_share_growth", found.value, found.as_of, found.note))
+    return rows
+
+
+def _named(notes: str) -> set[str]:
+    """The exact names a notes text speaks of ('numpy: no observations…; …' -> {'numpy'}):
+    a package named 'packaging' must not match a note about 'pypa/packaging'."""
+    return {part.split(": ", 1)[0].strip() for part in str(notes or "").split("; ") if ": " in part}
 
 
 def _by(frame: pd.DataFrame, *keys: str) -> dict:
@@ -388,74 +219,181 @@ _UNREAD_COMMIT_COLUMNS = ["files_changed", "lines_added", "lines_deleted", "sour
 def _git(projects, tables, windows: Windows) -> list[dict]:
     # Only the columns read below: every per-project slice copies each column it carries.
     commits = tables["commits"].drop(columns=_UNREAD_COMMIT_COLUMNS, errors="ignore")
-    read_on = commits["committed_at"].max() if len(commits) else pd.NaT
+    window_end = windows.end if windows.end is not None else community.data_end(commits)
+    if window_end is None:
+        return [row for p in projects for row in _no_history(p, tables)]
+    window_end = pd.Timestamp(window_end)
+    window_end = window_end.tz_localize("UTC") if window_end.tzinfo is None else window_end
+    start = window_end - pd.DateOffset(months=windows.activity_months)
+    commits = commits[commits["authored_at"] < window_end]
     by_repo = _by(commits, "repo")
     # Who contributed is worked out once for every commit, then split by repository: per
     # project it would be redone for each of dozens of projects over the same rows.
     everyone = community.contributions(commits) if len(commits) else None
     contribs_by_repo = _by(everyone, "repo") if everyone is not None else {}
+    as_of = window_end.tz_convert("UTC").tz_localize(None) - pd.Timedelta(days=1)
     rows = []
     for p in projects:
-        mine = _rows_of(by_repo, p.repo_names, commits)
+        # A project is judged on its own repositories only: a family repository's people
+        # and pace are not the project's (they keep their own rows on Community).
+        main = p.main_repo_names
+        mine = _rows_of(by_repo, main, commits)
         if mine.empty:
+            rows += _no_history(p, tables)
             continue
         coverage = community.GitCoverage(
-            tuple(r for r in p.repo_names if r in by_repo),
-            tuple(r for r in p.repo_names if r not in by_repo),
+            tuple(r for r in main if r in by_repo), tuple(r for r in main if r not in by_repo)
         )
         quality, covers = ("partial" if coverage.partial else "ok"), coverage.text()
-        contribs = _rows_of(contribs_by_repo, p.repo_names, everyone)
-        end = mine["authored_at"].max()
-        start = end - pd.DateOffset(months=windows.activity_months)
+        newest = mine["committed_at"].max()
+        note = ""
+        if newest < window_end - pd.Timedelta(days=STALE_DAYS):
+            quality = "stale"
+            note = (
+                f"history ends {newest:%Y-%m-%d}, over {STALE_DAYS} days before the window's "
+                f"end ({as_of:%Y-%m-%d}): a stale copy or an inactive project, which the data "
+                "cannot tell apart; left out of the medians"
+            )
+        contribs = _rows_of(contribs_by_repo, main, everyone)
         recent = contribs[contribs["when"] > start]
         authors = recent[recent["role"] == "author"]
-        orgs = authors[~authors["domain"].isin(community.NO_ORGANIZATION)]
         first = contribs.groupby("person")["when"].min()
-        top = contribs.groupby("person").size().nlargest(10).index
-        as_of = end.tz_convert("UTC").tz_localize(None).normalize()
         review_share = community.public_review_share(mine, start)
-        own = mine[mine["repo"].isin(p.main_repo_names)]
+        known = authors[~authors["domain"].isin(community.NO_ORGANIZATION)]
 
         row = functools.partial(_git_row, p, as_of=as_of, quality=quality, coverage=covers)
-
+        why_empty = note or f"no contributions in the {windows.activity_months} months"
+        if note:
+            # a copy that ends early says nothing about the window: never a zero
+            rows += [
+                row("contributors_all_time", contribs["person"].nunique(), note),
+                row(
+                    "days_since_last_commit",
+                    (as_of - newest.tz_convert("UTC").tz_localize(None).normalize()).days,
+                    note,
+                ),
+                *(
+                    row(i, None, note)
+                    for i in GIT_INDICATORS
+                    if i not in ("contributors_all_time", "days_since_last_commit")
+                ),
+            ]
+            continue
         rows += [
-            row("active_contributors", recent["person"].nunique()),
-            row("new_contributors", int((first > start).sum())),
+            row("contributors_all_time", contribs["person"].nunique(), note),
+            row("active_contributors", recent["person"].nunique(), note),
+            row("new_contributors", int((first > start).sum()), note),
             row(
                 "bus_factor",
                 community.absence_factor(recent.groupby("person").size()),
-                ""
-                if len(recent)
-                else f"no contributions in the last {windows.activity_months} months",
+                note if len(recent) else why_empty,
             ),
             row(
                 "elephant_factor",
-                community.absence_factor(orgs.groupby("domain").size()),
-                "" if len(orgs) else "no commits from organization addresses in the window",
+                community.elephant_factor(authors["domain"]),
+                note or _elephant_note(authors, known),
+            ),
+            row(
+                "affiliation_known_share",
+                len(known) / len(authors) if len(authors) else None,
+                note if len(authors) else why_empty,
             ),
             row(
                 "independent_share",
-                (authors["domain"] == "independent").mean() if len(authors) else None,
-                "" if len(authors) else "no authored commits in the window",
+                authors["domain"].isin(community.NO_ORGANIZATION).mean() if len(authors) else None,
+                note if len(authors) else why_empty,
             ),
-            row("maintainer_retention", len(set(top) & set(recent["person"])) / len(top)),
+            row(
+                "maintainer_retention",
+                community.core_retention(contribs, recent["person"]),
+                note,
+            ),
             row(
                 "days_since_last_commit",
-                (read_on - own["committed_at"].max()).days if len(own) else None,
-                ""
-                if len(own)
-                else "no git history of the project's main repositories: a family "
-                "repository's pace says nothing of the project's own",
+                (as_of - newest.tz_convert("UTC").tz_localize(None).normalize()).days,
+                note,
+            ),
+            row(
+                "maintained_weeks",
+                community.active_weeks(mine, window_end),
+                note,
             ),
             row(
                 "public_review_share",
                 review_share,
-                ""
+                note
                 if review_share is not None
                 else "the git data does not record how changes landed: needs a git refresh",
             ),
         ]
     return rows
+
+
+def _truck(projects, tables, windows: Windows) -> list[dict]:
+    """The truck factor of each project's own repository with the most files (computed when
+    the shipped data was built; missing for a project whose history was not read then)."""
+    trucks = tables.get("truck_factors")
+    if trucks is None or trucks.empty:
+        return []
+    latest = trucks.sort_values("as_of").drop_duplicates("repo", keep="last")
+    by_repo = {r.repo: r for r in latest.itertuples()}
+    rows = []
+    for p in projects:
+        mine = [by_repo[r] for r in p.main_repo_names if r in by_repo]
+        if not mine:
+            continue
+        largest = max(mine, key=lambda r: (r.files, r.repo))
+        note = f"{largest.repo}: {largest.authors} authors of {largest.files} source files" + (
+            f" (the largest of {len(mine)} repositories)" if len(mine) > 1 else ""
+        )
+        rows.append(_row(p, "truck_factor", largest.truck_factor, largest.as_of, note))
+    return rows
+
+
+def _elephant_note(authors: pd.DataFrame, known: pd.DataFrame) -> str:
+    if authors.empty:
+        return "no authored commits in the window"
+    if len(known) * 2 < len(authors):
+        return (
+            f"organizations are known for {len(known) / len(authors):.0%} of the commits, less "
+            "than the half the factor needs: undetermined"
+        )
+    return ""
+
+
+def _no_history(project: Project, tables) -> list[dict]:
+    """'Insufficient data' for every git indicator of a project whose own repositories have
+    no history in the data, saying what would supply it."""
+    histories = tables.get("git_histories")
+    sizes = {}
+    if histories is not None and len(histories):
+        sizes = dict(zip(histories["repo"].str.lower(), histories["size_mb"], strict=True))
+    parts = []
+    for repo in project.main_repo_names:
+        size = sizes.get(repo.lower())
+        parts.append(
+            f"{repo} (full history {size / 1000:.1f} GB, too large for the shipped data)"
+            if size is not None and pd.notna(size)
+            else repo
+        )
+    note = (
+        "insufficient data: no git history of the project's own repositories ("
+        + ", ".join(parts)
+        + "); `./dev cli refresh --sources git` brings it in as a treeless clone (commits only, "
+        "a fraction of the full size)"
+    )
+    return [
+        _row(
+            project,
+            i,
+            None,
+            pd.NaT,
+            note,
+            "missing",
+            f"git history: 0 of {len(project.main_repo_names)} main repositories",
+        )
+        for i in GIT_INDICATORS
+    ]
 
 
 def _git_row(
@@ -496,7 +434,7 @@ def _issue_activity(projects, tables, windows: Windows) -> list[dict]:
     activity = tables["issue_activity"]
     rows = []
     for p in projects:
-        mine = activity[activity["repo"].isin(p.repo_names)]
+        mine = activity[activity["repo"].isin(p.main_repo_names)]
         if mine.empty:
             continue
         latest = mine[mine["window_end"] == mine["window_end"].max()]
@@ -518,11 +456,11 @@ def _deps_dev(projects, tables, windows: Windows) -> list[dict]:
     cards, dependents = tables["scorecards"], tables["package_dependents"]
     rows = []
     for p in projects:
-        overall = latest_scorecards(cards, p.repo_names)
+        overall = latest_scorecards(cards, p.main_repo_names)
         overall = overall[overall["check"] == "overall"]
         scored = overall.dropna(subset=["score"])
         if len(overall):
-            left_out = sorted(set(p.repo_names) - set(scored["repo"]))
+            left_out = sorted(set(p.main_repo_names) - set(scored["repo"]))
             rows.append(
                 _row(
                     p,
@@ -558,6 +496,8 @@ def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict
     columns = {
         "repo_snapshots": "date",
         "package_downloads": "period_end",
+        "download_totals": "period_end",
+        "truck_factors": "as_of",
         "commits": "authored_at",
         "releases": "published_at",
         "issue_activity": "window_end",
@@ -566,8 +506,8 @@ def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict
     }
     out = dict(tables)
     for name, column in columns.items():
-        frame = tables[name]
-        if len(frame):
+        frame = tables.get(name)
+        if frame is not None and len(frame):
             cutoff = frame[column].max() - pd.DateOffset(months=months)
             earlier = frame[frame[column] <= cutoff]
             if name == "releases":

@@ -44,6 +44,8 @@ COLUMNS = [
     "window_days",
     "downloads_per_day",
     "download_growth_12m",
+    "download_growth_same_method",
+    "downloads_made_of",
     "pypi_as_of",
     "github_notes",
     "pypi_notes",
@@ -194,6 +196,8 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
             "window_days": pd.NA,
             "downloads_per_day": np.nan,
             "download_growth_12m": np.nan,
+            "download_growth_same_method": False,
+            "downloads_made_of": "",
             "pypi_as_of": pd.NaT,
         }, notes
     last_end = max(r["period_end"] for r in mine.values())
@@ -203,6 +207,7 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
             notes.append(f"{package}: not in the latest top-downloads list, not counted")
     rows = list(current.values())
     growth = np.nan
+    same_method = False
     if all(pd.notna(r["earlier_per_day"]) for r in rows):
         growth = relative_change(
             sum(r["per_day"] for r in rows), sum(r["earlier_per_day"] for r in rows)
@@ -212,16 +217,34 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
             for r in rows
         ):
             notes.append("download counting method changed within the 12 months (see Data page)")
+        else:
+            same_method = True
     else:
         notes.append("no download window about 12 months earlier for growth")
+    if made_of := _made_of(current):
+        notes.append(f"downloads made of {made_of}")
     return {
         "monthly_downloads": _sum(r["downloads"] for r in rows),
         "downloads_period": _period_label(rows[0]["period_start"], rows[0]["period_end"]),
         "window_days": max(int(r["window_days"]) for r in rows),
         "downloads_per_day": float(sum(r["per_day"] for r in rows)),
         "download_growth_12m": growth,
+        "download_growth_same_method": same_method,
+        "downloads_made_of": made_of,
         "pypi_as_of": last_end,
     }, notes
+
+
+def _made_of(rows: dict) -> str:
+    """What a several-package total is made of: 'tiktoken 99.9 %, gpt-oss 0.1 %' ('' for
+    one package), so a figure never hides that one package carries it."""
+    if len(rows) < 2:
+        return ""
+    total = sum(float(r["downloads"]) for r in rows.values())
+    if total <= 0:
+        return ""
+    shares = sorted(((float(r["downloads"]) / total, p) for p, r in rows.items()), reverse=True)
+    return ", ".join(f"{p} {share:.1%}".replace("%", " %") for share, p in shares)
 
 
 @dataclass(frozen=True)

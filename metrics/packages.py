@@ -9,6 +9,7 @@ with different methods (mirrors, installers).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
@@ -145,3 +146,49 @@ def _version(text: str) -> Version | None:
         return Version(text)
     except InvalidVersion:
         return None
+
+
+@dataclass(frozen=True)
+class ShareGrowth:
+    """How a project's share of the top list's downloads changed over about a year."""
+
+    value: float | None  # share now ÷ share then − 1
+    as_of: pd.Timestamp | None  # the latest window's last day
+    note: str
+
+
+def download_share_growth(
+    downloads: pd.DataFrame,
+    totals: pd.DataFrame,
+    packages: Sequence[str],
+    months: int = 12,
+    tolerance_days: int = 20,
+) -> ShareGrowth:
+    """The change in the packages' share of the top list's downloads between the latest
+    monthly window and the one about `months` earlier. Both shares are taken within one
+    snapshot each (package and total counted the same way), so the 2024-11 and 2025-07 changes
+    in counting, which move every count, leave the share comparable. Missing, with a note,
+    when a window or the total is absent, or when a package is missing from one window."""
+    monthly = downloads[(downloads["series"] == "monthly") & downloads["package"].isin(packages)]
+    tops = totals[totals["series"] == "monthly"]
+    if monthly.empty or tops.empty:
+        return ShareGrowth(None, None, "no monthly downloads or top-list totals in the data")
+    latest = monthly["period_end"].max()
+    target = latest - pd.DateOffset(months=months)
+    ends = pd.Series(sorted(tops["period_end"].unique()))
+    earlier = ends[(ends - target).abs() <= pd.Timedelta(days=tolerance_days)]
+    if earlier.empty:
+        return ShareGrowth(None, latest, f"no top-list window about {months} months earlier")
+    then = earlier.iloc[(earlier - target).abs().argmin()]
+
+    def share(end: pd.Timestamp) -> float | None:
+        rows = monthly[monthly["period_end"] == end]
+        total = tops.loc[tops["period_end"] == end, "downloads"]
+        if total.empty or rows["package"].nunique() < len(set(packages)):
+            return None
+        return float(rows["downloads"].sum()) / float(total.iloc[0])
+
+    now_share, then_share = share(latest), share(then)
+    if now_share is None or then_share is None or then_share == 0:
+        return ShareGrowth(None, latest, "a package is missing from one of the two windows")
+    return ShareGrowth(now_share / then_share - 1, latest, "")

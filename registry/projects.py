@@ -26,6 +26,9 @@ _REPO_KEYS = {"name", "formerly", "role", "note"}
 REPO_ROLES = ("main", "family")
 _COHORT_KEYS = {
     "label",
+    "ranking_pool",
+    "group_top",
+    "group_label",
     "github_languages",
     "github_top",
     "github_listed_since",
@@ -76,7 +79,8 @@ class Project:
 
     @property
     def repo_names(self) -> tuple[str, ...]:
-        """Every repository, main and family: what community evidence may draw on."""
+        """Every repository, main and family. A project's figures come from its main ones
+        only; a family repository is shown as a row of its own (views.community.subjects)."""
         return tuple(r.full_name for r in self.repos)
 
     @property
@@ -98,9 +102,25 @@ class CohortRule:
     # leave out packages that PyPI classifies as AI (Trove classifier below), so the cohort
     # is open source in general and "AI differs from open source" can be tested
     pypi_exclude_ai: bool = True
+    # The pool rule (metrics.cohort.pool_members): both sides drawn from the PyPI packages
+    # that have a repository in the GitHub ranking archive, split by whether they are AI.
+    ranking_pool: bool = False
+    group_top: int = 0  # members of the open-source AI group under the pool rule
+    group_label: str = "Open-source AI (by rule)"
 
     def describe(self) -> str:
         """The rule in plain words, for the Data page and the methods notes."""
+        if self.ranking_pool:
+            return (
+                "PyPI packages of the top-PyPI archive's latest monthly snapshot whose name is "
+                "the name of a repository in the GitHub ranking archive and whose PyPI metadata "
+                "links back to that repository; the open-source AI group is the "
+                f"{self.group_top} most downloaded of them that PyPI classifies as "
+                f"'{AI_CLASSIFIER}'"
+                " or whose repository's description names AI, the cohort the "
+                f"{self.pypi_top} most downloaded of the others (the tracked projects' packages "
+                "left out); each member needs its repository's full git history in the data"
+            )
         packages = (
             f"the {self.pypi_top} most-downloaded PyPI packages"
             + (
@@ -436,7 +456,19 @@ def _parse_cohort(raw: Any, path: Path, locate: _Locator) -> CohortRule:
                 "github_languages must be a list of language names (empty for any language)",
             )
         values["github_languages"] = tuple(langs)
-    for key in ("github_top", "pypi_top"):
+    if "ranking_pool" in raw:
+        if not isinstance(raw["ranking_pool"], bool):
+            raise ConfigError(
+                path, locate.in_cohort("ranking_pool"), "ranking_pool must be true or false"
+            )
+        values["ranking_pool"] = raw["ranking_pool"]
+    if "group_label" in raw:
+        if not isinstance(raw["group_label"], str) or not raw["group_label"].strip():
+            raise ConfigError(
+                path, locate.in_cohort("group_label"), "group_label must be a non-empty string"
+            )
+        values["group_label"] = raw["group_label"].strip()
+    for key in ("github_top", "pypi_top", "group_top"):
         if key in raw:
             n = raw[key]
             if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 500:

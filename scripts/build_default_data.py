@@ -25,6 +25,7 @@ interrupted build leaves the previous default data intact.
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import shutil
 import sys
@@ -38,9 +39,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collectors import archives, git, pypi
+from collectors.gitfiles import file_changes
+from collectors.identity import bot_matcher
 from collectors.sourcerun import TargetOutcome, run_frame
 from errors import DashboardError
-from metrics.cohort import PackageFacts, cohort_packages, cohort_repos
+from metrics import truck
+from metrics.cohort import PackageFacts, cohort_packages, cohort_repos, pool_members
 from metrics.freshness import BUILD_RUN_PREFIX
 from registry import Registry, load_registry
 from scripts import pypi_inputs
@@ -67,16 +71,30 @@ def build_tables(
     downloads_all = archives.pypi_downloads(pypi_raw)
     facts = package_facts(inputs / "pypi")
 
-    members = pd.concat(
-        [
-            cohort_repos(daily, registry.cohort, set(aliases), archives.RANKING_SOURCE),
-            cohort_packages(
-                downloads_all, registry.cohort, tracked_packages, archives.PYPI_SOURCE, facts
-            ),
-        ],
-        ignore_index=True,
-    )
-    cohort_names = members.loc[members["kind"] == "package", "name"].tolist()
+    histories = read_histories(inputs / "git" / HISTORIES_FILE)
+    if registry.cohort.ranking_pool:
+        members = pool_members(
+            repos_raw,
+            downloads_all,
+            registry.cohort,
+            facts,
+            {repo: history_gap(entry) for repo, entry in histories.items()},
+            tracked_packages=tracked_packages,
+            tracked_repos={name.lower() for name in aliases},
+            source=f"{archives.PYPI_SOURCE}; {archives.RANKING_SOURCE}",
+        )
+    else:
+        members = pd.concat(
+            [
+                cohort_repos(daily, registry.cohort, set(aliases), archives.RANKING_SOURCE),
+                cohort_packages(
+                    downloads_all, registry.cohort, tracked_packages, archives.PYPI_SOURCE, facts
+                ),
+            ],
+            ignore_index=True,
+        )
+    listed = members[members["status"].fillna("member") == "member"]
+    cohort_names = listed.loc[listed["kind"] == "package", "name"].tolist()
     pypi = pypi_inputs.collect_packages(registry, cohort_names, inputs / "pypi", live=False)
     member_repos = [
         *members.loc[members["kind"] == "repo", "name"],
@@ -119,7 +137,9 @@ def build_tables(
         "repositories": repositories,
         "repo_snapshots": snapshots,
         "package_downloads": downloads.reset_index(drop=True),
+        "download_totals": archives.download_totals(downloads_all),
         "cohort_members": members,
+        "git_histories": histories_frame(histories),
         "releases": pypi["releases"],
         "packages": pypi["packages"],
     }
@@ -151,6 +171,49 @@ def build_tables(
     return {name: table(name).conform(frame) for name, frame in tables.items()}
 
 
+HISTORIES_FILE = "histories.json"
+
+
+def read_histories(path: Path) -> dict[str, dict]:
+    """The recorded outcome of bringing in each repository's full git history (lower-case
+    'owner/name' -> {repo, status: 'fetched' | 'refused', snapshot, size_mb, reason}); {}
+    when none was recorded."""
+    if not path.is_file():
+        return {}
+    entries = json.loads(path.read_text(encoding="utf-8"))["repositories"]
+    return {entry["repo"].lower(): entry for entry in entries}
+
+
+def history_gap(entry: dict) -> str | None:
+    """None when the history is in the data, else why it is not, in words."""
+    if entry.get("status") == "fetched":
+        return None
+    return entry.get("reason") or "its full git history could not be brought in"
+
+
+def histories_frame(histories: dict[str, dict]) -> pd.DataFrame:
+    """The `git_histories` rows of the recorded outcomes."""
+    rows = [
+        {
+            "repo": entry["repo"],
+            "status": "in data" if entry.get("status") == "fetched" else "not in data",
+            "snapshot": pd.Timestamp(entry["snapshot"])
+            .tz_convert("UTC")
+            .tz_localize(None)
+            .normalize()
+            if entry.get("snapshot")
+            else pd.NaT,
+            "size_mb": entry.get("size_mb"),
+            "reason": history_gap(entry),
+            "source": "data/inputs/git/histories.json",
+            "fetched_at": pd.Timestamp(entry.get("read_at") or "2026-08-22", tz="UTC"),
+            "quality": "ok",
+        }
+        for entry in histories.values()
+    ]
+    return pd.DataFrame(rows, columns=table("git_histories").column_names)
+
+
 def package_facts(folder: Path) -> dict[str, PackageFacts]:
     """What the recorded PyPI answers say of each package: its GitHub repository, and
     whether PyPI classifies it as AI (the cohort rule needs both)."""
@@ -179,7 +242,7 @@ def pypi_source_row(packages: pd.DataFrame, folder: Path) -> dict:
     }
 
 
-GIT_TABLES = ("commits",)
+GIT_TABLES = ("commits", "truck_factors")
 
 
 def build_git_tables(
@@ -191,7 +254,8 @@ def build_git_tables(
     """Commits and tags of local repositories, pseudonymized under a key that is then thrown
     away: the shipped ids can never be linked to an address, not even by us."""
     ids = git.Pseudonymizer(secrets.token_bytes(32))
-    commits, releases, runs, heads = [], [], [], []
+    commits, releases, runs, heads, trucks = [], [], [], [], []
+    is_bot = bot_matcher((*git.DEFAULT_BOT_PATTERNS, *extra_bots))
     for repo, path in mirrors.items():
         started = pd.Timestamp.now(tz="UTC")
         result = git.collect(
@@ -204,6 +268,7 @@ def build_git_tables(
         )
         commits.append(result.commits)
         releases.append(result.releases)
+        trucks.append(truck_factor_row(repo, path, ids, is_bot, result.commits))
         heads.append(f"{repo}@{(result.head or '')[:12]}")
         done = TargetOutcome(
             "", repo, "ok", rows_written=len(result.commits) + len(result.releases)
@@ -237,10 +302,56 @@ def build_git_tables(
         ]
     )
     return {
-        "commits": pd.concat(commits, ignore_index=True),
+        "truck_factors": pd.DataFrame([t for t in trucks if t is not None]),
+        # sorted by repository and time: the times are stored as differences, which then
+        # stay small
+        "commits": pd.concat(commits, ignore_index=True).sort_values(
+            ["repo", "committed_at", "sha"], kind="stable", ignore_index=True
+        ),
         "releases": pd.concat(releases, ignore_index=True),
         "collection_runs": pd.concat(runs, ignore_index=True),
         "sources": source,
+    }
+
+
+def truck_factor_row(repo, path, ids, is_bot, commits: pd.DataFrame) -> dict | None:
+    """The `truck_factors` row of one history with file data (a full clone or mirror), or
+    None when it has no commits, no source files, or git cannot read its files (a copy whose
+    largest objects are missing): printed, never guessed."""
+
+    def read(renames: bool):
+        return file_changes(
+            Path(path),
+            pseudonymize=ids.id_for,
+            is_bot=lambda email: is_bot("", email),
+            renames=renames,
+        )
+
+    followed = True
+    try:
+        changes, at_head = read(renames=True)
+    except DashboardError:
+        # rename detection reads file contents, which some copies lack: trees only
+        followed = False
+        try:
+            changes, at_head = read(renames=False)
+        except DashboardError as exc:
+            print(f"{repo}: no truck factor ({exc})", file=sys.stderr)
+            return None
+    found = truck.truck_factor(changes, at_head)
+    if found is None or commits.empty:
+        return None
+    newest = commits["committed_at"].max()
+    return {
+        "repo": repo,
+        "as_of": newest.tz_convert("UTC").tz_localize(None).normalize(),
+        "truck_factor": found.value,
+        "files": found.files,
+        "authors": found.authors,
+        "renames_followed": followed,
+        "source": f"{git.GIT_SOURCE} (file authorship, at build)",
+        "fetched_at": newest,
+        "quality": "ok",
     }
 
 
@@ -254,6 +365,7 @@ def carried_git_tables(old: Path) -> dict[str, pd.DataFrame]:
     sources = store.read("sources").frame
     return {
         "commits": store.read("commits").frame,
+        "truck_factors": store.read("truck_factors").frame,
         "releases": releases[releases["source"].str.startswith(git.GIT_SOURCE)],
         "collection_runs": runs[runs["collector"] == "git"],
         "sources": sources[sources["source"] == git.GIT_SOURCE],
@@ -308,6 +420,12 @@ def main(argv: list[str] | None = None) -> int:
         help="collect every tracked and cohort repository found as DIR/OWNER+NAME[/repo]",
     )
     parser.add_argument("--inputs", type=Path, default=DEFAULT_INPUTS)
+    parser.add_argument(
+        "--trim-inputs",
+        action="store_true",
+        help="then keep only the facts (not the release lists) of recorded PyPI candidates "
+        "that are neither tracked nor a member: the rule reads their facts, nothing more",
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:
@@ -324,6 +442,12 @@ def main(argv: list[str] | None = None) -> int:
             extra = carried_git_tables(args.out)
         tables = merge_tables(tables, extra)
         publish(tables, args.out)
+        if args.trim_inputs:
+            members = tables["cohort_members"]
+            listed = members[members["status"].fillna("member") == "member"]
+            keep = {p for project in registry for p in project.packages} | set(listed["name"])
+            trimmed = pypi_inputs.keep_facts_only(args.inputs / "pypi", keep)
+            print(f"kept only the facts of {len(trimmed)} recorded candidates")
     except DashboardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -338,6 +462,7 @@ def git_repositories(registry: Registry, members: pd.DataFrame) -> list[str]:
     """Every repository whose history the default data may hold: the tracked projects'
     (main and family) and the cohort members'."""
     tracked = [r for project in registry for r in project.repo_names]
+    members = members[members["status"].fillna("member") == "member"]
     cohort = (
         members.loc[members["kind"] == "repo", "name"].tolist() + members["repo"].dropna().tolist()
     )
@@ -347,8 +472,10 @@ def git_repositories(registry: Registry, members: pd.DataFrame) -> list[str]:
 def mirrors_in(folder: Path, repos: list[str]) -> dict[str, Path]:
     """The repositories of `repos` found under `folder` as OWNER+NAME/repo or OWNER+NAME."""
     found = {}
+    # a mirror's folder may spell the name in another letter case than the archive does
+    folders = {p.name.lower(): p for p in folder.iterdir()} if folder.is_dir() else {}
     for repo in repos:
-        base = folder / repo.replace("/", "+")
+        base = folders.get(repo.replace("/", "+").lower(), folder / repo.replace("/", "+"))
         for path in (base / "repo", base):
             if (path / "HEAD").is_file() or (path / ".git").exists():
                 found[repo] = path

@@ -44,13 +44,16 @@ from collectors.recorded import (
     RecordingError,
     ReplayAdapter,
     answers_file,
+    encode_answers,
     mount,
     read_answers,
     read_index,
     read_time,
+    write_index,
 )
 from collectors.sourcerun import SourceSummary, checked_package
 from errors import DashboardError
+from files import atomic_write
 from registry import Project, Registry, load_registry
 from store.schema import table
 from store.segments import SegmentStore
@@ -148,6 +151,34 @@ def with_extra_packages(
     return dataclasses.replace(registry, projects=(*registry.projects, *extras)), synthetic
 
 
+def keep_facts_only(inputs_dir: Path | str, keep: Iterable[str]) -> list[str]:
+    """Drop the release lists from the recorded answers of every package not in `keep`
+    (the tracked projects' and the comparison sides' members), keeping `info`: the facts the
+    group and cohort rule reads (classifiers, project links). The index marks them
+    `facts_only`, and replaying one raises RecordingError, so a rule that later makes such a
+    candidate a member asks for it to be recorded again instead of giving it no releases.
+    Returns the packages trimmed."""
+    inputs = Path(inputs_dir)
+    index = read_index(inputs)
+    wanted = set(keep)
+    trimmed = []
+    for package, entry in sorted(index.items()):
+        if package in wanted or entry.get("facts_only"):
+            continue
+        answers = read_answers(inputs, package)
+        for answer in answers.values():
+            body = answer.get("body")
+            if isinstance(body, dict) and "releases" in body:
+                body["releases"] = {}
+        data = encode_answers(package, answers)
+        atomic_write(answers_file(inputs, package), lambda handle, data=data: handle.write(data))
+        entry["facts_only"] = True
+        trimmed.append(package)
+    if trimmed:
+        write_index(inputs, index)
+    return trimmed
+
+
 def recorded_time(inputs_dir: Path | str, packages: Iterable[str]) -> pd.Timestamp:
     """The latest read time of `packages` in the recorded index (the replay's `now`).
     Raises RecordingError naming the packages that were never recorded."""
@@ -157,6 +188,13 @@ def recorded_time(inputs_dir: Path | str, packages: Iterable[str]) -> pd.Timesta
     if missing:
         raise RecordingError(
             f"{', '.join(missing)} not recorded in {inputs_dir}; record with "
+            "`python scripts/pypi_inputs.py --live --extra NAME ...`"
+        )
+    facts_only = [p for p in names if index[p].get("facts_only")]
+    if facts_only:
+        raise RecordingError(
+            f"{', '.join(facts_only)}: only the facts were kept in {inputs_dir} (it was a "
+            "candidate, not a member); record it again with "
             "`python scripts/pypi_inputs.py --live --extra NAME ...`"
         )
     if not names:

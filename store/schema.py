@@ -208,6 +208,22 @@ PACKAGE_DOWNLOADS = _table(
     Column("method", TEXT, "how it was counted (e.g. bigquery-pypinfo, clickhouse, pypistats)"),
 )
 
+DOWNLOAD_TOTALS = _table(
+    "download_totals",
+    "The downloads of the top-N packages of one top-PyPI snapshot together (a fixed N that "
+    "every snapshot has), so a package's share of them can be compared across the changes in "
+    "how downloads were counted.",
+    ["series", "period_start", "period_end", "top_n"],
+    Column("series", TEXT, "'monthly' (about 30 days) or 'yearly' (365 days)", True),
+    Column("period_start", DAY, "first day counted", True),
+    Column("period_end", DAY, "last day counted", True),
+    Column("window_days", COUNT, "length of the window in days", True),
+    Column("top_n", COUNT, "how many of the snapshot's most downloaded packages are added", True),
+    Column("downloads", COUNT, "their downloads in the window, added"),
+    Column("installers", TEXT, "'pip' (pip only) or 'all' (every installer)"),
+    Column("method", TEXT, "how it was counted (e.g. bigquery-pypinfo, clickhouse)"),
+)
+
 RELEASES = _table(
     "releases",
     "Releases of a repository (GitHub releases or tags) or a package (PyPI versions).",
@@ -385,6 +401,49 @@ COHORT_MEMBERS = _table(
         TEXT,
         "a package member's GitHub repository, as its PyPI metadata names it (null when none)",
     ),
+    Column(
+        "side",
+        TEXT,
+        "'cohort' or 'group' (the open-source AI group by rule); null in rows written before "
+        "the group had a rule: the cohort",
+    ),
+    Column(
+        "status",
+        TEXT,
+        "'member', or 'excluded' with the reason; null in older rows: a member",
+    ),
+    Column("reason", TEXT, "why a checked candidate is not a member, in words"),
+)
+
+GIT_HISTORIES = _table(
+    "git_histories",
+    "Each repository whose full git history was sought for the data: its snapshot day (the "
+    "newest commit on any ref of the copy read), its size, or why it is not in the data.",
+    ["repo"],
+    Column("repo", TEXT, "'owner/name'", True),
+    Column("status", TEXT, "'in data' or 'not in data'", True),
+    Column("snapshot", DAY, "the newest commit on any ref of the copy read"),
+    Column("size_mb", NUMBER, "the copy's size in MB (a full mirror)"),
+    Column("reason", TEXT, "why it is not in the data, in words"),
+)
+
+TRUCK_FACTORS = _table(
+    "truck_factors",
+    "Each repository's truck factor (Avelino et al., ICPC 2016: file authorship by degree of "
+    "authorship, then the fewest authors whose leaving orphans over half of the source files), "
+    "from its full history with file data; computed when the shipped data is built.",
+    ["repo", "as_of"],
+    Column("repo", TEXT, "'owner/name'", True),
+    Column("as_of", DAY, "the day of the newest commit of the history read", True),
+    Column("truck_factor", COUNT, "the fewest authors whose leaving orphans over half the files"),
+    Column("files", COUNT, "source files at HEAD with an author history"),
+    Column("authors", COUNT, "people who author at least one of those files"),
+    Column(
+        "renames_followed",
+        FLAG,
+        "renamed files kept their history (false: the copy lacked file contents git needs to "
+        "detect renames, so a moved file counts as new, with its mover as its creator)",
+    ),
 )
 
 TABLES: dict[str, Table] = {
@@ -396,6 +455,7 @@ TABLES: dict[str, Table] = {
         REPO_SNAPSHOTS,
         STAR_HISTORY,
         PACKAGE_DOWNLOADS,
+        DOWNLOAD_TOTALS,
         RELEASES,
         PACKAGES,
         PACKAGE_DEPENDENTS,
@@ -406,6 +466,8 @@ TABLES: dict[str, Table] = {
         ISSUE_ACTIVITY,
         COLLECTION_RUNS,
         COHORT_MEMBERS,
+        GIT_HISTORIES,
+        TRUCK_FACTORS,
     )
 }
 

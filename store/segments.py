@@ -304,7 +304,18 @@ class SegmentStore:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{table}/{version:08d}-{uuid.uuid4().hex[:12]}.parquet"
         arrow = pa.Table.from_pandas(frame, preserve_index=False)
-        atomic_write(self.root / name, lambda f: pq.write_table(arrow, f, compression="zstd"))
+        # Times are stored as differences (DELTA_BINARY_PACKED): a table sorted by time, such
+        # as a repository's commits, shrinks by about a tenth; every Parquet reader (DuckDB,
+        # ClickHouse, Spark) reads it.
+        times = [f.name for f in arrow.schema if pa.types.is_timestamp(f.type)]
+        options = {
+            "use_dictionary": [n for n in arrow.column_names if n not in times],
+            "column_encoding": dict.fromkeys(times, "DELTA_BINARY_PACKED") or None,
+        }
+        atomic_write(
+            self.root / name,
+            lambda f: pq.write_table(arrow, f, compression="zstd", **options),
+        )
         return name
 
     def _publish(self, manifest: dict) -> None:

@@ -139,11 +139,15 @@ def test_comparison_chart_puts_parity_at_one_and_names_missing_sides():
     frame = comparison_frame([CLAIM], _indicators(), ["a", "b", "c"], COHORT)
     contributors = frame.set_index("metric").loc["active_contributors"]
     assert contributors["ratio"] == (250 + 3) / 2 / ((40 + 4000) / 2)
-    assert contributors["favours"] == "cohort"
+    # two or three values a side allow no like-with-like comparison: said, not drawn as one
+    assert contributors["favours"] == ""
+    assert "at least 5 on each side" in contributors["missing"]
     hours = frame.set_index("metric").loc["first_response_hours"]
     assert np.isnan(hours["ratio"]) and hours["missing"] == "no cohort data"
     fig = comparison_chart(frame, "c")
     assert fig.layout.xaxis.type == "log"
     assert [s.x0 for s in fig.layout.shapes] == [1]
     gaps = next(t for t in fig.data if t.name == "not comparable (missing data)")
-    assert "no cohort data" in gaps.text[0]
+    assert "no cohort data" in " ".join(gaps.text)
+    raw = next(t for t in fig.data if (t.name or "").startswith("raw ratio"))
+    assert contributors["ratio"] in list(raw.x)

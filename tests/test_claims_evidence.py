@@ -119,6 +119,29 @@ def test_git_coverage_names_the_repositories_left_out():
 
 
 def test_git_indicators_on_partial_coverage_are_marked_partial_with_their_coverage():
+    # two own repositories, one with history: partial, and the family repository's commits
+    # count for nothing
+    project = Project("p", "P", "AI", (MAIN, RepoRef("org/second"), FAMILY), ("pkg",))
+    commits = _commits(
+        [
+            {
+                "repo": repo,
+                "sha": f"{repo}{i}",
+                "authored_at": f"2024-0{1 + i % 5}-10",
+                "author_id": f"{repo}{i % 3}",
+            }
+            for i in range(9)
+            for repo in ("org/main", "org/lib")
+        ]
+    )
+    values = compute([project], _tables(commits=commits)).set_index("indicator")
+    for metric in ("active_contributors", "new_contributors", "bus_factor"):
+        assert values.loc[metric, "quality"] == "partial"
+        assert "org/second not collected" in values.loc[metric, "coverage"]
+    assert values.loc["active_contributors", "value"] == 3
+
+
+def test_git_indicators_never_rest_on_a_family_repository_alone():
     commits = _commits(
         [
             {
@@ -132,9 +155,8 @@ def test_git_indicators_on_partial_coverage_are_marked_partial_with_their_covera
     )
     values = compute([PROJECT], _tables(commits=commits)).set_index("indicator")
     for metric in ("active_contributors", "new_contributors", "bus_factor"):
-        assert values.loc[metric, "quality"] == "partial"
-        assert "org/main not collected" in values.loc[metric, "coverage"]
-    assert values.loc["active_contributors", "value"] == 3
+        assert pd.isna(values.loc[metric, "value"])
+        assert values.loc[metric, "note"].startswith("insufficient data")
 
 
 def test_release_cadence_comes_from_pypi_without_yanked_or_prereleases():

@@ -104,4 +104,6 @@ def test_summary_lists_projects_without_git_data(collected):
     row = table.set_index("project").loc["Widget"]
     assert row["contributors_all_time"] == 4 and row["active"] == 4 and row["bus_factor"] == 2
     assert row["elephant_factor"] == 1 and row["releases"] == 2  # v1.0 and v1.1, not the rc
-    assert table.set_index("project").loc["Nothing", "note"] == "no git history collected"
+    assert table.set_index("project").loc["Nothing", "note"] == (
+        "insufficient data: no git history of its own repositories"
+    )

@@ -130,8 +130,10 @@ def test_project_monthly_downloads_name_their_windows_and_compare_per_day(raw_py
     assert "windows of 31 and 27 days" in row["note"]
     # the download-counting note is on the download row only, never on star growth
     assert profile.loc["Star growth", "note"] == ""
-    assert "download counting method changed" in profile.loc["Download growth", "note"]
-    notes = [line for line in texts(at).splitlines() if "download counting method" in line]
+    # growth across the 2025-07 change in counting is not computed: said, never a number
+    assert "counted by different methods" in profile.loc["Download growth", "note"]
+    assert profile.loc["Download growth", "value_shown"] == ""
+    notes = [line for line in texts(at).splitlines() if "different methods" in line]
     assert notes and all("Star growth" not in line for line in notes)
 
 

@@ -40,11 +40,12 @@ def test_default_registry_lists_the_projects_the_essays_name():
     assert registry.get("opencv").packages == ("opencv-python",)
     # the rename is declared, so the archive's old name joins the series
     assert registry.repo_aliases()["huggingface/pytorch-transformers"] == "huggingface/transformers"
-    # the cohort is software: top PyPI packages with their repositories, not top-starred lists
-    assert registry.cohort.github_top == 0 and registry.cohort.pypi_top >= 20
-    assert registry.cohort.pypi_exclude_ai
-    assert "does not classify as" in registry.cohort.describe()
-    # family repositories add community evidence; only main ones carry the project's stars
+    # the group and the cohort by one rule: software with repositories, split by AI
+    assert registry.cohort.ranking_pool and registry.cohort.github_top == 0
+    assert registry.cohort.group_top >= 30 and registry.cohort.pypi_top >= 30
+    assert "classifies as" in registry.cohort.describe()
+    assert "full git history" in registry.cohort.describe()
+    # family repositories are rows of their own; only main ones are the project's
     hf = registry.get("transformers")
     assert hf.main_repo_names == ("huggingface/transformers",)
     assert "huggingface/huggingface_hub" in hf.repo_names

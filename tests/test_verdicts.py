@@ -53,8 +53,10 @@ CLAIM = hand_made_claim(
             NOT_SUPPORTED,
         ),
         ({"active_contributors": 150, "bus_factor": 2}, MIXED),  # 1 of 2 available
-        ({"active_contributors": 100}, SUPPORTED),  # thresholds are inclusive
-        ({"median_days_between_releases": 60.0}, SUPPORTED),
+        ({"active_contributors": 100, "bus_factor": 4}, SUPPORTED),  # thresholds are inclusive
+        ({"median_days_between_releases": 60.0, "bus_factor": 4}, SUPPORTED),
+        # one of three is less than the two thirds a verdict needs, however clear it is
+        ({"active_contributors": 1000}, INSUFFICIENT),
         ({}, INSUFFICIENT),
         ({"active_contributors": None, "bus_factor": float("nan")}, INSUFFICIENT),
     ],
@@ -65,9 +67,14 @@ def test_verdicts_by_hand(values, expected):
 
 def test_insufficient_data_names_the_missing_indicators():
     result = judge(CLAIM, {"active_contributors": 150})
+    assert result.verdict == INSUFFICIENT and result.k_of_n == "1 of 3"
     assert result.missing == ("bus_factor", "median_days_between_releases")
-    needs_two = dataclasses.replace(CLAIM, min_indicators=2)
-    assert judge(needs_two, {"active_contributors": 150}).verdict == INSUFFICIENT
+    # a claims file may ask for more than two thirds, never for less
+    needs_all = dataclasses.replace(CLAIM, min_indicators=3)
+    two = {"active_contributors": 150, "bus_factor": 5}
+    assert judge(CLAIM, two).verdict == SUPPORTED
+    assert judge(needs_all, two).verdict == INSUFFICIENT
+    assert dataclasses.replace(CLAIM, min_indicators=1).required == 2
 
 
 def test_tuned_thresholds_change_the_verdict():
@@ -119,9 +126,13 @@ def test_verdict_table_has_projects_group_and_cohort_rows():
     )
     table = verdict_table([CLAIM], indicators, [("a", "A"), ("b", "B")], ["x"])
     got = dict(zip(table["subject"], table["verdict"], strict=True))
-    assert got["A"] == MIXED and got["B"] == NOT_SUPPORTED
+    counted = dict(zip(table["subject"], table["k_of_n"], strict=True))
+    assert got["A"] == MIXED and counted["A"] == "2 of 3"
+    assert got["B"] == INSUFFICIENT and counted["B"] == "1 of 3"  # one value: not enough
     assert got["Open-source AI (group median)"] == MIXED  # median 125 met, bus 1 not
-    assert got["Cohort (cohort median)"] == NOT_SUPPORTED
+    # the last row compares the group with the cohort like with like: one cohort value
+    assert got["Open-source AI vs cohort, like with like"] == INSUFFICIENT
+    assert table["kind"].tolist() == ["project", "project", "group", "cohort"]
     assert "Contributor absence (bus) factor (needs a git refresh" in table.iloc[1]["missing"]
     ev = evidence(CLAIM, indicators, ["a", "b"], ["x"]).set_index("metric")
     assert ev.loc["active_contributors", "effect_size"] == pytest.approx(125 / 10)
@@ -133,7 +144,7 @@ def test_the_shipped_claims_file_is_valid_and_covers_the_seven_claims(tmp_path):
     bad = tmp_path / "claims.toml"
     bad.write_text(
         '[[claims]]\nid = "x"\ntitle = "t"\nhypothesis = "h"\nindicators = [\n'
-        '  { metric = "stars_per_day", direction = "higher", threshold = 1 },\n]\n'
+        '  { metric = "stars_per_day", direction = "higher", threshold = 1, basis = "b" },\n]\n'
     )
     with pytest.raises(ConfigError, match="unknown metric 'stars_per_day'") as info:
         load_claims(bad)
@@ -145,7 +156,10 @@ CLAIM_HEAD = '[[claims]]\nid = "x"\ntitle = "t"\nhypothesis = "h"\n'
 
 def _rules(*rules: tuple[str, str]) -> str:
     """An indicators line from (metric, threshold text) pairs."""
-    items = [f'{{ metric = "{m}", direction = "higher", threshold = {t} }}' for m, t in rules]
+    items = [
+        f'{{ metric = "{m}", direction = "higher", threshold = {t}, basis = "CHAOSS" }}'
+        for m, t in rules
+    ]
     return f"indicators = [{', '.join(items)}]"
 
 
@@ -164,6 +178,17 @@ def _rules(*rules: tuple[str, str]) -> str:
         (_rules(("bus_factor", "2"), ("bus_factor", "3")), "bus_factor is listed twice"),
         # the wrong shape is a clear message, not a crash
         ("indicators = 5", "indicators must be a list of tables"),
+        # every threshold says where it comes from
+        (
+            'indicators = [{ metric = "bus_factor", direction = "higher", threshold = 2 }]',
+            "bus_factor needs a basis",
+        ),
+        # a verdict may never rest on fewer than two thirds of its indicators
+        (
+            "min_indicators = 1\n"
+            + _rules(("bus_factor", "2"), ("releases", "3"), ("active_contributors", "9")),
+            "min_indicators must be 2..3",
+        ),
     ],
 )
 def test_a_claims_file_that_cannot_be_meant_is_refused_with_the_rule(tmp_path, body, rule):

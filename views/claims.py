@@ -16,6 +16,21 @@ from registry import Project, Registry
 from views.base import ChartView
 
 Thresholds = dict[tuple[str, str], float]
+# every table the indicators read: the app's loaders and the export load exactly these
+INDICATOR_TABLES = (
+    "repo_snapshots",
+    "package_downloads",
+    "download_totals",
+    "commits",
+    "truck_factors",
+    "git_histories",
+    "releases",
+    "issue_activity",
+    "cohort_members",
+    "package_dependents",
+    "scorecards",
+)
+GROUP_PREFIX = "group-"  # metrics.cohort.cohort_projects' ids for the rule's group
 
 
 def group_label(registry: Registry) -> str:
@@ -32,13 +47,27 @@ def group_projects(registry: Registry) -> list[Project]:
     return [p for p in registry if not p.by_user or p.group == label]
 
 
+def rule_group(registry: Registry, tables: Mapping[str, pd.DataFrame]) -> list[Project]:
+    """The open-source AI group chosen by the rule in data/projects.toml (empty when the data
+    has none: the tracked projects then stand for the group)."""
+    return cohort_projects(tables["cohort_members"], registry.cohort.group_label, side="group")
+
+
+def group_ids(registry: Registry, tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Whose values the group's medians are over: the rule's members, else the tracked
+    projects (older data, or a projects file without the pool rule)."""
+    members = rule_group(registry, tables)
+    return [p.id for p in members] if members else [p.id for p in group_projects(registry)]
+
+
 def indicators(
     registry: Registry, tables: Mapping[str, pd.DataFrame], windows: Windows | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Every indicator for the tracked projects and the cohort (default windows: 12 months),
-    and the cohort's ids."""
+    """Every indicator for the tracked projects, the group's members and the cohort (default
+    windows: 12 months to the data's as-of day), and the cohort's ids."""
     cohort = cohort_projects(tables["cohort_members"], registry.cohort.label)
-    found = compute([*registry, *cohort], tables, windows or Windows())
+    group = rule_group(registry, tables)
+    found = compute([*registry, *group, *cohort], tables, windows or Windows())
     return found, [p.id for p in cohort]
 
 
@@ -56,9 +85,32 @@ def verdicts(
         [(p.id, p.name) for p in group_projects(registry)],
         cohort_ids,
         tuned,
-        group_label=group_label(registry),
+        group_label=group_median_label(registry, indicator_frame),
         cohort_label=registry.cohort.label,
+        group_ids=members_in(registry, indicator_frame),
     )
+
+
+def members_in(registry: Registry, indicator_frame: pd.DataFrame) -> list[str]:
+    """The group's members among the frame's projects: the rule's ('group-…' ids), else the
+    tracked projects (data without the rule)."""
+    ids = [i for i in indicator_frame["project_id"].unique() if str(i).startswith(GROUP_PREFIX)]
+    if not ids:
+        return [p.id for p in group_projects(registry)]
+    # the user's own projects count where the user put them in the rule's group
+    return ids + [p.id for p in registry.by_user if p.group == registry.cohort.group_label]
+
+
+def group_name(registry: Registry) -> str:
+    """The group the medians are about: the rule's group, or the tracked projects' group."""
+    return registry.cohort.group_label if registry.cohort.ranking_pool else group_label(registry)
+
+
+def group_median_label(registry: Registry, indicator_frame: pd.DataFrame) -> str:
+    """What the group's medians are called: the rule's group, or the tracked projects'."""
+    if any(str(i).startswith(GROUP_PREFIX) for i in indicator_frame["project_id"].unique()):
+        return registry.cohort.group_label
+    return group_label(registry)
 
 
 def claim_views(
@@ -77,7 +129,13 @@ def claim_views(
     tracked = [(p.id, p.name) for p in group_projects(registry)]
     for claim in claims:
         data = evidence_frame(
-            claim, indicator_frame, tracked, cohort_ids, tuned, group_label=group_label(registry)
+            claim,
+            indicator_frame,
+            tracked,
+            cohort_ids,
+            tuned,
+            group_label=group_median_label(registry, indicator_frame),
+            group_ids=members_in(registry, indicator_frame),
         )
         figure = evidence_chart(
             data, f"{claim.title}: the evidence", registry.cohort.label, len(cohort_ids)

@@ -4,6 +4,7 @@ weekly rhythm (the page shows one project, chosen in a select box; the export wr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -54,15 +55,43 @@ class CommunityViews:
         return first + [c for p in self.projects.values() for c in p.charts.values()]
 
 
+def subjects(projects) -> list[Project]:
+    """Who the Community page shows: each project on its main repositories only, then each
+    family repository as a row of its own under its own name ('tensorflow/addons —
+    TensorFlow family'), so no project is ever judged on another repository than its own."""
+    out = []
+    for project in projects:
+        main = tuple(r for r in project.repos if r.role == "main")
+        out.append(dataclasses.replace(project, repos=main))
+    for project in projects:
+        for ref in project.repos:
+            if ref.role != "family":
+                continue
+            out.append(
+                Project(
+                    id=f"{project.id}--{ref.full_name.replace('/', '--').lower()}",
+                    name=f"{ref.full_name} — {project.name} family",
+                    group=project.group,
+                    repos=(dataclasses.replace(ref, role="main"),),
+                    packages=(),
+                    description=ref.note,
+                    by_user=project.by_user,
+                )
+            )
+    return out
+
+
 def community_views(
     registry: Registry,
     commits: pd.DataFrame,
     releases: pd.DataFrame,
     settings: CommunitySettings = CommunitySettings(),
 ) -> CommunityViews:
-    """The page's table and charts with the given settings."""
+    """The page's table and charts with the given settings: each project on its own
+    repositories, each family repository on its own row (`subjects`)."""
+    shown = subjects(registry)
     summary = community.summary(
-        registry,
+        shown,
         commits,
         releases,
         window_months=settings.window_months,
@@ -71,8 +100,11 @@ def community_views(
         include_merges=settings.include_merges,
     )
     projects, flows = {}, []
-    for project in registry:
+    end = community.data_end(commits)
+    for project in shown:
         mine = commits[commits["repo"].isin(project.repo_names)]
+        if end is not None:
+            mine = mine[mine["authored_at"] < end]
         if mine.empty:
             continue
         contribs = community.contributions(

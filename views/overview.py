@@ -32,13 +32,14 @@ def comparison(
     cohort_ids: Sequence[str],
 ) -> ChartView:
     """The headline: the group's medians against the cohort's, per indicator."""
-    members = [p.id for p in claim_views.group_projects(registry)]
-    frame = comparison_frame(claims, indicator_frame, members, cohort_ids)
-    group = claim_views.group_label(registry)
+    tracked = [p.id for p in claim_views.group_projects(registry)]
+    members = claim_views.members_in(registry, indicator_frame)
+    frame = comparison_frame(claims, indicator_frame, tracked, cohort_ids, members)
+    group = claim_views.group_median_label(registry, indicator_frame)
     figure = comparison_chart(
         frame,
-        f"Is {group} ahead of {registry.cohort.label}? Median of the tracked projects ÷ "
-        "median of the cohort, per indicator",
+        f"Is {group} ahead of {registry.cohort.label}, like with like? Group ÷ cohort per "
+        "indicator at equal size (contributors ever), with 95 % intervals",
         group_label=group,
         cohort_label="cohort",
     )

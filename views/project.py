@@ -101,7 +101,7 @@ def project_views(project: Project, tables: Mapping[str, pd.DataFrame]) -> list[
     if not timeline.empty:
         figure = release_timeline_chart(timeline, f"{project.name}: releases on PyPI")
         out.append(ChartView(f"{project.id}-releases", figure, timeline))
-    cards = packages.latest_scorecards(tables["scorecards"], project.repo_names)
+    cards = packages.latest_scorecards(tables["scorecards"], project.main_repo_names)
     if cards["check"].ne("overall").any():
         figure = scorecard_chart(cards, f"{project.name}: OpenSSF Scorecard checks")
         out.append(ChartView(f"{project.id}-scorecard", figure, cards))

@@ -21,36 +21,31 @@ def comparison_frame(
     indicators: pd.DataFrame,
     tracked_ids: Sequence[str],
     cohort_ids: Sequence[str],
+    group_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Per (claim, indicator): the group's and the cohort's medians and their ratio, and
-    whether the group is on the side the claim wants. A missing side leaves the ratio
-    missing, and `missing` says which side."""
+    """Per (claim, indicator): the group's and the cohort's medians ('n of N' each), the raw
+    ratio and the size-adjusted one with their bootstrap 95 % intervals, and where the group
+    stands like with like (`position`, from the adjusted interval). A missing side leaves the
+    ratios missing, and `missing` says why."""
     rows = []
     for claim in claims:
-        table = evidence(claim, indicators, tracked_ids, cohort_ids)
+        table = evidence(claim, indicators, tracked_ids, cohort_ids, group_ids=group_ids)
         for row in table.itertuples():
-            group, cohort, effect = row.group_median, row.cohort_median, row.effect_size
+            group, cohort = row.group_median, row.cohort_median
             sides = [
                 side
                 for side, value in (("open-source AI", group), ("cohort", cohort))
                 if value is None or pd.isna(value)
             ]
-            plottable = pd.notna(effect) and effect > 0 and math.isfinite(effect)
+            plottable = _positive(row.adjusted)
             if len(sides) == 2:
                 missing = "no data on either side"
             elif sides:
                 missing = f"no {sides[0]} data"
             elif not plottable:
-                missing = "ratio undefined (a median is 0)"
+                missing = row.effect_note or "not comparable"
             else:
                 missing = ""
-            favours = ""
-            if plottable:
-                if effect == 1:
-                    favours = "parity"
-                else:
-                    ahead = effect > 1 if row.better == "higher" else effect < 1
-                    favours = "open-source AI" if ahead else "cohort"
             rows.append(
                 {
                     "claim_id": claim.id,
@@ -60,16 +55,46 @@ def comparison_frame(
                     "unit": CATALOGUE[row.metric].unit,
                     "better": row.better,
                     "group_median": group,
+                    "group_n": row.group_n,
                     "cohort_median": cohort,
-                    "ratio": effect if plottable else np.nan,
-                    "favours": favours,
+                    "cohort_n": row.cohort_n,
+                    # the plain ratio of medians, also where too few values allow no interval
+                    "ratio": row.raw
+                    if _positive(row.raw)
+                    else (row.effect_size if _positive(row.effect_size) else np.nan),
+                    "ratio_low": row.raw_low,
+                    "ratio_high": row.raw_high,
+                    "adjusted": row.adjusted if plottable else np.nan,
+                    "adjusted_low": row.adjusted_low if plottable else np.nan,
+                    "adjusted_high": row.adjusted_high if plottable else np.nan,
+                    "position": row.position,
+                    "favours": _favours(row.position) if plottable else "",
                     "missing": missing,
                 }
             )
     frame = pd.DataFrame(rows)
-    for column in ("group_median", "cohort_median", "ratio"):
+    for column in (
+        "group_median",
+        "cohort_median",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+        "adjusted",
+        "adjusted_low",
+        "adjusted_high",
+    ):
         frame[column] = frame[column].astype("float64")
     return frame
+
+
+def _positive(value) -> bool:
+    return value is not None and pd.notna(value) and value > 0 and math.isfinite(value)
+
+
+def _favours(position: str) -> str:
+    return {"ahead of": "open-source AI", "behind": "cohort", "level with": "parity"}.get(
+        position, ""
+    )
 
 
 def comparison_chart(
@@ -88,10 +113,30 @@ def comparison_chart(
             x=[1.0] * len(frame), y=y, mode="markers", opacity=0, showlegend=False, hoverinfo="skip"
         )
     )
+    raw = frame["ratio"].notna().to_numpy()
+    if raw.any():
+        part = frame[raw]
+        fig.add_trace(
+            go.Scatter(
+                x=part["ratio"].tolist(),
+                y=[
+                    [c for c, m in zip(y[0], raw, strict=True) if m],
+                    [i for i, m in zip(y[1], raw, strict=True) if m],
+                ],
+                mode="markers",
+                marker={"color": "#999999", "size": 7, "symbol": "line-ns-open"},
+                error_x=_interval(part, "ratio", "#BBBBBB"),
+                name="raw ratio of medians (95 % interval)",
+                hovertext=[
+                    _comparison_hover(r, group_label, cohort_label) for r in part.itertuples()
+                ],
+                hoverinfo="text",
+            )
+        )
     styles = {
-        "open-source AI": (f"{group_label} ahead for the claim", "#009E73", "circle"),
-        "cohort": (f"{cohort_label} ahead for the claim", "#D55E00", "diamond"),
-        "parity": ("parity", "#000000", "square"),
+        "open-source AI": (f"{group_label} ahead, like with like", "#009E73", "circle"),
+        "cohort": (f"{cohort_label} ahead, like with like", "#D55E00", "diamond"),
+        "parity": ("level: the interval holds 1", "#000000", "square"),
     }
     for favours, (name, colour, symbol) in styles.items():
         mask = (frame["favours"] == favours).to_numpy()
@@ -100,16 +145,17 @@ def comparison_chart(
         part = frame[mask]
         fig.add_trace(
             go.Scatter(
-                x=part["ratio"].tolist(),
+                x=part["adjusted"].tolist(),
                 y=[
                     [c for c, m in zip(y[0], mask, strict=True) if m],
                     [i for i, m in zip(y[1], mask, strict=True) if m],
                 ],
                 mode="markers+text",
-                text=[_times(r) for r in part["ratio"]],
-                textposition="middle right",
+                text=[_times(r) for r in part["adjusted"]],
+                textposition="top center",
                 cliponaxis=False,
-                marker={"color": colour, "size": 12, "symbol": symbol},
+                marker={"color": colour, "size": 11, "symbol": symbol},
+                error_x=_interval(part, "adjusted", colour),
                 name=name,
                 hovertext=[
                     _comparison_hover(r, group_label, cohort_label) for r in part.itertuples()
@@ -117,7 +163,7 @@ def comparison_chart(
                 hoverinfo="text",
             )
         )
-    gaps = frame["ratio"].isna().to_numpy()
+    gaps = frame["adjusted"].isna().to_numpy()
     if gaps.any():
         fig.add_trace(
             go.Scatter(
@@ -138,7 +184,10 @@ def comparison_chart(
                 hoverinfo="text",
             )
         )
-    ratios = frame["ratio"].dropna()
+    ratios = pd.concat(
+        [frame[c] for c in ("ratio", "adjusted", "adjusted_low", "adjusted_high")]
+    ).dropna()
+    ratios = ratios[ratios > 0]
     reach = max(1.0, math.ceil(max((abs(math.log10(r)) for r in ratios), default=1.0) + 0.3))
     ticks = [10.0**k for k in range(-int(reach), int(reach) + 1)]
     fig.add_vline(x=1, line={"color": "#333333", "width": 1.5})  # parity
@@ -148,7 +197,8 @@ def comparison_chart(
         range=[-reach, reach],
         tickvals=ticks,
         ticktext=[_tick(t) for t in ticks],
-        title_text=f"{group_label} median ÷ {cohort_label} median (log scale; 1 = parity)",
+        title_text=f"{group_label} ÷ {cohort_label} at equal size, with 95 % bootstrap "
+        "intervals (log scale; 1 = parity)",
         showgrid=True,
         gridcolor="#EEEEEE",
     )
@@ -180,6 +230,20 @@ def comparison_chart(
     return fig
 
 
+def _interval(part: pd.DataFrame, column: str, colour: str) -> dict:
+    """Asymmetric error bars from the `column`_low and _high interval columns."""
+    value = part[column]
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (part[f"{column}_high"] - value).clip(lower=0).fillna(0).tolist(),
+        "arrayminus": (value - part[f"{column}_low"]).clip(lower=0).fillna(0).tolist(),
+        "color": colour,
+        "thickness": 1.5,
+        "width": 4,
+    }
+
+
 def _times(ratio: float) -> str:
     return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:,.0f}×"
 
@@ -196,6 +260,19 @@ def _comparison_hover(row, group_label: str, cohort_label: str) -> str:
         f"{plain(group_label)} median: {figure_text(row.group_median, row.unit) or 'no data'}",
         f"{plain(cohort_label)} median: {figure_text(row.cohort_median, row.unit) or 'no data'}",
     ]
+    lines[1] += f" ({row.group_n} members)"
+    lines[2] += f" ({row.cohort_n} members)"
     if pd.notna(row.ratio):
-        lines.append(f"ratio: {_times(row.ratio)}")
+        lines.append(f"raw ratio: {_times(row.ratio)} ({_range(row.ratio_low, row.ratio_high)})")
+    if pd.notna(row.adjusted):
+        lines.append(
+            f"at equal size: {_times(row.adjusted)} ({_range(row.adjusted_low, row.adjusted_high)})"
+            f", {row.position} comparable open source"
+        )
     return "<br>".join(lines)
+
+
+def _range(low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return "no interval"
+    return f"95 % interval {_times(low)} to {_times(high)}"

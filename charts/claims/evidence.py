@@ -47,12 +47,15 @@ def evidence_frame(
     cohort_ids: Sequence[str],
     tuned: Mapping[tuple[str, str], float] | None = None,
     group_label: str = "Open-source AI",
+    group_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """What a claim's evidence chart draws: per indicator, each tracked project's value (a
     missing one with its note, never zero), the group's median and each cohort member that
     has a value. `kind` is 'project', 'group median' or 'cohort member'."""
     limits = thresholds_for(claim, tuned or {})
-    table = evidence(claim, indicators, [pid for pid, _ in tracked], cohort_ids, tuned)
+    table = evidence(
+        claim, indicators, [pid for pid, _ in tracked], cohort_ids, tuned, group_ids=group_ids
+    )
     medians = dict(zip(table["metric"], table["group_median"], strict=True))
     by_key = indicators.set_index(["project_id", "indicator"])
     has_coverage = "coverage" in indicators

@@ -82,11 +82,9 @@ def matrix_chart(frame: pd.DataFrame, title: str) -> go.Figure:
 
 def _cell_text(label: str) -> str:
     # the verdict, then each qualifier on a line of its own: cells are narrow
-    verdict, _, partial = label.partition(" · ")
+    verdict, *qualifiers = label.split(" · ")
     verdict, fragile, _ = verdict.partition(" (fragile)")
-    return "<br>".join(
-        [verdict] + (["fragile"] if fragile else []) + ([partial] if partial else [])
-    )
+    return "<br>".join([verdict] + (["fragile"] if fragile else []) + qualifiers)
 
 
 def _cell_hover(row: pd.Series, subject: str) -> str:

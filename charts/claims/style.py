@@ -12,14 +12,20 @@ import pandas as pd
 
 from claims.model import Claim
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
+from metrics.stats import AHEAD, BEHIND, LEVEL
 
 VERDICT_COLOURS = {
     SUPPORTED: "#009E73",  # bluish green
     MIXED: "#E69F00",  # orange
     NOT_SUPPORTED: "#D55E00",  # vermillion
     INSUFFICIENT: "#BBBBBB",  # grey
+    # the group against comparable open source (like with like), in other colours: a
+    # comparison is not a verdict against thresholds
+    AHEAD: "#56B4E9",  # sky blue
+    LEVEL: "#F0E442",  # yellow
+    BEHIND: "#CC79A7",  # reddish purple
 }
-VERDICT_ORDER = (SUPPORTED, MIXED, NOT_SUPPORTED, INSUFFICIENT)
+VERDICT_ORDER = (SUPPORTED, MIXED, NOT_SUPPORTED, INSUFFICIENT, AHEAD, LEVEL, BEHIND)
 TRACKED_COLOUR = "#0072B2"  # blue: the tracked projects' points
 GROUP_COLOUR = "#000000"
 COHORT_COLOUR = "#999999"
@@ -31,9 +37,16 @@ def short_label(claim: Claim) -> str:
     return claim.id.replace("_", " ").replace("-", " ").capitalize()
 
 
-def verdict_label(verdict: str, fragile: bool = False, partial: bool = False) -> str:
-    """The verdict in words, with its qualifiers: 'mixed (fragile) · partial data'."""
-    return verdict + (" (fragile)" if fragile else "") + (" · partial data" if partial else "")
+def verdict_label(
+    verdict: str, fragile: bool = False, partial: bool = False, k_of_n: str = ""
+) -> str:
+    """The verdict in words, with its qualifiers: 'mixed (fragile) · 2 of 3 · partial data'."""
+    return (
+        verdict
+        + (" (fragile)" if fragile else "")
+        + (f" · {k_of_n}" if k_of_n else "")
+        + (" · partial data" if partial else "")
+    )
 
 
 def verdict_css(label: object) -> str:
@@ -47,10 +60,11 @@ def verdict_css(label: object) -> str:
 def labelled(table: pd.DataFrame) -> pd.Series:
     """verdict_table rows as labels; works with and without the `partial` column."""
     partial = table["partial"] if "partial" in table else pd.Series(False, index=table.index)
+    counted = table["k_of_n"] if "k_of_n" in table else pd.Series("", index=table.index)
     return pd.Series(
         [
-            verdict_label(v, bool(f), bool(p))
-            for v, f, p in zip(table["verdict"], table["fragile"], partial, strict=True)
+            verdict_label(v, bool(f), bool(p), str(k or ""))
+            for v, f, p, k in zip(table["verdict"], table["fragile"], partial, counted, strict=True)
         ],
         index=table.index,
     )
