@@ -141,6 +141,16 @@ def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     return _overview_tables(catalog().version(), registry)
 
 
+@_shared(max_entries=8)
+def _group_overview(version: tuple[str, str], registry: Registry) -> pd.DataFrame:
+    return overview_views.group_table(registry, {name: load(name) for name in OVERVIEW_TABLES})
+
+
+def group_overview(registry: Registry) -> pd.DataFrame:
+    """The group members' latest figures (views.overview.group_table), once per version."""
+    return _group_overview(catalog().version(), registry)
+
+
 @_shared(max_entries=16)
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
     return community_views(registry, load("commits"), load("releases"), settings)

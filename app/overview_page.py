@@ -75,10 +75,9 @@ def render() -> None:
         "Essays say open-source AI fosters collaboration, lowers barriers to entry, builds "
         "transparency and trust, accelerates development and democratizes access. Here each "
         "claim is tested against public GitHub, git and PyPI data for the projects the essays "
-        f"name and for {group.lower()}: {n_members} open-source AI libraries chosen by a stated "
-        f"rule (Methods page), next to a comparison cohort, {registry.cohort.label.lower()}, "
-        "chosen by the same rule. Empty cells mean the data does not have the figure (never "
-        "zero)."
+        f"name and for {group}: {n_members} open-source AI libraries chosen by a stated rule "
+        f"(Methods page), next to a comparison cohort, {registry.cohort.label}, chosen by the "
+        "same rule. Empty cells mean the data does not have the figure (never zero)."
     )
 
     st.subheader("What the data says about seven claims")
@@ -91,21 +90,21 @@ def render() -> None:
     widgets.table(
         board.style.map(verdict_css, subset=[group_col, cohort_col]),
         column_config={
-            "claim": columns.text("Claim", 330),
+            "claim": columns.text("Claim", 290),
             group_col: columns.text(
                 group_col,
-                260,
+                230,
                 help="The claim's rules applied to the group's medians; k of n: how many of "
                 "the claim's indicators the verdict rests on",
             ),
             cohort_col: columns.text(
                 cohort_col,
-                300,
+                230,
                 help="The group against the cohort at equal size, from each indicator's "
                 "size-adjusted ratio and its 95 % interval; k of n: how many indicators "
                 "could be compared",
             ),
-            "evidence": columns.link("Evidence", "see the evidence", 140),
+            "evidence": columns.link("Evidence", "see the evidence", 130),
         },
         key="overview_claims",
     )
@@ -172,6 +171,27 @@ def render() -> None:
             key="overview_repositories",
         )
         st.caption("Descriptions are the repository owners' own words, shown as plain text.")
+
+    group_members = loaders.group_overview(registry)
+    if len(group_members):
+        with st.expander(f"{group}: {len(group_members)} members", expanded=False):
+            named = [
+                p.name
+                for p in registry
+                if not p.by_user and set(p.packages) & set(group_members["project"])
+            ]
+            st.caption(
+                "Chosen by rule; the Methods page has the rule and every candidate left out, "
+                "with why. Named projects that are members: "
+                + (widgets.markdown_text(", ".join(named)) if named else "none")
+                + "."
+            )
+            widgets.table(
+                _shown(group_members),
+                column_config=COLUMNS,
+                column_order=list(COLUMNS),
+                key="overview_group",
+            )
 
     with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):
         if members.empty:

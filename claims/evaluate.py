@@ -11,6 +11,7 @@ import pandas as pd
 from claims.model import CAN_BE_NEGATIVE, Claim
 from claims.verdicts import (
     INSUFFICIENT,
+    MIN_MEMBER_SHARE,
     effect_size,
     fresh_values,
     judge,
@@ -197,6 +198,28 @@ def effect(
 
     group_values, group_sizes = side(group_ids)
     cohort_values, cohort_sizes = side(cohort_ids)
+    short = [
+        f"only {len(values)} of {len(set(ids))} {name} members have a fresh value"
+        for name, values, ids in (
+            ("group", group_values, group_ids),
+            ("cohort", cohort_values, cohort_ids),
+        )
+        if len(values) < MIN_MEMBER_SHARE * len(set(ids))
+    ]
+    if short:
+        nan = np.nan
+        return stats.Effect(
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            len(group_values),
+            len(cohort_values),
+            stats.UNDETERMINED,
+            "; ".join(short) + " (at least half are needed)",
+        )
     return _compare(
         tuple(group_values),
         tuple(group_sizes),

@@ -97,6 +97,9 @@ def robustness(
 
 
 STALE_DAYS = 180  # a value this much older than the newest of its indicator is stale
+# A median stands for its group only when at least this share of the members have a fresh
+# value: six of forty is six projects, not the group.
+MIN_MEMBER_SHARE = 0.5
 
 
 def fresh_values(indicators: pd.DataFrame, project_ids: list[str]) -> pd.DataFrame:
@@ -113,8 +116,11 @@ def fresh_values(indicators: pd.DataFrame, project_ids: list[str]) -> pd.DataFra
 
 
 def medians(indicators: pd.DataFrame, project_ids: list[str]) -> dict[str, float | None]:
-    """The median of each indicator over the given projects with a fresh value."""
-    return fresh_values(indicators, project_ids).groupby("indicator")["value"].median().to_dict()
+    """The median of each indicator over the given projects with a fresh value, for the
+    indicators that at least MIN_MEMBER_SHARE of them have (the others have none)."""
+    fresh = fresh_values(indicators, project_ids).groupby("indicator")["value"]
+    enough = fresh.size() >= MIN_MEMBER_SHARE * len(set(project_ids))
+    return fresh.median()[enough].to_dict()
 
 
 def median_counts(indicators: pd.DataFrame, project_ids: list[str]) -> dict[str, str]:

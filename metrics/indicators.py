@@ -169,10 +169,7 @@ def _github_pypi(projects, tables, windows: Windows) -> list[dict]:
                 "download_growth",
                 row["download_growth_12m"] if row["download_growth_same_method"] else None,
                 py,
-                row["pypi_notes"]
-                if row["download_growth_same_method"] or pd.isna(row["download_growth_12m"])
-                else "not comparable: the two windows were counted by different methods "
-                "(see the Data page)",
+                row["pypi_notes"],
                 packages_q,
                 packages_c,
             ),

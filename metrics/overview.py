@@ -10,8 +10,8 @@ Definitions (shown on the Data page too):
   day), minus 1. Missing when any of the repositories has no observation then.
 - *Monthly downloads*: the latest about-monthly window, summed over the project's packages
   that have that very window (`window_days` long). *Download growth* compares downloads per
-  day with the window ending about 12 months earlier; `pypi_notes` says when the counting
-  method changed in between.
+  day with the window ending about 12 months earlier, only when both were counted the same
+  way: across a change in counting (2024-11, 2025-07) it is missing and `pypi_notes` says why.
 - `github_notes` and `pypi_notes` explain the GitHub and the PyPI figures apart; `notes` is
   both, for the Overview's list.
 - *A total over projects* (`dated_total`) adds only figures of the same day; the projects
@@ -216,7 +216,12 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
             (r["earlier_installers"], r["earlier_method"]) != (r["installers"], r["method"])
             for r in rows
         ):
-            notes.append("download counting method changed within the 12 months (see Data page)")
+            # growth across a change in counting would mix methods: not a figure
+            growth = np.nan
+            notes.append(
+                "download counting method changed within the 12 months: no growth figure "
+                "(see Data page)"
+            )
         else:
             same_method = True
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from tests.apptest import figure, frame, open_page, texts, trace, trace_values
 from tests.conftest import CLAIM_IDS
 
 VERDICT_WORDS = ("supported", "mixed", "not supported", "insufficient data")
+STANDING_WORDS = ("ahead of", "level with", "behind", "insufficient data")
 
 
 def _overview_table(at, column: str, nth: int = 0) -> pd.DataFrame:
@@ -46,13 +49,18 @@ def test_overview_opens_with_the_claims_verdicts_in_words_and_links_to_their_evi
     board = at.dataframe[0].value
     assert len(board) == 7
     group, cohort = board.columns[1], board.columns[2]
-    assert group.startswith("Open-source AI") and cohort.startswith("Popular open source")
+    assert group == "Open-source AI (by rule) (median)"
+    assert cohort == "vs popular open source, like with like"
+    assert all(str(v).startswith(VERDICT_WORDS) for v in board[group]), board[group]
+    assert all(str(v).startswith(STANDING_WORDS) for v in board[cohort]), board[cohort]
+    # every cell says on how many of its claim's indicators it rests
     for column in (group, cohort):
-        assert all(str(v).startswith(VERDICT_WORDS) for v in board[column]), board[column]
+        assert all(re.search(r" · \d of \d", str(v)) for v in board[column]), board[column]
     assert board["evidence"].tolist() == [f"/claims#claim-{c}" for c in CLAIM_IDS]
     assert "None" not in board.to_string() and "nan" not in board.to_string()
-    said = texts(at)
+    said = texts(at).replace("\\", "")
     assert "of the 7 claims" in said
+    assert "How a verdict is reached" in said
     # the headline chart: the group against the cohort, log scale around parity
     spec = figure(at, 0)
     assert spec["layout"]["xaxis"]["type"] == "log"

@@ -163,6 +163,16 @@ def test_coverage_matches_package_names_exactly():
     notes = "pypa/packaging: no observations in the data; numpy: not counted"
     assert _named(notes) == {"pypa/packaging", "numpy"}
     assert "packaging" not in _named(notes)
+    # a package named like its repository is fully counted when only the repository has no
+    # GitHub figures (the note about pypa/packaging is not about the package packaging)
+    project = Project("p", "P", "AI", (RepoRef("pypa/packaging"),), ("packaging",))
+    tables = tables_with(TABLES["commits"].empty())
+    monthly = download_rows("packaging", [("2026-03-01", "2026-03-31", 10, "all", "clickhouse")])
+    tables["package_downloads"] = TABLES["package_downloads"].conform(
+        TABLES["package_downloads"].widen(monthly)
+    )
+    row = compute([project], tables).set_index("indicator").loc["monthly_downloads"]
+    assert (row["quality"], row["coverage"]) == ("ok", "PyPI: 1 of 1 packages")
 
 
 def test_the_elephant_factor_is_chaoss_over_all_commits():
@@ -287,6 +297,9 @@ def test_medians_leave_out_stale_values_and_say_n_of_n():
     assert median_counts(frame, ["a", "b", "c", "d"]) == {"stars": "2 of 4"}
     flagged = frame.assign(quality=["ok", "stale", "ok", "ok"])
     assert fresh_values(flagged, ["a", "b", "c", "d"])["project_id"].tolist() == ["a"]
+    # one of four members is not the group: no median at all
+    assert medians(flagged, ["a", "b", "c", "d"]) == {}
+    assert median_counts(flagged, ["a", "b", "c", "d"]) == {"stars": "1 of 4"}
 
 
 def test_the_comparison_row_says_ahead_level_or_behind_from_the_adjusted_intervals():
@@ -481,3 +494,118 @@ def test_missing_daily_downloads_say_which_refresh_supplies_them():
     found = coverage([project], tables, days).set_index("data")
     assert found.loc["Daily downloads", "status"] == "not collected yet (needs a pypistats refresh)"
     assert found.loc["Monthly downloads", "status"] == "ok"
+
+
+# ----- on the shipped data ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The default data's tables, its indicators, the verdict table and the registry."""
+    from claims.model import load_claims
+    from registry import load_registry
+    from store import DEFAULT_DATA, SegmentStore
+    from views import claims as claim_views
+
+    store = SegmentStore(DEFAULT_DATA, read_only=True)
+    tables = {name: store.read(name).frame for name in TABLES}
+    registry, claims = load_registry(), load_claims()
+    found, cohort_ids = claim_views.indicators(registry, tables)
+    table = claim_views.verdicts(claims, found, registry, cohort_ids)
+    members = claim_views.members_in(registry, found)
+    return tables, registry, claims, found, cohort_ids, members, table
+
+
+NO_OWN_HISTORY = ("tensorflow", "pytorch", "transformers", "scikit-learn", "opencv")
+
+
+def test_projects_without_their_own_history_say_insufficient_on_every_git_figure(shipped):
+    _, _, _, found, _, _, table = shipped
+    git = found[found["indicator"].isin(GIT_INDICATORS)]
+    for pid in NO_OWN_HISTORY:
+        mine = git[git["project_id"] == pid]
+        assert mine["value"].isna().all(), pid
+        assert mine["note"].str.contains("./dev cli refresh --sources git", regex=False).all()
+        assert mine["note"].str.contains("GB, too large", regex=False).all(), pid
+    # their git-only claims are insufficient, never judged on a family repository
+    names = {"tensorflow": "TensorFlow", "opencv": "OpenCV"}
+    rows = table[table["subject"].isin(names.values()) & (table["claim_id"] == "collaboration")]
+    assert set(rows["verdict"]) == {INSUFFICIENT}
+
+
+def test_no_figure_of_a_tracked_project_moves_without_its_family_repositories(shipped):
+    from views import claims as claim_views
+
+    tables, registry, _, found, _, _, _ = shipped
+    family = {r.full_name for p in registry for r in p.repos if r.role == "family"}
+    assert family  # tensorflow/addons, pytorch/examples, ...
+    commits = tables["commits"]
+    alone = dict(tables, commits=commits[~commits["repo"].isin(family)])
+    again, _ = claim_views.indicators(registry, alone)
+    ids = [p.id for p in registry]
+    before = found[found["project_id"].isin(ids)].set_index(["project_id", "indicator"])
+    after = again[again["project_id"].isin(ids)].set_index(["project_id", "indicator"])
+    pd.testing.assert_series_equal(before["value"].sort_index(), after["value"].sort_index())
+
+
+def test_every_verdict_rests_on_two_thirds_of_its_indicators_and_says_so(shipped):
+    _, _, claims, _, _, _, table = shipped
+    needed = {c.id: (c.required, len(c.indicators)) for c in claims}
+    for row in table.itertuples():
+        k, n = (int(x) for x in row.k_of_n.split(" of "))
+        assert n == needed[row.claim_id][1]
+        if row.verdict != INSUFFICIENT:
+            assert k >= needed[row.claim_id][0], row
+
+
+def test_the_group_and_the_cohort_by_rule_are_large_enough_to_compare(shipped):
+    tables, _, _, found, cohort_ids, members, _ = shipped
+    rule = tables["cohort_members"]
+    assert (rule[rule["side"] == "group"]["status"] == "member").sum() >= 30
+    excluded = rule[rule["status"] == "excluded"]
+    assert excluded["reason"].notna().all() and len(excluded) > 0
+    active = fresh_values(found, members + list(cohort_ids))
+    active = active[active["indicator"] == "active_contributors"]
+    large = active[active["value"] >= 30]["project_id"]
+    assert large.str.startswith("group-").sum() >= 15
+    assert large.str.startswith("cohort-").sum() >= 15
+    # every member's history is in the data
+    histories = set(tables["commits"]["repo"].str.lower())
+    listed = rule[rule["status"] == "member"]
+    assert all(str(r).lower() in histories for r in listed["repo"])
+
+
+def test_one_window_end_for_every_subject(shipped):
+    _, _, _, found, _, _, _ = shipped
+    git = found[found["indicator"].isin(GIT_INDICATORS) & found["value"].notna()]
+    windowed = git[~git["indicator"].isin(["contributors_all_time", "days_since_last_commit"])]
+    assert set(windowed["as_of"]) == {pd.Timestamp("2026-08-22")}
+
+
+def test_the_overview_and_the_claims_never_contradict(shipped):
+    from views.overview import default_views
+
+    tables, registry, claims, _, _, _, table = shipped
+    views = {v.name: v for v in default_views(registry, tables, claims)}
+    board = views["claims-verdicts"].data.set_index(["kind", "claim_id"])["verdict"]
+    chart = views["claims-vs-cohort"].data
+    for claim in claims:
+        positions = chart[chart["claim_id"] == claim.id]["position"].tolist()
+        effects = [stats.Effect(1, 1, 1, 1, 1, 1, 0, 0, p, "") for p in positions]
+        assert board[("cohort", claim.id)] == standing(claim, effects)[0], claim.id
+        assert (
+            board[("group", claim.id)]
+            == (table.set_index(["kind", "claim_id"])["verdict"][("group", claim.id)])
+        )
+
+
+def test_thresholds_stated_as_the_cohorts_median_are_its_median(shipped):
+    _, _, claims, found, cohort_ids, _, _ = shipped
+    cohort = medians(found, list(cohort_ids))
+    checked = 0
+    for claim in claims:
+        for rule in claim.indicators:
+            if rule.basis.startswith("the comparison cohort's median"):
+                assert rule.threshold == pytest.approx(cohort[rule.metric], rel=0.02), rule
+                checked += 1
+    assert checked >= 6

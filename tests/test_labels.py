@@ -131,9 +131,9 @@ def test_project_monthly_downloads_name_their_windows_and_compare_per_day(raw_py
     # the download-counting note is on the download row only, never on star growth
     assert profile.loc["Star growth", "note"] == ""
     # growth across the 2025-07 change in counting is not computed: said, never a number
-    assert "counted by different methods" in profile.loc["Download growth", "note"]
+    assert "download counting method changed" in profile.loc["Download growth", "note"]
     assert profile.loc["Download growth", "value_shown"] == ""
-    notes = [line for line in texts(at).splitlines() if "different methods" in line]
+    notes = [line for line in texts(at).splitlines() if "download counting method" in line]
     assert notes and all("Star growth" not in line for line in notes)
 
 

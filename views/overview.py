@@ -25,6 +25,12 @@ def project_tables(
     return overview(registry, snapshots, downloads), overview(cohort, snapshots, downloads)
 
 
+def group_table(registry: Registry, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The latest figures of the open-source AI group's members (chosen by rule)."""
+    members = claim_views.rule_group(registry, tables)
+    return overview(members, tables["repo_snapshots"], tables["package_downloads"])
+
+
 def comparison(
     claims: Sequence[Claim],
     indicator_frame: pd.DataFrame,
@@ -38,8 +44,7 @@ def comparison(
     group = claim_views.group_median_label(registry, indicator_frame)
     figure = comparison_chart(
         frame,
-        f"Is {group} ahead of {registry.cohort.label}, like with like? Group ÷ cohort per "
-        "indicator at equal size (contributors ever), with 95 % intervals",
+        f"Is {group} ahead of {registry.cohort.label}, like with like?",
         group_label=group,
         cohort_label="cohort",
     )

@@ -38,7 +38,11 @@ def comparison_frame(
                 if value is None or pd.isna(value)
             ]
             plottable = _positive(row.adjusted)
-            if len(sides) == 2:
+            counts = {"open-source AI": row.group_n, "cohort": row.cohort_n}
+            thin = [f"{side} {counts[side]}" for side in sides if not counts[side].startswith("0 ")]
+            if thin:
+                missing = "too few members with a value: " + ", ".join(thin)
+            elif len(sides) == 2:
                 missing = "no data on either side"
             elif sides:
                 missing = f"no {sides[0]} data"
