@@ -120,7 +120,7 @@ def _gaps(claim, rows: pd.DataFrame) -> None:
             state = (
                 "insufficient data"
                 if row.verdict == verdicts.INSUFFICIENT
-                else f"verdict from {len(claim.indicators) - row.missing.count('; ') - 1} of "
+                else f"verdict from {len(claim.indicators) - row.missing.count(chr(10)) - 1} of "
                 f"{len(claim.indicators)} indicators"
             )
             missing.append(
@@ -169,23 +169,29 @@ def _evidence_table(claim, table: pd.DataFrame) -> None:
         shown,
         column_order=[
             "indicator",
-            "rule",
+            "standing",
+            "adjusted_ratio",
+            "raw_ratio",
             "group",
             "cohort",
-            "raw_ratio",
-            "adjusted_ratio",
-            "standing",
+            "rule",
             "methods",
         ],
         column_config={
-            "indicator": columns.text("Indicator", 250),
-            "rule": columns.text("Met when", 90),
-            "group": columns.text("AI median (n of N)", 150),
-            "cohort": columns.text("Cohort median (n of N)", 160),
-            "raw_ratio": columns.text("AI ÷ cohort, raw", 160),
-            "adjusted_ratio": columns.text("At equal size", 160),
-            "standing": columns.text("AI is …", 200),
-            "methods": columns.link("Method", "how computed", 100),
+            "indicator": columns.text("Indicator", 190),
+            "standing": columns.text("AI is …", 150, help="than the cohort, like with like"),
+            "adjusted_ratio": columns.text(
+                "AI ÷ cohort at equal size",
+                125,
+                help="From a regression on log contributors ever, with its 95 % interval",
+            ),
+            "raw_ratio": columns.text(
+                "AI ÷ cohort, raw", 115, help="The ratio of the medians, with its 95 % interval"
+            ),
+            "group": columns.text("AI median (n of N)", 115),
+            "cohort": columns.text("Cohort median (n of N)", 120),
+            "rule": columns.text("Met when", 70),
+            "methods": columns.link("Method", "how", 70),
         },
         key=f"claims_evidence_{claim.id}",
     )

@@ -11,14 +11,17 @@ from views.base import ChartView
 from views.community import CommunitySettings
 
 SUMMARY_COLUMNS = {
-    "project": columns.text("Project", 185, pinned=True),
+    "project": columns.text("Project", 270, pinned=True),
     "git_repos": columns.text(
         "Git repos",
         80,
-        help="Repositories whose git history the figures rest on, of the project's main and "
-        "family repositories; fewer than all: partial figures (the list below says which)",
+        help="Repositories whose git history the figures rest on, of the project's own; fewer "
+        "than all: partial figures (the list below says which). A family repository is a row "
+        "of its own, never part of its project's figures",
     ),
-    "as_of": columns.date("Last commit", 95),
+    "history_ends": columns.date(
+        "Last commit", 95, help="The newest commit of the history in the data"
+    ),
     "contributors_all_time": columns.number(
         "People, ever", 95, help="Contributors, all time", fmt="localized"
     ),
@@ -33,7 +36,11 @@ SUMMARY_COLUMNS = {
         "Elephant", 70, help="Fewest organizations (e-mail domains) making the chosen share"
     ),
     "independent_share": columns.number(
-        "Independent", 90, help="Share of authored commits from public mail domains", fmt="percent"
+        "Personal or unknown",
+        95,
+        help="Share of authored commits from personal addresses (public mail providers, "
+        "no-reply) or without a usable domain: work whose affiliation is not shown",
+        fmt="percent",
     ),
     "releases": columns.number("Releases", 75, help="In the window"),
     "median_days_between_releases": columns.number(
@@ -47,8 +54,10 @@ def render() -> None:
 
     st.title("Community: who contributes, and how concentrated")
     st.write(
-        "From every commit on each repository's default branch. People are pseudonymous ids; "
-        "organizations are e-mail domains, with public mail providers counted as independent."
+        "From every commit on each project's own repositories; a family repository (a library "
+        "or the examples of the same project) is a row of its own and never counts for its "
+        "project. People are pseudonymous ids; organizations are e-mail domains, public mail "
+        "providers being personal addresses, not an organization."
     )
     with st.expander("Settings", expanded=False):
         left, right = st.columns(2)
@@ -101,15 +110,17 @@ def render() -> None:
     ]
     if partial:
         st.caption(
-            "Partial figures: these projects' main repositories were too large to bring into "
-            "the default data, so their git figures rest on family repositories (libraries, "
-            "examples, packaging of the same project) until a git refresh:\n" + "\n".join(partial)
+            "Partial figures: some of these projects' own repositories have no history in the "
+            "data (too large to bring into the default data, or not a repository with code) "
+            "until a git refresh:\n" + "\n".join(partial)
         )
     sources = sorted(
         {str(s) for s in table.reindex(columns=["release_source"])["release_source"].dropna() if s}
     )
     st.caption(
-        f"Window: the {window} months before each project's newest commit. Releases are the "
+        f"Window: the {window} months to the data's as-of day, the same for every project "
+        "(a history that ends earlier has fewer people in it, not a window of its own). "
+        "Releases are the "
         "PyPI releases of the project's packages (yanked and pre-releases left out), else the "
         "tags of its main repositories" + (f" — here: {'; '.join(sources)}." if sources else ".")
     )

@@ -23,6 +23,8 @@ from metrics import stats
 from metrics.indicators import CATALOGUE
 
 GROUP = "group median"
+# between the items of a verdict's `missing`: a reason may hold '; ' itself, never a new line
+MISSING_SEPARATOR = "\n"
 
 
 def thresholds_for(claim: Claim, tuned: Mapping[tuple[str, str], float]) -> dict[str, float]:
@@ -66,6 +68,7 @@ def verdict_table(
     subjects = [(pid, name, "project", values.get(pid, {})) for pid, name in tracked]
     subjects.append(("", f"{group_label} ({GROUP})", "group", medians(indicators, group)))
     members = {"project": None, "group": group, "cohort": list(cohort_ids)}
+    counts = {"group": median_counts(indicators, group)}
     effects: dict[tuple[str, str], stats.Effect] = {}
     rows = []
     for claim in claims:
@@ -99,7 +102,7 @@ def verdict_table(
                     for r, e in zip(claim.indicators, found, strict=True)
                     if e.position == stats.BEHIND
                 ),
-                "missing": "; ".join(
+                "missing": MISSING_SEPARATOR.join(
                     f"{CATALOGUE[r.metric].title} ({e.note or 'not comparable'})"
                     for r, e in zip(claim.indicators, found, strict=True)
                     if e.position == stats.UNDETERMINED
@@ -129,8 +132,11 @@ def verdict_table(
                     "coverage": "; ".join(gaps),
                     "met": ", ".join(CATALOGUE[m].title for m in result.met),
                     "not_met": ", ".join(CATALOGUE[m].title for m in result.not_met),
-                    "missing": "; ".join(
+                    "missing": MISSING_SEPARATOR.join(
                         f"{CATALOGUE[m].title} ({why_missing(notes, pid, m)})"
+                        if kind == "project"
+                        else f"{CATALOGUE[m].title} ({counts[kind].get(m, '0 of 0')} members "
+                        "have a fresh value; a median needs at least half)"
                         for m in result.missing
                     ),
                 }

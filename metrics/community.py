@@ -6,15 +6,20 @@ Definitions, with their parameters and defaults:
 - *Contribution*: a commit authored, or co-authored (a `Co-authored-by` trailer), by a
   person. Bots are left out unless `include_bots`; merge commits are left out unless
   `include_merges`, because a merge repeats the work of the commits it brings in.
+- *One window for everyone*: the project tables count the `window_months` that end on the
+  data's as-of day (the day after the newest commit in the data, `data_end`), the same window
+  for every project, never one ending at each project's own newest commit.
 - *Active contributors* in a period: people with at least one contribution in it.
   *New*: their first contribution ever falls in the period. *Returning*: active, not new.
   *Drifting*: people whose latest contribution up to the period's end is 6 to 12 months
   before it (`drifting_months`); *away*: more than 12 months (`away_months`).
 - *Contributor absence factor* ("bus factor"): the smallest number of people whose
   contributions add up to at least `share` (50 %) of all contributions in a window.
-- *Elephant factor*: the same over organizations, an organization being the author's e-mail
-  domain; public mail providers ('independent') and addresses without a usable domain
-  ('unknown') belong to no organization and are left out of the total by default.
+- *Elephant factor* (CHAOSS): the fewest organizations whose commits make `share` of ALL
+  authored commits, an organization being the author's e-mail domain; personal addresses
+  (public mail providers, 'independent') and addresses without a usable domain ('unknown')
+  belong to no organization: they count in the total and never towards it, so when the
+  organizations together make less than `share` the factor is undetermined (missing).
 - *Organizational diversity*: each organization's share of authored commits per period.
 - *Release frequency*: releases per period, and the median days between consecutive releases.
   A project's releases are its packages' PyPI releases (yanked ones left out) when it has

@@ -249,7 +249,7 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
             note = (
                 f"history ends {newest:%Y-%m-%d}, over {STALE_DAYS} days before the window's "
                 f"end ({as_of:%Y-%m-%d}): a stale copy or an inactive project, which the data "
-                "cannot tell apart; left out of the medians"
+                "cannot tell apart, so it is left out of the medians"
             )
         contribs = _rows_of(contribs_by_repo, main, everyone)
         recent = contribs[contribs["when"] > start]
@@ -374,10 +374,10 @@ def _no_history(project: Project, tables) -> list[dict]:
             else repo
         )
     note = (
-        "insufficient data: no git history of the project's own repositories ("
+        "insufficient data: no git history of the project's own repositories, "
         + ", ".join(parts)
-        + "); `./dev cli refresh --sources git` brings it in as a treeless clone (commits only, "
-        "a fraction of the full size)"
+        + ". A git refresh (./dev cli refresh --sources git) brings it in as a treeless clone: "
+        "commits only, a fraction of the full size"
     )
     return [
         _row(

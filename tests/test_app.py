@@ -152,7 +152,7 @@ def test_data_page_shows_sources_licences_coverage_and_caveats():
     assert set(pd.to_datetime(sources["as_of"]).dt.strftime("%Y-%m-%d")) == {
         "2026-08-22",
         "2026-04-01",
-        "2026-11-30",
+        "2026-12-04",
     }
     cover = frame(at, "data_coverage").set_index("subject")
     assert "never in the archive" in cover.loc["CompVis/stable-diffusion", "status"]
@@ -165,11 +165,14 @@ def test_data_page_shows_sources_licences_coverage_and_caveats():
     assert cover.loc["pytorch/pytorch", "status"] == "not collected yet (needs a git refresh)"
     assert cover.loc["pytorch/examples", "status"] == "ok"  # PyTorch's family repository
     assert "Absence is not zero" in texts(at)
-    # the cohort: software packages with their repositories, most with git history
-    cohort = frame(at, "data_cohort").set_index("name")
-    assert cohort.loc["numpy", "repo"] == "numpy/numpy" and cohort.loc["numpy", "commits"] > 40_000
-    assert pd.isna(cohort.loc["pandas", "commits"])  # too large to bring here: blank, not 0
-    assert cohort["commits"].notna().sum() >= 20
+    # the group and the cohort: packages with their repositories, each with its git history
+    members = frame(at, "data_cohort").set_index("name")
+    assert (
+        members.loc["numpy", "repo"] == "numpy/numpy" and members.loc["numpy", "commits"] > 40_000
+    )
+    assert members.loc["numpy", "side"] == "cohort" and members.loc["keras", "side"] == "group"
+    assert "pandas" not in members.index  # too large to bring here: left out, with the reason
+    assert members["commits"].notna().all() and len(members) == 80
 
 
 def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(user_data_dir):

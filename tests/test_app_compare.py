@@ -83,7 +83,7 @@ def raw_pypi(shared_datasets) -> pd.DataFrame:
         shared_datasets / "pypi-top-downloads-monthly.csv.gz",
         convert_options=pacsv.ConvertOptions(column_types={"snapshot_date": pa.date32()}),
     )
-    return pypi.filter(pc.equal(pypi["project"], "charset-normalizer")).to_pandas()
+    return pypi.filter(pc.equal(pypi["project"], "six")).to_pandas()
 
 
 def test_aligned_by_age_starts_every_line_at_day_0_and_keeps_gaps_as_gaps():
@@ -169,14 +169,12 @@ def test_an_untracked_archive_repository_shows_the_raw_archive_values(raw_daily)
             assert shown[day] == row.iloc[0][metric], (metric, repo, day)
     # a package has no stars: named, not drawn, not an error
     at.radio(key="compare_metric").set_value("stars").run()
-    _add(at, "charset-normalizer", "charset-normalizer")
-    assert "charset-normalizer (archive) is a package: it has no stars" in texts(at).replace(
-        "\\", ""
-    )
+    _add(at, "six", "six")
+    assert "six (archive) is a package: it has no stars" in texts(at).replace("\\", "")
     # removing takes it off the chart and out of the address
     at.button(key="compare_remove_repo_robbyrussell/oh-my-zsh").click().run()
     assert {t["name"] for t in _lines(figure(at))} == {"Keras"}
-    assert at.query_params["archive"] == "package:charset-normalizer"
+    assert at.query_params["archive"] == "package:six"
 
 
 @pytest.mark.raw_archives
@@ -184,8 +182,8 @@ def test_an_archive_package_shows_downloads_per_day_of_each_raw_window(raw_pypi)
     at = open_page("compare")
     at.multiselect(key="compare_projects").set_value([]).run()
     at.radio(key="compare_metric").set_value("downloads").run()
-    _add(at, "charset-normalizer", "charset-normalizer")
-    days, values = _points(trace(figure(at), "charset-normalizer (archive)"))
+    _add(at, "six", "six")
+    days, values = _points(trace(figure(at), "six (archive)"))
     shown = dict(zip(days, values, strict=True))
     for snapshot, window, period_end in (
         ("2018-02-07", 30, "2018-02-06"),  # pip only, 30-day windows
@@ -198,13 +196,9 @@ def test_an_archive_package_shows_downloads_per_day_of_each_raw_window(raw_pypi)
         ]
         assert shown[period_end] == pytest.approx(raw.iloc[0]["download_count"] / window)
     # the 365-day windows are never mixed into the monthly line
-    assert "charset-normalizer (archive) · 365-day windows" not in {
-        t["name"] for t in figure(at)["data"]
-    }
+    assert "six (archive) · 365-day windows" not in {t["name"] for t in figure(at)["data"]}
     # the CSV (the view's data) keeps each value's window
-    view = _view(
-        [], "downloads", CompareSettings(), [_archive_subject("package", "charset-normalizer")]
-    )
+    view = _view([], "downloads", CompareSettings(), [_archive_subject("package", "six")])
     windows = view.chart.data.set_index("date")["window_days"]
     assert windows[pd.Timestamp("2026-02-28")] == 28 and windows[pd.Timestamp("2026-03-31")] == 31
     assert windows[pd.Timestamp("2018-02-06")] == 30

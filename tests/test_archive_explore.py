@@ -28,7 +28,7 @@ REPOS = {
     "AppFlowy-IO/AppFlowy",
     "laravel/laravel",  # left the lists in 2025-09 (its language became Blade)
 }
-PACKAGES = {"rsa", "colorama", "charset-normalizer", "cloudflare", "access-points"}
+PACKAGES = {"rsa", "colorama", "six", "cloudflare", "access-points"}
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_a_repository_that_left_the_lists_ends_there_with_a_gap_not_a_zero(raw, 
     [
         ("rsa", "2025-06-13", 22, "2025-06-12"),  # BigQuery, window cut to 22 days
         ("colorama", "2025-03-01", 28, "2025-02-28"),  # BigQuery, 28 days
-        ("charset-normalizer", "2026-03-01", 28, "2026-02-28"),  # ClickHouse: February 2026
+        ("six", "2026-03-01", 28, "2026-02-28"),  # ClickHouse: February 2026
         ("cloudflare", "2025-08-01", 31, "2025-07-31"),  # ClickHouse: July 2025
         ("rsa", "2018-02-07", 30, "2018-02-06"),  # pip only, 30 days
     ],

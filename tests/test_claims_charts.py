@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from charts.claims import (
     comparison_chart,
@@ -108,16 +109,17 @@ def test_evidence_works_before_the_coverage_column_exists():
 
 def test_insufficient_data_folds_into_one_line_by_what_would_supply_it():
     text = (
-        "Active contributors (needs a git refresh of the project's repositories); "
-        "Contributor absence (bus) factor (needs a git refresh of the project's repositories); "
-        "Time to first response (needs a GitHub refresh (issue and PR activity))"
+        "Active contributors (needs a git refresh of the project's repositories)\n"
+        "Contributor absence (bus) factor (needs a git refresh of the project's repositories)\n"
+        "Time to first response (needs a GitHub refresh (issue and PR activity); or a dump)"
     )
     assert fold_missing(text) == [
         (
             "needs a git refresh of the project's repositories",
             ["Active contributors", "Contributor absence (bus) factor"],
         ),
-        ("needs a GitHub refresh (issue and PR activity)", ["Time to first response"]),
+        # a reason may hold '; ' and parentheses of its own
+        ("needs a GitHub refresh (issue and PR activity); or a dump", ["Time to first response"]),
     ]
     assert missing_line(text).count("needs a git refresh") == 1
     assert fold_missing("") == []
@@ -153,3 +155,39 @@ def test_comparison_chart_puts_parity_at_one_and_names_missing_sides():
     assert "too few members with a value" in " ".join(gaps.text)
     raw = next(t for t in fig.data if (t.name or "").startswith("raw ratio"))
     assert contributors["ratio"] in list(raw.x)
+
+
+def test_the_headline_draws_the_size_adjusted_ratio_with_its_interval():
+    # eight group projects with three times the cohort's contributors at every size
+    rows = []
+    for i in range(8):
+        size = 10.0 * (i + 1)
+        for pid, active in ((f"g{i}", 3 * size), (f"c{i}", size)):
+            for metric, value in (("active_contributors", active), ("contributors_all_time", size)):
+                rows.append(
+                    {
+                        "project_id": pid,
+                        "project": pid,
+                        "group": "x",
+                        "indicator": metric,
+                        "value": value * (1.1 if i % 2 else 0.9),
+                        "as_of": pd.Timestamp("2026-08-22"),
+                        "quality": "ok",
+                        "note": "",
+                        "coverage": "",
+                    }
+                )
+    frame = comparison_frame(
+        [CLAIM], pd.DataFrame(rows), [], [f"c{i}" for i in range(8)], [f"g{i}" for i in range(8)]
+    ).set_index("metric")
+    row = frame.loc["active_contributors"]
+    # counts are compared as (value + 1): a little under 3 for these sizes
+    assert row["adjusted"] == pytest.approx(3.0, rel=0.05)
+    assert 1 < row["adjusted_low"] < row["adjusted"] < row["adjusted_high"] < 4
+    assert (row["position"], row["favours"]) == ("ahead of", "open-source AI")
+    assert row["group_n"] == "8 of 8" and row["cohort_n"] == "8 of 8"
+    fig = comparison_chart(frame.reset_index(), "t")
+    ahead = next(t for t in fig.data if (t.name or "").endswith("ahead, like with like"))
+    assert ahead.x[0] == pytest.approx(row["adjusted"])
+    assert ahead.error_x.array[0] == pytest.approx(row["adjusted_high"] - row["adjusted"])
+    assert ahead.error_x.arrayminus[0] == pytest.approx(row["adjusted"] - row["adjusted_low"])

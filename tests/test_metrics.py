@@ -57,9 +57,14 @@ def test_overview_sums_current_repositories_and_computes_growth_by_hand():
     assert "a/old: last observed 2022-06-01, not counted" in row["notes"]
     assert row["monthly_downloads"] == 620
     assert row["downloads_period"] == "Jan 2024"
-    # per-day rates: 620 / 31 days now against 300 / 30 days a year before
-    assert row["download_growth_12m"] == pytest.approx((620 / 31) / (300 / 30) - 1)
-    assert "counting method changed" in row["notes"]
+    # the windows a year apart were counted differently: no growth, and the notes say why
+    assert pd.isna(row["download_growth_12m"])
+    assert "counting method changed within the 12 months: no growth figure" in row["notes"]
+    # counted the same way, growth compares per-day rates: 620 / 31 days against 300 / 30
+    same = DLS.assign(installers="all", method="clickhouse")
+    again = overview([_project("p", ["a/one", "a/two", "a/old"], ["pkg"])], SNAPS, same).iloc[0]
+    assert again["download_growth_12m"] == pytest.approx((620 / 31) / (300 / 30) - 1)
+    assert bool(again["download_growth_same_method"])
 
 
 def test_overview_leaves_missing_figures_missing():

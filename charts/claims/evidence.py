@@ -148,7 +148,9 @@ def evidence_chart(
     lowest, legend = 0, set()
     for col, metric in enumerate(metrics, start=1):
         part = frame[frame["metric"] == metric]
-        lines = _evidence_panel(fig, part, col, rows, cohort_size, legend)
+        # notes under a panel wrap to its width: four panels are narrower than three
+        width = 44 if len(metrics) <= 3 else 30
+        lines = _evidence_panel(fig, part, col, rows, cohort_size, legend, width)
         lowest = max(lowest, lines)
     fig.update_yaxes(
         categoryorder="array",
@@ -181,8 +183,10 @@ def _evidence_panel(
     rows: list[str],
     cohort_size: int | None,
     legend: set[str],
+    width: int = 44,
 ) -> int:
-    """Draw one indicator's panel; returns how many lines of notes it put underneath.
+    """Draw one indicator's panel; returns how many lines of notes it put underneath (wrapped
+    at `width` characters).
     `legend` holds the legend entries shown so far (each is shown once)."""
 
     def once(name: str) -> bool:
@@ -236,7 +240,9 @@ def _evidence_panel(
             textfont={"size": 11},
             cliponaxis=False,
             marker={"color": GROUP_COLOUR, "size": 12, "symbol": "diamond"},
-            name="median of the tracked projects",
+            name=f"median of {plain(group['subject'].iloc[0]).removesuffix(' median')}"
+            if len(group)
+            else "group median",
             legendgroup="group",
             showlegend=len(group) > 0 and once("group"),
             hovertext=[_point_hover(r, unit) for r in group.itertuples()],
@@ -305,7 +311,7 @@ def _evidence_panel(
             showarrow=False,
             font={"color": "#666666", "size": 13},
         )
-    text = "<br>".join(wrap(n, 44) for n in notes)
+    text = "<br>".join(wrap(n, width) for n in notes)
     fig.add_annotation(
         text=text,
         xref=f"{x_ref} domain",

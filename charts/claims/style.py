@@ -71,12 +71,13 @@ def labelled(table: pd.DataFrame) -> pd.Series:
 
 
 def fold_missing(missing: str) -> list[tuple[str, list[str]]]:
-    """'A (needs x); B (needs x); C (why)' -> [('needs x', ['A', 'B']), ('why', ['C'])].
+    """'A (needs x)\nB (needs x)\nC (why)' -> [('needs x', ['A', 'B']), ('why', ['C'])]: one
+    item a line, as claims.evaluate writes them.
 
     The reason is the last parenthesised part of each item; titles may hold parentheses too.
     """
     folded: dict[str, list[str]] = {}
-    for item in (part.strip() for part in str(missing or "").split("; ")):
+    for item in (part.strip() for part in str(missing or "").split("\n")):
         if not item:
             continue
         title, reason = _split_reason(item)
