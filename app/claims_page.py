@@ -181,12 +181,12 @@ def _evidence_table(claim, table: pd.DataFrame) -> None:
             "indicator": columns.text("Indicator", 190),
             "standing": columns.text("AI is …", 150, help="than the cohort, like with like"),
             "adjusted_ratio": columns.text(
-                "AI ÷ cohort at equal size",
+                "At equal size",
                 125,
                 help="From a regression on log contributors ever, with its 95 % interval",
             ),
             "raw_ratio": columns.text(
-                "AI ÷ cohort, raw", 115, help="The ratio of the medians, with its 95 % interval"
+                "Raw ratio", 115, help="AI median ÷ cohort median, with its 95 % interval"
             ),
             "group": columns.text("AI median (n of N)", 115),
             "cohort": columns.text("Cohort median (n of N)", 120),

@@ -11,9 +11,17 @@ Rules (stated on the Claims page):
 - *Robustness*: the verdict is recomputed with every threshold of the claim scaled by each
   factor in SWEEP (±25 % around the tuned value); a verdict that changes anywhere in that range
   is **fragile**.
-- *Group and cohort*: the same rules applied to the median value of each indicator over the
-  group's projects (or the cohort's members) that have one. The *effect size* of an indicator
-  is the group median divided by the cohort median.
+- *The group*: the same rules applied to the median of each indicator over the group's
+  members (chosen by rule) that have a fresh value: not flagged stale, and not more than 180
+  days older than the newest value of the indicator. Each median says on how many members it
+  rests ("n of N"); an indicator that fewer than half of the members have has no median.
+- *The group against the cohort*: not a verdict against thresholds but a comparison like with
+  like (`metrics.stats`): per indicator, where the group stands from its size-adjusted ratio
+  and that ratio's 95 % bootstrap interval (ahead of, level with, behind, or insufficient
+  data when fewer than half of either side's members have a value); per claim, ahead or
+  behind when more than half of the indicators that could be compared say so, level
+  otherwise, and insufficient data when fewer than two thirds could be compared. The *effect
+  size* of an indicator is the group median divided by the cohort median (the raw ratio).
 """
 
 from __future__ import annotations

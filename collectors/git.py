@@ -115,6 +115,16 @@ def commit_rows(
                 (bots if co_bot else humans).append(co_id)
         co_humans[index] = ",".join(dict.fromkeys(humans)) or None
         co_bots[index] = ",".join(dict.fromkeys(bots)) or None
+    # A merge whose author (who merged it) is not the author of the branch tip it brings in:
+    # a second person took the change in, the one review git shows. Unknown (null) when the
+    # tip is not among the commits read in this run, and for every commit that is no merge.
+    author_of = {c.sha: a[0] for c, a in zip(commits, authors, strict=True)}
+    merged_by_other: list[bool | None] = [
+        (a[0] != author_of[c.parents[1]])
+        if len(c.parents) > 1 and c.parents[1] in author_of
+        else None
+        for c, a in zip(commits, authors, strict=True)
+    ]
     # Column by column, each in its final dtype, so conform() only checks: the frame is built
     # after git has finished, the part of the run that git does not overlap.
     raw = {
@@ -132,6 +142,7 @@ def commit_rows(
         "first_parent": [c.first_parent for c in commits],
         "pull_request": [c.pull_request for c in commits],
         "review_trailer": [c.review_trailer for c in commits],
+        "merged_by_other": merged_by_other,
     }
     columns = {name: pd.array(values, dtype=COMMITS.dtypes[name]) for name, values in raw.items()}
     for name, epochs in (

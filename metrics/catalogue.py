@@ -193,6 +193,22 @@ CATALOGUE: dict[str, Indicator] = {
             "keeps, and it can be computed offline for every project and cohort member.",
         ),
         _ind(
+            "second_person_share",
+            "Changes taken in by a second person",
+            "share",
+            "Of the changes that landed on the default branch in the {activity_months} months to "
+            "the data's as-of day (first-parent commits, bots left out), the share that git "
+            "shows a second person took in: merged by someone other than the author of the "
+            "branch it merges, or carrying a review trailer (Reviewed-by, Approved-by, ...). "
+            "After OpenSSF Scorecard's Code-Review check, as far as git can show it.",
+            "git history",
+            "a git refresh of the project's repositories",
+            caveats="A lower bound that depends on how a project merges: GitHub's squash and "
+            "rebase merges record no merger, and a review in the pull request leaves no trace "
+            "in git. For that reason no claim uses it: across projects it measures merge style "
+            "as much as review.",
+        ),
+        _ind(
             "star_growth",
             "Star growth",
             "share",
@@ -228,14 +244,17 @@ CATALOGUE: dict[str, Indicator] = {
             "Growth of the share of PyPI downloads",
             "share",
             "The project's packages' share of the downloads of the top 4,000 packages in the "
-            "latest monthly window, divided by the same share in the window {growth_months} "
-            "months before, minus 1. Each share is taken within one snapshot, so the changes in "
-            "how downloads were counted (2024-11, 2025-07), which move every count, leave it "
-            "comparable.",
+            "latest monthly window, divided by the same share in the earliest window within "
+            "{growth_months} months (and at least 6 months before) that was counted the same "
+            "way, minus 1: over fewer months when the counting changed in between, and the "
+            "note says over how many.",
             "Top PyPI packages archive",
             "a top-pypi refresh (cli.py refresh --sources top-pypi)",
-            caveats="A share falls when the rest of the ecosystem grows faster, even while the "
-            "project's own downloads rise: it measures reach relative to the rest of PyPI.",
+            caveats="A share falls when the rest of PyPI grows faster, even while the project's "
+            "own downloads rise: it measures reach relative to the rest of PyPI. Shares are "
+            "not compared across a change in counting either: the 2025-07 change added CI and "
+            "mirror traffic unevenly, so the top list's total nearly doubled while some "
+            "packages' counts barely moved.",
         ),
         _ind(
             "forks_per_star",

@@ -27,7 +27,7 @@ Definitions, with their parameters and defaults:
   many projects tag family repositories on schedules of their own. Releases are counted in
   the window that ends on the day the release list was read; gaps are between release
   *days*, so patch releases of parallel lines on one day count once.
-- *Changes through public pull requests*: of the changes that landed on the default branch
+- *Changes landed through a pull request*: of the changes that landed on the default branch
   (commits on its first-parent chain, bots left out), the share that arrived through a
   public pull request (GitHub's merge or squash message names it) or carry a review trailer
   (Reviewed-by, Approved-by, ...). Rebase-merged pull requests leave no such mark, so the
@@ -401,6 +401,27 @@ def public_review_share(commits: pd.DataFrame, since: pd.Timestamp | None = None
         return None
     public = rows["pull_request"].notna() | rows["review_trailer"].fillna(False).astype(bool)
     return float(public.mean())
+
+
+def second_person_share(commits: pd.DataFrame, since: pd.Timestamp | None = None) -> float | None:
+    """Share of the changes landed on the default branch since `since` (first-parent commits
+    not made by a bot) that git shows a second person took in: a review trailer, or a merge
+    by someone other than the author of the branch it merges. None when no change is known, or
+    when no commit records the merger (data read before `merged_by_other` existed).
+
+    A lower bound of review, after OpenSSF Scorecard's Code-Review check: a squash or rebase
+    merge on GitHub records no merger, and review in the pull request leaves no trace in git.
+    """
+    if any(c not in commits for c in (*PR_COLUMNS, "merged_by_other")):
+        return None
+    rows = commits[commits["first_parent"].fillna(False).astype(bool)]
+    rows = rows[~rows["author_is_bot"].fillna(False).astype(bool)]
+    if since is not None:
+        rows = rows[rows["authored_at"] > since]
+    if rows.empty or commits["merged_by_other"].isna().all():
+        return None
+    other = rows["merged_by_other"].fillna(False).astype(bool)
+    return float((other | rows["review_trailer"].fillna(False).astype(bool)).mean())
 
 
 def activity_heatmap(contribs: pd.DataFrame) -> pd.DataFrame:

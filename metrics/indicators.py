@@ -59,6 +59,7 @@ GIT_INDICATORS = (
     "days_since_last_commit",
     "maintained_weeks",
     "public_review_share",
+    "second_person_share",
 )
 
 
@@ -181,11 +182,14 @@ def _download_share(projects, tables, windows: Windows) -> list[dict]:
     downloads, totals = tables["package_downloads"], tables.get("download_totals")
     if totals is None or totals.empty:
         return []
+    by_package = _by(downloads[downloads["series"] == "monthly"], "package")
+    totals = totals[totals["series"] == "monthly"]
     rows = []
     for p in projects:
         if not p.packages:
             continue
-        found = download_share_growth(downloads, totals, p.packages, windows.growth_months)
+        mine = _rows_of(by_package, p.packages, downloads)
+        found = download_share_growth(mine, totals, p.packages, windows.growth_months)
         rows.append(_row(p, "download_share_growth", found.value, found.as_of, found.note))
     return rows
 
@@ -256,6 +260,7 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
         authors = recent[recent["role"] == "author"]
         first = contribs.groupby("person")["when"].min()
         review_share = community.public_review_share(mine, start)
+        second = community.second_person_share(mine, start)
         known = authors[~authors["domain"].isin(community.NO_ORGANIZATION)]
 
         row = functools.partial(_git_row, p, as_of=as_of, quality=quality, coverage=covers)
@@ -321,6 +326,13 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
                 note
                 if review_share is not None
                 else "the git data does not record how changes landed: needs a git refresh",
+            ),
+            row(
+                "second_person_share",
+                second,
+                note
+                if second is not None
+                else "the git data does not record who merged: needs a git refresh",
             ),
         ]
     return rows

@@ -163,23 +163,35 @@ def download_share_growth(
     packages: Sequence[str],
     months: int = 12,
     tolerance_days: int = 20,
+    shortest_months: int = 6,
 ) -> ShareGrowth:
     """The change in the packages' share of the top list's downloads between the latest
-    monthly window and the one about `months` earlier. Both shares are taken within one
-    snapshot each (package and total counted the same way), so the 2024-11 and 2025-07 changes
-    in counting, which move every count, leave the share comparable. Missing, with a note,
-    when a window or the total is absent, or when a package is missing from one window."""
+    monthly window and the earliest one counted the same way (same installers, same method)
+    within the last `months` (but at least `shortest_months` before): every count moved when
+    counting changed (2024-11, 2025-07), and not by the same factor for every package (the
+    new method adds CI and mirror traffic unevenly), so neither counts nor shares are compared
+    across a change. Missing, with a note, when no such window exists or a package is missing
+    from one of the two windows."""
     monthly = downloads[(downloads["series"] == "monthly") & downloads["package"].isin(packages)]
     tops = totals[totals["series"] == "monthly"]
     if monthly.empty or tops.empty:
         return ShareGrowth(None, None, "no monthly downloads or top-list totals in the data")
     latest = monthly["period_end"].max()
-    target = latest - pd.DateOffset(months=months)
-    ends = pd.Series(sorted(tops["period_end"].unique()))
-    earlier = ends[(ends - target).abs() <= pd.Timedelta(days=tolerance_days)]
-    if earlier.empty:
-        return ShareGrowth(None, latest, f"no top-list window about {months} months earlier")
-    then = earlier.iloc[(earlier - target).abs().argmin()]
+    now = tops[tops["period_end"] == latest]
+    if now.empty:
+        return ShareGrowth(None, latest, "no top-list total for the latest window")
+    method = (now["installers"].iloc[0], now["method"].iloc[0])
+    same = tops[(tops["installers"] == method[0]) & (tops["method"] == method[1])]
+    earliest = latest - pd.DateOffset(months=months) - pd.Timedelta(days=tolerance_days)
+    latest_start = latest - pd.DateOffset(months=shortest_months)
+    ends = sorted(e for e in same["period_end"].unique() if earliest <= e <= latest_start)
+    if not ends:
+        return ShareGrowth(
+            None,
+            latest,
+            f"no window counted the same way {shortest_months} to {months} months earlier",
+        )
+    then = pd.Timestamp(ends[0])
 
     def share(end: pd.Timestamp) -> float | None:
         rows = monthly[monthly["period_end"] == end]
@@ -191,4 +203,6 @@ def download_share_growth(
     now_share, then_share = share(latest), share(then)
     if now_share is None or then_share is None or then_share == 0:
         return ShareGrowth(None, latest, "a package is missing from one of the two windows")
-    return ShareGrowth(now_share / then_share - 1, latest, "")
+    span = round((latest - then).days / 30.44)
+    note = "" if span >= months else f"over {span} months: the window counted the same way"
+    return ShareGrowth(now_share / then_share - 1, latest, note)

@@ -175,6 +175,63 @@ def size_adjusted_ratio(
     return float(np.exp(coefficients[1]))
 
 
+# ----- the bootstrap, all resamples at once ----------------------------------------------
+# `compare` resamples thousands of times for each of some twenty indicators whenever a page is
+# first drawn: the same statistics as `median_ratio` and `size_adjusted_ratio`, computed for
+# every resample in one array operation rather than one Python call each (tested to agree).
+
+
+def _percentiles(results: np.ndarray, resamples: int, level: float) -> tuple[float, float]:
+    """bootstrap_interval's rule on precomputed resample statistics."""
+    kept = results[np.isfinite(results)]
+    if 2 * len(kept) < resamples:
+        return np.nan, np.nan
+    tail = (1 - level) / 2
+    low, high = np.quantile(kept, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def _raw_resamples(group: np.ndarray, cohort: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """median_ratio of each resample of the two sides (each keeps its size)."""
+    rng = np.random.default_rng(seed)
+    g = group[rng.integers(0, len(group), (resamples, len(group)))]
+    c = cohort[rng.integers(0, len(cohort), (resamples, len(cohort)))]
+    below = np.median(c, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(below == 0, np.nan, np.median(g, axis=1) / below)
+
+
+def _adjusted_resamples(
+    group: np.ndarray, cohort: np.ndarray, offset: float, resamples: int, seed: int
+) -> np.ndarray:
+    """size_adjusted_ratio of each resample of (value, size) rows, by the normal equations of
+    every resample's least-squares fit at once. A resample whose sizes do not vary fits the
+    plain ratio of geometric means, as size_adjusted_ratio does; one where size and side
+    cannot be told apart (sizes constant within each side, different between them) is NaN."""
+    rng = np.random.default_rng(seed)
+    g = group[rng.integers(0, len(group), (resamples, len(group)))]
+    c = cohort[rng.integers(0, len(cohort), (resamples, len(cohort)))]
+    rows = np.concatenate([g, c], axis=1)  # resamples x n x (value, size)
+    y = np.log(rows[:, :, 0] + offset)
+    size = np.log(rows[:, :, 1])
+    size = size - size.mean(axis=1, keepdims=True)
+    side = np.concatenate([np.ones(len(group)), np.zeros(len(cohort))])
+    design = np.stack([np.ones_like(y), np.broadcast_to(side, y.shape), size], axis=2)
+    gram = np.einsum("rni,rnj->rij", design, design)
+    moment = np.einsum("rni,rn->ri", design, y)
+    out = np.full(resamples, np.nan)
+    varies = np.ptp(size, axis=1) > 0
+    full = varies & (np.abs(np.linalg.det(gram)) > 1e-9 * np.maximum(1.0, gram[:, 2, 2] ** 2))
+    if full.any():
+        solved = np.linalg.solve(gram[full], moment[full][:, :, None])[:, :, 0]
+        out[full] = np.exp(solved[:, 1])
+    plain = ~varies
+    if plain.any():
+        n_g = len(group)
+        out[plain] = np.exp(y[plain, :n_g].mean(axis=1) - y[plain, n_g:].mean(axis=1))
+    return out
+
+
 def _undetermined(n_group: int, n_cohort: int, note: str) -> Effect:
     nan = np.nan
     return Effect(nan, nan, nan, nan, nan, nan, n_group, n_cohort, UNDETERMINED, note)
@@ -236,8 +293,8 @@ def compare(
         )
 
     raw = median_ratio(g_values, c_values)
-    raw_low, raw_high = bootstrap_interval(
-        median_ratio, [g_values, c_values], resamples=resamples, seed=seed
+    raw_low, raw_high = _percentiles(
+        _raw_resamples(g_values, c_values, resamples, seed), resamples, 0.95
     )
 
     g_keep = _loggable(g_values, g_sizes, offset)
@@ -266,8 +323,8 @@ def compare(
         if np.isnan(adjusted):
             notes.append("size does not tell the group from the cohort: no size-adjusted ratio")
         else:
-            adjusted_low, adjusted_high = bootstrap_interval(
-                adjusted_of, [g_rows, c_rows], resamples=resamples, seed=seed
+            adjusted_low, adjusted_high = _percentiles(
+                _adjusted_resamples(g_rows, c_rows, offset, resamples, seed), resamples, 0.95
             )
             if np.isnan(adjusted_low):
                 notes.append("most resamples gave no size-adjusted ratio: no interval")

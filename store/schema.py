@@ -327,6 +327,13 @@ COMMITS = _table(
         "the message has a Reviewed-by, Reviewed-on, Approved-by, Acked-by, Tested-by "
         "trailer or a 'Differential Revision:' line (any case)",
     ),
+    Column(
+        "merged_by_other",
+        FLAG,
+        "a merge whose author (who merged it) is not the author of the branch tip it brings "
+        "in: a second person took the change in; null for a commit that is no merge, or when "
+        "the tip was not read in the same run",
+    ),
 )
 
 COMMIT_ACTIVITY = _table(

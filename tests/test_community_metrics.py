@@ -107,3 +107,17 @@ def test_summary_lists_projects_without_git_data(collected):
     assert table.set_index("project").loc["Nothing", "note"] == (
         "insufficient data: no git history of its own repositories"
     )
+
+
+def test_a_merge_by_someone_else_is_a_second_person_taking_the_change_in(collected):
+    result, ids = collected
+    commits = result.commits
+    merge = commits[commits["is_merge"].fillna(False).astype(bool)].iloc[0]
+    assert merge["author_id"] == ids.id_for("alice@acme.com")
+    assert bool(merge["merged_by_other"])  # Alice merged Bob's branch
+    assert commits.loc[~commits["is_merge"].astype(bool), "merged_by_other"].isna().all()
+    # landed changes: Alice twice, Bob, Carol, the merge, Dave (the bot's is left out): one of
+    # six was taken in by a second person
+    assert community.second_person_share(commits) == pytest.approx(1 / 6)
+    # read before the column existed: not known, never 0
+    assert community.second_person_share(commits.drop(columns="merged_by_other")) is None

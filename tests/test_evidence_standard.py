@@ -494,3 +494,36 @@ def test_missing_daily_downloads_say_which_refresh_supplies_them():
     found = coverage([project], tables, days).set_index("data")
     assert found.loc["Daily downloads", "status"] == "not collected yet (needs a pypistats refresh)"
     assert found.loc["Monthly downloads", "status"] == "ok"
+
+
+def test_download_share_growth_stays_within_one_counting_method():
+    from metrics.packages import download_share_growth
+
+    ends = ["2025-03-31", "2025-06-30", "2025-07-31", "2025-10-31", "2026-03-31"]
+    methods = ["bigquery", "bigquery", "clickhouse", "clickhouse", "clickhouse"]
+    pkg = [10, 10, 10, 30, 40]  # the package's downloads
+    top = [100, 100, 200, 300, 200]  # the top list's, together
+
+    def rows(values, **extra):
+        return pd.DataFrame(
+            {
+                "series": "monthly",
+                "period_end": pd.to_datetime(ends),
+                "downloads": values,
+                "installers": "all",
+                "method": methods,
+                **extra,
+            }
+        )
+
+    found = download_share_growth(rows(pkg, package="p"), rows(top, top_n=4000), ["p"])
+    # 2026-03: 40/200 = 0.2 against 2025-07, the first window counted the same way: 10/200
+    # (never 2025-03's 10/100, counted another way): 0.2 / 0.05 - 1 = 3
+    assert found.value == pytest.approx(3.0)
+    assert found.note == "over 8 months: the window counted the same way"
+    assert found.as_of == pd.Timestamp("2026-03-31")
+    recent = rows(pkg, package="p")[rows(pkg, package="p")["period_end"] != ends[2]]
+    only_old = download_share_growth(recent, rows(top, top_n=4000).drop(index=2), ["p"])
+    # without 2025-07 the only window counted the same way is 5 months back: too short
+    assert only_old.value is None
+    assert only_old.note == "no window counted the same way 6 to 12 months earlier"

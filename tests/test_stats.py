@@ -305,3 +305,28 @@ def test_intervals_are_not_trivially_wide():
     assert effect.raw_low < 2 < effect.raw_high
     assert effect.raw_high - effect.raw_low < 0.5 * effect.raw
     assert effect.adjusted_high - effect.adjusted_low < 0.25 * effect.adjusted
+
+
+def test_the_all_at_once_bootstrap_agrees_with_the_one_at_a_time_statistics():
+    """compare() computes every resample in one array operation: each must equal what
+    median_ratio and size_adjusted_ratio give for the same resampled rows."""
+    from metrics.stats import _adjusted_resamples, _raw_resamples
+
+    rng = np.random.default_rng(3)
+    group = np.column_stack([rng.lognormal(3, 1, 12), rng.lognormal(4, 1, 12)])
+    cohort = np.column_stack([rng.lognormal(2, 1, 15), rng.lognormal(3, 1, 15)])
+    draws = np.random.default_rng(11)
+    g_index = draws.integers(0, 12, (50, 12))
+    c_index = draws.integers(0, 15, (50, 15))
+    adjusted = _adjusted_resamples(group, cohort, 1.0, 50, 11)
+    for r in range(50):
+        g, c = group[g_index[r]], cohort[c_index[r]]
+        expected = size_adjusted_ratio(g[:, 0], g[:, 1], c[:, 0], c[:, 1], offset=1.0)
+        assert adjusted[r] == pytest.approx(expected, rel=1e-9)
+    draws = np.random.default_rng(5)
+    g_index = draws.integers(0, 12, (50, 12))
+    c_index = draws.integers(0, 15, (50, 15))
+    raw = _raw_resamples(group[:, 0], cohort[:, 0], 50, 5)
+    for r in range(50):
+        expected = median_ratio(group[g_index[r], 0], cohort[c_index[r], 0])
+        assert raw[r] == pytest.approx(expected, rel=1e-12)
