@@ -127,6 +127,30 @@ def render() -> None:
         with_git = int(shown["commits"].notna().sum())
         st.caption(f"{with_git} of {len(shown)} members have git history in the data.")
 
+    histories = loaders.load("git_histories")
+    if len(histories):
+        st.subheader("Git histories sought for the shipped data")
+        kept = int((histories["status"] == "in data").sum())
+        st.caption(
+            f"{kept} of {len(histories)} full histories could be brought in. The snapshot is "
+            "the newest commit on any ref of the copy read: a copy that ends long before the "
+            "data's as-of day may be stale or the project inactive, and its window figures "
+            "are left out of the medians."
+        )
+        widgets.table(
+            histories.sort_values(["status", "repo"])[
+                ["repo", "status", "snapshot", "size_mb", "reason"]
+            ],
+            column_config={
+                "repo": columns.text("Repository", 260),
+                "status": columns.text("Status", 90),
+                "snapshot": columns.date("Snapshot", 100),
+                "size_mb": columns.number("Size (MB)", 90, fmt="%.0f"),
+                "reason": columns.text("Why not in the data", 420),
+            },
+            key="data_histories",
+        )
+
     st.subheader("Collection runs")
     widgets.table(
         runs.sort_values("started_at", ascending=False).head(200),

@@ -35,7 +35,8 @@ TABLES = {
     "data_sources": (0, "licence"),
     "data_coverage": (1, "status"),
     "data_cohort": (2, "rank"),
-    "data_runs": (3, "run_id"),
+    "data_histories": (3, "size_mb"),
+    "data_runs": (4, "run_id"),
 }
 
 

@@ -173,6 +173,11 @@ def test_data_page_shows_sources_licences_coverage_and_caveats():
     assert members.loc["numpy", "side"] == "cohort" and members.loc["keras", "side"] == "group"
     assert "pandas" not in members.index  # too large to bring here: left out, with the reason
     assert members["commits"].notna().all() and len(members) == 80
+    # every history sought, with its snapshot day or why it is not in the data
+    histories = frame(at, "data_histories").set_index("repo")
+    assert histories.loc["numpy/numpy", "status"] == "in data"
+    assert pd.notna(histories.loc["numpy/numpy", "snapshot"])
+    assert "larger than" in histories.loc["pytorch/pytorch", "reason"]
 
 
 def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(user_data_dir):
