@@ -32,7 +32,8 @@ CAVEATS = [
     "2021-04) is kept apart.",
     f"**Counting changes.** Up to {archives.PIP_ONLY_UNTIL:%Y-%m-%d} only pip downloads were "
     f"counted, all installers after; from {archives.CLICKHOUSE_FROM:%Y-%m} the source moved "
-    "from BigQuery to ClickHouse. Growth across those changes is flagged.",
+    "from BigQuery to ClickHouse. Growth across those changes is not computed (missing, with "
+    "the reason); the share of PyPI downloads is compared within one counting method only.",
     "**Stars are not users.** Stars and forks measure attention, downloads include CI and "
     "mirrors; neither counts people.",
 ]

@@ -147,12 +147,12 @@ def test_comparison_chart_puts_parity_at_one_and_names_missing_sides():
     hours = frame.set_index("metric").loc["first_response_hours"]
     # one of the three group projects has a value: not the group's, so neither side has one
     assert np.isnan(hours["ratio"])
-    assert hours["missing"] == "too few members with a value: open-source AI 1 of 3"
+    assert hours["missing"] == "too few values: AI 1 of 3"
     fig = comparison_chart(frame, "c")
     assert fig.layout.xaxis.type == "log"
     assert [s.x0 for s in fig.layout.shapes] == [1]
     gaps = next(t for t in fig.data if t.name == "not comparable (missing data)")
-    assert "too few members with a value" in " ".join(gaps.text)
+    assert "too few values" in " ".join(gaps.text)
     raw = next(t for t in fig.data if (t.name or "").startswith("raw ratio"))
     assert contributors["ratio"] in list(raw.x)
 

@@ -39,9 +39,15 @@ def comparison_frame(
             ]
             plottable = _positive(row.adjusted)
             counts = {"open-source AI": row.group_n, "cohort": row.cohort_n}
-            thin = [f"{side} {counts[side]}" for side in sides if not counts[side].startswith("0 ")]
+            short = {"open-source AI": "AI", "cohort": "cohort"}
+            thin = [
+                f"{short[side]} {counts[side]}"
+                for side in sides
+                if not counts[side].startswith("0 ")
+            ]
             if thin:
-                missing = "too few members with a value: " + ", ".join(thin)
+                # short: it is drawn beside the parity line, in half the chart's width
+                missing = "too few values: " + ", ".join(thin)
             elif len(sides) == 2:
                 missing = "no data on either side"
             elif sides:
