@@ -6,6 +6,7 @@
     python -m bench explore [--prefixes 400] [--repos 40]   the Explore page's figures
     python -m bench git REPO=PATH ...   the git collector against plain `git log`
     python -m bench export [--page compare]   chart export
+    python -m bench mutants [--only NAME]   injected bugs the tests must catch
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
@@ -137,7 +138,7 @@ def chart_payloads() -> dict[str, int]:
 
 
 # The benches run by name: python -m bench NAME [ARGS] (each module's docstring says more).
-BENCHES = ("browser", "explore", "export", "firstrun", "git")
+BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants")
 
 
 def main() -> int:
