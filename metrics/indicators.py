@@ -1,5 +1,6 @@
-"""The indicator catalogue: every named metric a claim can use, with its definition, and the
-pure function that computes it for each project from the stored tables.
+"""The indicators' values: the pure function that computes every indicator of the catalogue
+(metrics.catalogue) for each project from the stored tables, on its own repositories only and
+over one window for everyone.
 
 An indicator has a value or is missing; a missing value carries the reason and the collector
 or refresh that would supply it, so "insufficient data" can say what to do about it.
