@@ -107,12 +107,7 @@ def bootstrap_interval(
     results = np.empty(resamples, dtype="float64")
     for i in range(resamples):
         results[i] = statistic(*(a[rng.integers(0, len(a), len(a))] for a in arrays))
-    kept = results[np.isfinite(results)]
-    if 2 * len(kept) < resamples:
-        return np.nan, np.nan
-    tail = (1 - level) / 2
-    low, high = np.quantile(kept, [tail, 1 - tail])
-    return float(low), float(high)
+    return _percentiles(results, resamples, level)
 
 
 def _floats(values: Values) -> np.ndarray:
@@ -182,7 +177,8 @@ def size_adjusted_ratio(
 
 
 def _percentiles(results: np.ndarray, resamples: int, level: float) -> tuple[float, float]:
-    """bootstrap_interval's rule on precomputed resample statistics."""
+    """The percentile interval of resample statistics; NaN and infinite ones are dropped,
+    and fewer than half left give (NaN, NaN)."""
     kept = results[np.isfinite(results)]
     if 2 * len(kept) < resamples:
         return np.nan, np.nan

@@ -16,6 +16,7 @@ import pytest
 from claims.model import Claim, IndicatorRule
 from settings import Settings
 from store import SegmentStore
+from store.schema import TABLES
 from tests.fakes.clock import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,3 +164,35 @@ def shared_datasets() -> Path:
             pytest.fail(f"the raw archives are missing at {SHARED_DATASETS}")
         pytest.skip("the raw archives (../shared/datasets) are not present")
     return SHARED_DATASETS
+
+
+COMMITS_READ_AT = pd.Timestamp("2026-08-23", tz="UTC")
+
+
+def commit_rows(rows: list[dict], fetched_at: pd.Timestamp = COMMITS_READ_AT) -> pd.DataFrame:
+    """A `commits` table from dicts of (repo, sha, authored_at, author_id, ...): a human,
+    non-merge commit on the first-parent chain from a personal address unless a row says
+    otherwise; committed when authored."""
+    base = {
+        "author_utc_offset_min": 0,
+        "author_domain": "independent",
+        "author_is_bot": False,
+        "co_author_ids": None,
+        "co_author_bot_ids": None,
+        "is_merge": False,
+        "files_changed": 1,
+        "lines_added": 1,
+        "lines_deleted": 0,
+        "first_parent": True,
+        "pull_request": None,
+        "review_trailer": False,
+        "source": "git",
+        "fetched_at": fetched_at,
+        "quality": "ok",
+    }
+    frame = pd.DataFrame([{**base, **r} for r in rows])
+    frame["authored_at"] = pd.to_datetime(frame["authored_at"], utc=True)
+    frame["committed_at"] = frame["authored_at"]
+    commits = TABLES["commits"]
+    columns = [c for c in commits.column_names if c in frame]
+    return commits.conform(commits.widen(frame[columns]))

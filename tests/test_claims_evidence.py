@@ -16,37 +16,12 @@ from metrics.overview import overview
 from registry import Project, RepoRef
 from registry.projects import CohortRule
 from store.schema import TABLES
-from tests.conftest import download_rows, hand_made_claim, snapshot_rows
+from tests.conftest import commit_rows, download_rows, hand_made_claim, snapshot_rows
 
 MAIN = RepoRef("org/main")
 FAMILY = RepoRef("org/lib", role="family", note="its library")
 PROJECT = Project("p", "P", "AI", (MAIN, FAMILY), ("pkg",))
 NOW = pd.Timestamp("2024-06-01", tz="UTC")
-
-
-def _commits(rows: list[dict]) -> pd.DataFrame:
-    base = {
-        "author_utc_offset_min": 0,
-        "author_domain": "independent",
-        "author_is_bot": False,
-        "co_author_ids": None,
-        "co_author_bot_ids": None,
-        "is_merge": False,
-        "files_changed": 1,
-        "lines_added": 1,
-        "lines_deleted": 0,
-        "first_parent": True,
-        "pull_request": None,
-        "review_trailer": False,
-        "source": "git",
-        "fetched_at": NOW,
-        "quality": "ok",
-    }
-    frame = pd.DataFrame([{**base, **r} for r in rows])
-    frame["authored_at"] = pd.to_datetime(frame["authored_at"], utc=True)
-    frame["committed_at"] = frame["authored_at"]
-    columns = [c for c in TABLES["commits"].column_names if c in frame or c in base]
-    return TABLES["commits"].conform(TABLES["commits"].widen(frame[columns]))
 
 
 def _releases(rows: list[tuple]) -> pd.DataFrame:
@@ -107,7 +82,7 @@ def test_a_family_repository_never_changes_the_main_repositorys_star_figure():
 
 
 def test_git_coverage_names_the_repositories_left_out():
-    commits = _commits(
+    commits = commit_rows(
         [{"repo": "org/lib", "sha": "a", "authored_at": "2024-05-01", "author_id": "x"}]
     )
     cov = community.git_coverage(PROJECT.repo_names, commits)
@@ -122,7 +97,7 @@ def test_git_indicators_on_partial_coverage_are_marked_partial_with_their_covera
     # two own repositories, one with history: partial, and the family repository's commits
     # count for nothing
     project = Project("p", "P", "AI", (MAIN, RepoRef("org/second"), FAMILY), ("pkg",))
-    commits = _commits(
+    commits = commit_rows(
         [
             {
                 "repo": repo,
@@ -142,7 +117,7 @@ def test_git_indicators_on_partial_coverage_are_marked_partial_with_their_covera
 
 
 def test_git_indicators_never_rest_on_a_family_repository_alone():
-    commits = _commits(
+    commits = commit_rows(
         [
             {
                 "repo": "org/lib",
@@ -193,7 +168,7 @@ def test_release_cadence_comes_from_pypi_without_yanked_or_prereleases():
 
 
 def test_public_review_share_counts_first_parent_changes_by_people():
-    commits = _commits(
+    commits = commit_rows(
         [
             {
                 "repo": "org/main",

@@ -27,36 +27,10 @@ from metrics.indicators import GIT_INDICATORS, Windows, _named, compute
 from registry import Project, RepoRef
 from registry.projects import CohortRule
 from store.schema import TABLES
+from tests.conftest import commit_rows as commits
 from tests.conftest import download_rows
 
 END = pd.Timestamp("2026-08-23", tz="UTC")  # the window ends before this day
-
-
-def commits(rows: list[dict]) -> pd.DataFrame:
-    """A `commits` table from (repo, sha, authored_at, author_id[, author_domain, ...])."""
-    base = {
-        "author_utc_offset_min": 0,
-        "author_domain": "independent",
-        "author_is_bot": False,
-        "co_author_ids": None,
-        "co_author_bot_ids": None,
-        "is_merge": False,
-        "files_changed": 1,
-        "lines_added": 1,
-        "lines_deleted": 0,
-        "first_parent": True,
-        "pull_request": None,
-        "review_trailer": False,
-        "source": "git",
-        "fetched_at": END,
-        "quality": "ok",
-    }
-    frame = pd.DataFrame([{**base, **r} for r in rows])
-    frame["authored_at"] = pd.to_datetime(frame["authored_at"], utc=True)
-    frame["committed_at"] = frame["authored_at"]
-    table = TABLES["commits"]
-    columns = [c for c in table.column_names if c in frame]
-    return table.conform(table.widen(frame[columns]))
 
 
 def tables_with(commit_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
