@@ -81,34 +81,33 @@ def verdict_table(
             found.append(effects[key])
         position, how = standing(claim, found)
         comparable = sum(e.position != stats.UNDETERMINED for e in found)
-        comparison = (
-            {
-                "claim_id": claim.id,
-                "claim": claim.title,
-                "subject": f"{group_label} vs {comparison_label(cohort_label)}",
-                "kind": "cohort",
-                "verdict": position,
-                "k_of_n": f"{comparable} of {len(claim.indicators)}",
-                "fragile": False,
-                "partial": False,
-                "coverage": how,
-                "met": ", ".join(
-                    CATALOGUE[r.metric].title
-                    for r, e in zip(claim.indicators, found, strict=True)
-                    if e.position == stats.AHEAD
-                ),
-                "not_met": ", ".join(
-                    CATALOGUE[r.metric].title
-                    for r, e in zip(claim.indicators, found, strict=True)
-                    if e.position == stats.BEHIND
-                ),
-                "missing": MISSING_SEPARATOR.join(
-                    f"{CATALOGUE[r.metric].title} ({e.note or 'not comparable'})"
-                    for r, e in zip(claim.indicators, found, strict=True)
-                    if e.position == stats.UNDETERMINED
-                ),
-            },
-        )
+        comparison = {
+            "claim_id": claim.id,
+            "claim": claim.title,
+            "subject": f"{group_label} vs {comparison_label(cohort_label)}",
+            "kind": "cohort",
+            "verdict": position,
+            "k_of_n": f"{comparable} of {len(claim.indicators)}",
+            "fragile": False,
+            "partial": False,
+            "coverage": how,
+            "met": ", ".join(
+                CATALOGUE[r.metric].title
+                for r, e in zip(claim.indicators, found, strict=True)
+                if e.position == stats.AHEAD
+            ),
+            "not_met": ", ".join(
+                CATALOGUE[r.metric].title
+                for r, e in zip(claim.indicators, found, strict=True)
+                if e.position == stats.BEHIND
+            ),
+            "missing": MISSING_SEPARATOR.join(
+                f"{CATALOGUE[r.metric].title} ({e.note or 'not comparable'})"
+                for r, e in zip(claim.indicators, found, strict=True)
+                if e.position == stats.UNDETERMINED
+            ),
+        }
+        # the comparison row follows the claim's subjects, as the cohort's row did
         for pid, subject, kind, vals in subjects:
             result = judge(claim, vals, limits)
             fragile, _ = robustness(claim, vals, limits)
@@ -141,7 +140,7 @@ def verdict_table(
                     ),
                 }
             )
-        rows.append(comparison[0])
+        rows.append(comparison)
     return pd.DataFrame(rows)
 
 
