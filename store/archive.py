@@ -6,10 +6,17 @@ Nothing is read when an `Archive` is made. The name index (about 53,000 names) i
 the first search; one series is read from the one or two Parquet row groups whose id range
 holds it, so a chart of any repository reads a few hundred KB, never the whole file.
 Absence stays absence: a day a repository was outside the lists has no row, never a zero.
+
+Every file is checked against the manifest's size and SHA-256 before its first read, and
+again whenever it changes on disk: a damaged file is refused (CorruptFileError naming it
+and what to do), never read as different values. The verdict is kept per process, keyed on
+the file's path, size, mtime, ctime and inode, so the ~18 MB are hashed once per file
+version (about 60 ms), and a page view costs one `stat` per file read (microseconds).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -28,6 +35,12 @@ ARCHIVE_DATA = Path(__file__).resolve().parent.parent / "data" / "archive"
 MANIFEST = "manifest.json"
 FORMAT = 1
 KINDS = ("repo", "package")
+FILES = ("names.parquet", "repo_series.parquet", "package_series.parquet")
+COUNTS = ("repository_names", "repository_series", "packages")
+REPAIR = (
+    "restore the archive from git (`git checkout -- data/archive`) or rebuild it with "
+    "`./dev build-archive`"
+)
 NAME_COLUMNS = [
     "name",
     "key",
@@ -86,37 +99,43 @@ class Archive:
     def __init__(self, root: Path | str = ARCHIVE_DATA):
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._manifest: dict | None = None
-        self._index: _NameIndex | None = None
-        self._groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._manifest: tuple[Signature, dict, dict[str, ArchiveSource]] | None = None
+        self._index: tuple[Signature, _NameIndex] | None = None
+        self._groups: dict[str, tuple[Signature, np.ndarray, np.ndarray]] = {}
 
     # ----- what the archive is ------------------------------------------------------------
 
+    def version(self) -> tuple[Signature | None, ...]:
+        """The manifest's and every file's signature (None when missing): a cache key that
+        changes whenever any file of the archive is rebuilt, restored or damaged."""
+        return tuple(_signature(self.root / name) for name in (MANIFEST, *FILES))
+
     def manifest(self) -> dict:
-        if self._manifest is None:
-            path = self.root / MANIFEST
-            try:
-                manifest = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise StoreError(
-                    path, "the embedded archive is missing; run ./dev build-data"
-                ) from None
-            except (OSError, ValueError) as exc:
-                raise CorruptFileError(path, f"cannot be read as JSON ({exc})") from None
-            if manifest.get("format") != FORMAT:
-                raise CorruptFileError(
-                    path, f"format {manifest.get('format')!r}, expected {FORMAT}"
-                )
-            self._manifest = manifest
-        return self._manifest
+        """The manifest, checked: its format, each file's size and SHA-256, the sources and
+        counts. Raises StoreError when missing, CorruptFileError when damaged or incomplete."""
+        return self._checked_manifest()[0]
 
     def sources(self) -> dict[str, ArchiveSource]:
         """Kind ('repo', 'package') -> the archive it comes from."""
-        out = {}
-        for row in self.manifest()["sources"]:
-            fields = {k: row[k] for k in ArchiveSource.__dataclass_fields__ if k != "as_of"}
-            out[row["kind"]] = ArchiveSource(**fields, as_of=date.fromisoformat(row["as_of"]))
-        return out
+        return self._checked_manifest()[1]
+
+    def _checked_manifest(self) -> tuple[dict, dict[str, ArchiveSource]]:
+        path = self.root / MANIFEST
+        signature = _signature(path)
+        if signature is None:
+            raise StoreError(path, f"the embedded archive is missing; {REPAIR}")
+        cached = self._manifest
+        if cached is None or cached[0] != signature:
+            manifest, sources = _read_manifest(path)
+            cached = self._manifest = (signature, manifest, sources)
+        return cached[1], cached[2]
+
+    def verify(self, name: str) -> Signature:
+        """Check one file (e.g. 'repo_series.parquet') against the manifest; its signature.
+        Hashes the file only the first time this process meets this version of it. Raises
+        StoreError when the file is missing, CorruptFileError when it does not match."""
+        facts = self.manifest()["files"][name]
+        return _verified(self.root / name, facts["bytes"], facts["sha256"])
 
     # ----- the name index ----------------------------------------------------------------
 
@@ -126,12 +145,15 @@ class Archive:
         return self._search_index().frame
 
     def _search_index(self) -> _NameIndex:
-        if self._index is None:
+        signature = self.verify("names.parquet")
+        index = self._index
+        if index is None or index[0] != signature:
             with self._lock:
-                if self._index is None:
+                index = self._index
+                if index is None or index[0] != signature:
                     table = self._read_table("names", columns=NAME_COLUMNS)
-                    self._index = _NameIndex(table.to_pandas())
-        return self._index
+                    index = self._index = (signature, _NameIndex(table.to_pandas()))
+        return index[1]
 
     def search(self, text: str, limit: int = 20, kind: str | None = None) -> pd.DataFrame:
         """Names containing `text` (case-insensitive), best first: the exact name, then
@@ -146,12 +168,13 @@ class Archive:
         if entry.kind != "repo":
             return None
         path = self.root / "names.parquet"
+        self.verify(path.name)
         try:
             table = pq.read_table(
                 path, columns=["description"], filters=[("name", "==", entry.series)]
             )
         except (OSError, pa.ArrowException) as exc:
-            raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+            raise _unreadable(path, exc) from None
         values = [v for v in table["description"].to_pylist() if v]
         return values[0] if values else None
 
@@ -219,42 +242,143 @@ class Archive:
         low, high = self._row_groups(name, id_column)
         wanted = np.flatnonzero((low <= sid) & (high >= sid)).tolist()
         path = self.root / f"{name}.parquet"
+        self.verify(path.name)
         try:
             table = pq.ParquetFile(path).read_row_groups(wanted)
         except (OSError, pa.ArrowException) as exc:
-            raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+            raise _unreadable(path, exc) from None
         return table.filter(pc.equal(table[id_column], sid)).drop_columns([id_column])
 
     def _row_groups(self, name: str, id_column: str) -> tuple[np.ndarray, np.ndarray]:
         """Each row group's smallest and largest series id (from the file's statistics)."""
-        if name not in self._groups:
-            path = self.root / f"{name}.parquet"
-            self.manifest()
+        path = self.root / f"{name}.parquet"
+        signature = self.verify(path.name)
+        cached = self._groups.get(name)
+        if cached is None or cached[0] != signature:
             try:
                 meta = pq.read_metadata(path)
-            except FileNotFoundError:
-                raise StoreError(path, "missing from the embedded archive") from None
-            except (OSError, pa.ArrowException) as exc:
-                raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
-            column = meta.schema.names.index(id_column)
-            stats = [
-                meta.row_group(i).column(column).statistics for i in range(meta.num_row_groups)
-            ]
-            self._groups[name] = (
-                np.array([s.min for s in stats]),
-                np.array([s.max for s in stats]),
-            )
-        return self._groups[name]
+                column = meta.schema.names.index(id_column)
+                stats = [
+                    meta.row_group(i).column(column).statistics for i in range(meta.num_row_groups)
+                ]
+                low = np.array([s.min for s in stats])
+                high = np.array([s.max for s in stats])
+            except (OSError, ValueError, AttributeError, pa.ArrowException) as exc:
+                raise _unreadable(path, exc) from None
+            cached = self._groups[name] = (signature, low, high)
+        return cached[1], cached[2]
 
     def _read_table(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        self.manifest()
         path = self.root / f"{name}.parquet"
+        self.verify(path.name)
         try:
             return pq.read_table(path, columns=columns)
-        except FileNotFoundError:
-            raise StoreError(path, "missing from the embedded archive") from None
         except (OSError, pa.ArrowException) as exc:
-            raise CorruptFileError(path, f"cannot be read as Parquet ({exc})") from None
+            raise _unreadable(path, exc) from None
+
+
+# ----- checking the files against the manifest ---------------------------------------------
+
+Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+_VERDICTS: dict[tuple[str, Signature, int, str], str | None] = {}  # -> problem, or None: sound
+_VERDICTS_LOCK = threading.Lock()
+_HASH_CHUNK = 1 << 20
+
+
+def _signature(path: Path) -> Signature | None:
+    """What changes when a file is written, replaced or touched; None when it is missing."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(path, f"cannot be read ({exc.strerror}); {REPAIR}") from None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verified(path: Path, size: int, sha256: str) -> Signature:
+    """The file's signature once its bytes match the manifest's size and SHA-256; the verdict
+    (sound or damaged) is remembered for this version of the file."""
+    signature = _signature(path)
+    if signature is None:
+        raise StoreError(path, f"missing from the embedded archive; {REPAIR}")
+    key = (str(path), signature, size, sha256)
+    if key not in _VERDICTS:
+        with _VERDICTS_LOCK:
+            if key not in _VERDICTS:
+                _VERDICTS[key] = _problem(path, signature[0], size, sha256)
+    problem = _VERDICTS[key]
+    if problem is not None:
+        raise CorruptFileError(path, f"{problem}; {REPAIR}")
+    return signature
+
+
+def _problem(path: Path, actual_size: int, size: int, sha256: str) -> str | None:
+    if actual_size != size:
+        return f"damaged: {actual_size:,} bytes where the archive's manifest says {size:,}"
+    try:
+        actual = _sha256(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if actual != sha256:
+        return (
+            f"damaged: its SHA-256 ({actual[:12]}…) differs from the archive's manifest "
+            f"({sha256[:12]}…), so its values cannot be trusted"
+        )
+    return None
+
+
+def _unreadable(path: Path, exc: Exception) -> CorruptFileError:
+    return CorruptFileError(path, f"cannot be read as Parquet ({exc}); {REPAIR}")
+
+
+def _read_manifest(path: Path) -> tuple[dict, dict[str, ArchiveSource]]:
+    """The manifest and its sources, every field the reader relies on checked."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(path, f"the embedded archive is missing; {REPAIR}") from None
+    except (OSError, ValueError) as exc:
+        raise CorruptFileError(path, f"damaged: cannot be read as JSON ({exc}); {REPAIR}") from None
+
+    def broken(what: str) -> CorruptFileError:
+        return CorruptFileError(path, f"damaged or incomplete: {what}; {REPAIR}")
+
+    if not isinstance(manifest, dict):
+        raise broken("not a JSON object")
+    if manifest.get("format") != FORMAT:
+        raise broken(f"format {manifest.get('format')!r}, expected {FORMAT}")
+    files = manifest.get("files")
+    for name in FILES:
+        facts = files.get(name) if isinstance(files, dict) else None
+        if not (
+            isinstance(facts, dict)
+            and isinstance(facts.get("bytes"), int)
+            and isinstance(facts.get("sha256"), str)
+            and len(facts["sha256"]) == 64
+        ):
+            raise broken(f"no size and SHA-256 for {name}")
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not all(isinstance(counts.get(k), int) for k in COUNTS):
+        raise broken("the counts are missing")
+    sources = {}
+    try:
+        for row in manifest["sources"]:
+            fields = {k: row[k] for k in ArchiveSource.__dataclass_fields__ if k != "as_of"}
+            sources[row["kind"]] = ArchiveSource(**fields, as_of=date.fromisoformat(row["as_of"]))
+    except (KeyError, TypeError, ValueError):
+        raise broken("a source's description is incomplete") from None
+    if set(sources) != set(KINDS):
+        raise broken(f"sources for {sorted(sources)}, expected {list(KINDS)}")
+    return manifest, sources
 
 
 def _entry(row: pd.Series) -> ArchiveEntry:
