@@ -61,8 +61,8 @@ def _archive_section() -> tuple[tuple[str, str], ...]:
     with st.expander("Add any repository or package from the archives", expanded=True):
         archive_picker.search_box(PAGE)
         picks = tuple(archive_picker.picked(PAGE))
-        entries = loaders.archive_picks(picks)
-        for entry, _ in entries:
+        state = loaders.archive_pick_state(picks)
+        for entry, _ in state.found:
             left, right = st.columns([5, 1], vertical_alignment="center")
             left.markdown(
                 f"**{widgets.markdown_text(entry.series)}** "
@@ -72,7 +72,8 @@ def _archive_section() -> tuple[tuple[str, str], ...]:
             if right.button("Remove", key=f"compare_remove_{entry.kind}_{entry.name}"):
                 archive_picker.unpick(PAGE, entry)
                 st.rerun()
-        unknown = [f"{k}:{n}" for k, n in picks if loaders.archive_series(k, n)[0] is None]
+        archive_picker.unavailable(PAGE, state.unavailable)
+        unknown = [f"{k}:{n}" for k, n in state.unknown]
         if unknown or wrong:
             st.warning(
                 "Not in the archives, left out: "

@@ -5,7 +5,8 @@ Layout only. Seams for what comes next:
   app.archive_picker, whose search box the Compare page shares), so a "Track" action can
   read the current pick;
 - `entry_actions(entry)`: drawn under each picked name's facts: "Track" (app.tracking);
-- the series come from `loaders.archive_series` and the lines from metrics.explore
+- the series come from `loaders.archive_pick_state` (a pick the damaged or missing archive
+  cannot give is shown as unavailable, with its Remove button) and the lines from metrics.explore
   (`repo_line`, `download_lines`, `chart_frame`, `aligned_by_age`), shared with Compare.
 """
 
@@ -52,7 +53,11 @@ def entry_actions(entry: ArchiveEntry) -> None:
     seen = {entry.series.lower()}
     formerly = []
     if entry.kind == "repo":
-        for name in loaders.archive().names_of(entry)["name"]:
+        try:
+            names = loaders.archive().names_of(entry)["name"]
+        except StoreError:  # facts() has said why; track the current name alone
+            names = []
+        for name in names:
             if name.lower() not in seen:
                 seen.add(name.lower())
                 formerly.append(name)
@@ -68,7 +73,7 @@ def search_box() -> None:
 
 def _subjects(entries, registry, chosen_tracked) -> list[Subject]:
     subjects = []
-    sources = loaders.archive().sources()
+    sources = loaders.archive().sources() if entries else {}
     for entry, rows in entries:
         subjects.append(archive_subject(entry, rows, sources[entry.kind].as_of))
     if chosen_tracked:
@@ -94,28 +99,25 @@ def render() -> None:
         sources = loaders.archive().sources()
         counts = loaders.archive().manifest()["counts"]
     except StoreError as exc:
-        st.error(f"The embedded archive cannot be read: {exc}")
-        return
-    repo, package = sources["repo"], sources["package"]
-    st.caption(
-        f"{counts['repository_names']:,} repository names ({counts['repository_series']:,} "
-        f"series once renames and case variants are joined) from the {ARCHIVE_NAMES['repo']} "
-        f"({repo.url}, daily to {repo.as_of:%Y-%m-%d}) and {counts['packages']:,} packages "
-        f"from the {ARCHIVE_NAMES['package']} ({package.url}, to {package.as_of:%Y-%m-%d}). "
-        "A name appears only while it is in the archive's top lists: a missing day is "
-        "unknown, never zero."
-    )
-    search_box()
+        st.error(
+            "The embedded archive cannot be read, so only tracked projects can be charted "
+            f"here. {widgets.markdown_text(exc)}"
+        )
+    else:
+        _archive_header(sources, counts)
+        search_box()
     registry = loaders.registry()
     chosen_tracked = st.multiselect(
         "Beside tracked projects", [p.name for p in registry], key="explore_tracked"
     )
     # a former name and the current one are one series: drawn once
-    entries = loaders.archive_picks(tuple(picked()))
-    if entries:
+    state = loaders.archive_pick_state(tuple(picked()))
+    entries = state.found
+    if entries or state.unavailable:
         with st.expander(f"On the chart from the archives ({len(entries)})", expanded=True):
             for entry, rows in entries:
                 facts(entry, rows)
+            archive_picker.unavailable(PAGE, state.unavailable)
     if not entries and not chosen_tracked:
         st.info("Search for a name above and add it to the chart.")
         return
@@ -132,6 +134,19 @@ def render() -> None:
     st.caption(_metric_note(metric))
 
 
+def _archive_header(sources, counts) -> None:
+    """What the archives hold and how old they are."""
+    repo, package = sources["repo"], sources["package"]
+    st.caption(
+        f"{counts['repository_names']:,} repository names ({counts['repository_series']:,} "
+        f"series once renames and case variants are joined) from the {ARCHIVE_NAMES['repo']} "
+        f"({repo.url}, daily to {repo.as_of:%Y-%m-%d}) and {counts['packages']:,} packages "
+        f"from the {ARCHIVE_NAMES['package']} ({package.url}, to {package.as_of:%Y-%m-%d}). "
+        "A name appears only while it is in the archive's top lists: a missing day is "
+        "unknown, never zero."
+    )
+
+
 def facts(entry: ArchiveEntry, rows) -> None:
     """One picked name: what it is, its names over time, a remove button, actions."""
     left, right = st.columns([5, 1], vertical_alignment="center")
@@ -141,10 +156,14 @@ def facts(entry: ArchiveEntry, rows) -> None:
         text += f", {widgets.markdown_text(entry.language)}"
     text += f"; in the archive {entry.series_first:%Y-%m-%d} to {entry.series_last:%Y-%m-%d})"
     left.markdown(text)
-    description = loaders.archive().description(entry)
+    try:
+        description = loaders.archive().description(entry)
+        names = loaders.archive().names_of(entry)
+    except StoreError as exc:  # the series was read; its names cannot be now
+        description, names = None, ()
+        left.caption(widgets.markdown_text(f"Its description and former names: {exc}"))
     if description:
         left.caption(widgets.markdown_text(description))
-    names = loaders.archive().names_of(entry)
     if len(names) > 1:
         listed = "; ".join(
             f"{n.name} {n.first_seen:%Y-%m-%d} to {n.last_seen:%Y-%m-%d}"

@@ -7,6 +7,7 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ import streamlit as st
 
 from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
-from errors import ConfigError
+from errors import ConfigError, StoreError
 from metrics.compare import METRICS
 from metrics.coverage import KINDS
 from metrics.coverage import coverage as coverage_table
@@ -268,7 +269,8 @@ def claims() -> tuple[Claim, ...]:
 
 @st.cache_resource(show_spinner=False)
 def _archive(root: str) -> Archive:
-    # a read-only reader: its lazily read name index never changes after it is read
+    # a read-only reader; it checks each file against the manifest before reading it, and
+    # re-reads a file that changed on disk
     return Archive(root)
 
 
@@ -277,43 +279,89 @@ def archive() -> Archive:
     return _archive(str(ARCHIVE_DATA))
 
 
+def archive_version() -> tuple[str, tuple]:
+    """The archive's folder and its files' signatures: the archive caches' key, so a
+    rebuilt, restored or damaged file is read (and checked) again on the next rerun."""
+    reader = archive()
+    return str(reader.root), reader.version()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
+def _archive_search(version: tuple[str, tuple], text: str, limit: int) -> pd.DataFrame:
+    return _archive(version[0]).search(text, limit)
+
+
 def archive_search(text: str, limit: int = 20) -> pd.DataFrame:
-    """Names matching `text` (store.archive.Archive.search)."""
-    return archive().search(text, limit)
+    """Names matching `text` (store.archive.Archive.search). Raises StoreError (the file
+    named) when the name index cannot be read."""
+    return _archive_search(archive_version(), text, limit)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def archive_series(kind: str, name: str) -> tuple[ArchiveEntry | None, pd.DataFrame]:
-    """An archive name's entry and its series' rows (repo_snapshots- or
-    package_downloads-like); (None, empty) for a name the archive does not have."""
-    entry = archive().entry(name, kind)
+def _archive_series(
+    version: tuple[str, tuple], kind: str, name: str
+) -> tuple[ArchiveEntry | None, pd.DataFrame]:
+    reader = _archive(version[0])
+    entry = reader.entry(name, kind)
     if entry is None:
         return None, pd.DataFrame()
     if kind == "repo":
-        return entry, archive().repo_series(entry)
-    return entry, archive().package_series(entry)
+        return entry, reader.repo_series(entry)
+    return entry, reader.package_series(entry)
+
+
+def archive_series(kind: str, name: str) -> tuple[ArchiveEntry | None, pd.DataFrame]:
+    """An archive name's entry and its series' rows (repo_snapshots- or
+    package_downloads-like); (None, empty) for a name the archive does not have. Raises
+    StoreError (the file named) when the archive cannot be read."""
+    return _archive_series(archive_version(), kind, name)
+
+
+@dataclass(frozen=True)
+class ArchivePicks:
+    """What a page's picked (kind, name) archive names resolve to."""
+
+    found: list[tuple[ArchiveEntry, pd.DataFrame]]  # each series once, in the order picked
+    unknown: list[tuple[str, str]]  # names the archive does not have
+    unavailable: list[tuple[str, str, str]]  # (kind, name, why): the archive cannot be read
+
+
+def archive_pick_state(picks: tuple[tuple[str, str], ...]) -> ArchivePicks:
+    """The picks' series, the names the archive does not have, and the names that cannot be
+    read now (a damaged or missing archive file, named), each pick kept for its Remove."""
+    found, unknown, unavailable, seen = [], [], [], set()
+    for kind, name in picks:
+        try:
+            entry, rows = archive_series(kind, name)
+        except StoreError as exc:
+            unavailable.append((kind, name, str(exc)))
+            continue
+        if entry is None:
+            unknown.append((kind, name))
+        elif (entry.kind, entry.sid) not in seen:
+            seen.add((entry.kind, entry.sid))
+            found.append((entry, rows))
+    return ArchivePicks(found, unknown, unavailable)
 
 
 def archive_picks(picks: tuple[tuple[str, str], ...]) -> list[tuple[ArchiveEntry, pd.DataFrame]]:
     """The picked (kind, name) archive names' series, each series once (a former name and
     the current one are one series), in the order picked; names the archive does not have
-    are left out."""
-    found, seen = [], set()
-    for kind, name in picks:
-        entry, rows = archive_series(kind, name)
-        if entry is not None and (entry.kind, entry.sid) not in seen:
-            seen.add((entry.kind, entry.sid))
-            found.append((entry, rows))
-    return found
+    or cannot read now are left out (`archive_pick_state` says which)."""
+    return archive_pick_state(picks).found
 
 
 def archive_subjects(picks: tuple[tuple[str, str], ...]) -> list:
-    """The picked archive series as views.explore Subjects (rows and where they end)."""
-    if not picks:  # the archive stays closed on a page that picked nothing from it
+    """The picked archive series as views.explore Subjects (rows and where they end); the
+    series that cannot be read are left out."""
+    found = archive_picks(picks) if picks else []
+    if not found:  # the archive stays closed on a page that picked nothing from it
         return []
-    sources = archive().sources()
-    return [archive_subject(e, rows, sources[e.kind].as_of) for e, rows in archive_picks(picks)]
+    try:
+        sources = archive().sources()
+    except StoreError:
+        return []
+    return [archive_subject(e, rows, sources[e.kind].as_of) for e, rows in found]
 
 
 @_shared(max_entries=32)
@@ -323,6 +371,7 @@ def _compare(
     metric: str,
     settings: CompareSettings,
     picks: tuple[tuple[str, str], ...],
+    archive_key: tuple[str, tuple] | None = None,  # the archive's version when picks are read
 ):
     snapshots, downloads = load("repo_snapshots"), load("package_downloads")
     subjects = archive_subjects(picks)
@@ -337,4 +386,5 @@ def compare(
 ) -> CompareView:
     """The Compare page's chart for these projects, settings and picked archive names
     ((kind, name) pairs), once per store version."""
-    return _compare(catalog().version(), tuple(projects), metric, settings, picks)
+    archive_key = archive_version() if picks else None
+    return _compare(catalog().version(), tuple(projects), metric, settings, picks, archive_key)
