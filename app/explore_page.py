@@ -5,9 +5,10 @@ Layout only. Seams for what comes next:
   app.archive_picker, whose search box the Compare page shares), so a "Track" action can
   read the current pick;
 - `entry_actions(entry)`: drawn under each picked name's facts: "Track" (app.tracking);
-- the series come from `loaders.archive_pick_state` (a pick the damaged or missing archive
-  cannot give is shown as unavailable, with its Remove button) and the lines from metrics.explore
-  (`repo_line`, `download_lines`, `chart_frame`, `aligned_by_age`), shared with Compare.
+- the series come from `loaders.archive_pick_state` (a pick that a damaged or missing
+  archive file cannot give is shown as unavailable, with its Remove button) and the lines
+  from metrics.explore (`repo_line`, `download_lines`, `chart_frame`, `aligned_by_age`),
+  shared with Compare.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def render() -> None:
     state = loaders.archive_pick_state(tuple(picked()))
     entries = state.found
     if entries or state.unavailable:
-        with st.expander(f"On the chart from the archives ({len(entries)})", expanded=True):
+        count = len(entries) + len(state.unavailable)
+        with st.expander(f"On the chart from the archives ({count})", expanded=True):
             for entry, rows in entries:
                 facts(entry, rows)
             archive_picker.unavailable(PAGE, state.unavailable)
