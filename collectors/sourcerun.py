@@ -32,7 +32,14 @@ from collectors.http import (
 )
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
-from store.schema import COLLECTION_RUNS, TABLES, Table
+from store.schema import (
+    COLLECTION_RUNS,
+    EARLIEST,
+    FUTURE_SLACK,
+    MAX_COUNT,
+    TABLES,
+    Table,
+)
 from store.segments import SegmentStore
 
 SUCCESS = ("ok", "partial")
@@ -283,12 +290,10 @@ def day(value: pd.Timestamp | datetime | date) -> pd.Timestamp:
     return moment.normalize()
 
 
-# What a source can plausibly report. A value outside is stored as null, with a flag and a
+# What a source can plausibly report: the store's one definition (store.schema, per column;
+# repair and every read apply it too). A value outside is stored as null, with a flag and a
 # message saying what was refused: never shown as if it were true.
-MAX_COUNT = 10**12  # no count any source reports comes near (PyPI's busiest month: ~2e9)
-EARLIEST = pd.Timestamp("1980-01-01", tz="UTC")  # before any dated software we track
-LATEST = pd.Timestamp("2200-01-01", tz="UTC")
-FUTURE_SLACK = pd.Timedelta(days=2)  # clocks disagree; more than this ahead is not a fact yet
+LATEST = pd.Timestamp("2200-01-01", tz="UTC")  # parse_time's bound: no text later is a time
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]|$)")
 
 
