@@ -155,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         "files on disk: every readable segment of every table is listed again, so history "
         "that a damaged, deleted or replaced manifest hid comes back. Nothing is deleted: the "
         "old manifest is kept as manifest.backup-<time>.json beside it, and a file that "
-        "cannot be read is left where it is and named (restore it, then repair again).",
+        "cannot be read is left where it is and named (restore it, then repair again), and so "
+        "is one holding values no source can report (a year 2262, a count of 2**62); the "
+        "command then exits 7.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

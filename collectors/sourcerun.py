@@ -32,6 +32,7 @@ from collectors.http import (
 )
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
+from store.plausible import without_implausible
 from store.schema import (
     COLLECTION_RUNS,
     EARLIEST,
@@ -152,7 +153,13 @@ class SourceSummary(RunTotals):
         source: str,
     ) -> None:
         """Write one target's rows with its collection_runs row in one atomic publish, save
-        the client's validator cache, and add the outcome to the run."""
+        the client's validator cache, and add the outcome to the run. A value no source can
+        report (store.plausible) is never written: the outcome's message says what was
+        refused."""
+        for name in list(frames):
+            frames[name], refused = without_implausible(TABLES[name], frames[name], now)
+            if refused:
+                outcome.message = "; ".join(filter(None, [outcome.message, refused]))
         outcome.rows_written = sum(len(f) for f in frames.values())
         frames["collection_runs"] = run_frame(
             self.collector, self.run_id, outcome, started, stamp(client.clock()), now, source

@@ -437,7 +437,7 @@ def _implausible(path: Path, doubt: Implausible) -> ImplausibleValuesError:
         path,
         f"{doubt.count:,} of its {doubt.total:,} rows hold values no source can report and "
         f"are not shown{others}; first: {doubt.first()}. The file is "
-        f"unchanged. Correct or remove it, or run `{REPAIR}` to set it aside (kept on disk, "
+        f"unchanged. Correct it, or run `{REPAIR}` to set it aside (kept on disk, "
         "none of its rows shown)",
         rows=doubt.count,
         total=doubt.total,

@@ -174,3 +174,25 @@ def test_the_date_slider_takes_any_range_it_is_given():
     assert not one_day.slider and "2024-01-01 (the only day with data)" in texts(one_day)
     normal = _slider_app(dt.date(2019, 1, 1), dt.date(2024, 1, 1))
     assert normal.slider(key="range").value == (dt.date(2019, 1, 1), dt.date(2024, 1, 1))
+
+
+def test_a_commit_dated_by_a_broken_clock_is_not_stored_and_the_run_says_so(tmp_path):
+    from collectors import git
+    from collectors.source import LocalClient, run_source
+    from registry import Project, RepoRef
+    from tests.gitrepo import ALICE, BOB, Repo
+
+    repo = Repo(tmp_path / "work")
+    repo.commit(ALICE, "1975-01-01T10:00:00+00:00", "a clock that was never set")
+    repo.commit(BOB, "2024-01-02T10:00:00+00:00", "a real one")
+    store = SegmentStore(tmp_path / "store")
+    where = {"acme/widget": str(repo.path)}
+    source = git.Git(git.Pseudonymizer(b"k" * 32), mirrors=tmp_path / "m", locations=where)
+    project = Project("p", "P", "AI", (RepoRef("acme/widget"),), ())
+    now = pd.Timestamp("2024-04-01", tz="UTC")
+    summary = run_source(source, [project], store, LocalClient(), now=now)
+    message = summary.outcomes[0].message
+    assert "commits: 1 row(s) held values no source can report (1 row(s) not stored)" in message
+    assert "column 'authored_at': 1975-01-01 10:00 UTC (before 1980-01-01 00:00 UTC)" in message
+    read = SegmentStore(tmp_path / "store").read("commits")
+    assert not read.problems and len(read.frame) == 1
