@@ -28,6 +28,9 @@ Why this shape:
   the manifest that the manifest does not list is history whose index was lost, named on read
   and never deleted. `store.repair.rebuild_index` (`cli.py repair`) rebuilds the manifest
   from the segments on disk.
+- A value no source can report (store/plausible.py: a year 2262, a count of 2**62) never
+  reaches a page: a read leaves its row out and names the file; compaction leaves the file
+  listed as it is, so nothing in it is dropped.
 """
 
 from __future__ import annotations
