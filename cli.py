@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from errors import DashboardError, ExportError, StoreError
+from errors import DashboardError, ExportError, ImplausibleValuesError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
 from service import refresh
@@ -155,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         "files on disk: every readable segment of every table is listed again, so history "
         "that a damaged, deleted or replaced manifest hid comes back. Nothing is deleted: the "
         "old manifest is kept as manifest.backup-<time>.json beside it, and a file that "
-        "cannot be read is left where it is and named (restore it, then repair again).",
+        "cannot be read is left where it is and named (restore it, then repair again), and so "
+        "is one holding values no source can report (a year 2262, a count of 2**62); the "
+        "command then exits 7.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -483,7 +485,10 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     except StoreError:
         unreadable = True
     if problems:
-        print("Store problems: these files could not be read; everything else is shown:")
+        print(
+            "Store problems: these files could not be read, or not all of their rows; "
+            "everything else is shown:"
+        )
         for problem in problems:
             print(f"  {problem}")
         print()
@@ -531,7 +536,7 @@ def _repair(args: argparse.Namespace, settings: Settings) -> int:
         with refresh.refresh_lock(settings.data.lock):  # never while a refresh writes
             report = rebuild_index(store)
     _print_repair(report)
-    return 0
+    return EXIT_STORE if report.set_aside else 0  # history is on disk that is not shown
 
 
 def _print_repair(report: RepairReport) -> None:
@@ -544,7 +549,10 @@ def _print_repair(report: RepairReport) -> None:
     if report.newly_indexed:
         print(f"{len(report.newly_indexed)} file(s) the old index did not list are indexed again.")
     for problem in report.set_aside:
-        print(f"left where it is, not indexed (restore it, then repair again): {problem}")
+        if isinstance(problem, ImplausibleValuesError):
+            print(f"set aside, not indexed: {problem}")
+        else:
+            print(f"left where it is, not indexed (restore it, then repair again): {problem}")
     for name in report.gone:
         print(f"listed in the old index but not on disk (dropped from the index): {name}")
     for path in report.ignored:

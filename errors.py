@@ -4,6 +4,8 @@
     ├── ConfigError(path, line, rule) data/projects.toml (or another setting) is wrong
     ├── StoreError(path)              the history store cannot do what was asked
     │   ├── CorruptFileError(path)    a file in the store cannot be read: named, never hidden
+    │   │   └── ImplausibleValuesError    it holds values no source can report (a year 2262,
+    │   │                                 a count of 2**62): those rows are left out, named
     │   └── StoreLockedError(path)    another process holds the store's write lock
     ├── SourceError(source)           an outside source could not be read (archives, APIs)
     └── ExportError                   an export could not be written (no Chromium for
@@ -44,6 +46,18 @@ class StoreError(DashboardError):
 
 class CorruptFileError(StoreError):
     """A store file exists but cannot be read as what it claims to be."""
+
+
+class ImplausibleValuesError(CorruptFileError):
+    """A store file reads, but some of its rows hold values outside their columns' plausible
+    ranges (store/plausible.py): `rows` of its `total` rows, first `first` ('row R, column
+    C: value (bound)')."""
+
+    def __init__(self, path: Path | str, problem: str, *, rows: int, total: int, first: str):
+        self.rows = rows
+        self.total = total
+        self.first = first
+        super().__init__(path, problem)
 
 
 class StoreLockedError(StoreError):

@@ -114,9 +114,7 @@ def render() -> None:
         st.info("No data stored for this metric yet.")
         return
     first, last = span
-    start, end = st.slider(
-        "Date range", min_value=first, max_value=last, value=(first, last), key="compare_range"
-    )
+    start, end = widgets.date_range_slider("Date range", first, last, key="compare_range")
     projects = [by_name[n] for n in chosen] + [cohort_by_name[n] for n in chosen_cohort]
     settings = CompareSettings(
         start=start,

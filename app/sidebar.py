@@ -52,10 +52,10 @@ def problems() -> None:
     found = loaders.problems()
     if found:
         st.sidebar.warning(
-            f"{len(found)} store problem(s): the files below could not be read and were "
-            "skipped; everything else is shown. Nothing was deleted. Follow the advice under "
-            f"each file; `{REPAIR}` rebuilds the store's index from the files on disk (it "
-            "keeps a backup of the old index and deletes nothing)."
+            f"{len(found)} store problem(s): the files below, or the rows of them named, "
+            "could not be read and were skipped; everything else is shown. Nothing was "
+            f"deleted. Follow the advice under each file; `{REPAIR}` rebuilds the store's "
+            "index from the files on disk (it keeps a backup of the old index and deletes nothing)."
         )
     for problem in found:
         st.sidebar.code(problem, language=None)

@@ -3,6 +3,7 @@ missing values as blanks, the refresh button."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -161,3 +162,23 @@ def refresh_button() -> None:
                 f"The refresh log could not be written ({report.log_failure}); what is "
                 "listed above was stored. Free space in the data folder before the next refresh."
             )
+
+
+# The days a browser's slider can hold: Streamlit sends times as microseconds since 1970 in
+# a JavaScript number, exact only to 2**53 (about 285 years either side of 1970).
+SLIDER_FIRST_DAY = dt.date(1700, 1, 1)
+SLIDER_LAST_DAY = dt.date(2250, 12, 31)
+
+
+def date_range_slider(
+    label: str, first: dt.date, last: dt.date, key: str
+) -> tuple[dt.date, dt.date]:
+    """A slider over the days from `first` to `last`, whatever they are: days a browser
+    cannot hold are brought within its range, reversed ends are put in order, and a single
+    day is said in words instead of a slider of no width. Returns the days chosen."""
+    low, high = sorted(min(max(day, SLIDER_FIRST_DAY), SLIDER_LAST_DAY) for day in (first, last))
+    if low == high:
+        st.caption(f"{label}: {low:%Y-%m-%d} (the only day with data)")
+        return low, high
+    start, end = st.slider(label, min_value=low, max_value=high, value=(low, high), key=key)
+    return start, end

@@ -32,7 +32,15 @@ from collectors.http import (
 )
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
-from store.schema import COLLECTION_RUNS, TABLES, Table
+from store.plausible import without_implausible
+from store.schema import (
+    COLLECTION_RUNS,
+    EARLIEST,
+    FUTURE_SLACK,
+    MAX_COUNT,
+    TABLES,
+    Table,
+)
 from store.segments import SegmentStore
 
 SUCCESS = ("ok", "partial")
@@ -145,7 +153,13 @@ class SourceSummary(RunTotals):
         source: str,
     ) -> None:
         """Write one target's rows with its collection_runs row in one atomic publish, save
-        the client's validator cache, and add the outcome to the run."""
+        the client's validator cache, and add the outcome to the run. A value no source can
+        report (store.plausible) is never written: the outcome's message says what was
+        refused."""
+        for name in list(frames):
+            frames[name], refused = without_implausible(TABLES[name], frames[name], now)
+            if refused:
+                outcome.message = "; ".join(filter(None, [outcome.message, refused]))
         outcome.rows_written = sum(len(f) for f in frames.values())
         frames["collection_runs"] = run_frame(
             self.collector, self.run_id, outcome, started, stamp(client.clock()), now, source
@@ -283,12 +297,10 @@ def day(value: pd.Timestamp | datetime | date) -> pd.Timestamp:
     return moment.normalize()
 
 
-# What a source can plausibly report. A value outside is stored as null, with a flag and a
+# What a source can plausibly report: the store's one definition (store.schema, per column;
+# repair and every read apply it too). A value outside is stored as null, with a flag and a
 # message saying what was refused: never shown as if it were true.
-MAX_COUNT = 10**12  # no count any source reports comes near (PyPI's busiest month: ~2e9)
-EARLIEST = pd.Timestamp("1980-01-01", tz="UTC")  # before any dated software we track
-LATEST = pd.Timestamp("2200-01-01", tz="UTC")
-FUTURE_SLACK = pd.Timedelta(days=2)  # clocks disagree; more than this ahead is not a fact yet
+LATEST = pd.Timestamp("2200-01-01", tz="UTC")  # parse_time's bound: no text later is a time
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]|$)")
 
 

@@ -10,6 +10,15 @@ observation per key and the compacted rows are the same rows; the next compactio
 them again. Nothing is deleted or moved: the old manifest is copied to a dated backup beside
 it, and a segment that cannot be read is left where it is, named in the report and recorded
 as set aside, so a later repair indexes it again once it has been restored.
+
+A segment that reads but holds values no source can report (store/plausible.py: a year 2262,
+a count of 2**62) is set aside the same way, whole, named with its first impossible value.
+Whole, not trimmed to its plausible rows: the index lists files, so indexing it would leave
+a warning on every read that only deleting the user's file could silence, and trimming would
+mean writing rows no collector wrote. A segment is one write of one run, and this version's
+collectors never write such a value (they store it as null, flagged), so a file that holds one
+was written by hand, by an older version or damaged: its other values are no safer. Once it
+has been corrected, the next repair indexes it again.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from errors import CorruptFileError, StoreError
+from errors import CorruptFileError, ImplausibleValuesError, StoreError
 from files import atomic_write
 from store.schema import TABLES
 from store.segments import FORMAT, MANIFEST, SegmentStore, _segment_of
@@ -62,8 +71,12 @@ def rebuild_index(store: SegmentStore, *, dry_run: bool = False) -> RepairReport
         for table, spec in TABLES.items():
             found = _segments_on_disk(store.root / table, table, report)
             readable = store._read_segments(spec, found)
-            report.set_aside += readable.problems.values()
-            tables[table] = [name for name in found if name in readable.frames]
+            report.set_aside += [_set_aside(p) for p in readable.problems.values()]
+            tables[table] = [
+                name
+                for name in found
+                if name in readable.frames and name not in readable.implausible
+            ]
             report.newly_indexed += [name for name in tables[table] if name not in listed]
             if tables[table]:
                 report.segments[table] = len(tables[table])
@@ -91,6 +104,22 @@ def rebuild_index(store: SegmentStore, *, dry_run: bool = False) -> RepairReport
         store._publish(manifest)
         report.written = True
     return report
+
+
+def _set_aside(problem: CorruptFileError) -> CorruptFileError:
+    """A segment left out of the new index, with why; one with impossible values is said
+    as a repair says it (the read's message offers the repair)."""
+    if not isinstance(problem, ImplausibleValuesError):
+        return problem
+    return ImplausibleValuesError(
+        problem.path,
+        f"{problem.rows:,} of its {problem.total:,} rows hold values no source can report; "
+        f"first: {problem.first}. The whole file is set aside, unchanged: correct it, then "
+        "repair again",
+        rows=problem.rows,
+        total=problem.total,
+        first=problem.first,
+    )
 
 
 def _old_index(store: SegmentStore, report: RepairReport) -> dict:

@@ -4,6 +4,10 @@ One declaration per table, used three ways: `conform()` checks and casts every f
 before it is written, `empty()` gives a typed frame when nothing is stored yet, and
 `docs/data-model.md` is checked against these declarations by a test.
 
+Every column also says what a value in it can plausibly be (`Column.plausible_range`): the
+collectors refuse a value outside it (stored as null, flagged), a repair sets aside a segment
+holding one, and a read leaves such rows out with a warning (store/plausible.py).
+
 Every table carries provenance on every row:
   source      where the value came from (an archive with its revision, or an API)
   fetched_at  when the value was observed at that source (UTC)
@@ -39,6 +43,18 @@ COUNT = "Int64"  # nullable: missing stays missing
 FLAG = "boolean"
 NUMBER = "float64"
 
+# What a value can plausibly be: one definition, used by the collectors (collectors/sourcerun),
+# by repair and by every read (store/plausible.py). A time is never later than now plus
+# FUTURE_SLACK; each column says its earliest time or its smallest and largest number.
+MAX_COUNT = 10**12  # no count any source reports comes near (PyPI's busiest month: ~2e9)
+# Larger than any GitHub counter can be (GitHub has ~2e8 accounts, so no repository has
+# more stars or watchers; the largest has well under a million).
+GITHUB_MAX_COUNT = 10**9
+EARLIEST = pd.Timestamp("1980-01-01", tz="UTC")  # before any dated software we track
+GITHUB_START = pd.Timestamp("2007-10-01", tz="UTC")  # the oldest repositories' created_at
+FUTURE_SLACK = pd.Timedelta(days=2)  # clocks disagree; more than this ahead is not a fact yet
+MAX_UTC_OFFSET_MIN = 18 * 60  # git's +HHMM offsets: no clock is more than 18 hours from UTC
+
 
 @dataclass(frozen=True)
 class Column:
@@ -46,6 +62,22 @@ class Column:
     dtype: str
     doc: str
     required: bool = False  # required columns may never be null
+    # the plausible range (see plausible_range): the earliest time, or a number's bounds
+    since: pd.Timestamp = EARLIEST
+    low: float = 0
+    high: float = MAX_COUNT
+
+    def plausible_range(self, now: pd.Timestamp) -> tuple[object, object] | None:
+        """The smallest and largest plausible value (a time: `since` to `now` plus
+        FUTURE_SLACK, naive for a day column); None for text and flags."""
+        if self.dtype in (TIMESTAMP, DAY):
+            latest = now + FUTURE_SLACK
+            if self.dtype == DAY:
+                return self.since.tz_localize(None), latest.tz_localize(None)
+            return self.since, latest
+        if self.dtype in (COUNT, NUMBER):
+            return self.low, self.high
+        return None
 
 
 @dataclass(frozen=True)
@@ -161,7 +193,7 @@ REPOSITORIES = _table(
     Column("description", TEXT, "the owners' own description (untrusted text)"),
     Column("language", TEXT, "GitHub's primary language"),
     Column("homepage", TEXT, "homepage URL given by the owners"),
-    Column("created_at", TIMESTAMP, "when the repository was created"),
+    Column("created_at", TIMESTAMP, "when the repository was created", since=GITHUB_START),
 )
 
 REPO_SNAPSHOTS = _table(
@@ -169,17 +201,29 @@ REPO_SNAPSHOTS = _table(
     "One row per repository per day it was observed: the counters GitHub shows.",
     ["repo", "date"],
     Column("repo", TEXT, "current 'owner/name' (renames joined)", True),
-    Column("date", DAY, "UTC day of the observation", True),
-    Column("stars", COUNT, "stargazers_count"),
-    Column("forks", COUNT, "forks_count"),
-    Column("open_issues", COUNT, "open_issues_count: open issues plus open pull requests"),
-    Column("open_prs", COUNT, "open pull requests (null when not collected)"),
-    Column("watchers", COUNT, "subscribers_count (people watching), not the legacy alias"),
+    Column("date", DAY, "UTC day of the observation", True, since=GITHUB_START),
+    Column("stars", COUNT, "stargazers_count", high=GITHUB_MAX_COUNT),
+    Column("forks", COUNT, "forks_count", high=GITHUB_MAX_COUNT),
+    Column(
+        "open_issues",
+        COUNT,
+        "open_issues_count: open issues plus open pull requests",
+        high=GITHUB_MAX_COUNT,
+    ),
+    Column(
+        "open_prs", COUNT, "open pull requests (null when not collected)", high=GITHUB_MAX_COUNT
+    ),
+    Column(
+        "watchers",
+        COUNT,
+        "subscribers_count (people watching), not the legacy alias",
+        high=GITHUB_MAX_COUNT,
+    ),
     Column("archived", FLAG, "the repository is archived"),
     Column("license", TEXT, "SPDX id of the detected licence"),
     Column("default_branch", TEXT, "default branch name"),
     Column("topics", TEXT, "topics, comma-separated"),
-    Column("pushed_at", TIMESTAMP, "last push to any branch"),
+    Column("pushed_at", TIMESTAMP, "last push to any branch", since=GITHUB_START),
     Column("listed_as", TEXT, "the name the source used that day (differs after a rename)"),
 )
 
@@ -189,8 +233,8 @@ STAR_HISTORY = _table(
     "and still held now. Not the same as the star count on that day, which also lost unstars.",
     ["repo", "week_start"],
     Column("repo", TEXT, "current 'owner/name'", True),
-    Column("week_start", DAY, "first day of the week", True),
-    Column("stars_gained", COUNT, "retained stars given that week"),
+    Column("week_start", DAY, "first day of the week", True, since=GITHUB_START),
+    Column("stars_gained", COUNT, "retained stars given that week", high=GITHUB_MAX_COUNT),
 )
 
 PACKAGE_DOWNLOADS = _table(
@@ -284,7 +328,9 @@ SCORECARDS = _table(
     Column("repo", TEXT, "'owner/name' as listed in projects.toml", True),
     Column("date", DAY, "UTC day of the observation", True),
     Column("check", TEXT, "'overall' or the check's name (e.g. 'Maintained')", True),
-    Column("score", NUMBER, "0-10; null when the check did not run or there is no scorecard"),
+    Column(
+        "score", NUMBER, "0-10; null when the check did not run or there is no scorecard", high=10
+    ),
     Column("scorecard_date", TIMESTAMP, "when Scorecard ran (weekly)"),
     Column("scorecard_version", TEXT, "the Scorecard version that ran"),
     Column("reason", TEXT, "the check's reason in its own words (untrusted text)"),
@@ -297,7 +343,13 @@ COMMITS = _table(
     Column("repo", TEXT, "current 'owner/name'", True),
     Column("sha", TEXT, "commit id", True),
     Column("authored_at", TIMESTAMP, "author time (UTC)", True),
-    Column("author_utc_offset_min", COUNT, "author's UTC offset in minutes (local time)"),
+    Column(
+        "author_utc_offset_min",
+        COUNT,
+        "author's UTC offset in minutes (local time)",
+        low=-MAX_UTC_OFFSET_MIN,
+        high=MAX_UTC_OFFSET_MIN,
+    ),
     Column("committed_at", TIMESTAMP, "committer time (UTC)"),
     Column("author_id", TEXT, "keyed hash of the normalized author e-mail", True),
     Column("author_domain", TEXT, "organization domain, or 'independent' for public mail"),
@@ -343,8 +395,14 @@ COMMIT_ACTIVITY = _table(
     "is a null with quality 'pending', never zero.",
     ["repo", "week_start"],
     Column("repo", TEXT, "current 'owner/name'", True),
-    Column("week_start", DAY, "first day of the week (Sunday, as GitHub counts)", True),
-    Column("commits", COUNT, "commits that week"),
+    Column(
+        "week_start",
+        DAY,
+        "first day of the week (Sunday, as GitHub counts)",
+        True,
+        since=GITHUB_START,
+    ),
+    Column("commits", COUNT, "commits that week", high=GITHUB_MAX_COUNT),
 )
 
 CONTRIBUTORS = _table(

@@ -28,6 +28,9 @@ Why this shape:
   the manifest that the manifest does not list is history whose index was lost, named on read
   and never deleted. `store.repair.rebuild_index` (`cli.py repair`) rebuilds the manifest
   from the segments on disk.
+- A value no source can report (store/plausible.py: a year 2262, a count of 2**62) never
+  reaches a page: a read leaves its row out and names the file; compaction leaves the file
+  listed as it is, so nothing in it is dropped.
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from errors import CorruptFileError, StoreError, StoreLockedError
+from errors import CorruptFileError, ImplausibleValuesError, StoreError, StoreLockedError
 from files import atomic_write
+from store.plausible import Implausible, implausible_rows
 from store.schema import TABLES, Table
 
 MANIFEST = "manifest.json"
@@ -172,8 +176,12 @@ class SegmentStore:
             return False
 
     def _read_segments(self, spec: Table, names: list[str]) -> _Segments:
-        """Each named segment's rows, or why it could not be read, or that it is missing."""
+        """Each named segment's rows, or why it could not be read, or that it is missing.
+
+        Rows holding a value no source can report (store/plausible.py) are left out of the
+        segment's frame, and the segment is named in `implausible` and `problems`."""
         found = _Segments()
+        now = pd.Timestamp(self._clock(), unit="s", tz="UTC")
         for name in names:
             path = self.root / name
             try:
@@ -187,9 +195,16 @@ class SegmentStore:
                 )
                 continue
             try:
-                found.frames[name] = spec.conform(spec.widen(arrow.to_pandas()), where=str(path))
+                frame = spec.conform(spec.widen(arrow.to_pandas()), where=str(path))
             except StoreError as exc:
                 found.problems[name] = CorruptFileError(path, exc.problem)
+                continue
+            doubt = implausible_rows(spec, frame, now)
+            if doubt is not None:
+                frame = frame[~doubt.rows.to_numpy()].reset_index(drop=True)
+                found.implausible[name] = doubt
+                found.problems[name] = _implausible(path, doubt)
+            found.frames[name] = frame
         return found
 
     def _unindexed(self, table: str, manifest: dict) -> list[CorruptFileError]:
@@ -274,7 +289,8 @@ class SegmentStore:
         if len(old) < 2:
             return
         found = self._read_segments(TABLES[table], old)
-        merged = [name for name in old if name in found.frames]
+        # a segment with rows left out as implausible stays too: merging would drop them
+        merged = [name for name in old if name in found.frames and name not in found.implausible]
         if len(merged) < 2:
             return
         # What cannot be read stays listed where it was, so its rows are never dropped and
@@ -396,11 +412,12 @@ def _segment_of(table: str, name: object) -> bool:
 
 @dataclass
 class _Segments:
-    """Segments as read: rows per readable segment, problems per unreadable one, and the
-    listed files that are not on disk."""
+    """Segments as read: rows per readable segment (its plausible rows), problems per
+    unreadable one or one with implausible rows, and the listed files not on disk."""
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: dict[str, CorruptFileError] = field(default_factory=dict)
+    implausible: dict[str, Implausible] = field(default_factory=dict)
     missing: list[Path] = field(default_factory=list)
 
 
@@ -414,6 +431,21 @@ def _known_files(manifest: dict) -> set[str]:
 
 def _damaged(path: Path, problem: str) -> CorruptFileError:
     return CorruptFileError(path, f"{problem}: the store's index is damaged; {REPAIR_HINT}")
+
+
+def _implausible(path: Path, doubt: Implausible) -> ImplausibleValuesError:
+    kept = doubt.total - doubt.count
+    others = f" (its other {kept:,} rows are shown)" if kept else ""
+    return ImplausibleValuesError(
+        path,
+        f"{doubt.count:,} of its {doubt.total:,} rows hold values no source can report and "
+        f"are not shown{others}; first: {doubt.first()}. The file is "
+        f"unchanged. Correct it, or run `{REPAIR}` to set it aside (kept on disk, "
+        "none of its rows shown)",
+        rows=doubt.count,
+        total=doubt.total,
+        first=doubt.first(),
+    )
 
 
 def _missing(path: Path) -> CorruptFileError:

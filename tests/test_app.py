@@ -89,7 +89,7 @@ def test_outside_text_is_shown_as_text_never_as_markup(user_data_dir):
         None,
         pd.NaT,
         "test",
-        pd.Timestamp("2030-01-01", tz="UTC"),
+        pd.Timestamp.now(tz="UTC"),
         "ok",
     ]
     SegmentStore(user_data_dir).append({"repositories": rows})
@@ -190,7 +190,7 @@ def test_a_corrupt_user_file_is_named_and_the_app_still_shows_the_default_data(u
         None,
         pd.NaT,
         "test",
-        pd.Timestamp("2030-01-01", tz="UTC"),
+        pd.Timestamp.now(tz="UTC"),
         "ok",
     ]
     store.append({"repositories": rows})

@@ -110,7 +110,7 @@ def test_housekeeping_that_fails_after_publishing_does_not_fail_the_write(fresh_
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fresh_store, "_compact_locked", disk_full)
-    version = fresh_store.append({"repo_snapshots": snapshot_rows("a/b", ["2030-01-01"], [99])})
+    version = fresh_store.append({"repo_snapshots": snapshot_rows("a/b", ["2025-06-01"], [99])})
     assert version == fresh_store.manifest()["version"] == COMPACT_AFTER_SEGMENTS + 1
     assert 99 in _stars(fresh_store)
 
@@ -141,7 +141,7 @@ def test_after_the_manifest_was_deleted_and_a_refresh_ran_repair_brings_the_hist
     assert "is missing, but" in str(lost.problems[0]) and REPAIR in str(lost.problems[0])
 
     later = SegmentStore(root, clock=lambda: time.time() + 7200)  # past every grace period
-    later.append({"repo_snapshots": snapshot_rows("c/d", ["2030-01-01"], [7])})  # a refresh
+    later.append({"repo_snapshots": snapshot_rows("c/d", ["2025-06-01"], [7])})  # a refresh
     before = _files(root)
     hidden = later.read("repo_snapshots")
     assert _stars(later) == [7]
@@ -156,7 +156,7 @@ def test_after_the_manifest_was_deleted_and_a_refresh_ran_repair_brings_the_hist
     assert sorted(after.frame["stars"]) == sorted([*history, 7])
     assert _files(root) == before  # nothing deleted, nothing changed
     # and the next writes keep all of it (nothing is taken for an orphan)
-    later.append({"repo_snapshots": snapshot_rows("c/d", ["2030-01-02"], [8])})
+    later.append({"repo_snapshots": snapshot_rows("c/d", ["2025-06-02"], [8])})
     assert sorted(later.read("repo_snapshots").frame["stars"]) == sorted([*history, 7, 8])
     assert set(before) <= set(_files(root))
 

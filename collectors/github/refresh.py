@@ -27,6 +27,8 @@ from collectors.identity import Pseudonymizer
 from collectors.sourcerun import HALTING, RunTotals, halt_note, not_tried, run_frame, stamp, utc
 from registry.names import github_repo_problem, repo_key
 from registry.projects import Registry
+from store.plausible import without_implausible
+from store.schema import TABLES
 from store.segments import SegmentStore
 
 
@@ -174,14 +176,18 @@ def _refresh_one(
         except (HttpError, GitHubDataError) as exc:
             failed = plain_words(exc)
     frames = collection.frames_to_write()
+    refused = []  # what slipped past the row builders' checks is never written (store.plausible)
+    for name in list(frames):
+        frames[name], said = without_implausible(TABLES[name], frames[name], now)
+        refused += [said] if said else []
     rows = sum(len(f) for f in frames.values())
     if failed is not None:
         # 'partial' once the repository itself was read: what came after it is kept.
         status = "partial" if collection.snapshot_taken else "failed"
-        messages = [failed, *collection.messages()]
+        messages = [failed, *collection.messages(), *refused]
     else:
-        status = "partial" if collection.has_problems else "ok"
-        messages = collection.messages()
+        status = "partial" if collection.has_problems or refused else "ok"
+        messages = [*collection.messages(), *refused]
     outcome = RepoOutcome(
         project=project_id,
         repo=repo,

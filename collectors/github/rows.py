@@ -35,6 +35,8 @@ from collectors.sourcerun import (
 from store.schema import (
     COMMIT_ACTIVITY,
     CONTRIBUTORS,
+    GITHUB_MAX_COUNT,
+    GITHUB_START,
     ISSUE_ACTIVITY,
     RELEASES,
     REPO_SNAPSHOTS,
@@ -42,11 +44,6 @@ from store.schema import (
     STAR_HISTORY,
     Table,
 )
-
-# Larger than any GitHub counter can be (GitHub has ~2e8 accounts, so no repository has
-# more stars or watchers; the largest has well under a million).
-GITHUB_MAX_COUNT = 10**9
-GITHUB_START = pd.Timestamp("2007-10-01", tz="UTC")  # the oldest repositories' created_at
 
 
 @dataclass(frozen=True)
