@@ -475,8 +475,9 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
 
     def job() -> int:
         # read again each run: a project tracked since the last run is collected by this one
+        started = schedule_clock()
         report = refresh.run(_registry(settings), settings, options)
-        _print_run_summary(report, settings)
+        _print_run_summary(report, settings, started)
         return report.exit_code
 
     return schedule_loop(
@@ -489,14 +490,16 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
-def _print_run_summary(report: refresh.RefreshReport, settings: Settings) -> None:
+def _print_run_summary(
+    report: refresh.RefreshReport, settings: Settings, started: datetime
+) -> None:
     """A scheduled run in a few lines: when and how long, the exit status, one line per
     source (targets by outcome, new rows, requests), notes (a spent budget, no network) and
     where the log is. Each target's outcome and message are in the log, not here."""
     took = (report.finished_at or report.started_at) - report.started_at
     code = report.exit_code
     print(
-        f"{report.started_at:%Y-%m-%d %H:%M} UTC: refresh {report.run_id} took "
+        f"{started:%Y-%m-%d %H:%M} UTC: refresh {report.run_id} took "
         f"{_duration(took.total_seconds())}: exit status {code} ({_MEANING.get(code, '?')})"
     )
     table = report.table()
