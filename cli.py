@@ -504,8 +504,10 @@ def _print_run_summary(
     )
     table = report.table()
     for source, rows in table.groupby("source", sort=False):
-        counts = rows["status"].value_counts(sort=False)
-        outcomes = ", ".join(f"{n} {status}" for status, n in counts.items())
+        counts = rows["status"].value_counts()
+        order = [s for s in _STATUS_ORDER if s in counts.index]
+        order += sorted(set(counts.index) - set(order))
+        outcomes = ", ".join(f"{counts[status]} {status}" for status in order)
         print(
             f"  {printable(source)}: {len(rows)} target(s): {printable(outcomes)}; "
             f"{int(rows['rows'].sum()):,} new rows, {int(rows['requests'].sum()):,} requests"
@@ -518,6 +520,9 @@ def _print_run_summary(
             f"  data folder: {printable(report.log_failure)}: the refresh log cannot be written",
             file=sys.stderr,
         )
+
+
+_STATUS_ORDER = ("ok", "current", "partial", "skipped", "failed")
 
 
 def _duration(seconds: float) -> str:
