@@ -1,14 +1,16 @@
 """The command line: refresh, schedule, status and export, over the same library the app uses.
 
     python cli.py refresh [--projects ID,...] [--sources github,git] [--git-location R=PATH]
-    python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [refresh options]
+    python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [--run-now] [refresh options]
     python cli.py status
     python cli.py repair [--dry-run]
     python cli.py track [OWNER/NAME] [--package NAME]   |   untrack ID   |   tracked
     python cli.py export [--page PAGE|all] [--out DIR|FILE.zip] [--formats png,svg,html,csv]
 
 (`./dev refresh ...` and so on run the same in the project's environment.) Errors from the
-library are mapped to one message and an exit code here, and nowhere else.
+library are mapped to one message and an exit code here, and nowhere else. Text from outside
+(names from files, messages from servers, paths) is printed through `printable`, so that it
+cannot move the cursor, clear the screen or retitle the terminal.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import dataclasses
 import errno
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from errors import DashboardError, ExportError, ImplausibleValuesError, StoreError
+from errors import ConfigError, DashboardError, ExportError, ImplausibleValuesError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
 from service import refresh
@@ -51,6 +54,48 @@ EXIT_CODES = """exit status:
   6  the export could not be written (no Chromium for PNG/SVG, the target exists, ...)
   7  the data folder could not be read or written (read-only, full, a damaged
      store file: `status` names it, `repair` rebuilds the store's index)"""
+# what each exit status of a refresh means, from the table above: for the schedule's summary
+_MEANING = {
+    int(line.split()[0]): line.split(None, 1)[1]
+    for line in EXIT_CODES.splitlines()[1:]
+    if line[:4].strip().isdigit()
+}
+# --every-hours: at least a minute apart (cron's own step), at most a year
+MIN_HOURS, MAX_HOURS = 1 / 60, 24 * 366.0
+# the schedule's clock and sleep; tests replace them, so no test ever waits for real
+schedule_clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+schedule_sleep: Callable[[float], None] = time.sleep
+# a schedule that cannot say when it runs next is asked again this much later
+RETRY_SECONDS = 3600.0
+
+
+def printable(text: object, *, lines: bool = False) -> str:
+    """`text` with every control or invisible character escaped as Python writes it (`\\x1b`,
+    `\\u202e`): a name from a file or a message from a server cannot move the cursor, clear
+    the screen, retitle the terminal or reorder what follows. `lines=True` keeps line breaks
+    (messages of several lines); everything else that is not printable is escaped."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or (lines and ch == "\n") else repr(ch)[1:-1] for ch in text
+    )
+
+
+def _printable_table(frame: pd.DataFrame, **options) -> str:
+    """`frame.to_string(**options)`, its labels and text cells passed through `printable`."""
+
+    def clean(value: object) -> object:
+        return printable(value) if isinstance(value, str) else value
+
+    frame = frame.rename(index=clean, columns=clean)
+    frame.index.names = [clean(name) for name in frame.index.names]
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    if len(text):
+        frame = frame.copy()
+        for column in text:
+            frame[column] = frame[column].map(clean)
+    return frame.to_string(**options)
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
@@ -67,19 +112,19 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         where = exc.filename or settings.data.root
         written = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
         what = "cannot be written" if written else "cannot be read or written"
-        print(f"data folder: {where}: {what} ({exc.strerror})", file=sys.stderr)
+        print(f"data folder: {printable(where)}: {what} ({exc.strerror})", file=sys.stderr)
         return EXIT_STORE
     except refresh.AlreadyRunningError as exc:
-        print(f"already running: {exc}", file=sys.stderr)
+        print(f"already running: {printable(exc, lines=True)}", file=sys.stderr)
         return refresh.ALREADY_RUNNING
     except ExportError as exc:
-        print(f"export failed: {exc}", file=sys.stderr)
+        print(f"export failed: {printable(exc, lines=True)}", file=sys.stderr)
         return EXIT_EXPORT
     except StoreError as exc:
-        print(f"data folder: {exc}", file=sys.stderr)
+        print(f"data folder: {printable(exc, lines=True)}", file=sys.stderr)
         return EXIT_STORE
     except (DashboardError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc, lines=True)}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -130,12 +175,31 @@ def build_parser() -> argparse.ArgumentParser:
     schedule = commands.add_parser(
         "schedule",
         help="stay running and refresh on a schedule",
-        description="Refresh every N hours or on a cron schedule (UTC), until stopped. A failed "
-        "run is logged and the next one goes ahead; runs never overlap.",
+        description="Refresh every N hours or on a cron schedule (UTC), until stopped (Ctrl-C). "
+        "The first refresh is at the first scheduled time (--every-hours: N hours from now), "
+        "or at once with --run-now. The schedule is checked before anything runs: one that "
+        "never fires is refused. A failed run is logged and the next one goes ahead; runs "
+        "never overlap. Each run prints a few lines (when, the outcome per source, the exit "
+        "status, where the log is); the details go to refresh.log in the user data folder.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     when = schedule.add_mutually_exclusive_group(required=True)
-    when.add_argument("--every-hours", type=float, metavar="N", help="hours between runs")
-    when.add_argument("--cron", metavar="EXPR", help='a crontab expression, e.g. "15 */6 * * *"')
+    when.add_argument(
+        "--every-hours",
+        type=float,
+        metavar="N",
+        help="hours between runs: from 1/60 (a minute) to 8784 (a year)",
+    )
+    when.add_argument(
+        "--cron",
+        metavar="EXPR",
+        help='a five-field crontab expression in UTC, e.g. "15 */6 * * *"; weekdays 0-7 '
+        "count from Sunday (0 and 7), as in cron",
+    )
+    schedule.add_argument(
+        "--run-now", action="store_true", help="refresh once at start, then on the schedule"
+    )
     schedule.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     _refresh_options(schedule)
     schedule.set_defaults(handler=_schedule)
@@ -225,8 +289,8 @@ def _track(args: argparse.Namespace, settings: Settings) -> int:
     shipped = load_registry(settings.projects_file)
     path = settings.data.tracked_file
     project = user_list.track(path, shipped, repo=args.repo, package=args.package)
-    print(f"Tracking {_describe(project)} as project {project.id!r}, in {path}.")
-    print(f"The next refresh collects it: ./dev cli refresh --projects {project.id}")
+    print(f"Tracking {_describe(project)} as project {project.id!r}, in {printable(path)}.")
+    print(f"The next refresh collects it: ./dev cli refresh --projects {printable(project.id)}")
     return 0
 
 
@@ -243,17 +307,17 @@ def _tracked(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.data.tracked_file
     mine = user_list.read_tracked(path, shipped)  # a broken list: its file, line and rule
     if not mine.projects:
-        print(f"You track no projects of your own yet ({path}). Add one with `track`.")
+        print(f"You track no projects of your own yet ({printable(path)}). Add one with `track`.")
         return 0
-    print(f"Your tracked projects ({path}):")
+    print(f"Your tracked projects ({printable(path)}):")
     for project in mine:
-        print(f"  {project.id:24} {_describe(project)}")
+        print(f"  {printable(project.id):24} {_describe(project)}")
     return 0
 
 
 def _describe(project) -> str:
     parts = [*project.repo_names, *(f"PyPI {name}" for name in project.packages)]
-    return ", ".join(parts)
+    return printable(", ".join(parts))
 
 
 def _refresh_options(parser: argparse.ArgumentParser) -> None:
@@ -313,7 +377,7 @@ def _registry(settings: Settings) -> Registry:
     if registry.tracked_problem:
         print(
             f"warning: your tracked projects are left out until their file is fixed: "
-            f"{registry.tracked_problem}",
+            f"{printable(registry.tracked_problem, lines=True)}",
             file=sys.stderr,
         )
     return registry
@@ -328,7 +392,7 @@ def _progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
         filled = width * done // max(total, 1)
         end = "\n" if done == total else ""
         print(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:50]:50}",
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {printable(label)[:50]:50}",
             end=end,
             file=sys.stderr,
             flush=True,
@@ -351,8 +415,8 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report, settings)
     if report.log_failure:
         print(
-            f"data folder: {report.log_failure}: the refresh log cannot be written; what the "
-            "summary says was stored is stored and intact",
+            f"data folder: {printable(report.log_failure)}: the refresh log cannot be written; "
+            "what the summary says was stored is stored and intact",
             file=sys.stderr,
         )
         return EXIT_STORE
@@ -367,7 +431,7 @@ def _print_stored_since(settings: Settings, started: pd.Timestamp) -> None:
     runs = last_runs(runs[runs["started_at"] >= started.floor("s")])
     if len(runs):
         print("Stored before the data folder failed (intact):")
-        print(runs.to_string(index=False))
+        print(_printable_table(runs, index=False))
     else:
         print("Nothing was stored by this refresh; the data stored before is intact.")
 
@@ -384,46 +448,150 @@ def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
             not_modified=("not_modified", "sum"),
             errors=("status", lambda s: int((~s.isin(refresh.SUCCEEDED)).sum())),
         )
-        print(summary.to_string())
+        print(_printable_table(summary))
         for row in table[~table["status"].isin(refresh.SUCCEEDED)].itertuples():
-            print(f"{row.source} {row.target}: {row.status}: {row.message}")
+            print(printable(f"{row.source} {row.target}: {row.status}: {row.message}"))
     for note in report.notes:
-        print(note)
-    print(f"run {report.run_id}: exit status {report.exit_code}; log: {settings.data.log}")
+        print(printable(note))
+    print(
+        f"run {report.run_id}: exit status {report.exit_code}; log: {printable(settings.data.log)}"
+    )
 
 
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     options = _options(args)
     settings = _refresh_settings(args, settings)
     _registry(settings)  # a broken projects file stops the schedule before its first run
-    if args.cron:
-        next_time = cron_schedule(args.cron)
+    # the schedule is checked before anything runs: one that never fires is refused
+    if args.cron is not None:
+        next_time = cron_schedule(args.cron, now=schedule_clock())
+        every = f"on cron {args.cron!r} (UTC)"
     else:
-        if args.every_hours <= 0:
-            raise ValueError("--every-hours must be more than 0")
-        step = timedelta(hours=args.every_hours)
-
-        def next_time(after: datetime) -> datetime:
-            return after + step
+        next_time = every_hours_schedule(args.every_hours)
+        every = f"every {args.every_hours:g} h"
+    print(
+        f"Refreshing {printable(every)}, until stopped (Ctrl-C); each run's details go to "
+        f"{printable(settings.data.log)}.",
+        flush=True,
+    )
 
     def job() -> int:
         # read again each run: a project tracked since the last run is collected by this one
+        started = schedule_clock()
         report = refresh.run(_registry(settings), settings, options)
-        _print_report(report, settings)
+        _print_run_summary(report, settings, started)
         return report.exit_code
 
-    return schedule_loop(job, next_time, max_runs=args.max_runs)
+    return schedule_loop(
+        job,
+        next_time,
+        max_runs=args.max_runs,
+        run_now=args.run_now,
+        clock=schedule_clock,
+        sleep=schedule_sleep,
+    )
 
 
-def cron_schedule(expression: str) -> Callable[[datetime], datetime]:
-    """next-run-time function for a crontab expression (UTC). Raises ValueError if invalid."""
-    from apscheduler.triggers.cron import CronTrigger
+def _print_run_summary(
+    report: refresh.RefreshReport, settings: Settings, started: datetime
+) -> None:
+    """A scheduled run in a few lines: when and how long, the exit status, one line per
+    source (targets by outcome, new rows, requests), notes (a spent budget, no network) and
+    where the log is. Each target's outcome and message are in the log, not here."""
+    took = (report.finished_at or report.started_at) - report.started_at
+    code = report.exit_code
+    print(
+        f"{started:%Y-%m-%d %H:%M} UTC: refresh {report.run_id} took "
+        f"{_duration(took.total_seconds())}: exit status {code} ({_MEANING.get(code, '?')})"
+    )
+    table = report.table()
+    for source, rows in table.groupby("source", sort=False):
+        counts = rows["status"].value_counts()
+        order = [s for s in _STATUS_ORDER if s in counts.index]
+        order += sorted(set(counts.index) - set(order))
+        outcomes = ", ".join(f"{counts[status]} {status}" for status in order)
+        print(
+            f"  {printable(source)}: {len(rows)} target(s): {printable(outcomes)}; "
+            f"{int(rows['rows'].sum()):,} new rows, {int(rows['requests'].sum()):,} requests"
+        )
+    for note in report.notes:
+        print(f"  {printable(note)}")
+    print(f"  log: {printable(settings.data.log)}")
+    if report.log_failure:
+        print(
+            f"  data folder: {printable(report.log_failure)}: the refresh log cannot be written",
+            file=sys.stderr,
+        )
 
-    trigger = CronTrigger.from_crontab(expression, timezone=UTC)
+
+_STATUS_ORDER = ("ok", "current", "partial", "skipped", "failed")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
+
+
+def every_hours_schedule(hours: float) -> Callable[[datetime], datetime]:
+    """next-run-time function for a run every `hours`. Raises ConfigError unless `hours` is
+    a finite number from MIN_HOURS (a minute) to MAX_HOURS (a year)."""
+    if not (math.isfinite(hours) and MIN_HOURS <= hours <= MAX_HOURS):
+        raise ConfigError(
+            "--every-hours",
+            None,
+            f"{hours:g} is not a number of hours from 1/60 (a minute) to {MAX_HOURS:g} (a year)",
+        )
+    step = timedelta(hours=hours)
 
     def next_time(after: datetime) -> datetime:
-        return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+        return after + step
 
+    return next_time
+
+
+CRON_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def cron_schedule(
+    expression: str, *, now: datetime | None = None
+) -> Callable[[datetime], datetime]:
+    """next-run-time function for a crontab expression, in UTC, read as cron reads it (croniter:
+    weekdays 0-7 from Sunday; a day of the month and a weekday both given match either).
+
+    Raises ConfigError for anything but five fields (or @daily and the like), for an
+    expression croniter cannot read, and for one that never fires after `now` (31 February).
+    """
+    from croniter import CroniterBadDateError, CroniterError, croniter
+
+    text = expression.strip()
+    fields = text.split()
+    if not (len(fields) == 5 or (len(fields) == 1 and text.lower() in CRON_NICKNAMES)):
+        raise ConfigError(
+            "--cron",
+            None,
+            f"{printable(expression)!r}: expected five fields, minute hour day-of-month month "
+            'weekday (e.g. "15 */6 * * *"), or @hourly, @daily, @weekly, @monthly, @yearly',
+        )
+    try:
+        croniter(text, datetime(2000, 1, 1, tzinfo=UTC))
+    except (CroniterError, ValueError, TypeError, KeyError) as exc:
+        raise ConfigError("--cron", None, f"{printable(expression)!r}: {exc}") from None
+
+    def next_time(after: datetime) -> datetime:
+        return croniter(text, after.astimezone(UTC)).get_next(datetime)
+
+    start = (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        next_time(start)
+    except CroniterBadDateError:
+        raise ConfigError(
+            "--cron", None, f"{printable(expression)!r} never fires (no such date)"
+        ) from None
+    except (CroniterError, ValueError, OverflowError) as exc:
+        raise ConfigError("--cron", None, f"{printable(expression)!r}: {exc}") from None
     return next_time
 
 
@@ -432,37 +600,75 @@ def schedule_loop(
     next_time: Callable[[datetime], datetime],
     *,
     max_runs: int | None = None,
+    run_now: bool = True,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] = time.sleep,
+    retry_seconds: float = RETRY_SECONDS,
 ) -> int:
-    """Run `job` now and then at each next time, one run at a time, surviving failures.
+    """Run `job` now (or, with `run_now=False`, at the first scheduled time) and then at each
+    next time, one run at a time, surviving failures.
 
-    A run that raises or fails is logged and the schedule goes on; a run still going when
-    the next is due delays it (never overlaps). Returns 0 after `max_runs` (tests) or on Ctrl-C.
+    A run that raises or fails is reported and the schedule goes on; a run still going when
+    the next is due delays it (never overlaps); a next time that cannot be computed is
+    reported and asked again `retry_seconds` later. Returns 0 after `max_runs` (tests) or on
+    Ctrl-C.
     """
     runs = 0
-    due = clock()
     try:
+        if run_now:
+            due = clock()
+        else:
+            due = _next_due(next_time, clock(), clock, sleep, retry_seconds)
+            print(f"first refresh at {due:%Y-%m-%d %H:%M} UTC", flush=True)
         while max_runs is None or runs < max_runs:
             wait = (due - clock()).total_seconds()
             if wait > 0:
                 sleep(wait)
             started = clock()
             try:
-                code = job()
-                print(f"{started:%Y-%m-%d %H:%M} UTC: refresh finished with status {code}")
+                job()
             except refresh.AlreadyRunningError as exc:
-                print(f"{started:%Y-%m-%d %H:%M} UTC: skipped, {exc}", file=sys.stderr)
+                print(f"{started:%Y-%m-%d %H:%M} UTC: skipped, {printable(exc)}", file=sys.stderr)
             except Exception as exc:
-                print(f"{started:%Y-%m-%d %H:%M} UTC: refresh failed: {exc}", file=sys.stderr)
+                print(
+                    f"{started:%Y-%m-%d %H:%M} UTC: refresh failed: {printable(exc)}",
+                    file=sys.stderr,
+                )
             runs += 1
             # the next slot after this run's start; if the run overran it, go at once
             # (one catch-up run, never two at a time)
-            due = max(next_time(started), clock())
+            due = _next_due(next_time, started, clock, sleep, retry_seconds)
             print(f"next refresh at {due:%Y-%m-%d %H:%M} UTC", flush=True)
     except KeyboardInterrupt:
         print("schedule stopped")
     return 0
+
+
+def _next_due(
+    next_time: Callable[[datetime], datetime],
+    after: datetime,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    retry_seconds: float,
+) -> datetime:
+    """The next run time after `after`, never in the past. A schedule that cannot say (it
+    raises, or gives no time) must not end the schedule: it is reported and asked again."""
+    while True:
+        try:
+            due = next_time(after)
+            if not isinstance(due, datetime):
+                raise TypeError(f"no next time ({due!r})")
+            return max(due, clock())
+        except Exception as exc:
+            print(
+                f"{clock():%Y-%m-%d %H:%M} UTC: the next run time could not be computed "
+                f"({type(exc).__name__}: {printable(exc)}); asking again in "
+                f"{_duration(retry_seconds)}",
+                file=sys.stderr,
+                flush=True,
+            )
+            sleep(retry_seconds)
+            after = clock()
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -490,24 +696,24 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
             "everything else is shown:"
         )
         for problem in problems:
-            print(f"  {problem}")
+            print(f"  {printable(problem)}")
         print()
     fresh = freshness(registry, tables, pd.Timestamp.now(tz="UTC"))
     print("Freshness (newest observation, age in days):")
     ages = fresh.pivot(index="project", columns="source", values="age_days")
     ages = ages.reindex([p.name for p in registry]).astype(object)
-    print(ages.where(ages.notna(), "-").to_string())
+    print(_printable_table(ages.where(ages.notna(), "-")))
     print("\nLast refresh runs:")
     runs = last_runs(user_runs)
     if len(runs):
-        print(runs.to_string(index=False))
+        print(_printable_table(runs, index=False))
     elif unreadable:
         print("  unknown: the refreshed data could not be read (see the store problems above)")
     else:
         print("  none yet (showing the default data)")
     budget = _budget(github_budget(user_runs), unreadable)
-    print(f"\nGitHub budget left after the last GitHub run: {budget}")
-    print(f"User data directory: {settings.data.root}")
+    print(f"\nGitHub budget left after the last GitHub run: {printable(budget)}")
+    print(f"User data directory: {printable(settings.data.root)}")
     return EXIT_STORE if problems else 0
 
 
@@ -541,25 +747,31 @@ def _repair(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_repair(report: RepairReport) -> None:
     if report.old_index_problem:
-        print(f"The old index could not be used: {report.old_index_problem}")
+        print(f"The old index could not be used: {printable(report.old_index_problem)}")
     if not report.segments and not report.set_aside:
-        print(f"No segment files found in {report.store}: nothing to index.")
+        print(f"No segment files found in {printable(report.store)}: nothing to index.")
     for table, count in report.segments.items():
-        print(f"  {table}: {count} segment file(s), {report.rows[table]:,} rows")
+        print(f"  {printable(table)}: {count} segment file(s), {report.rows[table]:,} rows")
     if report.newly_indexed:
         print(f"{len(report.newly_indexed)} file(s) the old index did not list are indexed again.")
     for problem in report.set_aside:
         if isinstance(problem, ImplausibleValuesError):
-            print(f"set aside, not indexed: {problem}")
+            print(f"set aside, not indexed: {printable(problem)}")
         else:
-            print(f"left where it is, not indexed (restore it, then repair again): {problem}")
+            print(
+                "left where it is, not indexed (restore it, then repair again): "
+                f"{printable(problem)}"
+            )
     for name in report.gone:
-        print(f"listed in the old index but not on disk (dropped from the index): {name}")
+        print(
+            f"listed in the old index but not on disk (dropped from the index): {printable(name)}"
+        )
     for path in report.ignored:
-        print(f"not a segment file, ignored: {path}")
+        print(f"not a segment file, ignored: {printable(path)}")
     if report.written:
-        backup = f"; the old one is kept as {report.backup}" if report.backup else ""
-        print(f"Wrote a new index {report.store / 'manifest.json'}{backup}. Nothing was deleted.")
+        backup = f"; the old one is kept as {printable(report.backup)}" if report.backup else ""
+        index = printable(report.store / "manifest.json")
+        print(f"Wrote a new index {index}{backup}. Nothing was deleted.")
     else:
         print("Nothing was written (dry run)." if report.segments else "Nothing was written.")
 
@@ -576,7 +788,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         registry=_registry(settings),
         overwrite=args.overwrite,
     )
-    print(f"wrote {len(written)} files to {args.out}")
+    print(f"wrote {len(written)} files to {printable(args.out)}")
     return 0
 
 

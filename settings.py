@@ -7,20 +7,26 @@ folder: collectors, the store and the refresh service take what they need as arg
     OSSAI_DATA_DIR            data.root (else $XDG_DATA_HOME/oss-ai-dashboard, else
                               ~/.local/share/oss-ai-dashboard)
     OSSAI_PROJECTS            projects_file (else data/projects.toml)
-    GITHUB_TOKEN              github_token (Streamlit secrets first, in the app)
+    GITHUB_TOKEN              github_token (Streamlit secrets first, in the app); sent only
+                              over https, or plain http to a test server on this machine
     OSSAI_API_URLS            api_urls: "source=URL,source=URL" (point a source at another
-                              server: the fakes in tests, GitHub Enterprise)
+                              server: the fakes in tests, GitHub Enterprise); no user:password
     OSSAI_REFRESH_SOURCES     refresh_sources: which sources a refresh runs (default: all)
 
 `DataLayout` is the one place that knows where things live in the user data directory.
+A setting that cannot work (a data folder that is a file, a URL with a password or a port
+out of range, a token bound for plain http) raises ConfigError here, naming the variable.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from errors import ConfigError
 
@@ -31,6 +37,8 @@ PROJECTS_ENV = "OSSAI_PROJECTS"
 TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105 - the variable's name, not a token
 API_URLS_ENV = "OSSAI_API_URLS"
 SOURCES_ENV = "OSSAI_REFRESH_SOURCES"
+APP_FOLDER = "oss-ai-dashboard"
+TOKEN_SOURCE = "github"  # noqa: S105 - the one source the token is sent to, not a token
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,19 @@ class Settings:
     git_env: Mapping[str, str] | None = field(default=None, repr=False)
     network: NetworkLimits = field(default_factory=NetworkLimits)
 
+    def __post_init__(self) -> None:
+        """The token goes only over https, or over plain http to a test server on this
+        machine: a plain-http GitHub server elsewhere is refused here, before any request."""
+        url = self.api_urls.get(TOKEN_SOURCE)
+        if self.github_token and url and not token_may_go_to(url):
+            raise ConfigError(
+                TOKEN_ENV,
+                None,
+                f"the token is not sent to {TOKEN_SOURCE}={redact(url)}: it goes only over "
+                "https, or over plain http to a test server on this machine (127.0.0.1, ::1, "
+                "localhost); give an https:// URL or unset GITHUB_TOKEN",
+            )
+
     @classmethod
     def from_environment(
         cls, environ: Mapping[str, str] | None = None, secrets: Mapping[str, str] | None = None
@@ -117,23 +138,121 @@ class Settings:
 
 
 def data_dir(environ: Mapping[str, str]) -> Path:
-    """$OSSAI_DATA_DIR, else the XDG data folder."""
+    """$OSSAI_DATA_DIR, else the XDG data folder.
+
+    Raises ConfigError naming the variable when the folder cannot be named (`~someone` who
+    is not a user here, no home folder) or cannot be a folder (it, or a folder above it, is
+    a file): every command and the app stop there with one message, before reading anything.
+    """
     if environ.get(DATA_DIR_ENV):
-        return Path(environ[DATA_DIR_ENV]).expanduser()
-    base = Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "oss-ai-dashboard"
+        where, given = DATA_DIR_ENV, environ[DATA_DIR_ENV]
+        try:
+            path = Path(given).expanduser()
+        except RuntimeError:  # Path.expanduser: "Could not determine home directory"
+            tilde = given.split("/", 1)[0]
+            raise ConfigError(
+                where,
+                None,
+                f"{given!r}: {tilde!r} names no home folder known here (no such user, or no "
+                "home folder); give the folder's full path",
+            ) from None
+    elif environ.get("XDG_DATA_HOME"):
+        where, path = "XDG_DATA_HOME", Path(environ["XDG_DATA_HOME"]) / APP_FOLDER
+    else:
+        where = "HOME"
+        try:
+            path = Path.home() / ".local" / "share" / APP_FOLDER
+        except RuntimeError:
+            raise ConfigError(
+                where, None, f"the home folder is not known; set {DATA_DIR_ENV} to a folder"
+            ) from None
+    _check_folder(path, where)
+    return path
+
+
+def _check_folder(path: Path, where: str) -> None:
+    """Raise ConfigError when `path`, or the nearest of its parents that exists, is not a
+    folder. A folder that cannot be read is left to the first read or write (exit 7)."""
+    for candidate in (path, *path.parents):
+        try:
+            if not candidate.exists():
+                continue
+            if candidate.is_dir():
+                return
+        except OSError:
+            return
+        problem = (
+            "is a file, not a folder"
+            if candidate == path
+            else f"cannot be a folder: {candidate} is a file"
+        )
+        raise ConfigError(
+            where, None, f"the data folder {str(path)!r} {problem}; name a folder instead"
+        )
 
 
 def parse_api_urls(items: Sequence[str], where: str = "--api-url") -> dict[str, str]:
     """'source=URL' items -> {source: URL}. Raises ConfigError naming `where` when one is
-    not of that form; which sources exist is checked by the refresh service."""
+    not of that form (an http(s) URL with a host, a port from 1 to 65535 if any, and no user
+    name or password); which sources exist is checked by the refresh service. Messages never
+    show a password: a URL's user part is shown as ***."""
     urls = {}
     for item in items:
         source, sep, url = item.strip().partition("=")
-        if not sep or not source or not url.startswith(("http://", "https://")):
-            raise ConfigError(where, None, f"{item!r}: expected SOURCE=http(s)://...")
-        urls[source] = url
+        shown = redact(item.strip())
+        if not sep or not source:
+            raise ConfigError(where, None, f"{shown!r}: expected SOURCE=http(s)://HOST")
+        urls[source] = _server_url(url, where, shown)
     return urls
+
+
+def _server_url(url: str, where: str, shown: str) -> str:
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError:  # its text may quote part of a password: say it in our words
+        raise ConfigError(
+            where,
+            None,
+            f"{shown!r}: not a valid URL (check the host, an IPv6 address in [ ], and the "
+            "port: a number from 1 to 65535)",
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(where, None, f"{shown!r}: expected SOURCE=http(s)://HOST")
+    if port == 0:
+        raise ConfigError(where, None, f"{shown!r}: the port must be from 1 to 65535")
+    if "@" in parts.netloc:
+        raise ConfigError(
+            where,
+            None,
+            f"{shown!r}: a user name or password in the URL is not accepted (it would be "
+            "shown in messages and logs); the GitHub token goes in GITHUB_TOKEN",
+        )
+    return url
+
+
+def redact(text: str) -> str:
+    """`text` with the user part of a URL in it (`user:password@`) replaced by `***@`."""
+    return re.sub(r"(?<=://).*@", "***@", text)
+
+
+def token_may_go_to(url: str) -> bool:
+    """True for an https URL, or a plain-http one whose host is this machine (a test server):
+    the only places a token is sent."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _items(text: str) -> list[str]:

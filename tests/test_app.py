@@ -217,10 +217,8 @@ def test_figures_have_no_nan_where_data_exists():
     assert np.isfinite(ys).sum() > 2000
 
 
-def test_refresh_now_on_a_data_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("OSSAI_DATA_DIR", str(blocker / "data"))
+def test_refresh_now_on_a_data_folder_that_cannot_be_written_says_so(user_data_dir, monkeypatch):
+    (user_data_dir / "refresh.lock").mkdir()  # the lock cannot be opened, even by root
     monkeypatch.setenv("OSSAI_REFRESH_SOURCES", "git")
     at = open_page("overview")
     at.button(key="refresh_now").click().run()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import cli
+from errors import ConfigError
 from service import refresh
 from store import SegmentStore
 from tests.conftest import ROOT, snapshot_rows
@@ -114,8 +119,177 @@ def test_cron_expressions_give_the_next_run_and_bad_ones_are_refused():
     assert next_time(datetime(2026, 1, 1, 0, 15, tzinfo=UTC)) == datetime(
         2026, 1, 1, 6, 15, tzinfo=UTC
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         cli.cron_schedule("every tuesday")
+
+
+FRIDAY = datetime(2026, 12, 4, 13, 0, tzinfo=UTC)  # a Friday afternoon
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("0 12 * * 1-5", FRIDAY, datetime(2026, 12, 7, 12, 0, tzinfo=UTC)),  # Monday, not Sat
+        ("0 0 * * 0", FRIDAY, datetime(2026, 12, 6, 0, 0, tzinfo=UTC)),  # Sunday, not Monday
+        ("0 0 * * 7", FRIDAY, datetime(2026, 12, 6, 0, 0, tzinfo=UTC)),  # 7 is Sunday too
+        ("30 6 * * 6", FRIDAY, datetime(2026, 12, 5, 6, 30, tzinfo=UTC)),  # Saturday
+        ("0 0 1 * 1", FRIDAY, datetime(2026, 12, 7, 0, 0, tzinfo=UTC)),  # 1st OR Monday, as cron
+        ("@daily", FRIDAY, datetime(2026, 12, 5, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_cron_weekdays_count_from_sunday_as_cron_does(expression, after, expected):
+    """APScheduler 3's from_crontab counted weekdays from Monday: 1-5 fired on Saturday,
+    0 on Monday, and 7 was refused."""
+    assert cli.cron_schedule(expression)(after) == expected
+
+
+def _locations(widget: object, elsewhere: object) -> list[str]:
+    """--git-location options: acme/widget from `widget`, acme/gadget and acme/gizmo from
+    `elsewhere` (a folder that does not exist fails them at once, offline)."""
+    return [
+        *("--git-location", f"acme/widget={widget}"),
+        *("--git-location", f"acme/gadget={elsewhere}"),
+        *("--git-location", f"acme/gizmo={elsewhere}"),
+    ]
+
+
+BAD_SCHEDULES = {
+    "empty cron": ["--cron", ""],
+    "31 February": ["--cron", "0 0 31 2 *"],
+    "six fields": ["--cron", "0 0 * * * *"],
+    "minute 61": ["--cron", "61 * * * *"],
+    "inf hours": ["--every-hours", "inf"],
+    "1e308 hours": ["--every-hours", "1e308"],
+    "nan hours": ["--every-hours", "nan"],
+    "zero hours": ["--every-hours", "0"],
+    "two years": ["--every-hours", "17568"],
+}
+
+
+@pytest.mark.parametrize("when", BAD_SCHEDULES.values(), ids=BAD_SCHEDULES.keys())
+def test_a_schedule_that_cannot_work_is_refused_before_the_first_run(
+    when, small_registry, tmp_path
+):
+    """Was: a TypeError traceback (empty), one run and then a TypeError (31 February),
+    OverflowError tracebacks (inf, 1e308) and 'cannot convert float NaN to integer'."""
+    nowhere = tmp_path / "nowhere"  # if a run did start, it would fail here, offline
+    options = ["--max-runs", "1", "--sources", "git", *_locations(nowhere, nowhere)]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "schedule", *when, *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    assert result.returncode == cli.EXIT_USAGE, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: {when[0]}: "), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""  # no run, no "next refresh at"
+    assert "never fires" in result.stderr if when[1] == "0 0 31 2 *" else True
+
+
+def test_the_schedule_never_dies_on_a_next_time_it_cannot_compute(capsys):
+    """A next-time function that raises or gives nothing (APScheduler's None for 31
+    February) is reported and asked again an hour later; the runs go on."""
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    calls: list[datetime] = []
+    answers = itertools.chain([None, RuntimeError("tz database gone")], itertools.repeat("ok"))
+
+    def next_time(after: datetime) -> datetime | None:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return None if answer is None else after + timedelta(hours=6)
+
+    def job() -> int:
+        calls.append(now[0])
+        return 0
+
+    def sleep(seconds: float) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    code = cli.schedule_loop(job, next_time, max_runs=3, clock=lambda: now[0], sleep=sleep)
+    assert code == 0 and len(calls) == 3
+    # no next time at 00:00 (asked again at 01:00, then 02:00): the second run at 08:00
+    assert [f"{c:%H:%M}" for c in calls] == ["00:00", "08:00", "14:00"]
+    err = capsys.readouterr().err
+    assert err.count("the next run time could not be computed") == 2
+    assert "tz database gone" in err and "Traceback" not in err
+
+
+def _fake_clock(monkeypatch, start: datetime) -> tuple[list[datetime], list[float]]:
+    """cli's schedule clock and sleep replaced: sleeping moves the clock, never waits."""
+    now, slept = [start], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    monkeypatch.setattr(cli, "schedule_clock", lambda: now[0])
+    monkeypatch.setattr(cli, "schedule_sleep", sleep)
+    return now, slept
+
+
+def test_a_scheduled_run_prints_a_few_lines_and_its_details_go_to_the_log(
+    small_registry, widget_repo, tmp_path, user_data_dir, capsys, monkeypatch
+):
+    """Was: the whole refresh summary on stdout for every run (about 140 lines, 17 KB for
+    the default projects), and an undocumented run at start."""
+    start = datetime(2026, 12, 4, 19, 7, tzinfo=UTC)
+    _, slept = _fake_clock(monkeypatch, start)
+    locations = _locations(widget_repo.path, tmp_path / "nowhere")
+    code = cli.main(
+        ["schedule", "--every-hours", "6", "--max-runs", "2", "--sources", "git", *locations]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert slept[0] == 6 * 3600  # no run at start: the first is at the first scheduled time
+    assert "first refresh at 2026-12-05 01:07 UTC" in out
+    runs = out.split("\n2026-")[1:]
+    assert len(runs) == 2, out
+    for block in runs:
+        lines = block.strip().splitlines()
+        assert len(lines) == 4, block  # when and status, one line per source, log, next refresh
+        assert "UTC: refresh refresh-" in lines[0]
+        assert "exit status 3 (partial failure: some targets failed or were skipped)" in lines[0]
+        assert lines[1].startswith("  git: 3 target(s): ") and "2 failed" in lines[1]
+        assert lines[2] == f"  log: {user_data_dir / 'refresh.log'}"
+    assert runs[0].startswith("12-05 01:07 UTC") and runs[1].startswith("12-05 07:07 UTC")
+    assert "only https:// URLs or local folders" not in out  # a target's message: in the log
+    log = (user_data_dir / "refresh.log").read_text()
+    assert "git Gadget acme/gadget: failed" in log and "only https:// URLs or local folders" in log
+    assert len(out.encode()) < 1200, out
+
+
+def test_run_now_refreshes_at_start_and_is_documented(
+    small_registry, widget_repo, capsys, monkeypatch
+):
+    start = datetime(2026, 12, 4, 19, 7, tzinfo=UTC)
+    _fake_clock(monkeypatch, start)
+    where = ["--projects", "widget", "--git-location", f"acme/widget={widget_repo.path}"]
+    code = cli.main(
+        [
+            "schedule",
+            "--cron",
+            "15 */6 * * *",
+            "--run-now",
+            "--max-runs",
+            "2",
+            "--sources",
+            "git",
+            *where,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2026-12-04 19:07 UTC: refresh" in out and "exit status 0" in out  # at once
+    assert "next refresh at 2026-12-05 00:15 UTC" in out
+    assert "2026-12-05 00:15 UTC: refresh" in out
+    help_text = cli.build_parser()._subparsers._group_actions[0].choices["schedule"].format_help()
+    assert "--run-now" in help_text and "first scheduled time" in help_text
+    assert "--run-now" in (ROOT / "README.md").read_text()
 
 
 def test_status_reports_freshness_runs_and_budget(
@@ -153,11 +327,9 @@ def test_the_cli_reads_servers_from_the_environment_and_refuses_ones_it_cannot_u
 
 
 def test_a_data_folder_that_cannot_be_written_is_one_line_and_exit_7(
-    small_registry, tmp_path, capsys, monkeypatch
+    small_registry, user_data_dir, capsys
 ):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("OSSAI_DATA_DIR", str(blocker / "data"))
+    (user_data_dir / "refresh.lock").mkdir()  # the lock cannot be opened, even by root
     assert cli.main(_refresh("--sources", "git")) == cli.EXIT_STORE
     err = capsys.readouterr().err
     assert err.startswith("data folder:") and "cannot be written" in err and "Traceback" not in err

@@ -2,7 +2,8 @@
 
 The GitHub Actions workflow is validated against GitHub's workflow schema (check-jsonschema's
 built-in copy, no download) and its commit step is run in a scratch repository; the systemd
-units go through `systemd-analyze verify`; the crontab line is parsed by APScheduler. All three
+units go through `systemd-analyze verify`; the crontab line is read by the same cron parser as
+`cli.py schedule --cron` (croniter, through `cli.cron_schedule`). All three
 must fire at the same times and run a refresh command line that the CLI accepts.
 """
 
@@ -17,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from apscheduler.triggers.cron import CronTrigger
 from ruamel.yaml import YAML
 
 import cli
@@ -48,13 +48,11 @@ def _check_workflow(path: Path) -> subprocess.CompletedProcess:
 
 
 def _fire_times(expression: str, count: int = 4) -> list[str]:
-    trigger = CronTrigger.from_crontab(expression, timezone="UTC")
-    times, previous = [], None
-    moment = START
+    next_time = cli.cron_schedule(expression, now=START)
+    times, moment = [], START
     for _ in range(count):
-        moment = trigger.get_next_fire_time(previous, moment)
+        moment = next_time(moment)
         times.append(f"{moment:%H:%M}")
-        previous, moment = moment, moment.replace(second=1)
     return times
 
 

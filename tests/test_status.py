@@ -179,3 +179,38 @@ def test_status_with_a_missing_segment_names_it_and_shows_everything_else(
     assert str(gone) in captured.out and "./dev cli repair" in captured.out
     assert "Freshness" in captured.out
     assert "git" in captured.out.split("Last refresh runs:")[1]
+
+
+HOSTILE = "Evil\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eeman"  # retitle, clear, C1 CSI, bidi
+
+
+def test_status_and_tracked_escape_control_characters_in_outside_text(
+    tmp_path, monkeypatch, capsys
+):
+    """Was: a name from tracked.toml (or a data folder's path) printed raw, so it could
+    retitle the terminal, clear the screen or reorder the line."""
+    folder = tmp_path / "data\x1b[2J"
+    folder.mkdir()
+    escaped = HOSTILE.encode("unicode_escape").decode()
+    (folder / "tracked.toml").write_text(
+        '[[projects]]\nid = "evil"\nname = "'
+        + escaped.replace("\\x", "\\u00")
+        + '"\ngroup = "Tracked by you"\nrepos = ["acme/evil"]\n'
+    )
+    monkeypatch.setenv("OSSAI_DATA_DIR", str(folder))
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert r"Evil\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eeman" in out  # shown, escaped
+    assert r"data\x1b[2J" in out
+    assert cli.main(["tracked"]) == 0
+    out += capsys.readouterr().out
+    assert r"data\x1b[2J" in out and "acme/evil" in out
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+
+
+def test_printable_escapes_what_a_terminal_would_obey_and_keeps_the_rest():
+    assert cli.printable("TensorFlow — 深度学习 🧠") == "TensorFlow — 深度学习 🧠"
+    assert cli.printable("a\x1b[2Jb\rc\td") == r"a\x1b[2Jb\rc\td"
+    assert cli.printable("one\ntwo\x1b", lines=True) == "one\ntwo\\x1b"
+    assert cli.printable("one\ntwo") == r"one\ntwo"
+    assert cli.printable("\u202e\u2066\u200b") == r"\u202e\u2066\u200b"
