@@ -39,6 +39,9 @@ _COHORT_KEYS = {
 AI_CLASSIFIER = "Topic :: Scientific/Engineering :: Artificial Intelligence"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 COHORT_PREFIX = "cohort-"  # cohort members' ids (metrics.cohort), never a tracked project's
+# a project's name: room for any GitHub 'owner/name' (39 + 1 + 100) and a ' (GitHub)' suffix,
+# since a tracked repository is named after it; a group's label stays short
+MAX_LENGTH = {"name": 150, "group": 80}
 
 
 @dataclass(frozen=True)
@@ -330,13 +333,13 @@ def _parse_project(
         )
     for key in ("name", "group"):
         value = entry[key]
-        if not isinstance(value, str) or not value.strip() or len(value) > 80:
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_LENGTH[key]:
             raise _at_key(
                 path,
                 locate,
                 index,
                 key,
-                f"project {key} must be a non-empty string of at most 80 characters",
+                f"project {key} must be a non-empty string of at most {MAX_LENGTH[key]} characters",
             )
     description = entry.get("description", "")
     if not isinstance(description, str):
