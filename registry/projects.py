@@ -162,7 +162,9 @@ class Registry:
 
     Merged with the user's own list (registry.tracking), its projects follow the shipped
     ones with `by_user` set; `tracked_problem` then says why the user's list could not be
-    read (the shipped projects are kept, the user's left out until the file is fixed)."""
+    read (the shipped projects are kept, the user's left out until the file is fixed), and
+    `tracked_left_out` how many of the user's projects a page leaves out because the list
+    is longer than pages draw (registry.tracking.shown)."""
 
     path: Path
     projects: tuple[Project, ...]
@@ -170,6 +172,7 @@ class Registry:
     git: GitSettings = field(default_factory=GitSettings)
     tracked_file: Path | None = None
     tracked_problem: str | None = None
+    tracked_left_out: int = 0
 
     def __iter__(self) -> Iterator[Project]:
         return iter(self.projects)

@@ -18,7 +18,8 @@ Untracking only changes this list: the refreshed history stays in the store.
     with_tracked(shipped, path)       the merged registry (a broken list is named, not fatal)
     track(path, shipped, repo=, package=, formerly=) -> Project
     untrack(path, shipped, project_id) -> Project
-    crowded(registry)                 a warning when the list is longer than pages draw
+    shown(registry)                   what the pages draw: at most SHOWN of the user's projects
+    crowded(count)                    the warning for a list longer than that (CLI and app)
     tracking(registry, kind, name)    the project that already tracks a repo or package
 
 Raises ConfigError (file, line, rule) for a broken list and for a refused action, and
@@ -50,6 +51,10 @@ from registry.projects import COHORT_PREFIX, Project, Registry, parse_registry
 TRACKED_GROUP = "Tracked by you"
 KINDS = ("repo", "package")
 LOCK_SECONDS = 30.0  # how long a change waits for another process's change to finish
+# The pages draw at most this many of the user's projects (the first in the file): every
+# page computes each project's indicators, about 0.1 s a project, so 10,000 took minutes
+# (Overview 79 s, Compare 210 s). The refresh and `tracked` still see them all.
+SHOWN = 100
 HEADER = """\
 # Your own tracked projects, added with "Track" in the dashboard or `./dev cli track`.
 # The format and rules of data/projects.toml's [[projects]] tables, except that a project
@@ -81,6 +86,33 @@ def merge(shipped: Registry, user: Registry, path: Path) -> Registry:
     """One registry: the shipped projects, then the user's, marked as the user's."""
     mine = tuple(dataclasses.replace(p, by_user=True) for p in user)
     return dataclasses.replace(shipped, projects=shipped.projects + mine, tracked_file=path)
+
+
+def shown(registry: Registry, limit: int | None = None) -> Registry:
+    """`registry` with only the first `limit` (default SHOWN) of the user's projects (file
+    order), and the number left out in `tracked_left_out`: what the pages draw."""
+    limit = SHOWN if limit is None else limit
+    mine = registry.by_user
+    if len(mine) <= limit:
+        return registry
+    kept = set(p.id for p in mine[:limit])
+    projects = tuple(p for p in registry.projects if not p.by_user or p.id in kept)
+    return dataclasses.replace(registry, projects=projects, tracked_left_out=len(mine) - limit)
+
+
+def crowded(count: int, limit: int | None = None) -> str | None:
+    """What to say when the user tracks `count` projects, more than the pages draw (SHOWN);
+    None when they draw them all."""
+    limit = SHOWN if limit is None else limit
+    if count <= limit:
+        return None
+    return (
+        f"You track {count:,} projects of your own; the pages draw the first {limit} of them "
+        f"(in the order of tracked.toml) and leave out {count - limit:,}, since each page "
+        "computes every project's figures and would take minutes. To choose which are drawn, "
+        "move them to the top of tracked.toml, or untrack others (`./dev cli untrack ID`); "
+        "`./dev cli tracked` lists them all, and a refresh collects them all."
+    )
 
 
 def tracking(registry: Registry, kind: str, name: str) -> Project | None:

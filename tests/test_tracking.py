@@ -24,7 +24,7 @@ from errors import ConfigError, StoreLockedError
 from registry import load_registry, parse_registry
 from registry.tracking import TRACKED_GROUP, track, untrack, with_tracked
 from store import SegmentStore
-from tests.apptest import open_page, texts
+from tests.apptest import frame, open_page, texts
 from tests.fakes.clock import FakeClock
 from tests.fakes.github import TEST_TOKEN
 from tests.fakes.github.server import FakeGitHub
@@ -590,3 +590,30 @@ def test_a_free_id_is_always_found_however_crowded_the_list(tracked_file):
     project = track(tracked_file, SHIPPED, repo="o/x")
     assert project.id not in ids and len(project.id) <= 40
     assert len(with_tracked(SHIPPED, tracked_file).by_user) == 10_001
+
+
+def test_a_list_longer_than_the_pages_draw_is_cut_with_a_warning_saying_how_to_choose(
+    tracked_file, monkeypatch, capsys
+):
+    monkeypatch.setattr("registry.tracking.SHOWN", 3)
+    for n in range(5):
+        track(tracked_file, SHIPPED, repo=f"crowd{n}/repo{n}")
+    assert cli.main(["tracked"]) == 0
+    out, err = capsys.readouterr()
+    assert all(f"crowd{n}/repo{n}" in out for n in range(5))  # the CLI lists them all
+    assert "You track 5 projects of your own; the pages draw the first 3" in err
+    assert "move them to the top of tracked.toml" in err
+    assert cli.main(["track", "crowd5/repo5"]) == 0
+    assert "You track 6 projects" in capsys.readouterr().err
+    at = open_page("overview")
+    said = _plain(at) + "\n".join(str(w.value) for w in at.warning)
+    assert "You track 6 projects of your own; the pages draw the first 3" in said
+    shown = frame(at, "overview_tracked")["project"].astype(str).tolist()
+    assert [f"crowd{n}/repo{n}" in shown for n in range(6)] == [True] * 3 + [False] * 3
+    at.switch_page("app/data_page.py").run()
+    assert "The first 3 of your 6 projects" in _plain(at)
+    assert at.button(key="data_untrack_repo2") and not any(
+        b.key == "data_untrack_repo3" for b in at.button
+    )
+    # a project the pages leave out is still tracked: its button says so
+    assert "**Tracked ✓** as crowd5/repo5" in _plain(_button_app("repo", "crowd5/repo5"))
