@@ -499,6 +499,7 @@ INLINE = '''projects = [
 First line.
 [[projects]]
 id = "a"
+[[projects]]
 Last line.""" },
 ]
 '''
@@ -510,7 +511,7 @@ def test_untrack_edits_the_list_by_its_structure_not_its_lines(tracked_file, cap
     assert "No longer tracking 'a'" in capsys.readouterr().out
     (left,) = with_tracked(SHIPPED, tracked_file).by_user
     assert left.id == "b"
-    assert left.description == 'First line.\n[[projects]]\nid = "a"\nLast line.'
+    assert left.description == 'First line.\n[[projects]]\nid = "a"\n[[projects]]\nLast line.'
     assert "# the one I care about" in tracked_file.read_text()
     # and a track adds to a list written this way, keeping it valid
     assert cli.main(["track", "o/c"]) == 0
