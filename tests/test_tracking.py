@@ -596,7 +596,7 @@ def test_a_free_id_is_always_found_however_crowded_the_list(tracked_file):
 def test_a_list_longer_than_the_pages_draw_is_cut_with_a_warning_saying_how_to_choose(
     tracked_file, monkeypatch, capsys
 ):
-    monkeypatch.setattr("registry.tracking.SHOWN", 3)
+    monkeypatch.setattr("registry.tracking.SHOWN", 3, raising=False)
     for n in range(5):
         track(tracked_file, SHIPPED, repo=f"crowd{n}/repo{n}")
     assert cli.main(["tracked"]) == 0
