@@ -95,7 +95,7 @@ def shown(registry: Registry, limit: int | None = None) -> Registry:
     mine = registry.by_user
     if len(mine) <= limit:
         return registry
-    kept = set(p.id for p in mine[:limit])
+    kept = {p.id for p in mine[:limit]}
     projects = tuple(p for p in registry.projects if not p.by_user or p.id in kept)
     return dataclasses.replace(registry, projects=projects, tracked_left_out=len(mine) - limit)
 
@@ -145,7 +145,9 @@ def track(
     with _changing(path, clock, sleep):
         text = _read(path)
         current = merge(shipped, parse_registry(text, path, beside=shipped), path)
-        block = new_entry(current, repo=repo, package=package, formerly=formerly, today=today())
+        block = new_entry(
+            current, repo=repo, package=package, formerly=formerly, today=date.today()
+        )
         asked = " and ".join(filter(None, [repo, package and f"package {package}"]))
         try:
             new_text = _appended(text, path, block)
@@ -188,11 +190,6 @@ def untrack(
         parse_registry(new_text, path, beside=shipped)  # still valid, or nothing is written
         _write(path, new_text)
     return dataclasses.replace(user.get(project_id), by_user=True)
-
-
-def today() -> date:
-    """The date written beside a new entry (`# tracked on ...`)."""
-    return date.today()
 
 
 def lock_file(path: Path) -> Path:
@@ -254,16 +251,12 @@ def new_entry(
     project_id = next(
         c for c in itertools.chain([stem, _slug(repo or "")], numbered) if c and c not in ids
     )
-    name = repo or str(package)
-    if name.casefold() in names:
-        name = f"{name} ({'GitHub' if repo else 'PyPI'})"
-    if name.casefold() in names:
-        name = next(
-            f"{repo or package} ({project_id}{'' if n == 1 else f', {n}'})"
-            for n in itertools.count(1)
-            if f"{repo or package} ({project_id}{'' if n == 1 else f', {n}'})".casefold()
-            not in names
-        )
+    base = repo or str(package)
+    marked = f"{base} ({'GitHub' if repo else 'PyPI'})"
+    numbered_names = (f"{base} ({n})" for n in itertools.count(2))
+    name = next(
+        c for c in itertools.chain([base, marked], numbered_names) if c.casefold() not in names
+    )
     lines = [
         "[[projects]]",
         f"# tracked on {today.isoformat()}",
@@ -369,7 +362,8 @@ def _document(text: str, path: Path) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(text)
     except (tomlkit.exceptions.TOMLKitError, RecursionError) as exc:
-        raise _uneditable(path, f"edit it ({exc})") from None
+        rule = f"cannot be edited safely (tomlkit cannot read it: {exc}); nothing was changed"
+        raise ConfigError(path, None, rule) from None
 
 
 def _uneditable(path: Path, what: str) -> ConfigError:

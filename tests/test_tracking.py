@@ -618,3 +618,12 @@ def test_a_list_longer_than_the_pages_draw_is_cut_with_a_warning_saying_how_to_c
     )
     # a project the pages leave out is still tracked: its button says so
     assert "**Tracked ✓** as crowd5/repo5" in _plain(_button_app("repo", "crowd5/repo5"))
+
+
+def test_a_free_name_is_always_found_too(tracked_file):
+    tracked_file.write_text(
+        _entry("one", "x/y", 'repos = ["a/one"]')
+        + _entry("two", "x/y (GitHub)", 'repos = ["a/two"]')
+    )
+    project = track(tracked_file, SHIPPED, repo="x/y")
+    assert (project.id, project.name) == ("y", "x/y (2)")
