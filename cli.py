@@ -291,6 +291,7 @@ def _track(args: argparse.Namespace, settings: Settings) -> int:
     project = user_list.track(path, shipped, repo=args.repo, package=args.package)
     print(f"Tracking {_describe(project)} as project {project.id!r}, in {printable(path)}.")
     print(f"The next refresh collects it: ./dev cli refresh --projects {printable(project.id)}")
+    _warn_crowded(len(user_list.read_tracked(path, shipped).projects))
     return 0
 
 
@@ -312,7 +313,13 @@ def _tracked(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Your tracked projects ({printable(path)}):")
     for project in mine:
         print(f"  {printable(project.id):24} {_describe(project)}")
+    _warn_crowded(len(mine.projects))
     return 0
+
+
+def _warn_crowded(count: int) -> None:
+    if warning := user_list.crowded(count):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _describe(project) -> str:

@@ -22,6 +22,7 @@ from metrics.coverage import coverage as coverage_table
 from metrics.indicators import Windows, a_year_earlier
 from metrics.overview import repository_facts
 from registry import Project, Registry, load_registry
+from registry import tracking as user_list
 from settings import TOKEN_ENV, Settings
 from store import DEFAULT_DATA, Catalog
 from store.archive import ARCHIVE_DATA, Archive, ArchiveEntry
@@ -94,11 +95,14 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def registry() -> Registry:
+def registry(everything: bool = False) -> Registry:
     """The validated registry ($OSSAI_PROJECTS or data/projects.toml) merged with the user's
     tracked projects (tracked.toml in the user data folder); stops the page with the rule
     broken when the projects file is invalid. A broken list of the user's is named and left
-    out: the shipped projects are still shown."""
+    out: the shipped projects are still shown. Pages draw at most `tracking.SHOWN` of the
+    user's projects, with a warning naming how many are left out and how to choose;
+    `everything` gives them all (the refresh, the Track button's state, the Data page's
+    count)."""
     current = settings()
     path, tracked = current.projects_file, current.data.tracked_file
     try:
@@ -115,7 +119,12 @@ def registry() -> Registry:
             "Your tracked projects are left out until their file is fixed (the shipped "
             f"projects are shown): {merged.tracked_problem}"
         )
-    return merged
+    if everything:
+        return merged
+    drawn = user_list.shown(merged)
+    if drawn.tracked_left_out:
+        st.warning(user_list.crowded(len(merged.by_user)))
+    return drawn
 
 
 OVERVIEW_TABLES = ("repo_snapshots", "package_downloads", "cohort_members")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import loaders
 from app.widgets import markdown_text
-from errors import ConfigError
+from errors import DashboardError
 from registry import Registry, load_registry
 from registry import tracking as user_list
 from views.claims import group_label, group_projects
@@ -28,7 +28,7 @@ def track_button(kind: str, name: str, *, key: str, formerly: Sequence[str] = ()
     repository's former names (the archive's), so its history joins across renames."""
     if kind not in user_list.KINDS:
         raise ValueError(f"kind must be one of {user_list.KINDS}, not {kind!r}")
-    registry = loaders.registry()
+    registry = loaders.registry(everything=True)  # one the pages leave out is tracked too
     owner = user_list.tracking(registry, kind, name)
     if owner is not None and not owner.by_user:
         st.caption(f"Tracked already: {markdown_text(owner.name)}, in {registry.path.name}.")
@@ -72,6 +72,12 @@ def tracked_section(registry: Registry) -> None:
     )
     if not mine:
         st.info("You track no projects of your own yet.")
+    if registry.tracked_left_out:
+        st.caption(
+            f"The first {len(mine)} of your {len(mine) + registry.tracked_left_out:,} projects "
+            "(the ones the pages draw); `./dev cli tracked` lists them all and "
+            "`./dev cli untrack ID` removes any."
+        )
     for project in mine:
         left, middle, right = st.columns([2, 4, 1])
         left.markdown(f"**{markdown_text(project.name)}** (`{project.id}`)")
@@ -124,7 +130,7 @@ def _track(kind: str, name: str, key: str, formerly: tuple[str, ...] = ()) -> No
             package=name if kind == "package" else None,
             formerly=formerly if kind == "repo" else (),
         )
-    except (ConfigError, OSError) as exc:
+    except (DashboardError, OSError) as exc:  # a broken list, a name refused, a lock held
         st.session_state[f"{key}_said"] = ("error", f"Not tracked: {exc}")
         return
     said = f"Tracking {describe(project)} as `{project.id}`. " + REFRESH_HINT.format(id=project.id)
@@ -136,7 +142,7 @@ def _untrack(project_id: str, key: str) -> None:
     try:
         shipped = load_registry(settings.projects_file)
         project = user_list.untrack(settings.data.tracked_file, shipped, project_id)
-    except (ConfigError, OSError) as exc:
+    except (DashboardError, OSError) as exc:  # a broken list, a name refused, a lock held
         st.session_state[f"{key}_said"] = ("error", f"Not untracked: {exc}")
         return
     st.session_state[f"{key}_said"] = (

@@ -137,7 +137,7 @@ def refresh_button() -> None:
 
         try:
             settings = loaders.settings()
-            report = refresh.run(loaders.registry(), settings, progress=progress)
+            report = refresh.run(loaders.registry(everything=True), settings, progress=progress)
         except refresh.AlreadyRunningError:
             st.warning("A refresh is already running; its data will show when it finishes.")
             return

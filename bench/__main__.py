@@ -7,6 +7,7 @@
     python -m bench git REPO=PATH ...   the git collector against plain `git log`
     python -m bench export [--page compare]   chart export
     python -m bench mutants [--only NAME]   injected bugs the tests must catch
+    python -m bench tracked [--entries 10000]   the pages and edits with a crowded tracked.toml
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
@@ -138,7 +139,7 @@ def chart_payloads() -> dict[str, int]:
 
 
 # The benches run by name: python -m bench NAME [ARGS] (each module's docstring says more).
-BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants")
+BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants", "tracked")
 
 
 def main() -> int:

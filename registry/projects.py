@@ -39,6 +39,9 @@ _COHORT_KEYS = {
 AI_CLASSIFIER = "Topic :: Scientific/Engineering :: Artificial Intelligence"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 COHORT_PREFIX = "cohort-"  # cohort members' ids (metrics.cohort), never a tracked project's
+# a project's name: room for any GitHub 'owner/name' (39 + 1 + 100) and a ' (GitHub)' suffix,
+# since a tracked repository is named after it; a group's label stays short
+MAX_LENGTH = {"name": 150, "group": 80}
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,9 @@ class Registry:
 
     Merged with the user's own list (registry.tracking), its projects follow the shipped
     ones with `by_user` set; `tracked_problem` then says why the user's list could not be
-    read (the shipped projects are kept, the user's left out until the file is fixed)."""
+    read (the shipped projects are kept, the user's left out until the file is fixed), and
+    `tracked_left_out` how many of the user's projects a page leaves out because the list
+    is longer than pages draw (registry.tracking.shown)."""
 
     path: Path
     projects: tuple[Project, ...]
@@ -167,6 +172,7 @@ class Registry:
     git: GitSettings = field(default_factory=GitSettings)
     tracked_file: Path | None = None
     tracked_problem: str | None = None
+    tracked_left_out: int = 0
 
     def __iter__(self) -> Iterator[Project]:
         return iter(self.projects)
@@ -330,13 +336,13 @@ def _parse_project(
         )
     for key in ("name", "group"):
         value = entry[key]
-        if not isinstance(value, str) or not value.strip() or len(value) > 80:
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_LENGTH[key]:
             raise _at_key(
                 path,
                 locate,
                 index,
                 key,
-                f"project {key} must be a non-empty string of at most 80 characters",
+                f"project {key} must be a non-empty string of at most {MAX_LENGTH[key]} characters",
             )
     description = entry.get("description", "")
     if not isinstance(description, str):

@@ -37,13 +37,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import fcntl
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from errors import CorruptFileError, ImplausibleValuesError, StoreError, StoreLockedError
-from files import atomic_write
+from files import atomic_write, file_lock
 from store.plausible import Implausible, implausible_rows
 from store.schema import TABLES, Table
 
@@ -374,26 +373,16 @@ class SegmentStore:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
 
-    @contextlib.contextmanager
-    def _write_lock(self, timeout: float = 30.0) -> Iterator[None]:
+    def _write_lock(self, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / LOCK
-        with path.open("a+") as handle:
-            deadline = self._clock() + timeout
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if self._clock() >= deadline:
-                        raise StoreLockedError(
-                            path, "another process is writing to this store"
-                        ) from None
-                    self._sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(
+            path,
+            lambda: StoreLockedError(path, "another process is writing to this store"),
+            timeout=timeout,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
 
 
 _SEGMENT = re.compile(r"[a-z_]+/\d{8}-[0-9a-f]{8,32}\.parquet")
