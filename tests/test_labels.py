@@ -7,6 +7,7 @@ project named after the data was built is never called "never listed"."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pandas as pd
@@ -208,3 +209,50 @@ def test_a_project_added_without_a_rebuild_is_never_called_never_listed(
     tracked = frame(overview, "overview_tracked").set_index("project")
     assert not re.search(r"\bnever\b", tracked.loc["Django", "notes"])
     assert "entrypoints: no monthly downloads in the data" in tracked.loc["Django", "notes"]
+
+
+# ----- issue 20, item 17: pages as drawn at 1440 px ---------------------------------------
+
+TABLE_PAGES = ["overview", "community", "claims", "project", "methods", "data"]
+RAW = re.compile(r"[a-z0-9_]+")  # a raw header: run_id, status
+
+
+@pytest.mark.parametrize("page", TABLE_PAGES)
+def test_every_table_column_has_a_human_title_and_a_width_and_all_fit_at_1440_px(page):
+    """Every column a table shows has a title in words (never its raw snake_case name) and
+    a width, and the widths add up to no more than the main column at 1440 px: no table is
+    cut at the right edge ('180 da', 'Coh…', 'Licence', 'run_id')."""
+    from app.columns import CONTENT_WIDTH
+
+    at = open_page(page)
+    assert len(at.dataframe), page
+    problems = []
+    for index, table in enumerate(at.dataframe):
+        config = json.loads(table.proto.columns or "{}")
+        shown = list(table.proto.column_order) or list(table.value.columns)
+        shown = [c for c in shown if not config.get(c, {}).get("hidden")]
+        total = 0
+        for column in shown:
+            entry = config.get(column, {})
+            label = entry.get("label") or ""
+            if not label or RAW.fullmatch(label):
+                problems.append((index, column, "raw title", label))
+            if not isinstance(entry.get("width"), int):
+                problems.append((index, column, "no width", entry.get("width")))
+            total += entry.get("width") or 0
+        if total > CONTENT_WIDTH:
+            problems.append((index, "all", "wider than the page", total))
+    assert not problems, (page, problems)
+
+
+def test_the_overview_intro_names_every_claim_of_the_claims_file_under_a_heading_that_counts_them():
+    from claims.model import load_claims
+
+    claims = load_claims(ROOT / "data" / "claims.toml")
+    words = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    at = open_page("overview")
+    headings = [str(h.value) for h in at.subheader]
+    assert f"What the data says about {words[len(claims)]} claims" in headings
+    intro = " ".join(str(m.value) for m in at.markdown)
+    for claim in claims:  # each by its title, however many the file holds
+        assert claim.title[:1].lower() + claim.title[1:] in intro, claim.id
