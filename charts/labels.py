@@ -52,13 +52,13 @@ def compact(value: float) -> str:
 
 def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
     """Ticks for a log axis from `low` to `high` (both > 0): the powers of ten, and 2× and 5×
-    between them when the range holds fewer than three powers; every tick labelled with its
+    between them when the range spans less than two decades; every tick labelled with its
     whole value ('2k', '10k'), never plotly's lone minor digits ('2, 100k, 9, 8, 7')."""
     if not (low > 0 and high > 0 and math.isfinite(low) and math.isfinite(high)):
         return [], []
     low, high = min(low, high), max(low, high)
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    steps = (1,) if last - first >= 3 else (1, 2, 5)
+    steps = (1,) if math.log10(high / low) >= 2 else (1, 2, 5)  # two decades or more
     candidates = [step * 10.0**power for power in range(first, last + 1) for step in steps]
     # the ticks inside the data's range, and one either side so the axis ends on a label
     inside = [v for v in candidates if low <= v <= high]

@@ -127,7 +127,7 @@ def test_project_monthly_downloads_name_their_windows_and_compare_per_day(raw_py
     assert row["value_shown"] == f"{now['download_count']:,} in 31 days"
     assert row["a_year_earlier_shown"] == f"{then['download_count']:,} in 27 days"
     per_day = (now["download_count"] / 31) / (then["download_count"] / 27) - 1
-    assert row["change_shown"] == f"per day: {per_day * 100:+.1f} %"
+    assert row["change_shown"] == f"per day: {per_day * 100:+.1f}%"
     assert "windows of 31 and 27 days" in row["note"]
     # the download-counting note is on the download row only, never on star growth
     assert profile.loc["Star growth", "note"] == ""
