@@ -3,7 +3,7 @@ a tooltip where the title cannot say everything. Thin names over st.column_confi
 
 A table's widths add up to at most CONTENT_WIDTH, the page's main column at 1440 px (wide
 layout, sidebar open), so no column is cut off at the right edge; long text wraps in taller
-rows (WRAP_ROWS) instead of running out of its cell."""
+rows (row_height) instead of running out of its cell."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import streamlit as st
 from charts.labels import PERCENT_STEP
 
 CONTENT_WIDTH = 960  # pixels of the main column at 1440 px, less the table's scroll bar
-WRAP_ROWS = 66  # a row height that lets Streamlit wrap text (above 4 rem): three lines
+WRAP_LINE, WRAP_PAD = 20, 6  # pixels of a wrapped line of 14 px text, and around the lines
 ROWS_SHOWN = 60  # tables up to this many rows show them all, with no scroll box
 
 
@@ -55,3 +55,9 @@ def timestamp(title: str, width: int | None = None, *, help: str | None = None):
     return st.column_config.DatetimeColumn(
         title, width=width, format="YYYY-MM-DD HH:mm", timezone="UTC", help=help
     )
+
+
+def row_height(lines: int) -> int:
+    """A row height holding `lines` lines of wrapped text; at least three, since Streamlit
+    wraps a cell's text only in rows taller than 4 rem (64 px)."""
+    return WRAP_PAD + WRAP_LINE * max(lines, 3)

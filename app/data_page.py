@@ -70,17 +70,17 @@ def render() -> None:
     widgets.table(
         shown[["title", "as_of", "age_days", "licence", "url", "revision", "coverage", "notes"]],
         column_config={
-            "title": columns.text("Source", 190),
+            "title": columns.text("Source", 180),
             "as_of": columns.date("Data as of", 85),
-            "age_days": columns.number("Age (days)", 60),
-            "licence": columns.text("Licence / terms", 200),
-            "url": columns.text("Where", 90),
-            "revision": columns.text("Revision read", 85),
-            "coverage": columns.text("Covers", 120),
-            "notes": columns.text("Caveats", 130),
+            "age_days": columns.number("Age (days)", 70),
+            "licence": columns.text("Licence / terms", 190),
+            "url": columns.link("Where", "open", 60),
+            "revision": columns.text("Revision read", 95),
+            "coverage": columns.text("Covers", 140),
+            "notes": columns.text("Caveats", 140),
         },
         key="data_sources",
-        wrap=True,
+        wrap=6,
     )
 
     st.subheader("Coverage")
@@ -92,21 +92,21 @@ def render() -> None:
     widgets.table(
         table[table["data"] == kind].drop(columns="data"),
         column_config={
-            "project": columns.text("Project", 170),
-            "subject": columns.text("Repository / package", 220),
-            "first": columns.date("First", 90),
-            "last": columns.date("Last", 90),
-            "observations": columns.number("Observations", 95),
+            "project": columns.text("Project", 150),
+            "subject": columns.text("Repository / package", 200),
+            "first": columns.date("First", 85),
+            "last": columns.date("Last", 85),
+            "observations": columns.number("Observations", 90),
             "missing_inside": columns.number(
                 "Missing inside span",
-                125,
+                115,
                 help="Days (or snapshots) between first and last when the source published data "
                 "but not for this subject",
             ),
-            "status": columns.text("Status", 170),
+            "status": columns.text("Status", 235),
         },
         key="data_coverage",
-        wrap=True,
+        wrap=3,
     )
 
     st.subheader("Known caveats and how they are handled")

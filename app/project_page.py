@@ -62,18 +62,18 @@ def render() -> None:
             "methods",
         ],
         column_config={
-            "indicator": columns.text("Indicator", 215, pinned=True),
-            "value_shown": columns.text("Value", 150),
-            "as_of": columns.date("As of", 90),
+            "indicator": columns.text("Indicator", 240, pinned=True),
+            "value_shown": columns.text("Value", 140),
+            "as_of": columns.date("As of", 85),
             "quality": columns.text(
                 "Quality",
                 60,
                 help="partial: some of the project's repositories or packages are left out",
             ),
-            "a_year_earlier_shown": columns.text("A year earlier", 145),
+            "a_year_earlier_shown": columns.text("A year earlier", 140),
             "change_shown": columns.text(
                 "Change",
-                100,
+                95,
                 help="Shares in percentage points; monthly downloads as the change in "
                 "downloads per day, since windows run from 22 to 31 days",
             ),

@@ -91,14 +91,15 @@ def table(
     column_config: dict | None = None,
     key: str | None = None,
     *,
-    wrap: bool = False,
+    wrap: int = 0,
     **options,
 ) -> None:
     """st.dataframe with missing values blank (never 'None' or 'nan') and no index, every
     row shown (no scroll box) up to columns.ROWS_SHOWN rows.
 
     `data` is a frame or a pandas Styler; the column_config gives titles, units and widths.
-    `wrap`: rows tall enough for long text to wrap in its cell.
+    `wrap`: rows tall enough for long text to wrap in its cell onto that many lines (3 or
+    more: Streamlit wraps only in rows taller than one line's 4 rem).
     """
     if isinstance(data, pd.DataFrame):  # None and NaN in text columns: one kind of missing
         data = data.assign(
@@ -107,7 +108,7 @@ def table(
     rows = len(data.data if hasattr(data, "data") else data)  # a Styler holds its frame
     options.setdefault("height", "content" if rows <= columns.ROWS_SHOWN else "auto")
     if wrap:
-        options.setdefault("row_height", columns.WRAP_ROWS)
+        options.setdefault("row_height", columns.row_height(wrap))
     st.dataframe(
         data,
         column_config=column_config,

@@ -202,7 +202,7 @@ def evidence_chart(
     return fig
 
 
-NOTE_WIDTH = 150  # characters a line of notes holds across the figure (980 px in the app)
+NOTE_WIDTH = 125  # characters a line of notes holds across the panels (about 750 px in the app)
 NOTE_FONT = 10.5
 NOTE_LINE = 15  # pixels a line of notes takes
 NOTE_SHIFT = 44  # pixels from the panels' bottom to the notes: the x axes' ticks and title
