@@ -51,7 +51,7 @@ RUN_COLUMNS = {
         "Unchanged", 80, help="Requests answered 'not modified' (304): nothing new to read"
     ),
     "retries": columns.number("Retries", 60),
-    "rows_written": columns.number("Rows written", 90),
+    "rows_written": columns.number("Rows written", 90, fmt="localized"),
     "message": columns.text("Message", 175),
 }
 
@@ -135,7 +135,7 @@ def render() -> None:
                 "measure": columns.text("Ranked by", 140),
                 "value": columns.number("Value", 110, fmt="localized"),
                 "commits": columns.number(
-                    "Commits in the data",
+                    "Commits here",
                     120,
                     fmt="localized",
                     help="Its repository's git history in the data; blank: none (too large to "
