@@ -214,6 +214,8 @@ def test_a_project_added_without_a_rebuild_is_never_called_never_listed(
 # ----- issue 20, item 17: pages as drawn at 1440 px ---------------------------------------
 
 TABLE_PAGES = ["overview", "community", "claims", "project", "methods", "data"]
+# the main column at 1440 px (wide layout, sidebar open: about 980 px), less a scroll bar
+CONTENT_WIDTH = 960
 RAW = re.compile(r"[a-z0-9_]+")  # a raw header: run_id, status
 
 
@@ -222,8 +224,6 @@ def test_every_table_column_has_a_human_title_and_a_width_and_all_fit_at_1440_px
     """Every column a table shows has a title in words (never its raw snake_case name) and
     a width, and the widths add up to no more than the main column at 1440 px: no table is
     cut at the right edge ('180 da', 'Coh…', 'Licence', 'run_id')."""
-    from app.columns import CONTENT_WIDTH
-
     at = open_page(page)
     assert len(at.dataframe), page
     problems = []
@@ -237,9 +237,11 @@ def test_every_table_column_has_a_human_title_and_a_width_and_all_fit_at_1440_px
             label = entry.get("label") or ""
             if not label or RAW.fullmatch(label):
                 problems.append((index, column, "raw title", label))
-            if not isinstance(entry.get("width"), int):
-                problems.append((index, column, "no width", entry.get("width")))
-            total += entry.get("width") or 0
+            width = entry.get("width")
+            if isinstance(width, int):
+                total += width
+            else:  # none, or 'large': as wide as Streamlit likes
+                problems.append((index, column, "no width in pixels", width))
         if total > CONTENT_WIDTH:
             problems.append((index, "all", "wider than the page", total))
     assert not problems, (page, problems)
@@ -256,3 +258,18 @@ def test_the_overview_intro_names_every_claim_of_the_claims_file_under_a_heading
     intro = " ".join(str(m.value) for m in at.markdown)
     for claim in claims:  # each by its title, however many the file holds
         assert claim.title[:1].lower() + claim.title[1:] in intro, claim.id
+
+
+def test_a_table_of_a_few_dozen_rows_shows_them_all_not_in_a_scroll_box(monkeypatch):
+    import streamlit as st
+
+    from app import widgets
+
+    asked = {}
+    monkeypatch.setattr(st, "dataframe", lambda data, **options: asked.update(options))
+    # the Project page's profile: 28 indicators, of which a 10-row box showed a third
+    widgets.table(pd.DataFrame({"indicator": [f"i{n}" for n in range(28)]}), {}, key="t")
+    assert asked["height"] == "content"
+    # text that needs it wraps in taller rows: Streamlit wraps only above 4 rem (64 px)
+    widgets.table(pd.DataFrame({"status": ["a long status"]}), {}, key="u", wrap=3)
+    assert asked["row_height"] > 64
