@@ -70,12 +70,25 @@ def warm_browser(needed: bool) -> Iterator[None]:
         kaleido.stop_sync_server()
 
 
+IMAGE_WIDTH, IMAGE_HEIGHT = 1100, 550  # pixels, for a figure that sets no size of its own
+
+
+def image_size(figure: go.Figure) -> dict[str, int]:
+    """The static image's size: the figure's own height where it sets one (the claims'
+    charts grow with their rows and notes; a fixed height would squeeze their text into
+    overlapping lines), else 550 px; 1100 px wide, about the app's main column at 1440 px."""
+    return {
+        "width": int(figure.layout.width or IMAGE_WIDTH),
+        "height": int(figure.layout.height or IMAGE_HEIGHT),
+    }
+
+
 def figure_bytes(figure: go.Figure, fmt: str) -> bytes:
     """The figure as PNG, SVG or self-contained HTML (plotly.js inlined: opens offline)."""
     if fmt == "html":
         return figure.to_html(include_plotlyjs=True, full_html=True).encode()
     try:
-        return figure.to_image(format=fmt, width=1100, height=550)
+        return figure.to_image(format=fmt, **image_size(figure))
     except Exception as exc:  # plotly raises RuntimeError/ValueError from kaleido
         raise ExportError(f"could not render {fmt.upper()}: {exc}") from None
 

@@ -11,40 +11,39 @@ from views.base import ChartView
 from views.community import CommunitySettings
 
 SUMMARY_COLUMNS = {
-    "project": columns.text("Project", 270, pinned=True),
+    "project": columns.text("Project", 230, pinned=True),
     "git_repos": columns.text(
         "Git repos",
-        80,
+        65,
         help="Repositories whose git history the figures rest on, of the project's own; fewer "
         "than all: partial figures (the list below says which). A family repository is a row "
         "of its own, never part of its project's figures",
     ),
     "history_ends": columns.date(
-        "Last commit", 95, help="The newest commit of the history in the data"
+        "Last commit", 90, help="The newest commit of the history in the data"
     ),
     "contributors_all_time": columns.number(
-        "People, ever", 95, help="Contributors, all time", fmt="localized"
+        "People, ever", 80, help="Contributors, all time", fmt="localized"
     ),
-    "active": columns.number("Active", 70, help="People contributing in the window"),
-    "new": columns.number("New", 65, help="People whose first contribution falls in the window"),
+    "active": columns.number("Active", 55, help="People contributing in the window"),
+    "new": columns.number("New", 50, help="People whose first contribution falls in the window"),
     "bus_factor": columns.number(
         "Bus factor",
-        75,
+        70,
         help="Contributor absence factor: fewest people making the chosen share of contributions",
     ),
     "elephant_factor": columns.number(
-        "Elephant", 70, help="Fewest organizations (e-mail domains) making the chosen share"
+        "Elephant", 65, help="Fewest organizations (e-mail domains) making the chosen share"
     ),
-    "independent_share": columns.number(
-        "Personal or unknown",
-        95,
+    "independent_share": columns.percent(
+        "Unaffiliated",
+        85,
         help="Share of authored commits from personal addresses (public mail providers, "
         "no-reply) or without a usable domain: work whose affiliation is not shown",
-        fmt="percent",
     ),
-    "releases": columns.number("Releases", 75, help="In the window"),
+    "releases": columns.number("Releases", 65, help="In the window"),
     "median_days_between_releases": columns.number(
-        "Release gap", 100, help="Median days between releases", fmt="%.0f days"
+        "Release gap", 85, help="Median days between releases", fmt="%.0f days"
     ),
 }
 

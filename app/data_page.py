@@ -39,6 +39,23 @@ CAVEATS = [
 ]
 
 
+# the runs as people read them: when, what, how it went (the run's id and its other counters
+# stay in the CSV download and in `./dev cli status`)
+RUN_COLUMNS = {
+    "started_at": columns.timestamp("Started (UTC)", 130),
+    "collector": columns.text("Source", 80),
+    "target": columns.text("Repository / package", 190),
+    "status": columns.text("Outcome", 80),
+    "requests": columns.number("Requests", 75),
+    "not_modified": columns.number(
+        "Unchanged", 80, help="Requests answered 'not modified' (304): nothing new to read"
+    ),
+    "retries": columns.number("Retries", 60),
+    "rows_written": columns.number("Rows written", 90, fmt="localized"),
+    "message": columns.text("Message", 175),
+}
+
+
 def render() -> None:
     registry = loaders.registry()
     sources = loaders.load("sources")
@@ -53,16 +70,17 @@ def render() -> None:
     widgets.table(
         shown[["title", "as_of", "age_days", "licence", "url", "revision", "coverage", "notes"]],
         column_config={
-            "title": "Source",
-            "as_of": columns.date("Data as of"),
-            "age_days": columns.number("Age (days)"),
-            "licence": "Licence / terms",
-            "url": columns.text("Where"),
-            "revision": "Revision read",
-            "coverage": columns.text("Covers", "large"),
-            "notes": columns.text("Caveats", "large"),
+            "title": columns.text("Source", 180),
+            "as_of": columns.date("Data as of", 85),
+            "age_days": columns.number("Age (days)", 70),
+            "licence": columns.text("Licence / terms", 190),
+            "url": columns.link("Where", "open", 60),
+            "revision": columns.text("Revision read", 95),
+            "coverage": columns.text("Covers", 140),
+            "notes": columns.text("Caveats", 140),
         },
         key="data_sources",
+        wrap=6,
     )
 
     st.subheader("Coverage")
@@ -74,19 +92,21 @@ def render() -> None:
     widgets.table(
         table[table["data"] == kind].drop(columns="data"),
         column_config={
-            "project": "Project",
-            "subject": "Repository / package",
-            "first": columns.date("First"),
-            "last": columns.date("Last"),
-            "observations": columns.number("Observations"),
+            "project": columns.text("Project", 150),
+            "subject": columns.text("Repository / package", 200),
+            "first": columns.date("First", 85),
+            "last": columns.date("Last", 85),
+            "observations": columns.number("Observations", 90),
             "missing_inside": columns.number(
                 "Missing inside span",
+                115,
                 help="Days (or snapshots) between first and last when the source published data "
                 "but not for this subject",
             ),
-            "status": columns.text("Status", "large"),
+            "status": columns.text("Status", 235),
         },
         key="data_coverage",
+        wrap=3,
     )
 
     st.subheader("Known caveats and how they are handled")
@@ -108,20 +128,20 @@ def render() -> None:
         widgets.table(
             shown[["side", "rank", "name", "repo", "measure", "value", "commits", "as_of"]],
             column_config={
-                "side": columns.text("Side", 80, help="'group': the open-source AI group"),
-                "rank": columns.number("Rank", 60),
-                "name": columns.text("Name", 170),
-                "repo": columns.text("Repository (from PyPI)", 240),
-                "measure": columns.text("Ranked by", 150),
-                "value": columns.number("Value", 130, fmt="localized"),
+                "side": columns.text("Side", 70, help="'group': the open-source AI group"),
+                "rank": columns.number("Rank", 55),
+                "name": columns.text("Name", 160),
+                "repo": columns.text("Repository (from PyPI)", 220),
+                "measure": columns.text("Ranked by", 140),
+                "value": columns.number("Value", 110, fmt="localized"),
                 "commits": columns.number(
-                    "Commits in the data",
-                    150,
+                    "Commits here",
+                    120,
                     fmt="localized",
                     help="Its repository's git history in the data; blank: none (too large to "
                     "bring here, or no repository named)",
                 ),
-                "as_of": columns.date("On", 100),
+                "as_of": columns.date("On", 85),
             },
             key="data_cohort",
         )
@@ -154,7 +174,11 @@ def render() -> None:
 
     st.subheader("Collection runs")
     widgets.table(
-        runs.sort_values("started_at", ascending=False).head(200),
+        runs.sort_values("started_at", ascending=False)
+        .head(200)
+        .assign(started_at=lambda r: pd.to_datetime(r["started_at"], utc=True, errors="coerce")),
+        column_order=list(RUN_COLUMNS),
+        column_config=RUN_COLUMNS,
         key="data_runs",
     )
 

@@ -89,11 +89,11 @@ def _group_rule() -> None:
         widgets.table(
             part.drop(columns="side"),
             column_config={
-                "name": columns.text("PyPI package", 170),
-                "repo": columns.text("Repository", 250),
+                "name": columns.text("PyPI package", 160),
+                "repo": columns.text("Repository", 230),
                 "value": columns.number("Downloads/month", 120, fmt="localized"),
                 "status": columns.text("Status", 80),
-                "reason": columns.text("Why left out", 520),
+                "reason": columns.text("Why left out", 360),
             },
             key=f"methods_{side}_members",
         )

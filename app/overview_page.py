@@ -8,12 +8,14 @@ import streamlit as st
 
 from app import columns, loaders, tracking, widgets
 from charts.claims import labelled, verdict_css
+from charts.labels import PERCENT_DECIMALS
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.overview import DatedTotal, dated_total
 from metrics.stats import AHEAD, BEHIND, LEVEL
 from views.claims import group_name
+from views.overview import claims_heading, claims_sentence
 
-GROWTH = "%+.0f %%"  # growth in per cent, signed: '+12 %'
+GROWTH = f"%+.{PERCENT_DECIMALS}f%%"  # growth in per cent, signed, as every percentage: "+12.3%"
 COLUMNS = {
     "project": columns.text("Project", 180, pinned=True),
     "stars": columns.number("Stars", 70, fmt="localized"),
@@ -72,15 +74,14 @@ def render() -> None:
 
     st.title("Open-source AI: ecosystem health")
     st.write(
-        "Essays say open-source AI fosters collaboration, lowers barriers to entry, builds "
-        "transparency and trust, accelerates development and democratizes access. Here each "
-        "claim is tested against public GitHub, git and PyPI data for the projects the essays "
+        f"{claims_sentence(claims)} Here each claim is tested against public GitHub, git and "
+        "PyPI data for the projects the essays "
         f"name and for {group}: {n_members} open-source AI libraries chosen by a stated rule "
         f"(Methods page), next to a comparison cohort, {registry.cohort.label}, chosen by the "
         "same rule. Empty cells mean the data does not have the figure (never zero)."
     )
 
-    st.subheader("What the data says about seven claims")
+    st.subheader(claims_heading(claims))
     board = _verdict_board(claims, verdicts, group, registry.cohort.label)
     st.markdown(_story(verdicts, group, registry.cohort.label, n_members))
     st.caption(HOW)
@@ -166,7 +167,7 @@ def render() -> None:
                 "repository": columns.text("Repository", 260),
                 "role": columns.text("Role", 80),
                 "language": columns.text("Language", 110),
-                "description": columns.text("Description", 370),
+                "description": columns.text("Description", 330),
             },
             key="overview_repositories",
         )

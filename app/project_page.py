@@ -62,32 +62,32 @@ def render() -> None:
             "methods",
         ],
         column_config={
-            "indicator": columns.text("Indicator", 300, pinned=True),
-            "value_shown": columns.text("Value", 150),
-            "as_of": columns.date("As of", 90),
+            "indicator": columns.text("Indicator", 240, pinned=True),
+            "value_shown": columns.text("Value", 140),
+            "as_of": columns.date("As of", 85),
             "quality": columns.text(
                 "Quality",
-                65,
+                60,
                 help="partial: some of the project's repositories or packages are left out",
             ),
-            "a_year_earlier_shown": columns.text("A year earlier", 150),
+            "a_year_earlier_shown": columns.text("A year earlier", 140),
             "change_shown": columns.text(
                 "Change",
-                110,
+                95,
                 help="Shares in percentage points; monthly downloads as the change in "
                 "downloads per day, since windows run from 22 to 31 days",
             ),
             "cohort_percentile": columns.number(
                 "Cohort pct.",
-                80,
+                75,
                 help="Cohort percentile: share of cohort members at or below",
                 fmt="%.0f",
             ),
             "cohort_members_with_value": columns.number(
-                "Cohort n", 70, help="Cohort members with a value"
+                "Cohort n", 60, help="Cohort members with a value"
             ),
             "source": columns.text("Data", 120),
-            "methods": columns.link("Method", "how computed", 100),
+            "methods": columns.link("Method", "how", 65),
         },
         key="project_profile",
     )
@@ -177,19 +177,21 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
         widgets.table(
             shown,
             column_config={
-                "package": "Package",
-                "latest_version": "Latest version",
-                "requires_python": "Requires Python",
-                "licence": "Licence",
-                "release_count": columns.number("Versions"),
-                "yanked_count": columns.number("Yanked"),
+                "package": columns.text("Package", 120),
+                "latest_version": columns.text("Latest version", 95),
+                "requires_python": columns.text("Requires Python", 110),
+                "licence": columns.text("Licence", 140),
+                "release_count": columns.number("Versions", 70),
+                "yanked_count": columns.number("Yanked", 60),
                 "repo": columns.text(
-                    "Repository it links to", help="found in the package's project URLs"
+                    "Repository it links to", 180, help="found in the package's project URLs"
                 ),
                 "repo_agrees": columns.check(
-                    "Matches projects.toml", help="empty: the package links no GitHub repository"
+                    "Matches projects.toml",
+                    100,
+                    help="empty: the package links no GitHub repository",
                 ),
-                "date": columns.date("As of"),
+                "date": columns.date("As of", 85),
             },
             key="project_pypi_facts",
         )

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import loaders
+from app import columns, loaders
 from errors import ConfigError, StoreError
 from exports import ExportError, figure_bytes
 from service import refresh
@@ -87,15 +87,29 @@ def chart_controls(
     return ChartControls(metric, scale == "Log", view != "Absolute", axis == AXES[1])
 
 
-def table(data, column_config: dict | None = None, key: str | None = None, **options) -> None:
-    """st.dataframe with missing values blank (never 'None' or 'nan') and no index.
+def table(
+    data,
+    column_config: dict | None = None,
+    key: str | None = None,
+    *,
+    wrap: int = 0,
+    **options,
+) -> None:
+    """st.dataframe with missing values blank (never 'None' or 'nan') and no index, every
+    row shown (no scroll box) up to columns.ROWS_SHOWN rows.
 
     `data` is a frame or a pandas Styler; the column_config gives titles, units and widths.
+    `wrap`: rows tall enough for long text to wrap in its cell onto that many lines (3 or
+    more: Streamlit wraps only in rows taller than one line's 4 rem).
     """
     if isinstance(data, pd.DataFrame):  # None and NaN in text columns: one kind of missing
         data = data.assign(
             **{c: data[c].where(data[c].notna(), pd.NA) for c in data if data[c].dtype == object}
         )
+    rows = len(data.data if hasattr(data, "data") else data)  # a Styler holds its frame
+    options.setdefault("height", "content" if rows <= columns.ROWS_SHOWN else "auto")
+    if wrap:
+        options.setdefault("row_height", columns.row_height(wrap))
     st.dataframe(
         data,
         column_config=column_config,

@@ -5,15 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.labels import plain
+from charts.labels import PERCENT_D3, plain, title_lines
+
+# characters of a title per line: a full-width chart (the page's main column at 1440 px),
+# and a half-width one (the releases and the heatmap side by side)
+FULL_TITLE, HALF_TITLE = 100, 46
 
 
-def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+def _layout(fig: go.Figure, title: str, y_title: str, title_width: int = FULL_TITLE) -> go.Figure:
+    text = title_lines(title, title_width)
     fig.update_layout(
-        title={"text": plain(title)},
+        title={"text": text},
         template="plotly_white",
         legend={"orientation": "h", "yanchor": "top", "y": -0.12},
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        margin={"l": 60, "r": 20, "t": 40 + 22 * (text.count("<br>") + 1), "b": 40},
         height=420,
     )
     fig.update_yaxes(title_text=plain(y_title))
@@ -49,11 +54,11 @@ def organization_chart(shares: pd.DataFrame, title: str) -> go.Figure:
                 name=plain(organization),
                 mode="lines",
                 stackgroup="one",
-                hovertemplate="%{x|%Y}: %{y:.0%}<extra>" + plain(organization) + "</extra>",
+                hovertemplate=f"%{{x|%Y}}: %{{y:{PERCENT_D3}}}<extra>{plain(organization)}</extra>",
             )
         )
     fig.update_xaxes(type="date")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(tickformat=PERCENT_D3, range=[0, 1])
     return _layout(fig, title, "share of authored commits")
 
 
@@ -66,7 +71,7 @@ def release_chart(per_period: pd.DataFrame, title: str) -> go.Figure:
         )
     )
     fig.update_xaxes(type="date")
-    return _layout(fig, title, "releases")
+    return _layout(fig, title, "releases", HALF_TITLE)
 
 
 def heatmap_chart(table: pd.DataFrame, title: str) -> go.Figure:
@@ -81,6 +86,6 @@ def heatmap_chart(table: pd.DataFrame, title: str) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig = _layout(fig, title, "")
+    fig = _layout(fig, title, "", HALF_TITLE)
     fig.update_xaxes(title_text="hour of the author's local day")
     return fig

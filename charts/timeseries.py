@@ -7,14 +7,17 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
-from charts.labels import plain
+from charts.labels import log_ticks, plain
 from models.events import Event
 
-# The template's own colour cycle, set per series so a series' line and its isolated-point
-# markers (a second trace) share one colour.
-COLORS = qualitative.Plotly
+# Paul Tol's "muted" scheme, safe for colour-blind readers, without its two pale colours
+# (#88CCEE, #DDCC77) and its teal (#44AA99): each line keeps a contrast of at least 3:1 on
+# the white background (WCAG's minimum for graphics). Set per series so a series' line and
+# its isolated-point markers (a second trace) share one colour; past six lines the colours
+# repeat with another dash, so no two lines look alike.
+COLORS = ("#332288", "#CC6677", "#117733", "#882255", "#999933", "#AA4499")
+DASHES = ("solid", "dash", "dot", "dashdot")
 
 
 def history_chart(
@@ -43,6 +46,7 @@ def history_chart(
         rows = rows.sort_values(x)
         values = rows[y].astype("float64")
         color = COLORS[index % len(COLORS)]
+        dash = DASHES[(index // len(COLORS)) % len(DASHES)]
         hover = f"{at}<br>%{{y:{hover_format}}}<extra>{plain(name)}</extra>"
         fig.add_trace(
             go.Scatter(
@@ -51,7 +55,7 @@ def history_chart(
                 name=str(name),
                 legendgroup=str(name),
                 mode="lines+markers" if markers else "lines",
-                line={"color": color},
+                line={"color": color, "dash": dash, "width": 2},
                 marker={"size": 6, "color": color},
                 connectgaps=False,
                 hovertemplate=hover,
@@ -102,12 +106,19 @@ def history_chart(
         title={"text": plain(title)},
         template="plotly_white",
         hovermode="x unified",
+        showlegend=True,  # also for one line: the legend names what is drawn
         # an x axis title needs the room under the axis: the legend goes below it
         legend={"orientation": "h", "yanchor": "top", "y": -0.2 if x_title else -0.12},
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         height=480,
     )
     fig.update_yaxes(title_text=plain(y_title), type="log" if log_scale else "linear")
+    if log_scale:
+        values = frame[y].astype("float64")
+        positive = values[values > 0]
+        ticks, labels = log_ticks(positive.min(), positive.max()) if len(positive) else ([], [])
+        if ticks:
+            fig.update_yaxes(tickvals=ticks, ticktext=labels)
     fig.update_xaxes(
         title_text=plain(x_title) if x_title else None, type="date" if dated else "linear"
     )

@@ -18,7 +18,7 @@ def _matrix(at) -> pd.DataFrame:
     """The verdict matrix (the page's first chart) as subjects x claims of cell words."""
     spec = figure(at, 0)
     cells = spec["data"][0]
-    rows = [re.sub(r"</?b>", "", y) for y in cells["y"]]
+    rows = [re.sub(r"</?b>", "", y).replace("<br>", " ") for y in cells["y"]]  # names wrap
     words = [[t.replace("<br>", " ") for t in row] for row in cells["text"]]
     return pd.DataFrame(words, index=rows, columns=cells["x"])
 

@@ -191,3 +191,115 @@ def test_the_headline_draws_the_size_adjusted_ratio_with_its_interval():
     assert ahead.x[0] == pytest.approx(row["adjusted"])
     assert ahead.error_x.array[0] == pytest.approx(row["adjusted_high"] - row["adjusted"])
     assert ahead.error_x.arrayminus[0] == pytest.approx(row["adjusted"] - row["adjusted_low"])
+
+
+# ----- issue 20, item 17: the evidence and verdict charts as drawn at 1440 px --------------
+
+NAMES = [
+    "TensorFlow",
+    "PyTorch",
+    "Hugging Face Transformers",
+    "scikit-learn",
+    "OpenCV",
+    "Keras",
+    "Stable Diffusion",
+    "GPT",
+]
+FOUR = hand_made_claim(
+    "collaboration",
+    ("active_contributors", "higher", 25.0),
+    ("bus_factor", "higher", 2.0),
+    ("truck_factor", "higher", 3.0),
+    ("elephant_factor", "higher", 2.0),
+    title="Fosters innovation through collaboration",
+)
+
+
+def _four_panels():
+    tracked = [(f"p{i}", name) for i, name in enumerate(NAMES)]
+    rows = []
+    for metric in ("active_contributors", "bus_factor", "truck_factor", "elephant_factor"):
+        for i, (pid, name) in enumerate(tracked):
+            # most projects have no value, the last few one: long "no value" lists
+            value = float(10 + i) if i >= 5 and metric != "elephant_factor" else np.nan
+            rows.append({"project_id": pid, "project": name, "indicator": metric, "value": value})
+        for pid in ("x", "y"):
+            rows.append({"project_id": pid, "project": pid, "indicator": metric, "value": 5.0})
+    frame = pd.DataFrame(rows).assign(
+        group="AI", as_of=pd.Timestamp("2026-01-01"), note="", coverage=""
+    )
+    frame["quality"] = np.where(frame["value"].isna(), "missing", "ok")
+    data = evidence_frame(FOUR, frame, tracked, ["x", "y"], group_label="AI")
+    return evidence_chart(data, "Fosters innovation through collaboration: the evidence", "Cohort")
+
+
+def test_the_evidence_legend_has_a_band_of_its_own_below_the_notes_not_over_panel_titles():
+    fig = _four_panels()
+    legend, margin = fig.layout.legend, fig.layout.margin
+    # at the figure's bottom edge, in the bottom margin: never in the band of panel titles
+    assert (legend.yref, legend.y, legend.yanchor, legend.orientation) == (
+        "container",
+        0,
+        "bottom",
+        "h",
+    )
+    notes = next(a for a in fig.layout.annotations if a.name == "notes")
+    lines = notes.text.count("<br>") + 1
+    # the bottom margin holds the axes' titles, every line of notes and three legend rows
+    assert margin.b >= -notes.yshift + 15 * lines + 3 * 22
+    titles = [a for a in fig.layout.annotations if a.name != "notes" and a.yref == "paper"]
+    assert titles and all(a.y >= 1 for a in titles)  # the panel titles sit above the panels
+
+
+def test_the_evidence_notes_are_one_block_across_the_figure_with_every_name_whole():
+    fig = _four_panels()
+    notes = [a for a in fig.layout.annotations if "no value" in (a.text or "")]
+    # one block from the figure's left edge, not one per narrow panel (which ran into the
+    # next panel and off the right edge: "…OpenCV, K")
+    assert len(notes) == 1 and (notes[0].xref, notes[0].x, notes[0].xanchor) == (
+        "paper",
+        0,
+        "left",
+    )
+    lines = notes[0].text.split("<br>")
+    assert max(len(line) for line in lines) <= 150  # fits 980 px at 10.5 px
+    said = " ".join(lines)
+    assert "Elephant factor: no value: " + ", ".join(NAMES) in said
+    assert "Active contributors: no value: " + ", ".join(NAMES[:5]) in said
+
+
+def test_the_verdict_png_is_as_tall_as_the_matrix_so_no_cell_text_overflows(monkeypatch):
+    import plotly.graph_objects as go
+
+    from exports import figure_bytes
+
+    subjects = ["Alpha", "Beta", "Open-source AI (by rule) vs popular open source, like with like"]
+    frame = pd.DataFrame(
+        {
+            "subject": subjects,
+            "kind": ["project", "project", "comparison"],
+            "claim_id": "c",
+            "short": "Collaboration",
+            "claim": "Fosters",
+            "verdict": ["not supported", "mixed", "supported"],
+            "label": [
+                "not supported (fragile) · 3 of 4 · partial data",
+                "mixed · 2 of 3",
+                "supported · 3 of 4",
+            ],
+        }
+    )
+    fig = matrix_chart(frame, "Verdicts")
+    # a cell of four lines of 12 px words needs ~16 px a line plus room around it
+    assert fig.layout.height >= 100 + len(subjects) * (4 * 16 + 20)
+    # the long row names wrap, leaving the cells their width
+    assert all(len(part) <= 30 for t in fig.data[0].y for part in t.split("<br>"))
+    asked = {}
+
+    def to_image(self, **options):
+        asked.update(options)
+        return b"png"
+
+    monkeypatch.setattr(go.Figure, "to_image", to_image)
+    figure_bytes(fig, "png")
+    assert asked["height"] == fig.layout.height  # not squeezed into 550 px

@@ -7,6 +7,7 @@ project named after the data was built is never called "never listed"."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pandas as pd
@@ -126,7 +127,7 @@ def test_project_monthly_downloads_name_their_windows_and_compare_per_day(raw_py
     assert row["value_shown"] == f"{now['download_count']:,} in 31 days"
     assert row["a_year_earlier_shown"] == f"{then['download_count']:,} in 27 days"
     per_day = (now["download_count"] / 31) / (then["download_count"] / 27) - 1
-    assert row["change_shown"] == f"per day: {per_day * 100:+.1f} %"
+    assert row["change_shown"] == f"per day: {per_day * 100:+.1f}%"
     assert "windows of 31 and 27 days" in row["note"]
     # the download-counting note is on the download row only, never on star growth
     assert profile.loc["Star growth", "note"] == ""
@@ -208,3 +209,67 @@ def test_a_project_added_without_a_rebuild_is_never_called_never_listed(
     tracked = frame(overview, "overview_tracked").set_index("project")
     assert not re.search(r"\bnever\b", tracked.loc["Django", "notes"])
     assert "entrypoints: no monthly downloads in the data" in tracked.loc["Django", "notes"]
+
+
+# ----- issue 20, item 17: pages as drawn at 1440 px ---------------------------------------
+
+TABLE_PAGES = ["overview", "community", "claims", "project", "methods", "data"]
+# the main column at 1440 px (wide layout, sidebar open: about 980 px), less a scroll bar
+CONTENT_WIDTH = 960
+RAW = re.compile(r"[a-z0-9_]+")  # a raw header: run_id, status
+
+
+@pytest.mark.parametrize("page", TABLE_PAGES)
+def test_every_table_column_has_a_human_title_and_a_width_and_all_fit_at_1440_px(page):
+    """Every column a table shows has a title in words (never its raw snake_case name) and
+    a width, and the widths add up to no more than the main column at 1440 px: no table is
+    cut at the right edge ('180 da', 'Coh…', 'Licence', 'run_id')."""
+    at = open_page(page)
+    assert len(at.dataframe), page
+    problems = []
+    for index, table in enumerate(at.dataframe):
+        config = json.loads(table.proto.columns or "{}")
+        shown = list(table.proto.column_order) or list(table.value.columns)
+        shown = [c for c in shown if not config.get(c, {}).get("hidden")]
+        total = 0
+        for column in shown:
+            entry = config.get(column, {})
+            label = entry.get("label") or ""
+            if not label or RAW.fullmatch(label):
+                problems.append((index, column, "raw title", label))
+            width = entry.get("width")
+            if isinstance(width, int):
+                total += width
+            else:  # none, or 'large': as wide as Streamlit likes
+                problems.append((index, column, "no width in pixels", width))
+        if total > CONTENT_WIDTH:
+            problems.append((index, "all", "wider than the page", total))
+    assert not problems, (page, problems)
+
+
+def test_the_overview_intro_names_every_claim_of_the_claims_file_under_a_heading_that_counts_them():
+    from claims.model import load_claims
+
+    claims = load_claims(ROOT / "data" / "claims.toml")
+    words = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    at = open_page("overview")
+    headings = [str(h.value) for h in at.subheader]
+    assert f"What the data says about {words[len(claims)]} claims" in headings
+    intro = " ".join(str(m.value) for m in at.markdown)
+    for claim in claims:  # each by its title, however many the file holds
+        assert claim.title[:1].lower() + claim.title[1:] in intro, claim.id
+
+
+def test_a_table_of_a_few_dozen_rows_shows_them_all_not_in_a_scroll_box(monkeypatch):
+    import streamlit as st
+
+    from app import widgets
+
+    asked = {}
+    monkeypatch.setattr(st, "dataframe", lambda data, **options: asked.update(options))
+    # the Project page's profile: 28 indicators, of which a 10-row box showed a third
+    widgets.table(pd.DataFrame({"indicator": [f"i{n}" for n in range(28)]}), {}, key="t")
+    assert asked["height"] == "content"
+    # text that needs it wraps in taller rows: Streamlit wraps only above 4 rem (64 px)
+    widgets.table(pd.DataFrame({"status": ["a long status"]}), {}, key="u", wrap=3)
+    assert asked["row_height"] > 64

@@ -16,6 +16,7 @@ from charts.community import (
     organization_chart,
     release_chart,
 )
+from charts.labels import percent
 from charts.timeseries import history_chart
 from metrics import community
 from registry import Project, Registry
@@ -166,7 +167,7 @@ def _project(
                 x="date",
                 y="factor",
                 series="series",
-                title=f"{name}: how many make {share:.0%} of contributions ({window})",
+                title=f"{name}: how many make {percent(share)} of contributions ({window})",
                 y_title="count",
                 markers=True,
             ),

@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 
+from metrics.compare import method_changes
 from metrics.explore import (
     DOWNLOADS,
     METRIC_LABELS,
@@ -20,6 +21,7 @@ from metrics.explore import (
     repo_line,
 )
 from metrics.series import AGE
+from models.events import Event
 from store.archive import ArchiveEntry
 from views.base import ChartView, series_chart
 
@@ -80,6 +82,9 @@ def explore_view(subjects: list[Subject], settings: ExploreSettings) -> ExploreV
         markers=kind == "package",
         hover_format=",.1f" if settings.relative else ",.0f",
         x_title=AGE_AXIS if settings.aligned else None,
+        events=counting_changes([s for s in subjects if s.kind == "package"])
+        if kind == "package"
+        else (),
     )
     data = frame.dropna(subset=["value"])
     if settings.aligned:
@@ -93,6 +98,21 @@ def explore_view(subjects: list[Subject], settings: ExploreSettings) -> ExploreV
 
 
 AGE_AXIS = "days since first observation"
+
+
+def counting_changes(subjects: list[Subject]) -> list[Event]:
+    """Where the download counting changed (2024-11: pip only to all installers; 2025-07:
+    another source) in the packages' monthly windows: one marker per change, however many
+    packages share it."""
+    seen: dict[object, Event] = {}
+    for subject in subjects:
+        rows = subject.rows
+        if rows.empty or not {"installers", "method", "period_end"} <= set(rows.columns):
+            continue
+        monthly = rows[rows["series"] == "monthly"] if "series" in rows else rows
+        for event in method_changes(monthly):
+            seen.setdefault((event.when, event.label), event)
+    return sorted(seen.values(), key=lambda e: e.when)
 
 
 def by_age(frame: pd.DataFrame) -> pd.DataFrame:

@@ -77,3 +77,39 @@ def default_views(
     indicator_frame, cohort_ids = claim_views.indicators(registry, tables)
     tracked, cohort = project_tables(registry, tables)
     return overview_views(claims, indicator_frame, cohort_ids, registry, tracked, cohort)
+
+
+NUMBER_WORDS = (
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+
+
+def in_words(n: int) -> str:
+    """A small count in words ('seven'), a larger one in digits."""
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
+
+
+def claims_heading(claims: Sequence[Claim]) -> str:
+    """The Overview's heading over the verdicts, counting the claims file's claims."""
+    return f"What the data says about {in_words(len(claims))} claims"
+
+
+def claims_sentence(claims: Sequence[Claim]) -> str:
+    """Every claim of the claims file in one sentence, by its title: 'Essays say open-source
+    AI fosters innovation through collaboration, …, and enables customization.'"""
+    said = [c.title[:1].lower() + c.title[1:] for c in claims]
+    if len(said) > 1:
+        said[-1] = "and " + said[-1]
+    return "Essays say open-source AI " + (", " if len(said) > 2 else " ").join(said) + "."

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from charts.labels import figure_text
+from charts.labels import figure_text, percent
 from charts.packages import release_timeline_chart, scorecard_chart
 from claims.profile import project_profile
 from metrics import packages
@@ -72,7 +72,7 @@ def _per_day(row: dict, days_now: int | None, days_then: int | None) -> dict:
         "value_shown": now_shown,
         "a_year_earlier_shown": then_shown,
         "change": change,
-        "change_shown": f"per day: {change * 100:+.1f} %" if pd.notna(change) else "",
+        "change_shown": f"per day: {percent(change, signed=True)}" if pd.notna(change) else "",
         "note": note,
     }
 

@@ -16,10 +16,9 @@ from charts.claims.style import (
     COHORT_COLOUR,
     GROUP_COLOUR,
     TRACKED_COLOUR,
-    legend_below_title,
     wrap,
 )
-from charts.labels import figure_text, plain
+from charts.labels import PERCENT_D3, compact, figure_text, plain
 from claims.evaluate import evidence, thresholds_for
 from claims.model import Claim
 from metrics.indicators import CATALOGUE
@@ -145,13 +144,29 @@ def evidence_chart(
         horizontal_spacing=0.04 if len(metrics) > 3 else 0.06,
         subplot_titles=titles,
     )
-    lowest, legend = 0, set()
+    legend: set[str] = set()
+    notes = []
     for col, metric in enumerate(metrics, start=1):
         part = frame[frame["metric"] == metric]
-        # notes under a panel wrap to its width: four panels are narrower than three
-        width = 44 if len(metrics) <= 3 else 30
-        lines = _evidence_panel(fig, part, col, rows, cohort_size, legend, width)
-        lowest = max(lowest, lines)
+        notes.append(_evidence_panel(fig, part, col, rows, cohort_size, legend))
+    # the panels' notes as one block under all of them, a line (wrapped) per panel: a note
+    # under a narrow panel would run into the next panel or off the figure's edge
+    text = "<br>".join(wrap(note, NOTE_WIDTH) for note in notes)
+    lines = text.count("<br>") + 1
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-NOTE_SHIFT,
+        xanchor="left",
+        yanchor="top",
+        align="left",
+        showarrow=False,
+        font={"size": NOTE_FONT, "color": "#444444"},
+        name="notes",
+    )
     fig.update_yaxes(
         categoryorder="array",
         categoryarray=rows[::-1],
@@ -163,17 +178,35 @@ def evidence_chart(
     )
     fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False)
     fig.update_annotations(font_size=12)  # the subplot titles
-    height = 200 + 34 * len(rows) + 14 * lowest
+    # from the top: the title, the panels' titles (up to four lines), the panels; under them
+    # the x axes' titles, the notes, then the legend in a band of its own at the bottom
+    bottom = NOTE_SHIFT + NOTE_LINE * lines + LEGEND_ROOM
+    height = 140 + 34 * len(rows) + bottom
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "y": 0.99, "yanchor": "top"},
         height=height,
-        margin={"l": 10, "r": 20, "t": 130, "b": 70 + 14 * lowest},
+        margin={"l": 10, "r": 20, "t": 110, "b": bottom},
         plot_bgcolor="#FFFFFF",
         showlegend=True,
-        legend=legend_below_title(height),
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 0,
+            "yanchor": "bottom",
+            "yref": "container",
+            "font": {"size": 11},
+        },
         hoverlabel={"align": "left"},
     )
     return fig
+
+
+NOTE_WIDTH = 125  # characters a line of notes holds across the panels (about 750 px in the app)
+NOTE_FONT = 10.5
+NOTE_LINE = 15  # pixels a line of notes takes
+NOTE_SHIFT = 44  # pixels from the panels' bottom to the notes: the x axes' ticks and title
+LEGEND_ROOM = 72  # the legend's band: three rows of entries where the figure is narrow
 
 
 def _evidence_panel(
@@ -183,10 +216,9 @@ def _evidence_panel(
     rows: list[str],
     cohort_size: int | None,
     legend: set[str],
-    width: int = 44,
-) -> int:
-    """Draw one indicator's panel; returns how many lines of notes it put underneath (wrapped
-    at `width` characters).
+) -> str:
+    """Draw one indicator's panel; returns its note (who has no value, how many cohort
+    members have one) for the block under the panels.
     `legend` holds the legend entries shown so far (each is shown once)."""
 
     def once(name: str) -> bool:
@@ -285,9 +317,9 @@ def _evidence_panel(
         ticks = [
             10.0**k for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
         ]
-        axis.update(tickvals=ticks, ticktext=[_compact(t) for t in ticks])
+        axis.update(tickvals=ticks, ticktext=[compact(t) for t in ticks])
     if unit == "share":
-        axis["tickformat"] = ".0%"
+        axis["tickformat"] = PERCENT_D3
     values = [*known["value"].tolist(), threshold]
     if not log:
         low, high = min(0.0, *values), max(values)
@@ -311,21 +343,8 @@ def _evidence_panel(
             showarrow=False,
             font={"color": "#666666", "size": 13},
         )
-    text = "<br>".join(wrap(n, width) for n in notes)
-    fig.add_annotation(
-        text=text,
-        xref=f"{x_ref} domain",
-        yref="paper",
-        x=0,
-        y=0,
-        yshift=-42,
-        xanchor="left",
-        yanchor="top",
-        align="left",
-        showarrow=False,
-        font={"size": 10.5, "color": "#444444"},
-    )
-    return text.count("<br>") + 1
+    title = plain(first["indicator"])
+    return f"{title}: " + "; ".join(notes)
 
 
 def _use_log(values: pd.Series, unit: str) -> bool:
@@ -341,13 +360,6 @@ def _value_text(value: float, unit: str) -> str:
     if unit == "count" and pd.notna(value) and value != round(value):
         return f"{value:,.1f}"
     return figure_text(value, unit)
-
-
-def _compact(value: float) -> str:
-    for size, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
-        if value >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
 
 
 def _axis_title(unit: str) -> str:

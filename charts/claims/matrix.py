@@ -49,7 +49,13 @@ def matrix_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     for i, verdict in enumerate(VERDICT_ORDER):
         scale += [[i / n, VERDICT_COLOURS[verdict]], [(i + 1) / n, VERDICT_COLOURS[verdict]]]
     kinds = frame.drop_duplicates("subject").set_index("subject")["kind"]
-    ticks = [plain(s) if kinds[s] == "project" else f"<b>{plain(s)}</b>" for s in subjects]
+    # long names (the group's two rows) wrapped: a one-line label would take the cells' width
+    ticks = [
+        wrap(plain(s), TICK_WIDTH)
+        if kinds[s] == "project"
+        else f"<b>{wrap(plain(s), TICK_WIDTH)}</b>"
+        for s in subjects
+    ]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -69,15 +75,21 @@ def matrix_chart(frame: pd.DataFrame, title: str) -> go.Figure:
         )
     )
     lines = max((t.count("<br>") + 1 for row in text for t in row), default=1)
+    lines = max(lines, *(t.count("<br>") + 1 for t in ticks)) if ticks else lines
     fig.update_layout(
         title=title,
-        height=100 + (30 + 15 * lines) * len(subjects),
+        height=100 + (CELL_PAD + CELL_LINE * lines) * len(subjects),
         margin={"l": 10, "r": 10, "t": 90, "b": 10},
         plot_bgcolor="#FFFFFF",
     )
     fig.update_xaxes(side="top", showgrid=False, fixedrange=True, automargin=True)
     fig.update_yaxes(autorange="reversed", showgrid=False, fixedrange=True, automargin=True)
     return fig
+
+
+TICK_WIDTH = 26  # characters a line of a row's name holds
+CELL_LINE = 16  # pixels a line of a cell's words takes (12 px text)
+CELL_PAD = 22  # pixels above and below a cell's words, with the gap between rows
 
 
 def _cell_text(label: str) -> str:
