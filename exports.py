@@ -235,7 +235,12 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return safe.to_csv(index=False).encode()
 
 
-def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[ChartView]) -> str:
+def methods_note(
+    page: str,
+    tables: dict[str, pd.DataFrame],
+    charts: Sequence[ChartView],
+    formats: Sequence[str] = FORMATS,
+) -> str:
     """Sources, as-of dates and parameters, for the folder of exported charts."""
     sources = tables["sources"]
     lines = [
@@ -265,6 +270,20 @@ def methods_note(page: str, tables: dict[str, pd.DataFrame], charts: Sequence[Ch
         "",
     ]
     lines += [f"- {c.name}: {len(c.data)} rows of data" for c in charts]
+    notes = []
+    if "html" in formats:
+        notes.append(
+            f"The HTML files load ../{PLOTLY_JS} (plotly.js, shipped once at the top of the "
+            "export): keep the folders together and they open offline in any browser."
+        )
+    if "csv" in formats:
+        notes.append(
+            "In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage "
+            "return starts with an apostrophe, so that a spreadsheet shows it as text instead of "
+            "running it as a formula; numbers are as they are."
+        )
+    if notes:
+        lines += ["", "## Files", "", *notes]
     return "\n".join(lines) + "\n"
 
 
@@ -334,7 +353,7 @@ def export_pages(
                     except ExportError as exc:  # a browser that failed once: no more tries
                         no_images = str(exc)
                         break
-            files[f"{name}/METHODS.md"] = methods_note(name, tables, charts).encode()
+            files[f"{name}/METHODS.md"] = methods_note(name, tables, charts, formats).encode()
     if no_images:
         files = {n: data for n, data in files.items() if not n.endswith(IMAGES)}
         if set(formats) <= set(IMAGES):
