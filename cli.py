@@ -235,9 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export",
         help="export a page's charts as PNG, SVG, HTML and CSV",
-        description="Write every chart of a page (or of all pages) as PNG, SVG and "
-        "self-contained HTML, the CSV of each chart's data, and a methods note, into a folder "
-        "or a .zip file. PNG and SVG need Chromium (see README).",
+        description="Write every chart of a page (or of all pages) as PNG, SVG and HTML "
+        "(the HTML files share one plotly.min.js and open offline), the CSV of each chart's "
+        "data, and a methods note, into a folder or a .zip file. PNG and SVG need Chromium "
+        "(see README); without it the other files are written and the exit code is 6.",
     )
     export.add_argument(
         "--page", default="all", help="overview, compare, community, claims, project or all"

