@@ -217,7 +217,7 @@ def test_the_schedule_reads_the_list_again_before_each_run(tracked_file, monkeyp
     assert seen == [[], ["pkg-1"]]
 
 
-def _immediate_loop(job, next_time, *, max_runs=None):
+def _immediate_loop(job, next_time, *, max_runs=None, **_):
     """The schedule's runs one after another, without waiting (a run's failure is its own)."""
     for _ in range(max_runs or 1):
         with contextlib.suppress(RuntimeError):
