@@ -383,10 +383,8 @@ def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
             errors=("status", lambda s: int((~s.isin(refresh.SUCCEEDED)).sum())),
         )
         print(summary.to_string())
-        for row in table[~table["status"].isin(refresh.SUCCEEDED)].itertuples():
-            print(f"{row.source} {row.target}: {row.status}: {row.message}")
-    for note in report.notes:
-        print(note)
+    for line in report.lines():  # one per source (each target's outcome is in the log)
+        print(line)
     print(f"run {report.run_id}: exit status {report.exit_code}; log: {settings.data.log}")
 
 

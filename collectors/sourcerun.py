@@ -32,7 +32,7 @@ from collectors.http import (
 )
 from errors import SourceError
 from registry.names import normalize_pypi_name, pypi_name_problem
-from store.schema import COLLECTION_RUNS, TABLES, Table
+from store.schema import COLLECTION_RUNS, NOT_TRIED, TABLES, UNREACHED, Table
 from store.segments import SegmentStore
 
 SUCCESS = ("ok", "partial")
@@ -248,10 +248,10 @@ def not_tried(label: str, exc: HttpError) -> str:
     """The message of a target left out because the source halted earlier in the run."""
     if isinstance(exc, HostUnreachableError):
         return (
-            f"not tried: {label} could not be reached earlier in this run "
+            f"{NOT_TRIED}{label} {UNREACHED} earlier in this run "
             f"({UNREACHABLE_WORDS[exc.reason]})"
         )
-    return "not tried: this refresh reached its time limit (the run_seconds setting)"
+    return f"{NOT_TRIED}this refresh reached its time limit (the run_seconds setting)"
 
 
 def plain(exc: SourceError, who: str) -> str:
