@@ -248,8 +248,7 @@ def not_tried(label: str, exc: HttpError) -> str:
     """The message of a target left out because the source halted earlier in the run."""
     if isinstance(exc, HostUnreachableError):
         return (
-            f"{NOT_TRIED}{label} {UNREACHED} earlier in this run "
-            f"({UNREACHABLE_WORDS[exc.reason]})"
+            f"{NOT_TRIED}{label} {UNREACHED} earlier in this run ({UNREACHABLE_WORDS[exc.reason]})"
         )
     return f"{NOT_TRIED}this refresh reached its time limit (the run_seconds setting)"
 
