@@ -22,8 +22,9 @@ def freshness() -> None:
             st.warning("No data could be read: see the Data page.")
         for row in ages.itertuples(index=False):
             st.markdown(f"**{row.source}**")
-            st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old")
-        if not any(ages["source"].str.startswith("refresh:")):
+            live = " · refreshed" if row.refreshed else ""
+            st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old{live}")
+        if not ages["refreshed"].any():
             st.caption("No live refresh yet: showing the embedded default data.")
         last_refresh(last_outcomes(runs))
 

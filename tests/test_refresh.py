@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC
 
 import pytest
 
@@ -296,3 +297,46 @@ def test_the_sidebar_says_a_source_that_reached_nothing_failed_as_unreachable(
     )
     assert said["depsdev"][0] == "failed/unreachable" and "partial" not in said["depsdev"][1]
     assert said["pypistats"][0] == "failed/unreachable"
+
+
+# ----- after a PyPI refresh: one PyPI row in the sidebar, and the export says its new date ---
+
+
+def test_a_pypi_refresh_moves_its_one_freshness_row_and_the_exported_date(
+    user_settings, user_data_dir, tmp_path
+):
+    from datetime import timedelta
+
+    from exports import export_pages
+    from registry import parse_registry
+    from store import DEFAULT_DATA, Catalog
+    from tests.apptest import open_page
+    from tests.fakes.pypi import SMALL_REGISTRY, FakePackageHosts, small_world
+
+    shipped = SegmentStore(DEFAULT_DATA).read("sources").frame
+    title = shipped.loc[shipped["source"] == "pypi:json", "title"].item()
+    built = shipped.loc[shipped["source"] == "pypi:json", "as_of"].item()
+    clock = FakeClock(built.to_pydatetime().replace(tzinfo=UTC) + timedelta(days=30, hours=9))
+    day = f"{clock.timestamp():%Y-%m-%d}"
+    with FakePackageHosts(small_world(), clock=clock) as hosts:
+        settings = dataclasses.replace(user_settings, api_urls={"pypi": hosts.url})
+        options = refresh.RefreshOptions(sources=["pypi"], projects=["alpha", "beta"])
+        registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+        report = refresh.run(registry, settings, options, clock=clock, sleep=clock.sleep)
+    assert report.exit_code == refresh.OK
+
+    sidebar = open_page("overview").sidebar
+    named = [
+        m.value for m in sidebar.markdown if "pypi" in m.value.lower() and "Top" not in m.value
+    ]
+    # was: the build's row and a second one, 'refresh: pypi', with another date
+    assert named == [f"**{title}**", "**pypi**: ok"], named
+    assert any(
+        c.value.startswith(f"as of {day} · ") and c.value.endswith(" · refreshed")
+        for c in sidebar.caption
+    ), [c.value for c in sidebar.caption]
+
+    out = tmp_path / "export"
+    export_pages("overview", out, catalog=Catalog(DEFAULT_DATA, user_data_dir), formats=["csv"])
+    note = (out / "overview" / "METHODS.md").read_text()
+    assert f"- {title}: data as of {day};" in note, note
