@@ -73,6 +73,7 @@ class TargetOutcome:
     not_modified: int = 0
     retries: int = 0
     wait_seconds: float = 0.0
+    conditional: int = 0  # requests that carried a validator (the rest asked in full)
     # skipped because the stored data is as new as the source's cadence allows: the refresh
     # report counts it as a success, though collection_runs keeps 'skipped' (no new data)
     current: bool = False
@@ -80,6 +81,7 @@ class TargetOutcome:
     def count(self, usage: Usage) -> None:
         """Add what the client spent inside a `measure()` block."""
         self.requests += usage.requests
+        self.conditional += usage.conditional
         self.not_modified += usage.not_modified
         self.retries += usage.retries
         self.wait_seconds = round(self.wait_seconds + usage.wait_seconds, 3)

@@ -130,6 +130,7 @@ class SourceResult:
     not_tried: int  # left out: the source's host was unreachable, a limit was reached
     rows: int
     requests: int
+    conditional: int
     not_modified: int
     reason: str  # the first failure's message, or why the source was unreachable
 
@@ -162,18 +163,22 @@ class SourceResult:
             not_tried,
             sum(o.rows for o in outcomes),
             sum(o.requests for o in outcomes),
+            sum(o.conditional for o in outcomes),
             sum(o.not_modified for o in outcomes),
             reason.strip().splitlines()[0] if reason.strip() else "",
         )
 
     def line(self) -> str:
-        """The source in one line: 'pypi: ok: 9 targets, 850 new rows, 9 requests, 0 not
-        modified'; 'github: failed/unreachable: could not reach api.github.com: ...; 2 of 3
-        targets not tried because the source was unreachable'."""
+        """The source in one line: 'pypi: ok: 9 targets, 0 new rows, 9 requests (9
+        conditional, 9 not modified)' (a conditional request carried the stored answer's
+        ETag or Last-Modified; a 304 cost no body); 'github: failed/unreachable: could not
+        reach api.github.com: ...; 2 of 3 targets not tried because the source was
+        unreachable'."""
         n = self.targets
         counts = (
             f"{n} target{'s' if n != 1 else ''}, {self.rows:,} new rows, "
-            f"{self.requests} requests, {self.not_modified} not modified"
+            f"{self.requests} requests ({self.conditional} conditional, "
+            f"{self.not_modified} not modified)"
         )
         if self.outcome == "ok":
             current = f" ({self.current} already current)" if self.current else ""

@@ -39,6 +39,7 @@ class Outcome:
     requests: int = 0
     not_modified: int = 0
     message: str | None = None
+    conditional: int = 0  # requests that carried a validator (ETag / Last-Modified)
 
 
 class Clients(contextlib.AbstractContextManager):
@@ -165,6 +166,7 @@ def summary_outcomes(step: Step, summary: SourceSummary) -> Result:
             o.requests,
             o.not_modified,
             o.message,
+            o.conditional,
         )
         for o in summary.outcomes
     ]
@@ -197,6 +199,7 @@ def _github(step: Step) -> Result:
             o.requests,
             o.not_modified,
             o.message,
+            o.conditional,
         )
         for o in summary.outcomes
     ]
