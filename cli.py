@@ -43,10 +43,10 @@ EXIT_USAGE = 2
 EXIT_EXPORT = 6
 EXIT_STORE = 7
 EXIT_CODES = """exit status:
-  0  every target refreshed
+  0  every target refreshed, or already as current as its source allows
   2  the command line, a setting or a configuration file is wrong
-  3  partial failure: some targets failed or were skipped
-  4  total failure: nothing was refreshed
+  3  partial failure: some targets refreshed, others failed or were not tried
+  4  total failure: no target refreshed (those already current aside)
   5  another refresh is already running
   6  the export could not be written (no Chromium for PNG/SVG, the target exists, ...)
   7  the data folder could not be read or written (read-only, full, a damaged
@@ -276,7 +276,7 @@ def _refresh_options(parser: argparse.ArgumentParser) -> None:
         "--force",
         action="store_true",
         help="ask PyPI, pypistats.org and deps.dev even if they were asked today (or, for "
-        "deps.dev, this week)",
+        "deps.dev, this week); requests stay conditional (ETag), so unchanged answers are 304s",
     )
 
 

@@ -340,3 +340,83 @@ def test_a_pypi_refresh_moves_its_one_freshness_row_and_the_exported_date(
     export_pages("overview", out, catalog=Catalog(DEFAULT_DATA, user_data_dir), formats=["csv"])
     note = (out / "overview" / "METHODS.md").read_text()
     assert f"- {title}: data as of {day};" in note, note
+
+
+# ----- --force: asked again, but conditionally, so an unchanged package costs a 304 ----------
+
+
+def test_force_asks_pypi_again_with_its_etags_and_says_so(package_world, projects_file, capsys):
+    import cli
+
+    args = ["refresh", "--sources", "pypi", "--projects", "alpha,beta", "--quiet"]
+    args += ["--api-url", f"pypi={package_world.url}"]
+
+    def pypi_line(*extra: str) -> str:
+        assert cli.main([*args, *extra]) == 0
+        return next(x for x in capsys.readouterr().out.splitlines() if x.startswith("pypi: "))
+
+    assert "(0 conditional, 0 not modified)" in pypi_line()  # cold: nothing to revalidate
+    assert pypi_line().endswith(  # the same day: not asked at all
+        "0 new rows, 0 requests (0 conditional, 0 not modified) (2 already current)"
+    )
+    package_world.reset_log()
+    forced = pypi_line("--force")
+    assert forced == "pypi: ok: 2 targets, 0 new rows, 2 requests (2 conditional, 2 not modified)"
+    assert [e.status for e in package_world.log] == [304, 304]
+
+
+# ----- the exit codes: README's table, cli.py's --help and what a refresh returns agree -------
+
+
+def _readme_exit_codes() -> dict[int, str]:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| exit | meaning |\n")[1].split("\n\n")[0]
+    rows = [line.split("|")[1:3] for line in table.splitlines()[1:]]
+    return {int(code): meaning.strip() for code, meaning in rows}
+
+
+def _help_exit_codes() -> dict[int, str]:
+    import re
+
+    import cli
+
+    found: dict[int, str] = {}
+    for line in cli.EXIT_CODES.splitlines()[1:]:
+        start = re.match(r"\s+(\d)\s+(.*)", line)
+        if start:
+            code = int(start.group(1))
+            found[code] = start.group(2)
+        else:
+            found[code] += " " + line.strip()
+    return found
+
+
+def _said(meaning: str) -> str:
+    """What a code means, without its examples in parentheses."""
+    return meaning.split(" (")[0].strip()
+
+
+def test_the_readme_exit_code_table_is_what_the_cli_says_and_does(
+    package_world, projects_file, user_settings, capsys
+):
+    import cli
+
+    readme, helped = _readme_exit_codes(), _help_exit_codes()
+    assert sorted(readme) == sorted(helped) == [0, 2, 3, 4, 5, 6, 7]
+    for code in readme:
+        assert _said(readme[code]) == _said(helped[code]), code
+    assert (refresh.OK, cli.EXIT_USAGE, refresh.PARTIAL, refresh.FAILED) == (0, 2, 3, 4)
+    assert (refresh.ALREADY_RUNNING, cli.EXIT_EXPORT, cli.EXIT_STORE) == (5, 6, 7)
+
+    # what a refresh returns: 3 (PyPI refreshed, the rest unreachable), 4 (nothing refreshed:
+    # PyPI is current, the rest unreachable), 0 (only PyPI, current), 2 and 5
+    assert _cli_refresh(capsys, package_world)[0] == 3
+    assert _cli_refresh(capsys, package_world)[0] == 4
+    pypi_only = ["--sources", "pypi", "--projects", "alpha,beta", "--quiet"]
+    pypi_only += ["--api-url", f"pypi={package_world.url}"]
+    assert cli.main(["refresh", *pypi_only]) == 0
+    assert cli.main(["refresh", "--sources", "twitter"]) == 2
+    with refresh.refresh_lock(user_settings.data.lock):
+        assert cli.main(["refresh", *pypi_only]) == 5
