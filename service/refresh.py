@@ -150,9 +150,8 @@ class SourceResult:
             outcome = "partial"
         bad = [o for o in outcomes if o.status not in SUCCEEDED and o.message]
         first = next((o for o in bad if o.status != "skipped"), bad[0] if bad else None)
-        reason = unreachable or (
-            f"{first.target}: {first.message}" if first and first.target else ""
-        )
+        failure = f"{first.target}: {first.message}" if first and first.target else ""
+        reason = unreachable if outcome == "failed/unreachable" and unreachable else failure
         return cls(
             source,
             outcome,

@@ -542,3 +542,49 @@ def test_github_reports_text_that_is_not_utf8_in_plain_words(
     client.close()
     message = summary.outcome("octo-org/alpha").message
     assert "releases: GitHub answered text that is not valid UTF-8" in message
+
+
+# ----- git without a reachable host: one try, one line, local clones still read -------------
+
+
+def test_git_that_cannot_reach_its_host_tries_once_and_still_reads_local_clones(
+    user_settings, tmp_path, fake_clock
+):
+    from tests.fakes.pypi import SMALL_REGISTRY
+    from tests.gitrepo import Repo
+
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    local = Repo(tmp_path / "beta")
+    local.commit("Ann Example <ann@example.org>", "2024-01-02T10:00:00+00:00")
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    locations = {
+        "alpha-org/alpha-lib": f"{nowhere}/alpha-org/alpha-lib.git",
+        "alpha-org/alpha-docs": f"{nowhere}/alpha-org/alpha-docs.git",
+        "beta-org/beta": str(local.path),
+    }
+
+    def run(projects):
+        options = refresh.RefreshOptions(["git"], projects, git_locations=locations)
+        return refresh.run(
+            registry, user_settings, options, clock=fake_clock, sleep=fake_clock.sleep
+        )
+
+    report = run(["alpha", "beta"])
+    table = report.table().set_index("target")
+    assert table.loc["alpha-org/alpha-lib", "status"] == "failed"
+    assert "could not reach 127.0.0.1" in table.loc["alpha-org/alpha-lib", "message"]
+    assert table.loc["alpha-org/alpha-docs", "message"].startswith("not tried: git could not")
+    assert table.loc["beta-org/beta", "status"] == "ok"  # a local clone needs no network
+    assert report.exit_code == refresh.PARTIAL
+    lines = [line for line in report.lines() if line.startswith("git")]
+    assert lines == [
+        "git: partial: 1 of 3 targets refreshed, 1 failed, 1 not tried; first: "
+        + f"alpha-org/alpha-lib: {table.loc['alpha-org/alpha-lib', 'message']}"
+    ]
+
+    only_remote = run(["alpha"])
+    line = next(line for line in only_remote.lines() if line.startswith("git"))
+    assert line.startswith("git: failed/unreachable: could not reach 127.0.0.1: ")
+    assert line.endswith("; 1 of 2 targets not tried because the source was unreachable")
+    assert only_remote.exit_code == refresh.FAILED
+    assert not any("offline" in n for n in only_remote.lines())  # refused: not a DNS failure
