@@ -64,7 +64,10 @@ def test_partial_and_total_failure_have_their_own_exit_codes(
     ]
     assert cli.main(_refresh(*args)) == refresh.PARTIAL
     out = capsys.readouterr().out
-    assert "git acme/gadget: failed: " in out and "only https:// URLs or local folders" in out
+    assert (  # one line for the source, naming the first failure; each target is in the log
+        "git: partial: 1 of 3 targets refreshed, 2 failed; first: acme/gadget: "
+        "only https:// URLs or local folders can be cloned"
+    ) in out
     assert cli.main(_refresh("--projects", "gadget", *args)) == refresh.FAILED
 
 
