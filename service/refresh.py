@@ -12,7 +12,7 @@ answered and some host name could not be resolved, one more line says this machi
 to be offline. The run stops asking after `settings.network.run_seconds`.
 
 Exit codes (`RefreshReport.exit_code`; cli.py's EXIT_CODES and the README's table say the
-same, which tests/test_docs.py checks):
+same, which tests/test_refresh.py checks):
     0  every target refreshed, or already as current as its source allows
     3  partial failure: some targets refreshed, others failed or were not tried
     4  total failure: no target refreshed (those already current aside)
