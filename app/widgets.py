@@ -153,7 +153,9 @@ def refresh_button() -> None:
         elif report.exit_code == refresh.PARTIAL:
             st.warning(f"{len(failed)} of {len(table)} targets were not refreshed:")
         else:
-            st.error(f"Nothing was refreshed: none of the {len(table)} targets.")
+            st.error(
+                f"Nothing was refreshed: {len(failed)} of {len(table)} targets failed or were not tried:"
+            )
         for line in report.lines():  # one per source; a message may quote a server
             st.text(line)
         if report.log_failure:
