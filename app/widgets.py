@@ -154,7 +154,8 @@ def refresh_button() -> None:
             st.warning(f"{len(failed)} of {len(table)} targets were not refreshed:")
         else:
             st.error(
-                f"Nothing was refreshed: {len(failed)} of {len(table)} targets failed or were not tried:"
+                f"Nothing was refreshed: {len(failed)} of {len(table)} targets failed or "
+                "were not tried:"
             )
         for line in report.lines():  # one per source; a message may quote a server
             st.text(line)
