@@ -444,13 +444,23 @@ class _LogFile(logging.FileHandler):
 
 @contextlib.contextmanager
 def _log_to(path: Path) -> Iterator[_LogFile]:
-    """Append this refresh's log lines to the log file in the user data directory."""
+    """Append this refresh's log lines to the log file in the user data directory: the run's
+    own and the collectors' (a host that could not be reached, a retry). Nothing else prints
+    them: what the screen gets is the report's one line per source."""
     handler = _LogFile(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    collectors = logging.getLogger("collectors")
+    before = (log.level, collectors.level, collectors.propagate)
+    for logger in (log, collectors):
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    collectors.propagate = False
     try:
         yield handler
     finally:
-        log.removeHandler(handler)
+        for logger in (log, collectors):
+            logger.removeHandler(handler)
+        log.setLevel(before[0])
+        collectors.setLevel(before[1])
+        collectors.propagate = before[2]
         handler.close()
