@@ -46,10 +46,10 @@ EXIT_USAGE = 2
 EXIT_EXPORT = 6
 EXIT_STORE = 7
 EXIT_CODES = """exit status:
-  0  every target refreshed
+  0  every target refreshed, or already as current as its source allows
   2  the command line, a setting or a configuration file is wrong
-  3  partial failure: some targets failed or were skipped
-  4  total failure: nothing was refreshed
+  3  partial failure: some targets refreshed, others failed or were not tried
+  4  total failure: no target refreshed (those already current aside)
   5  another refresh is already running
   6  the export could not be written (no Chromium for PNG/SVG, the target exists, ...)
   7  the data folder could not be read or written (read-only, full, a damaged
@@ -350,7 +350,7 @@ def _refresh_options(parser: argparse.ArgumentParser) -> None:
         "--force",
         action="store_true",
         help="ask PyPI, pypistats.org and deps.dev even if they were asked today (or, for "
-        "deps.dev, this week)",
+        "deps.dev, this week); requests stay conditional (ETag), so unchanged answers are 304s",
     )
 
 
@@ -457,10 +457,8 @@ def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
             errors=("status", lambda s: int((~s.isin(refresh.SUCCEEDED)).sum())),
         )
         print(_printable_table(summary))
-        for row in table[~table["status"].isin(refresh.SUCCEEDED)].itertuples():
-            print(printable(f"{row.source} {row.target}: {row.status}: {row.message}"))
-    for note in report.notes:
-        print(printable(note))
+    for line in report.lines():  # one per source (each target's outcome is in the log)
+        print(printable(line))
     print(
         f"run {report.run_id}: exit status {report.exit_code}; log: {printable(settings.data.log)}"
     )
@@ -503,8 +501,8 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
 def _print_run_summary(
     report: refresh.RefreshReport, settings: Settings, started: datetime
 ) -> None:
-    """A scheduled run in a few lines: when and how long, the exit status, one line per
-    source (targets by outcome, new rows, requests), notes (a spent budget, no network) and
+    """A scheduled run in a few lines: when and how long, the exit status, the same line per
+    source as `refresh` prints (outcome, targets, new rows, requests), the run's notes and
     where the log is. Each target's outcome and message are in the log, not here."""
     took = (report.finished_at or report.started_at) - report.started_at
     code = report.exit_code
@@ -512,27 +510,14 @@ def _print_run_summary(
         f"{started:%Y-%m-%d %H:%M} UTC: refresh {report.run_id} took "
         f"{_duration(took.total_seconds())}: exit status {code} ({_MEANING.get(code, '?')})"
     )
-    table = report.table()
-    for source, rows in table.groupby("source", sort=False):
-        counts = rows["status"].value_counts()
-        order = [s for s in _STATUS_ORDER if s in counts.index]
-        order += sorted(set(counts.index) - set(order))
-        outcomes = ", ".join(f"{counts[status]} {status}" for status in order)
-        print(
-            f"  {printable(source)}: {len(rows)} target(s): {printable(outcomes)}; "
-            f"{int(rows['rows'].sum()):,} new rows, {int(rows['requests'].sum()):,} requests"
-        )
-    for note in report.notes:
-        print(f"  {printable(note)}")
+    for line in report.lines():  # one per source, then the run's notes: as `refresh` says
+        print(f"  {printable(line)}")
     print(f"  log: {printable(settings.data.log)}")
     if report.log_failure:
         print(
             f"  data folder: {printable(report.log_failure)}: the refresh log cannot be written",
             file=sys.stderr,
         )
-
-
-_STATUS_ORDER = ("ok", "current", "partial", "skipped", "failed")
 
 
 def _duration(seconds: float) -> str:

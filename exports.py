@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 
 from claims.model import load_claims
 from errors import DashboardError, ExportError  # noqa: F401 - ExportError: raised here
+from metrics.freshness import current_sources
 from registry import Registry, load_registry
 from store import Catalog
 from views import PAGES, ChartView, page_views
@@ -302,8 +303,12 @@ TABLES = (*INDICATOR_TABLES, "sources")
 
 
 def export_tables(catalog: Catalog) -> dict[str, pd.DataFrame]:
-    """The tables the exported pages are built from."""
-    return {name: catalog.read(name).frame for name in TABLES}
+    """The tables the exported pages are built from; the sources dated as the last live
+    refresh left them (METHODS.md says what the charts show, not what the build read)."""
+    tables = {name: catalog.read(name).frame for name in TABLES}
+    runs = catalog.read("collection_runs").frame
+    tables["sources"] = current_sources(tables["sources"], runs)
+    return tables
 
 
 def export_pages(

@@ -9,7 +9,7 @@ from app import columns, loaders, tracking, widgets
 from collectors import archives
 from metrics.cohort import cohort_projects, members_of, with_git_history
 from metrics.coverage import KINDS
-from metrics.freshness import source_ages
+from metrics.freshness import current_sources, source_ages
 
 CAVEATS = [
     "**Absence is not zero.** The GitHub archive lists only each language's top 100 "
@@ -58,8 +58,8 @@ RUN_COLUMNS = {
 
 def render() -> None:
     registry = loaders.registry()
-    sources = loaders.load("sources")
     runs = loaders.load("collection_runs")
+    sources = current_sources(loaders.load("sources"), runs)  # dated as refreshed
     members = loaders.load("cohort_members")
 
     st.title("Data: sources, coverage and caveats")

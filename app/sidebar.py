@@ -22,8 +22,9 @@ def freshness() -> None:
             st.warning("No data could be read: see the Data page.")
         for row in ages.itertuples(index=False):
             st.markdown(f"**{row.source}**")
-            st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old")
-        if not any(ages["source"].str.startswith("refresh:")):
+            live = " · refreshed" if row.refreshed else ""
+            st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old{live}")
+        if not ages["refreshed"].any():
             st.caption("No live refresh yet: showing the embedded default data.")
         last_refresh(last_outcomes(runs))
 
@@ -36,15 +37,24 @@ def last_refresh(outcomes: pd.DataFrame) -> None:
     st.subheader("Last refresh")
     for row in outcomes.itertuples(index=False):
         st.markdown(f"**{row.collector}**: {row.outcome}")
-        counted = f"{row.targets} targets"
-        if row.failed:
-            counted = f"{row.failed} of {counted} failed"
-        when = (
-            f"{row.finished_at:%Y-%m-%d %H:%M} UTC" if pd.notna(row.finished_at) else "unfinished"
-        )
-        st.caption(f"{when} · {counted}")
+        st.caption(refresh_caption(row))
         if row.reason and row.outcome != "ok":
             st.text(row.reason)  # a message may quote a server: shown as text, never markup
+
+
+def refresh_caption(row) -> str:
+    """When a source's last refresh finished and what became of its targets:
+    '2026-12-04 19:05 UTC · 1 of 3 targets failed; 2 not tried because the source was
+    unreachable'. `row` is one of `last_outcomes`."""
+    when = f"{row.finished_at:%Y-%m-%d %H:%M} UTC" if pd.notna(row.finished_at) else "unfinished"
+    counted = f"{row.targets} targets"
+    if row.failed:
+        counted = f"{row.failed} of {counted} failed"
+    if row.unreachable:
+        counted += f"; {row.unreachable} not tried because the source was unreachable"
+    elif row.not_tried:
+        counted += f"; {row.not_tried} not tried"
+    return f"{when} · {counted}"
 
 
 def problems() -> None:

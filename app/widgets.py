@@ -165,12 +165,15 @@ def refresh_button() -> None:
         failed = table[~table["status"].isin(refresh.SUCCEEDED)]
         if report.exit_code == refresh.OK:
             st.success(f"Refreshed {len(table)} targets: {int(table['rows'].sum())} new rows.")
-        else:
+        elif report.exit_code == refresh.PARTIAL:
             st.warning(f"{len(failed)} of {len(table)} targets were not refreshed:")
-            for row in failed.head(10).itertuples():
-                st.caption(f"{row.source} {row.target}: {row.message}")
-        for note in report.notes:
-            st.caption(note)
+        else:
+            st.error(
+                f"Nothing was refreshed: {len(failed)} of {len(table)} targets failed or "
+                "were not tried:"
+            )
+        for line in report.lines():  # one per source; a message may quote a server
+            st.text(line)
         if report.log_failure:
             st.warning(
                 f"The refresh log could not be written ({report.log_failure}); what is "

@@ -45,6 +45,7 @@ from collectors.gitrun import (  # noqa: F401 - re-exported: collectors.git.<nam
     clone_or_fetch,
     git_env,
 )
+from collectors.http import HostUnreachableError
 from collectors.identity import (  # noqa: F401 - re-exported: collectors.git.<name> stays valid
     DEFAULT_BOT_PATTERNS,
     KEY_FILE,
@@ -284,6 +285,9 @@ class Git(Source):
             raise SourceError("git", problem)
         return str(target.listed)
 
+    def needs_network(self, key: str) -> bool:
+        return not Path(self.locations.get(key) or "").is_dir()
+
     def prepare(self, store: SegmentStore) -> None:
         self.stored = store.read("commits").frame
         releases = store.read("releases").frame
@@ -292,11 +296,22 @@ class Git(Source):
     def collect(self, client: object, key: str, target: Target, now: pd.Timestamp) -> Collected:
         where = self.locations.get(key) or f"https://github.com/{key}.git"
         mirror = self.mirrors / (key.replace("/", "+") + ".git")
-        repository = (
-            GitRepository(where, env=self.env)
-            if Path(where).is_dir()
-            else clone_or_fetch(where, mirror, env=self.env, partial=not self.with_stats)
-        )
+        if Path(where).is_dir():
+            repository = GitRepository(where, env=self.env)
+        else:
+            try:
+                repository = clone_or_fetch(
+                    where, mirror, env=self.env, partial=not self.with_stats
+                )
+            except HostUnreachableError as exc:
+                # remembered, as an HTTP client remembers its host: the run's report says
+                # the source could not be reached (and whether anything could be)
+                if hasattr(client, "unreachable"):
+                    client.unreachable = exc
+                raise
+            if hasattr(client, "answers"):
+                client.answers += 1
+
         mine = self.stored[self.stored["repo"] == key]
         result = collect(
             key,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from pathlib import Path
 
 from collectors.gitlog import LOG_FORMAT, RECORD, parse_person
+from collectors.http import UNREACHABLE_WORDS, HostUnreachableError
 from errors import SourceError
 
 Contact = tuple[str, str]  # (name, e-mail) as git prints them
@@ -59,6 +60,9 @@ class GitRepository:
                 str(self.path), f"git {args[0]} took longer than 10 minutes"
             ) from None
         if check and result.returncode != 0:
+            unreachable = unreachable_host(result.stderr, str(self.path))
+            if unreachable is not None:
+                raise unreachable
             raise SourceError(
                 str(self.path), f"git {args[0]} failed: {result.stderr.strip()[:300]}"
             )
@@ -264,7 +268,9 @@ def clone_or_fetch(
         if result.returncode == 0 or "filter" not in result.stderr:
             break  # cloned, or failed for another reason than the filter
     if result.returncode != 0:
-        raise SourceError(url, f"git clone failed: {result.stderr.strip()[:300]}")
+        raise unreachable_host(result.stderr, url) or SourceError(
+            url, f"git clone failed: {result.stderr.strip()[:300]}"
+        )
     repository = GitRepository(tmp, env=env)
     if "filtering not recognized" in result.stderr:  # the server sent everything
         repository._run("config", "--unset", "remote.origin.promisor", check=False)
@@ -291,3 +297,29 @@ def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
         }
     )
     return env
+
+
+# What git (through curl) says when a host cannot be connected to at all.
+_UNREACHABLE_GIT = (
+    (re.compile(r"Could not resolve host: ([^\s']+)"), "resolve"),
+    (
+        re.compile(r"Failed to connect to ([^\s']+) port \d+.*(?:refused|Connection refused)"),
+        "refused",
+    ),
+    (re.compile(r"Failed to connect to ([^\s']+) port \d+"), "unreachable"),
+)
+
+
+def unreachable_host(stderr: str, where: str) -> HostUnreachableError | None:
+    """A HostUnreachableError when git's `stderr` says the remote's host could not be
+    resolved or connected to (no network: every other fetch from it would fail the same
+    way, so the source stops asking for the run); None for any other failure."""
+    for pattern, reason in _UNREACHABLE_GIT:
+        found = pattern.search(stderr)
+        if found:
+            host = found.group(1)
+            problem = f"could not reach {host}: {UNREACHABLE_WORDS[reason]}"
+            if reason == "resolve":
+                problem += "; this machine appears to be offline (or its DNS is not working)"
+            return HostUnreachableError("git", problem, url=where, host=host, reason=reason)
+    return None

@@ -27,13 +27,13 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 
-from collectors.http import HttpClient, RateLimitError, StatusError, Usage
+from collectors.http import HostUnreachableError, HttpClient, RateLimitError, StatusError, Usage
 from collectors.sourcerun import (
     HALTING,
     SourceSummary,
@@ -84,6 +84,11 @@ class Source(ABC):
         """The target's validated name. Raises SourceError (before any request)."""
         return str(target.listed)
 
+    def needs_network(self, key: str) -> bool:
+        """Whether collecting `key` asks the source's host (a local folder does not): when
+        the host could not be reached, only targets that need it are left out."""
+        return True
+
     def prepare(self, store: SegmentStore) -> None:  # noqa: B027 - optional hook
         """Read what the store already holds, once per run."""
 
@@ -113,10 +118,17 @@ class Source(ABC):
 class LocalClient:
     """The client of a source that makes no HTTP requests of its own (git reads local folders
     and runs `git fetch`): it measures nothing and caches nothing, so the runner treats every
-    source alike."""
+    source alike. `clock` and `sleep` are the run's (the real ones unless given)."""
 
-    clock = staticmethod(time.time)
-    sleep = staticmethod(time.sleep)
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self.unreachable: Exception | None = None  # set by a source whose host was unreachable
+        self.answers = 0  # remote hosts that answered (git fetches that worked)
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[Usage]:
@@ -187,7 +199,9 @@ def run_source(
             pass
         elif summary.stopped_by is not None:
             outcome.status, outcome.message = "skipped", source.stopped(summary.stopped_by)
-        elif summary.halted_by is not None:
+        elif summary.halted_by is not None and (
+            not isinstance(summary.halted_by, HostUnreachableError) or source.needs_network(key)
+        ):
             outcome.status, outcome.message = "skipped", not_tried(source.label, summary.halted_by)
         elif not force and (why := source.current(key, done.get(key.lower()), now)):
             outcome.status, outcome.current, outcome.message = "skipped", True, why

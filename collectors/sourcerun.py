@@ -38,7 +38,9 @@ from store.schema import (
     EARLIEST,
     FUTURE_SLACK,
     MAX_COUNT,
+    NOT_TRIED,
     TABLES,
+    UNREACHED,
     Table,
 )
 from store.segments import SegmentStore
@@ -81,6 +83,7 @@ class TargetOutcome:
     not_modified: int = 0
     retries: int = 0
     wait_seconds: float = 0.0
+    conditional: int = 0  # requests that carried a validator (the rest asked in full)
     # skipped because the stored data is as new as the source's cadence allows: the refresh
     # report counts it as a success, though collection_runs keeps 'skipped' (no new data)
     current: bool = False
@@ -88,6 +91,7 @@ class TargetOutcome:
     def count(self, usage: Usage) -> None:
         """Add what the client spent inside a `measure()` block."""
         self.requests += usage.requests
+        self.conditional += usage.conditional
         self.not_modified += usage.not_modified
         self.retries += usage.retries
         self.wait_seconds = round(self.wait_seconds + usage.wait_seconds, 3)
@@ -262,10 +266,9 @@ def not_tried(label: str, exc: HttpError) -> str:
     """The message of a target left out because the source halted earlier in the run."""
     if isinstance(exc, HostUnreachableError):
         return (
-            f"not tried: {label} could not be reached earlier in this run "
-            f"({UNREACHABLE_WORDS[exc.reason]})"
+            f"{NOT_TRIED}{label} {UNREACHED} earlier in this run ({UNREACHABLE_WORDS[exc.reason]})"
         )
-    return "not tried: this refresh reached its time limit (the run_seconds setting)"
+    return f"{NOT_TRIED}this refresh reached its time limit (the run_seconds setting)"
 
 
 def plain(exc: SourceError, who: str) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from metrics.freshness import BUILD_RUN_PREFIX
 from registry.projects import Project
+from store.schema import HOST_UNREACHED, NOT_TRIED, UNREACHED
 
 # source label -> (table, subject column, column saying when the value was observed,
 # the columns holding the observed values). A row whose values are all null is a marker
@@ -103,28 +104,48 @@ def last_runs(runs: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
 
 def last_outcomes(runs: pd.DataFrame) -> pd.DataFrame:
     """Each source's last refresh (not the default-data build): one row per collector with
-    its outcome ('ok', 'partial' or 'failed'), when it finished, how many targets it had and
-    how many failed, and one line saying why (the first failure's message), newest first.
+    its outcome, when it finished, how many targets it had, how many failed and how many
+    were not tried, and one line saying why (the first failure's message), newest first.
 
     The rows of one refresh share `fetched_at` (the refresh's time) per collector, whether
-    the source ran once or once per project. 'ok': no target failed or was partial (targets
-    skipped as already current count as ok); 'failed': every target failed.
+    the source ran once or once per project. 'ok': no target failed, was partial or was left
+    out (targets skipped as already current count as ok); 'failed/unreachable': the source's
+    host never answered, so nothing was refreshed and the other targets were not tried;
+    'failed': no target was refreshed; 'partial': some were, some were not.
     """
-    columns = ["collector", "outcome", "finished_at", "targets", "failed", "reason", "run_id"]
+    columns = [
+        "collector",
+        "outcome",
+        "finished_at",
+        "targets",
+        "failed",
+        "not_tried",
+        "unreachable",
+        "reason",
+        "run_id",
+    ]
     live = runs[~runs["run_id"].str.startswith(BUILD_RUN_PREFIX)]
     rows = []
     for collector, group in live.groupby("collector"):
         last = group[group["fetched_at"] == group["fetched_at"].max()]
+        messages = last["message"].fillna("").astype(str)
         failed = last["status"] == "failed"
-        bad = last[failed | (last["status"] == "partial")]
+        not_tried = (last["status"] == "skipped") & messages.str.startswith(NOT_TRIED)
+        unreached = not_tried & messages.str.contains(UNREACHED, regex=False)
+        refreshed = last["status"].isin(["ok", "partial"])
+        bad = last[failed | (last["status"] == "partial") | not_tried]
+        unreachable = bool(unreached.any()) or bool(
+            (failed & messages.str.contains(HOST_UNREACHED, regex=False)).any()
+        )
         if bad.empty:
             outcome = "ok"
-        elif failed.all():
-            outcome = "failed"
+        elif not refreshed.any():
+            outcome = "failed/unreachable" if unreachable else "failed"
         else:
             outcome = "partial"
-        messages = bad["message"].dropna()
-        reason = str(messages.iloc[0]).strip().splitlines()[0] if len(messages) else ""
+        first = bad.sort_values("status", key=lambda s: s.eq("skipped"), kind="stable")
+        reasons = first["message"].dropna()
+        reason = str(reasons.iloc[0]).strip().splitlines()[0] if len(reasons) else ""
         rows.append(
             {
                 "collector": collector,
@@ -132,6 +153,8 @@ def last_outcomes(runs: pd.DataFrame) -> pd.DataFrame:
                 "finished_at": last["finished_at"].max(),
                 "targets": len(last),
                 "failed": int(failed.sum()),
+                "not_tried": int(not_tried.sum()),
+                "unreachable": int(unreached.sum()),
                 "reason": reason[:200],
                 "run_id": last.sort_values("started_at")["run_id"].iloc[-1],
             }

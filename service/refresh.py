@@ -5,14 +5,17 @@ call `run` with the same `Settings`, so they behave the same: one refresh at a t
 data directory (a second one is told "already running"), every source's outcome per target
 in one report, and a log file. The sources are registered in service/sources.py.
 
-A source whose host cannot be reached (no network, nothing listening) is tried once and
-reported in one line; when no host could be reached at all, one more line says this machine
-appears to be offline. The run stops asking after `settings.network.run_seconds`.
+The report says how each source went in one line (`RefreshReport.lines`): 'ok', 'partial',
+'failed', or 'failed/unreachable' for a source whose host never answered (tried once, then
+its other targets were left out, and the line counts them). When no source that was asked
+answered and some host name could not be resolved, one more line says this machine appears
+to be offline. The run stops asking after `settings.network.run_seconds`.
 
-Exit codes (`RefreshReport.exit_code`):
+Exit codes (`RefreshReport.exit_code`; cli.py's EXIT_CODES and the README's table say the
+same, which tests/test_refresh.py checks):
     0  every target refreshed, or already as current as its source allows
-    3  partial failure: some targets failed, were skipped or stopped early
-    4  total failure: no target refreshed
+    3  partial failure: some targets refreshed, others failed or were not tried
+    4  total failure: no target refreshed (those already current aside)
     5  another refresh is already running (raised as AlreadyRunningError)
 """
 
@@ -31,14 +34,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from collectors.sourcerun import TargetOutcome, run_frame
 from errors import ConfigError, DashboardError, StoreError
 from registry import Registry
 from service.sources import SOURCES, Clients, Outcome, Step
 from settings import Settings
 from store import SegmentStore
+from store.schema import NOT_TRIED, UNREACHED
 
 OK, PARTIAL, FAILED, ALREADY_RUNNING = 0, 3, 4, 5
 SUCCEEDED = ("ok", "current")
+REFRESHED = ("ok", "partial")  # new data was asked for and (at least partly) stored
 
 log = logging.getLogger("ossai.refresh")
 
@@ -62,15 +68,38 @@ class RefreshReport:
     # the refresh log could not be written (a full disk): '<path>: <why>'. The data was
     # stored (or not) as the outcomes say; the next write to the data folder may fail too.
     log_failure: str | None = None
+    # source -> 'could not reach <host>: <why>' for each source whose host never answered
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
+        """0 all refreshed or current, 3 some refreshed and some not, 4 none refreshed."""
         if not self.outcomes:
             return FAILED
-        good = [o for o in self.outcomes if o.status in SUCCEEDED]
-        if len(good) == len(self.outcomes):
+        if all(o.status in SUCCEEDED for o in self.outcomes):
             return OK
-        return PARTIAL if good or any(o.status == "partial" for o in self.outcomes) else FAILED
+        return PARTIAL if any(o.status in REFRESHED for o in self.outcomes) else FAILED
+
+    def sources(self) -> list[SourceResult]:
+        """How each source went, in the order they ran."""
+        order = list(dict.fromkeys(o.source for o in self.outcomes))
+        return [
+            SourceResult.of(
+                source,
+                [o for o in self.outcomes if o.source == source],
+                self.unreachable.get(source),
+            )
+            for source in order
+        ]
+
+    def lines(self) -> list[str]:
+        """One line per source, then the run's notes (a halted source's note is already
+        said by its line), the offline line first when there is one."""
+        said = tuple(f"{source}: " for source in self.unreachable)
+        notes = [n for n in self.notes if not n.startswith(said)]
+        offline = [n for n in notes if n.startswith(OFFLINE)]
+        rest = [n for n in notes if not n.startswith(OFFLINE)]
+        return offline + [r.line() for r in self.sources()] + rest
 
     def table(self) -> pd.DataFrame:
         """The summary: per project and source, new rows, requests, 304s and errors."""
@@ -86,6 +115,92 @@ class RefreshReport:
             "message",
         ]
         return pd.DataFrame(rows, columns=list(Outcome.__dataclass_fields__))[columns]
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """One source's part of a run: its outcome and counts, and why it failed."""
+
+    source: str
+    outcome: str  # 'ok', 'partial', 'failed' or 'failed/unreachable'
+    targets: int
+    refreshed: int  # status ok or partial: asked, and what it had was stored
+    current: int  # not asked: the stored data is as new as the source allows
+    failed: int
+    not_tried: int  # left out: the source's host was unreachable, a limit was reached
+    rows: int
+    requests: int
+    conditional: int
+    not_modified: int
+    reason: str  # the first failure's message, or why the source was unreachable
+
+    @classmethod
+    def of(cls, source: str, outcomes: list[Outcome], unreachable: str | None) -> SourceResult:
+        statuses = [o.status for o in outcomes]
+        refreshed = sum(s in REFRESHED for s in statuses)
+        failed = statuses.count("failed")
+        not_tried = statuses.count("skipped")
+        if all(s in SUCCEEDED for s in statuses):
+            outcome = "ok"
+        elif unreachable and not refreshed:
+            outcome = "failed/unreachable"
+        elif not refreshed:
+            outcome = "failed"
+        else:
+            outcome = "partial"
+        bad = [o for o in outcomes if o.status not in SUCCEEDED and o.message]
+        first = next((o for o in bad if o.status != "skipped"), bad[0] if bad else None)
+        failure = f"{first.target}: {first.message}" if first and first.target else ""
+        reason = unreachable if outcome == "failed/unreachable" and unreachable else failure
+        return cls(
+            source,
+            outcome,
+            len(outcomes),
+            refreshed,
+            statuses.count("current"),
+            failed,
+            not_tried,
+            sum(o.rows for o in outcomes),
+            sum(o.requests for o in outcomes),
+            sum(o.conditional for o in outcomes),
+            sum(o.not_modified for o in outcomes),
+            reason.strip().splitlines()[0] if reason.strip() else "",
+        )
+
+    def line(self) -> str:
+        """The source in one line: 'pypi: ok: 9 targets, 0 new rows, 9 requests (9
+        conditional, 9 not modified)' (a conditional request carried the stored answer's
+        ETag or Last-Modified; a 304 cost no body); 'github: failed/unreachable: could not
+        reach api.github.com: ...; 2 of 3 targets not tried because the source was
+        unreachable'."""
+        n = self.targets
+        counts = (
+            f"{n} target{'s' if n != 1 else ''}, {self.rows:,} new rows, "
+            f"{self.requests} requests ({self.conditional} conditional, "
+            f"{self.not_modified} not modified)"
+        )
+        if self.outcome == "ok":
+            current = f" ({self.current} already current)" if self.current else ""
+            return f"{self.source}: ok: {counts}{current}"
+        if self.outcome == "failed/unreachable":
+            skipped = (
+                f"; {self.not_tried} of {n} targets not tried because the source was unreachable"
+                if self.not_tried
+                else ""
+            )
+            return f"{self.source}: failed/unreachable: {self.reason}{skipped}"
+        parts = [f"{self.refreshed} of {n} targets refreshed"]
+        if self.current:
+            parts.append(f"{self.current} already current")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.not_tried:
+            parts.append(f"{self.not_tried} not tried")
+        why = f"; first: {self.reason}" if self.reason else ""
+        return f"{self.source}: {self.outcome}: {', '.join(parts)}{why}"
+
+
+OFFLINE = "This machine appears to be offline"
 
 
 @dataclass
@@ -131,9 +246,14 @@ def run(
     options: RefreshOptions | None = None,
     *,
     progress: Callable[[int, int, str], None] | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RefreshReport:
     """Refresh under the lock; returns the report. Raises AlreadyRunningError, and
-    ConfigError for an unknown source or project id (in the options or the settings)."""
+    ConfigError for an unknown source or project id (in the options or the settings).
+
+    `clock` (epoch seconds) and `sleep` are handed to every source's client: the run's
+    time, its deadline, backoffs and rate-limit waits all go by them (tests pass fakes)."""
     options = options or RefreshOptions()
     sources = list(options.sources or settings.refresh_sources or SOURCES)
     unknown = sorted((set(sources) | set(settings.api_urls)) - set(SOURCES))
@@ -154,10 +274,11 @@ def run(
     if missing:
         raise ConfigError("--projects", None, f"unknown project ids {sorted(missing)}")
     data = settings.data
-    deadline = time.time() + settings.network.run_seconds
-    with refresh_lock(data.lock), _log_to(data.log) as logfile, Clients(deadline) as clients:
+    deadline = clock() + settings.network.run_seconds
+    clients = Clients(deadline, clock=clock, sleep=sleep)
+    with refresh_lock(data.lock), _log_to(data.log) as logfile, clients:
         store = SegmentStore(data.store)
-        now = pd.Timestamp.now(tz="UTC")
+        now = pd.Timestamp(clock(), unit="s", tz="UTC")
         report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
         steps = [
             (source, chosen)
@@ -181,14 +302,16 @@ def run(
                 options.force,
                 options.git_locations,
             )
-            if source not in stopped and time.time() >= deadline:
+            if source not in stopped and clock() >= deadline:
                 stopped[source] = (
-                    f"{source}: not tried: this refresh reached its time limit of "
+                    f"{NOT_TRIED}this refresh reached its time limit of "
                     f"{settings.network.run_seconds / 60:.0f} min (the run_seconds setting)"
                 )
-                report.notes.append(stopped[source])
+                report.notes.append(f"{source}: {stopped[source]}")
             if source in stopped:
-                report.outcomes += _all(step, "skipped", stopped[source])
+                left_out = _all(step, "skipped", stopped[source])
+                report.outcomes += left_out
+                _record(store, report.run_id, source, left_out, now, clock)
                 continue
             try:
                 outcomes, stop = SOURCES[source].run(step)
@@ -199,8 +322,14 @@ def run(
                 problem = f"unexpected error ({type(exc).__name__}); details in {data.log.name}"
                 outcomes, stop = _all(step, "failed", problem), None
             if stop:
-                stopped[source] = stop
                 report.notes.append(stop)
+                host = clients.unreachable().get(source)
+                # the message of each target left out, as collection_runs keeps it
+                stopped[source] = (
+                    f"{NOT_TRIED}{source} {UNREACHED} earlier in this run ({host.host})"
+                    if host is not None
+                    else stop
+                )
             report.outcomes += outcomes
             for item in outcomes:
                 log.info(
@@ -211,32 +340,68 @@ def run(
                     item.status,
                     f" ({item.message})" if item.message else "",
                 )
-        offline = _offline_line(clients)
+        report.unreachable = {
+            source: exc.problem.split("; this machine")[0]
+            for source, exc in clients.unreachable().items()
+        }
+        offline = _offline_line(clients, report)
         if offline:
             report.notes.insert(0, offline)
             log.warning(offline)
         if progress:
             progress(len(steps), len(steps), "done")
-        report.finished_at = pd.Timestamp.now(tz="UTC")
+        report.finished_at = pd.Timestamp(clock(), unit="s", tz="UTC")
         log.info("refresh %s finished: exit code %d", report.run_id, report.exit_code)
         logfile.flush()
         report.log_failure = logfile.failure
         return report
 
 
-def _offline_line(clients: Clients) -> str | None:
-    """One line when no source's host could be reached and at least one name could not be
-    resolved: this machine appears to be offline."""
+def _offline_line(clients: Clients, report: RefreshReport) -> str | None:
+    """One line when no source that was asked answered, nothing was refreshed, and some
+    host name could not be resolved: this machine appears to be offline. A source that was
+    not asked (already current) says nothing about the network, so it does not count."""
     unreachable = clients.unreachable()
     if not unreachable or clients.reached():
+        return None
+    if any(o.status in REFRESHED for o in report.outcomes):
         return None
     if not any(exc.offline for exc in unreachable.values()):
         return None
     hosts = ", ".join(sorted({exc.host for exc in unreachable.values()}))
+    rows = sum(o.rows for o in report.outcomes)
+    stored = "no data was changed" if rows == 0 else f"{rows:,} new rows were stored"
     return (
-        f"This machine appears to be offline: no source could be reached ({hosts}); no data "
-        "was changed. Refresh again once the network is back."
+        f"{OFFLINE}: none of the sources asked could be reached ({hosts}); {stored}. "
+        "Refresh again once the network is back."
     )
+
+
+def _record(
+    store: SegmentStore,
+    run_id: str,
+    source: str,
+    outcomes: list[Outcome],
+    now: pd.Timestamp,
+    clock: Callable[[], float],
+) -> None:
+    """Keep the targets a run left out in collection_runs too, so what the store says of the
+    run (the sidebar, `status`) counts every target the report counts."""
+    at = pd.Timestamp(clock(), unit="s", tz="UTC")
+    frames = [
+        run_frame(
+            source,
+            run_id,
+            TargetOutcome(o.project, o.target, o.status, o.message),
+            at,
+            at,
+            now,
+            source,
+        )
+        for o in outcomes
+    ]
+    if frames:
+        store.append({"collection_runs": pd.concat(frames, ignore_index=True)})
 
 
 def _all(step: Step, status: str, message: str) -> list[Outcome]:
@@ -279,13 +444,23 @@ class _LogFile(logging.FileHandler):
 
 @contextlib.contextmanager
 def _log_to(path: Path) -> Iterator[_LogFile]:
-    """Append this refresh's log lines to the log file in the user data directory."""
+    """Append this refresh's log lines to the log file in the user data directory: the run's
+    own and the collectors' (a host that could not be reached, a retry). Nothing else prints
+    them: what the screen gets is the report's one line per source."""
     handler = _LogFile(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    collectors = logging.getLogger("collectors")
+    before = (log.level, collectors.level, collectors.propagate)
+    for logger in (log, collectors):
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    collectors.propagate = False
     try:
         yield handler
     finally:
-        log.removeHandler(handler)
+        for logger in (log, collectors):
+            logger.removeHandler(handler)
+        log.setLevel(before[0])
+        collectors.setLevel(before[1])
+        collectors.propagate = before[2]
         handler.close()

@@ -10,6 +10,7 @@ budget across repositories and knows renames, adapted here to the same outcomes.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,16 +39,26 @@ class Outcome:
     requests: int = 0
     not_modified: int = 0
     message: str | None = None
+    conditional: int = 0  # requests that carried a validator (ETag / Last-Modified)
 
 
 class Clients(contextlib.AbstractContextManager):
     """One HTTP client per source for the whole run, so what one project's requests learnt
     (a rate limit hit, the budget left, a host that cannot be reached) is known to the next
-    project's; closed at the end. `run_deadline` (epoch seconds) is when the run must stop."""
+    project's; closed at the end. `run_deadline` (epoch seconds on `clock`) is when the run
+    must stop; `clock` and `sleep` are every client's (the real ones unless given)."""
 
-    def __init__(self, run_deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        run_deadline: float | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._open: dict[str, Any] = {}
         self.run_deadline = run_deadline
+        self.clock = clock
+        self.sleep = sleep
 
     def unreachable(self) -> dict[str, Any]:
         """Source -> the HostUnreachableError of each source whose host could not be reached
@@ -88,13 +99,15 @@ class Step:
 
     def client_options(self) -> dict[str, Any]:
         """The validator cache in the user data folder, the network limits, the run's
-        deadline, and another server if one is set."""
+        deadline, clock and sleep, and another server if one is set."""
         limits = self.settings.network
         options: dict[str, Any] = {
             "cache_path": self.settings.data.http_cache(self.source),
             "max_body_bytes": limits.max_body_bytes,
             "request_seconds": limits.request_seconds,
             "run_deadline": self.clients.run_deadline,
+            "clock": self.clients.clock,
+            "sleep": self.clients.sleep,
         }
         if self.source in self.settings.api_urls:
             options["base_url"] = self.settings.api_urls[self.source]
@@ -153,6 +166,7 @@ def summary_outcomes(step: Step, summary: SourceSummary) -> Result:
             o.requests,
             o.not_modified,
             o.message,
+            o.conditional,
         )
         for o in summary.outcomes
     ]
@@ -185,6 +199,7 @@ def _github(step: Step) -> Result:
             o.requests,
             o.not_modified,
             o.message,
+            o.conditional,
         )
         for o in summary.outcomes
     ]
@@ -211,7 +226,7 @@ def _dump_packages(step: Step) -> Sequence[str]:
 
 SOURCES: dict[str, Entry] = {
     "github": Entry(_github, _repos, per_project=True),
-    "git": interface(_git, lambda **options: LocalClient(), takes_url=False),
+    "git": interface(_git, lambda **o: LocalClient(o["clock"], o["sleep"]), takes_url=False),
     "pypi": interface(lambda step: pypi.PyPI(step.registry), pypi.pypi_client),
     "pypistats": interface(lambda step: pypistats.PyPIStats(), pypistats.pypistats_client),
     "depsdev": interface(lambda step: depsdev.DepsDev(), depsdev.depsdev_client),

@@ -431,6 +431,13 @@ ISSUE_ACTIVITY = _table(
     Column("median_hours_to_close", NUMBER, "for those closed in the window"),
 )
 
+# The words of a collection_runs message that say why a target was not refreshed, so a report
+# read back from the store (the sidebar, `status`) tells the same story as the run's own:
+NOT_TRIED = "not tried: "  # starts the message of a target left out after its source halted
+UNREACHED = "could not be reached"  # in a not-tried message: the source's host never answered
+HOST_UNREACHED = "could not reach "  # in a failed target's message: its host never answered
+
+
 COLLECTION_RUNS = _table(
     "collection_runs",
     "What each refresh (or data build) fetched, when, at what cost, and what failed.",

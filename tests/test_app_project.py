@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from collectors import pypistats
 from registry import load_registry
 from service import refresh
 from store import DEFAULT_DATA, SegmentStore
@@ -24,7 +23,6 @@ SOURCES = ["pypi", "pypistats", "depsdev", "top-pypi"]
 @pytest.fixture
 def refreshed(user_settings, monkeypatch):
     """Keras and OpenCV refreshed from the fake PyPI-side hosts, as `cli.py refresh` does."""
-    monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
     clock = FakeClock(datetime.now(UTC))
     world = default_world(["keras", "opencv-python"])
     # opencv-python as once published from its former home, a repository projects.toml
@@ -35,7 +33,7 @@ def refreshed(user_settings, monkeypatch):
     with FakePackageHosts(world, clock=clock, scorecards=cards, dump=dump) as hosts:
         settings = dataclasses.replace(user_settings, api_urls=dict.fromkeys(SOURCES, hosts.url))
         options = refresh.RefreshOptions(sources=SOURCES, projects=["keras", "opencv"])
-        report = refresh.run(load_registry(), settings, options)
+        report = refresh.run(load_registry(), settings, options, clock=clock, sleep=clock.sleep)
         assert report.exit_code == refresh.OK, report.table()
         yield hosts
 

@@ -62,10 +62,17 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="module")
 def fake_github() -> Iterator[FakeGitHub]:
-    """The tracked repositories on a fake GitHub, on the real clock (the app uses it)."""
+    """The tracked repositories on a fake GitHub, on the real clock (the app uses it).
+
+    Their weekly commits are ready at once: the app waits for real while GitHub answers
+    202 (2 s a repository); that wait is tested on a fake clock (test_http_client and
+    test_github_faults)."""
     repos = [name for project in load_registry() for name in project.repo_names]
     now = datetime.now(UTC)
-    with FakeGitHub(default_world(repos, now=now), clock=FakeClock(now)) as server:
+    world = default_world(repos, now=now)
+    for repo in world:
+        repo.stats_pending = 0
+    with FakeGitHub(world, clock=FakeClock(now)) as server:
         yield server
 
 

@@ -1,8 +1,11 @@
-"""Explore to Overview as a person does it, in Chromium: search any name, chart it, Track it,
-press Refresh now (against the fake GitHub), and see the new project on the Overview.
+"""Explore as a person uses it, in Chromium: search any name, chart it, Track it, and find it
+on the Data page among your tracked projects.
 
-A server of its own (tests/browsing.py), so the project tracked here never leaks into the
-other browser tests' data folder.
+What follows (Refresh now collects it, the Overview counts it) is the refresh that
+tests/test_browser.py drives in the browser once, and that tests/test_tracking.py
+(`test_refresh_now_in_the_app_collects_a_project_tracked_with_the_button`) checks in AppTest:
+it is not repeated here. A server of its own (tests/browsing.py), so the project tracked here
+never leaks into the other browser tests' data folder.
 """
 
 from __future__ import annotations
@@ -64,9 +67,7 @@ def page(app_url):
     assert errors == [], f"JavaScript errors: {errors}"
 
 
-def test_search_chart_track_and_refresh_puts_the_new_project_on_the_overview(
-    page, app_url, fake_github
-):
+def test_search_chart_and_track_puts_the_project_on_your_list(page, app_url, fake_github):
     page.goto(f"{app_url}/explore")
     wait_until_drawn(page)
     query = page.get_by_label("Search every repository and package in the archives")
@@ -81,23 +82,13 @@ def test_search_chart_track_and_refresh_puts_the_new_project_on_the_overview(
     expect(page.get_by_text("renamed to ohmyzsh/ohmyzsh", exact=False).first).to_be_visible()
     page.get_by_role("button", name="Track", exact=True).click()
     expect(page.get_by_text("Tracked ✓").first).to_be_visible()
+    assert fake_github.log == []  # tracking asks nothing: the next refresh collects it
 
-    page.get_by_role("button", name="Refresh now").click()
-    expect(page.get_by_text("Refreshed ", exact=False)).to_be_visible(timeout=180_000)
-    assert fake_github.served(f"/repos/{NEW_REPO}")
-
-    page.goto(app_url)
+    page.goto(f"{app_url}/data")
     wait_until_drawn(page)
-    # the Overview names it among the user's tracked projects, and its stars are counted
-    expect(page.get_by_text("of your tracked projects", exact=False)).to_be_visible()
-    expect(page.get_by_text("ohmyzsh", exact=False).first).to_be_visible()
-    stars = page.get_by_test_id("stMetric").filter(has_text="Stars, ")
-    expected = fake_github.repo(NEW_REPO).stars(fake_github.clock())
-    shipped = [n for p in load_registry() for n in p.main_repo_names]
-    expected += sum(fake_github.repo(n).stars(fake_github.clock()) for n in shipped)
-    value = stars.get_by_test_id("stMetricValue").inner_text()
-    assert int(value.replace(",", "")) == expected
-    page.screenshot(path=str(_artifacts() / "after-track-overview.png"), full_page=True)
+    expect(page.get_by_role("button", name="Untrack", exact=False).first).to_be_visible()
+    expect(page.get_by_text(NEW_REPO, exact=False).first).to_be_visible()
+    page.screenshot(path=str(_artifacts() / "after-track-data.png"), full_page=True)
 
 
 def _artifacts():

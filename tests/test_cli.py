@@ -69,7 +69,10 @@ def test_partial_and_total_failure_have_their_own_exit_codes(
     ]
     assert cli.main(_refresh(*args)) == refresh.PARTIAL
     out = capsys.readouterr().out
-    assert "git acme/gadget: failed: " in out and "only https:// URLs or local folders" in out
+    assert (  # one line for the source, naming the first failure; each target is in the log
+        "git: partial: 1 of 3 targets refreshed, 2 failed; first: acme/gadget: "
+        "only https:// URLs or local folders can be cloned"
+    ) in out
     assert cli.main(_refresh("--projects", "gadget", *args)) == refresh.FAILED
 
 
@@ -253,11 +256,13 @@ def test_a_scheduled_run_prints_a_few_lines_and_its_details_go_to_the_log(
         lines = block.strip().splitlines()
         assert len(lines) == 4, block  # when and status, one line per source, log, next refresh
         assert "UTC: refresh refresh-" in lines[0]
-        assert "exit status 3 (partial failure: some targets failed or were skipped)" in lines[0]
-        assert lines[1].startswith("  git: 3 target(s): ") and "2 failed" in lines[1]
+        assert "exit status 3 (partial failure: some targets refreshed, others" in lines[0]
+        assert lines[1].startswith("  git: partial: ") and "2 failed" in lines[1], lines[1]
         assert lines[2] == f"  log: {user_data_dir / 'refresh.log'}"
     assert runs[0].startswith("12-05 01:07 UTC") and runs[1].startswith("12-05 07:07 UTC")
-    assert "only https:// URLs or local folders" not in out  # a target's message: in the log
+    # each target's message is in the log; the source's line gives only its first reason
+    assert out.count("only https:// URLs or local folders") == 2, out  # once per run
+    assert "acme/gizmo" not in out
     log = (user_data_dir / "refresh.log").read_text()
     assert "git Gadget acme/gadget: failed" in log and "only https:// URLs or local folders" in log
     assert len(out.encode()) < 1200, out

@@ -93,14 +93,20 @@ HTTP_SOURCES = ["github", "pypi", "pypistats", "depsdev", "top-pypi"]
 
 
 def test_without_network_each_host_is_tried_once_and_each_source_says_so_in_one_line(
-    user_settings, user_data_dir, name_lookups
+    user_settings, user_data_dir, name_lookups, fake_clock
 ):
     from tests.fakes.pypi import SMALL_REGISTRY
 
     registry = parse_registry(SMALL_REGISTRY, "projects.toml")
     urls = {source: f"http://{source}.nonexistent.invalid" for source in HTTP_SOURCES}
     settings = dataclasses.replace(user_settings, api_urls=urls)
-    report = refresh.run(registry, settings, refresh.RefreshOptions(sources=HTTP_SOURCES))
+    report = refresh.run(
+        registry,
+        settings,
+        refresh.RefreshOptions(sources=HTTP_SOURCES),
+        clock=fake_clock,
+        sleep=fake_clock.sleep,
+    )
 
     # one attempt per host: not per target, and not four tries each
     assert {urlsplit(u).hostname: 1 for u in urls.values()} == dict(name_lookups)
@@ -113,6 +119,23 @@ def test_without_network_each_host_is_tried_once_and_each_source_says_so_in_one_
         assert f"{source}.nonexistent.invalid" in lines[0]
         assert "could not be resolved" in lines[0]
     assert report.exit_code == refresh.FAILED
+    # what a person reads: the offline line once, then one line per source saying it could
+    # not be reached and how many targets were left out for that reason; nothing per target
+    lines = report.lines()
+    assert (
+        lines[0].startswith("This machine appears to be offline")
+        and "no data was changed" in lines[0]
+    )
+    assert len(lines) == 1 + len(HTTP_SOURCES), lines
+    for source, line in zip(HTTP_SOURCES, lines[1:], strict=True):
+        targets = len(report.table().query("source == @source"))
+        assert line.startswith(
+            f"{source}: failed/unreachable: could not reach {source}.nonexistent.invalid"
+        )
+        if targets > 1:
+            assert line.endswith(
+                f"; {targets - 1} of {targets} targets not tried because the source was unreachable"
+            )
     # the outcome and its reason are recorded per source in collection_runs
     runs = _runs(user_data_dir)
     assert set(runs["collector"]) == set(HTTP_SOURCES)
@@ -125,14 +148,20 @@ def test_without_network_each_host_is_tried_once_and_each_source_says_so_in_one_
 
 
 def test_a_refused_connection_is_tried_once_for_the_whole_source(
-    user_settings, user_data_dir, name_lookups
+    user_settings, user_data_dir, name_lookups, fake_clock
 ):
     from tests.fakes.pypi import SMALL_REGISTRY
 
     registry = parse_registry(SMALL_REGISTRY, "projects.toml")
     url = f"http://127.0.0.1:{closed_port()}"
     settings = dataclasses.replace(user_settings, api_urls={"pypi": url, "depsdev": url})
-    report = refresh.run(registry, settings, refresh.RefreshOptions(sources=["pypi", "depsdev"]))
+    report = refresh.run(
+        registry,
+        settings,
+        refresh.RefreshOptions(sources=["pypi", "depsdev"]),
+        clock=fake_clock,
+        sleep=fake_clock.sleep,
+    )
     assert name_lookups["127.0.0.1"] == 2  # one connection attempt per source's client
     assert sum(o.requests for o in report.outcomes) == 2
     for source in ("pypi", "depsdev"):
@@ -356,7 +385,7 @@ def test_a_rate_limit_wait_that_would_pass_the_run_deadline_stops_instead(wire):
 
 
 def test_the_network_limits_are_settings_the_refresh_passes_to_every_client(
-    github_server, tracked_registry, user_settings
+    github_server, tracked_registry, user_settings, fake_clock
 ):
     settings = dataclasses.replace(
         user_settings,
@@ -364,11 +393,16 @@ def test_the_network_limits_are_settings_the_refresh_passes_to_every_client(
         api_urls={"github": github_server.url},
         network=NetworkLimits(max_body_bytes=1000),
     )
-    report = refresh.run(tracked_registry, settings, refresh.RefreshOptions(sources=["github"]))
+    github = refresh.RefreshOptions(sources=["github"])
+    report = refresh.run(
+        tracked_registry, settings, github, clock=fake_clock, sleep=fake_clock.sleep
+    )
     assert all("max_body_bytes" in (o.message or "") for o in report.outcomes)
     limited = dataclasses.replace(settings, network=NetworkLimits(run_seconds=0))
     github_server.reset_log()
-    report = refresh.run(tracked_registry, limited, refresh.RefreshOptions(sources=["github"]))
+    report = refresh.run(
+        tracked_registry, limited, github, clock=fake_clock, sleep=fake_clock.sleep
+    )
     assert github_server.log == [] and {o.status for o in report.outcomes} == {"skipped"}
     assert any("time limit" in n for n in report.notes)
 
@@ -508,3 +542,49 @@ def test_github_reports_text_that_is_not_utf8_in_plain_words(
     client.close()
     message = summary.outcome("octo-org/alpha").message
     assert "releases: GitHub answered text that is not valid UTF-8" in message
+
+
+# ----- git without a reachable host: one try, one line, local clones still read -------------
+
+
+def test_git_that_cannot_reach_its_host_tries_once_and_still_reads_local_clones(
+    user_settings, tmp_path, fake_clock
+):
+    from tests.fakes.pypi import SMALL_REGISTRY
+    from tests.gitrepo import Repo
+
+    registry = parse_registry(SMALL_REGISTRY, "projects.toml")
+    local = Repo(tmp_path / "beta")
+    local.commit("Ann Example <ann@example.org>", "2024-01-02T10:00:00+00:00")
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    locations = {
+        "alpha-org/alpha-lib": f"{nowhere}/alpha-org/alpha-lib.git",
+        "alpha-org/alpha-docs": f"{nowhere}/alpha-org/alpha-docs.git",
+        "beta-org/beta": str(local.path),
+    }
+
+    def run(projects):
+        options = refresh.RefreshOptions(["git"], projects, git_locations=locations)
+        return refresh.run(
+            registry, user_settings, options, clock=fake_clock, sleep=fake_clock.sleep
+        )
+
+    report = run(["alpha", "beta"])
+    table = report.table().set_index("target")
+    assert table.loc["alpha-org/alpha-lib", "status"] == "failed"
+    assert "could not reach 127.0.0.1" in table.loc["alpha-org/alpha-lib", "message"]
+    assert table.loc["alpha-org/alpha-docs", "message"].startswith("not tried: git could not")
+    assert table.loc["beta-org/beta", "status"] == "ok"  # a local clone needs no network
+    assert report.exit_code == refresh.PARTIAL
+    lines = [line for line in report.lines() if line.startswith("git")]
+    assert lines == [
+        "git: partial: 1 of 3 targets refreshed, 1 failed, 1 not tried; first: "
+        + f"alpha-org/alpha-lib: {table.loc['alpha-org/alpha-lib', 'message']}"
+    ]
+
+    only_remote = run(["alpha"])
+    line = next(line for line in only_remote.lines() if line.startswith("git"))
+    assert line.startswith("git: failed/unreachable: could not reach 127.0.0.1: ")
+    assert line.endswith("; 1 of 2 targets not tried because the source was unreachable")
+    assert only_remote.exit_code == refresh.FAILED
+    assert not any("offline" in n for n in only_remote.lines())  # refused: not a DNS failure

@@ -292,11 +292,9 @@ def test_refresh_now_in_the_app_collects_a_project_tracked_with_the_button(
 def test_a_package_only_project_is_refreshed_from_the_package_sources(
     user_data_dir, user_settings, monkeypatch
 ):
-    from collectors import pypistats
     from service import refresh
     from tests.fakes.pypi import FakePackageHosts, small_scorecards, small_world, top_dump
 
-    monkeypatch.setattr(pypistats, "MIN_INTERVAL", 0.0)
     track(user_data_dir / "tracked.toml", SHIPPED, package="beta-kit")
     registry = load_registry(SHIPPED.path, tracked=user_data_dir / "tracked.toml")
     sources = ["pypi", "pypistats", "depsdev", "top-pypi"]
@@ -307,7 +305,7 @@ def test_a_package_only_project_is_refreshed_from_the_package_sources(
     ) as h:
         settings = dataclasses.replace(user_settings, api_urls=dict.fromkeys(sources, h.url))
         options = refresh.RefreshOptions(sources=sources, projects=["beta-kit"])
-        report = refresh.run(registry, settings, options)
+        report = refresh.run(registry, settings, options, clock=clock, sleep=clock.sleep)
     assert report.exit_code == refresh.OK, report.table()
     downloads = SegmentStore(user_data_dir).read("package_downloads").frame
     assert {"daily", "monthly"} <= set(downloads.loc[downloads["package"] == "beta-kit", "series"])

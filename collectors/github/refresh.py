@@ -46,6 +46,7 @@ class RepoOutcome:
     retries: int = 0
     wait_seconds: float = 0.0
     rate_limit_remaining: int | None = None
+    conditional: int = 0  # requests that carried a validator (ETag / Last-Modified)
     listed_as: str | None = None  # GitHub's current name, when it differs (a rename)
 
 
@@ -196,6 +197,7 @@ def _refresh_one(
         rows_written=rows,
         requests=usage.requests,
         not_modified=usage.not_modified,
+        conditional=usage.conditional,
         retries=usage.retries,
         wait_seconds=round(usage.wait_seconds, 3),
         rate_limit_remaining=usage.rate_limit_remaining,

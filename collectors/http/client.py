@@ -336,6 +336,8 @@ class HttpClient(Pacing):
                 url=strip_query(ex.url),
             ) from None
         self._count("requests")
+        if entry is not None and (entry.etag or entry.last_modified):
+            self._count("conditional")
         self.answers += 1
         self._note_budget(raw.headers, resource)
         log.debug("%s %s -> %s", ex.method, path_of(ex.url), raw.status_code)

@@ -17,6 +17,7 @@ class Usage:
     """What a run (or a part of it) cost: filled in by the client as it goes."""
 
     requests: int = 0
+    conditional: int = 0  # requests sent with a validator (If-None-Match / If-Modified-Since)
     not_modified: int = 0
     retries: int = 0
     wait_seconds: float = 0.0  # spent waiting for rate limits (and pacing before them)
