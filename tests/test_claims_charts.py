@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -269,9 +271,7 @@ def test_the_evidence_notes_are_one_block_across_the_figure_with_every_name_whol
 
 
 def test_the_verdict_png_is_as_tall_as_the_matrix_so_no_cell_text_overflows(monkeypatch):
-    import plotly.graph_objects as go
-
-    from exports import figure_bytes
+    import exports
 
     subjects = ["Alpha", "Beta", "Open-source AI (by rule) vs popular open source, like with like"]
     frame = pd.DataFrame(
@@ -296,10 +296,12 @@ def test_the_verdict_png_is_as_tall_as_the_matrix_so_no_cell_text_overflows(monk
     assert all(len(part) <= 30 for t in fig.data[0].y for part in t.split("<br>"))
     asked = {}
 
-    def to_image(self, **options):
-        asked.update(options)
-        return b"png"
+    class Browser:  # the warm Chromium the export renders with, recording what it is asked
+        def render(self, figure, fmt, width, height):
+            asked.update(width=width, height=height)
+            return b"png"
 
-    monkeypatch.setattr(go.Figure, "to_image", to_image)
-    figure_bytes(fig, "png")
+    monkeypatch.setattr(exports, "warm_browser", lambda *_: contextlib.nullcontext())
+    monkeypatch.setattr(exports, "_browser", Browser())
+    exports.figure_bytes(fig, "png")
     assert asked["height"] == fig.layout.height  # not squeezed into 550 px
