@@ -94,7 +94,7 @@ def render() -> None:
         sources = loaders.archive().sources()
         counts = loaders.archive().manifest()["counts"]
     except StoreError as exc:
-        st.error(f"The embedded archive cannot be read: {exc}")
+        st.error(f"The embedded archive cannot be read: {widgets.markdown_text(exc)}")
         return
     repo, package = sources["repo"], sources["package"]
     st.caption(

@@ -75,8 +75,9 @@ def render() -> None:
         "Essays say open-source AI fosters collaboration, lowers barriers to entry, builds "
         "transparency and trust, accelerates development and democratizes access. Here each "
         "claim is tested against public GitHub, git and PyPI data for the projects the essays "
-        f"name and for {group}: {n_members} open-source AI libraries chosen by a stated rule "
-        f"(Methods page), next to a comparison cohort, {registry.cohort.label}, chosen by the "
+        f"name and for {widgets.markdown_text(group)}: {n_members} open-source AI libraries "
+        "chosen by a stated rule (Methods page), next to a comparison cohort, "
+        f"{widgets.markdown_text(registry.cohort.label)}, chosen by the "
         "same rule. Empty cells mean the data does not have the figure (never zero)."
     )
 
@@ -174,7 +175,9 @@ def render() -> None:
 
     group_members = loaders.group_overview(registry)
     if len(group_members):
-        with st.expander(f"{group}: {len(group_members)} members", expanded=False):
+        with st.expander(
+            f"{widgets.markdown_text(group)}: {len(group_members)} members", expanded=False
+        ):
             named = [
                 p.name
                 for p in registry
@@ -193,7 +196,9 @@ def render() -> None:
                 key="overview_group",
             )
 
-    with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):
+    with st.expander(
+        f"{widgets.markdown_text(registry.cohort.label)}: {len(cohort)} members", expanded=False
+    ):
         if members.empty:
             st.info("No cohort is stored: rebuild the default data (see README).")
         else:
@@ -230,7 +235,7 @@ def _total_help(what: str, total: DatedTotal) -> str:
 def _left_out(what: str, total: DatedTotal) -> str:
     """Who is not in a total and why: their latest figure is from an older day."""
     older = ", ".join(
-        f"{widgets.markdown_text(project)} ({int(value):,} as of {period})"
+        f"{widgets.markdown_text(project)} ({int(value):,} as of {widgets.markdown_text(period)})"
         for project, value, period in total.older
     )
     return (

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import loaders
+from app.text import markdown_text
 from metrics.freshness import source_ages
 from metrics.status import last_outcomes
 from store.segments import REPAIR
@@ -21,7 +22,7 @@ def freshness() -> None:
         if ages.empty:
             st.warning("No data could be read: see the Data page.")
         for row in ages.itertuples(index=False):
-            st.markdown(f"**{row.source}**")
+            st.markdown(f"**{markdown_text(row.source)}**")
             st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old")
         if not any(ages["source"].str.startswith("refresh:")):
             st.caption("No live refresh yet: showing the embedded default data.")
@@ -35,7 +36,7 @@ def last_refresh(outcomes: pd.DataFrame) -> None:
         return
     st.subheader("Last refresh")
     for row in outcomes.itertuples(index=False):
-        st.markdown(f"**{row.collector}**: {row.outcome}")
+        st.markdown(f"**{markdown_text(row.collector)}**: {markdown_text(row.outcome)}")
         counted = f"{row.targets} targets"
         if row.failed:
             counted = f"{row.failed} of {counted} failed"

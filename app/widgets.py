@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import loaders
+from app.text import markdown_text
 from errors import ConfigError, StoreError
 from exports import ExportError, figure_bytes
 from service import refresh
@@ -105,36 +106,6 @@ def table(data, column_config: dict | None = None, key: str | None = None, **opt
     )
 
 
-# Every ASCII punctuation character: CommonMark lets each be escaped with a backslash, and
-# each escaped one shows as itself (markdown, HTML, LaTeX `$`, `:red[...]` directives).
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# Streamlit's markdown rewrites some plain text after parsing, where escapes no longer count:
-# bare URLs, www. and e-mail addresses become links, `:name:` an emoji or the Streamlit
-# logo, and ` -> `, ` -- `, ` <= ` ... arrows and dashes. An invisible WORD JOINER (U+2060)
-# inside each such pattern keeps the text as written.
-_JOIN = "\u2060"
-_REWRITTEN = (
-    (re.compile(r":(?=\S)"), ":" + _JOIN),  # http://, :smile:, :streamlit:
-    (re.compile(r"(www)(?=\.)", re.IGNORECASE), r"\1" + _JOIN),
-    (re.compile(r"@"), _JOIN + "@"),
-    (re.compile(r"(?<!\S)([<~>-])(?=[->=])"), r"\1" + _JOIN),  # <->, ->, <-, --, >=, <=, ~=
-    # a line indented by spaces would be a code block: no-break spaces indent it the same
-    (re.compile(r"^[ \t]+", re.MULTILINE), lambda m: "\u00a0" * len(m[0].expandtabs(4))),
-)
-
-
-def markdown_text(text: object) -> str:
-    """Outside text (from a file, a user or a server) made safe for every Streamlit element
-    that renders markdown: st.markdown, st.caption, the alerts, st.toast, and widget, tab,
-    expander and metric labels. Shown there exactly as written, never as markup: no link,
-    image, emphasis, HTML, formula, emoji or colour. Text for st.text, st.code, table cells
-    and selectbox options needs no escaping (they show plain text)."""
-    shown = str(text)
-    for pattern, replacement in _REWRITTEN:
-        shown = pattern.sub(replacement, shown)
-    return _PUNCTUATION.sub(r"\\\1", shown)
-
-
 def _image(fig: go.Figure, fmt: str) -> bytes:
     try:
         return figure_bytes(fig, fmt)
@@ -163,10 +134,10 @@ def refresh_button() -> None:
             st.warning("A refresh is already running; its data will show when it finishes.")
             return
         except ConfigError as exc:  # a bad OSSAI_REFRESH_SOURCES or OSSAI_API_URLS
-            st.error(f"The refresh settings are wrong: {exc}")
+            st.error(f"The refresh settings are wrong: {markdown_text(exc)}")
             return
         except StoreError as exc:  # a read-only or full data folder
-            st.error(f"The refresh could not write its data: {exc}")
+            st.error(f"The refresh could not write its data: {markdown_text(exc)}")
             return
         table = report.table()
         failed = table[~table["status"].isin(refresh.SUCCEEDED)]
@@ -175,11 +146,12 @@ def refresh_button() -> None:
         else:
             st.warning(f"{len(failed)} of {len(table)} targets were not refreshed:")
             for row in failed.head(10).itertuples():
-                st.caption(f"{row.source} {row.target}: {row.message}")
+                st.caption(markdown_text(f"{row.source} {row.target}: {row.message}"))
         for note in report.notes:
-            st.caption(note)
+            st.caption(markdown_text(note))
         if report.log_failure:
             st.warning(
-                f"The refresh log could not be written ({report.log_failure}); what is "
-                "listed above was stored. Free space in the data folder before the next refresh."
+                "The refresh log could not be written "
+                f"({markdown_text(report.log_failure)}); what is listed above was stored. "
+                "Free space in the data folder before the next refresh."
             )

@@ -48,7 +48,7 @@ def history_chart(
             go.Scatter(
                 x=_compact_days(rows[x]),
                 y=values,
-                name=str(name),
+                name=plain(name),
                 legendgroup=str(name),
                 mode="lines+markers" if markers else "lines",
                 line={"color": color},
@@ -65,7 +65,7 @@ def history_chart(
                 go.Scatter(
                     x=_compact_days(rows[x][alone]),
                     y=values[alone],
-                    name=str(name),
+                    name=plain(name),
                     legendgroup=str(name),
                     showlegend=False,
                     mode="markers",

@@ -45,7 +45,7 @@ def _page() -> None:  # pragma: no cover - run by streamlit in the browser test
     import streamlit as st
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from app.widgets import markdown_text
+    from app.text import markdown_text
 
     samples = [*SAMPLES, MULTILINE]
     extra = os.environ.get("OSSAI_TEST_TEXT")
