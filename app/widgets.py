@@ -125,7 +125,7 @@ def refresh_button() -> None:
         bar = st.progress(0.0, text="Starting the refresh")
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.progress(done / max(total, 1), text=label)
+            bar.progress(done / max(total, 1), text=markdown_text(label))
 
         try:
             settings = loaders.settings()

@@ -18,10 +18,15 @@ from tests.browsing import (
     NotDrawnError,
     chromium_path,
     clean_environment,
+    dashboard_on_fake_github,
     served_dashboard,
     wait_for_script,
+    wait_until_drawn,
 )
-from tests.hostile_text import MULTILINE, SAMPLES, plain
+from tests.fakes.github import TEST_TOKEN, FakeClock, FakeGitHub, default_world
+from tests.fakes.github.limits import Fault
+from tests.hostile_text import MULTILINE, SAMPLES, image, plain
+from tests.test_app_text import _tracked_toml
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 expect = playwright_api.expect
@@ -148,3 +153,133 @@ def test_escaped_outside_text_renders_as_written_in_every_markdown_element(
         context.close()
     assert pixel_server.requests == []
     assert outside == []
+
+
+# ----- the dashboard: a hostile tracked project and a hostile server, on every page ----------
+
+# url path (the main page also at /overview), the page's title
+PAGES = [
+    ("", "Open-source AI: ecosystem health"),
+    ("overview", "Open-source AI: ecosystem health"),
+    ("compare", "Compare projects over time"),
+    ("explore", "Explore any repository or package"),
+    ("community", "Community: who contributes, and how concentrated"),
+    ("claims", "Claims against evidence"),
+    ("project", "One project in depth"),
+    ("methods", "Methods"),
+    ("data", "Data: sources, coverage and caveats"),
+]
+
+
+def _open(tab, app_url: str, path: str, title: str) -> None:
+    tab.goto(f"{app_url}/{path}")
+    expect(tab.get_by_role("heading", name=title, exact=True)).to_be_visible(timeout=60_000)
+    wait_until_drawn(tab)
+
+
+def _not_found_dialogs(tab) -> list[str]:
+    tab.wait_for_timeout(300)  # the dialog comes with the page's first message
+    return tab.get_by_role("dialog").all_inner_texts()
+
+
+@pytest.fixture(scope="module")
+def plain_dashboard(tmp_path_factory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("address-home")
+    env = clean_environment(home, {"OSSAI_DATA_DIR": str(home / "ossai-data")})
+    try:
+        with served_dashboard(env, home / "streamlit.log") as url:
+            yield url
+    except NotDrawnError as exc:
+        pytest.fail(str(exc))
+
+
+def test_every_page_opens_at_its_own_address(browser, plain_dashboard):
+    outside: list[str] = []
+    context, tab = _tab(browser, plain_dashboard, outside)
+    dialogs = {}
+    try:
+        for path, title in PAGES:
+            _open(tab, plain_dashboard, path, title)
+            dialogs[path] = _not_found_dialogs(tab)
+            assert tab.url.rstrip("/") == f"{plain_dashboard}/{path}".rstrip("/")
+    finally:
+        context.close()
+    assert dialogs == {path: [] for path, _ in PAGES}
+    assert outside == []
+
+
+@pytest.fixture(scope="module")
+def hostile_dashboard(tmp_path_factory, pixel_server) -> Iterator[tuple[str, Path, str]]:
+    """The dashboard with a tracked project whose name, group, description and note load
+    a picture from the pixel server if rendered as markdown, and a GitHub that answers every
+    request 403 with such a message. Yields its URL, the tracked list and the name."""
+    home = tmp_path_factory.mktemp("hostile-home")
+    data = home / "ossai-data"
+    data.mkdir()
+    name = image(f"{pixel_server.url}/name.png")
+    tracked = data / "tracked.toml"
+    tracked.write_text(_tracked_toml(name))
+    now = datetime.now(UTC)
+    with FakeGitHub(default_world(["acme/widget"], now=now), clock=FakeClock(now)) as github:
+        message = image(f"{pixel_server.url}/message.png") + " Forbidden"
+        github.fail(r"^/", Fault.http_error(403, message), times=None)
+        try:
+            with dashboard_on_fake_github(github.url, TEST_TOKEN, home) as url:
+                yield url, tracked, name
+        except NotDrawnError as exc:
+            pytest.fail(str(exc))
+
+
+def _show_the_project(tab, path: str, name: str) -> None:
+    """Where a page picks a project, pick the hostile one, as a person would."""
+    if path == "project":
+        tab.get_by_test_id("stSelectbox").first.click()
+        tab.get_by_role("option", name=name, exact=True).click()
+    elif path == "explore":
+        tab.get_by_test_id("stMultiSelect").first.click()
+        tab.get_by_role("option", name=name, exact=True).click()
+        tab.keyboard.press("Escape")
+    else:
+        return
+    wait_for_script(tab)
+    wait_until_drawn(tab)
+
+
+def test_outside_markup_makes_the_browser_load_nothing_on_any_page(
+    browser, hostile_dashboard, pixel_server
+):
+    app_url, tracked, name = hostile_dashboard
+    pixel_server.requests.clear()
+    outside: list[str] = []
+    context, tab = _tab(browser, app_url, outside)
+    try:
+        for path, title in PAGES:  # the tracked project's name, group, description, note
+            _open(tab, app_url, path, title)
+            _show_the_project(tab, path, name)
+        _open(tab, app_url, "project", "One project in depth")
+        _show_the_project(tab, "project", name)
+        expect(tab.get_by_text("**BOLD**", exact=False).first).to_be_visible()  # as text
+        # Refresh now: the fake GitHub's 403 message in the report, then in the sidebar
+        _open(tab, app_url, "", PAGES[0][1])
+        tab.get_by_role("button", name="Refresh now").click()
+        expect(tab.get_by_text("targets were not refreshed", exact=False)).to_be_visible(
+            timeout=180_000
+        )
+        wait_for_script(tab)
+        expect(tab.get_by_text("message.png", exact=False).first).to_be_visible()
+        for path, title in PAGES:
+            _open(tab, app_url, path, title)
+        # a broken list: the error quoting the name, on every page
+        second = _tracked_toml(name).replace('id = "hostile"', 'id = "again"')
+        for old, new in (("acme/widget", "acme/w2"), ("acme/gadget", "acme/g2"), ("kit", "k2")):
+            second = second.replace(old, new)
+        tracked.write_text(_tracked_toml(name) + "\n" + second)
+        for path, title in PAGES:
+            _open(tab, app_url, path, title)
+            expect(
+                tab.get_by_text("Your tracked projects are left out", exact=False)
+            ).to_be_visible()
+    finally:
+        context.close()
+    assert pixel_server.requests == []
+    assert [url for url in outside if not url.startswith(pixel_server.url)] == []
