@@ -22,7 +22,7 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # inside each such pattern keeps the text as written.
 _JOIN = "\u2060"
 _REWRITTEN = (
-    (re.compile(r":(?=\S)"), ":" + _JOIN),  # http://, :smile:, :streamlit:
+    (re.compile(r":(?=//|[\w+-]+:)"), ":" + _JOIN),  # http://, :smile:, :streamlit:
     (re.compile(r"(www)(?=\.)", re.IGNORECASE), r"\1" + _JOIN),
     (re.compile(r"@"), _JOIN + "@"),
     (re.compile(r"(?<!\S)([<~>-])(?=[->=])"), r"\1" + _JOIN),  # <->, ->, <-, --, >=, <=, ~=
