@@ -235,7 +235,7 @@ def _total_help(what: str, total: DatedTotal) -> str:
 def _left_out(what: str, total: DatedTotal) -> str:
     """Who is not in a total and why: their latest figure is from an older day."""
     older = ", ".join(
-        f"{widgets.markdown_text(project)} ({int(value):,} as of {widgets.markdown_text(period)})"
+        f"{widgets.markdown_text(project)} ({int(value):,} as of {period})"
         for project, value, period in total.older
     )
     return (
