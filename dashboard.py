@@ -9,8 +9,9 @@ from app import sidebar, widgets
 
 st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊", layout="wide")
 
+OVERVIEW = "app/overview_page.py"
 PAGES = [
-    st.Page("app/overview_page.py", title="Overview", url_path="overview", default=True),
+    st.Page(OVERVIEW, title="Overview", default=True),  # served at /
     st.Page("app/compare_page.py", title="Compare", url_path="compare"),
     st.Page("app/explore_page.py", title="Explore", url_path="explore"),
     st.Page("app/community_page.py", title="Community", url_path="community"),
@@ -18,6 +19,9 @@ PAGES = [
     st.Page("app/project_page.py", title="Project", url_path="project"),
     st.Page("app/methods_page.py", title="Methods", url_path="methods"),
     st.Page("app/data_page.py", title="Data", url_path="data"),
+    # The main page at its own address too: /overview opens it (the default page's own
+    # url_path is never served, / is).
+    st.Page(OVERVIEW, title="Overview", url_path="overview", visibility="hidden"),
 ]
 
 navigation = st.navigation(PAGES)

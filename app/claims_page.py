@@ -32,7 +32,7 @@ def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
         )
         tuned: dict[tuple[str, str], float] = {}
         for claim in claims:
-            with st.expander(f"Thresholds: {claim.title}"):
+            with st.expander(f"Thresholds: {widgets.markdown_text(claim.title)}"):
                 for rule in claim.indicators:
                     info = CATALOGUE[rule.metric]
                     sign = "≥" if rule.direction == "higher" else "≤"
@@ -80,12 +80,14 @@ def render() -> None:
         "median of each indicator over the group chosen by rule; the last row compares the "
         "group with the cohort like with like (sky blue: ahead, yellow: level, reddish "
         "purple: behind), from each indicator's size-adjusted ratio and its 95 % interval. "
-        "Columns: " + "; ".join(f"{c.id.capitalize()} = {c.title}" for c in claims) + "."
+        "Columns: "
+        + "; ".join(f"{c.id.capitalize()} = {widgets.markdown_text(c.title)}" for c in claims)
+        + "."
     )
 
     for claim, chart in zip(claims, charts[1:], strict=True):
-        st.subheader(claim.title, anchor=f"claim-{claim.id}")
-        st.write(claim.hypothesis)
+        st.subheader(widgets.markdown_text(claim.title), anchor=f"claim-{claim.id}")
+        st.markdown(widgets.markdown_text(claim.hypothesis))
         rows = table[table["claim_id"] == claim.id]
         group = rows[rows["kind"] == "group"].iloc[0]
         cohort = rows[rows["kind"] == "cohort"].iloc[0]

@@ -121,7 +121,8 @@ def render() -> None:
         "(a history that ends earlier has fewer people in it, not a window of its own). "
         "Releases are the "
         "PyPI releases of the project's packages (yanked and pre-releases left out), else the "
-        "tags of its main repositories" + (f" — here: {'; '.join(sources)}." if sources else ".")
+        "tags of its main repositories"
+        + (f" — here: {widgets.markdown_text('; '.join(sources))}." if sources else ".")
     )
     if views.active is None:
         st.info("No git history is stored yet.")
@@ -137,7 +138,10 @@ def render() -> None:
     _draw(charts["organizations"], "community_org_chart")
     left, right = st.columns(2)
     if "releases" not in charts:
-        left.info(f"{name}: no releases on PyPI and no tags in its main repositories.")
+        left.info(
+            f"{widgets.markdown_text(name)}: no releases on PyPI and no tags in its main "
+            "repositories."
+        )
     else:
         with left:
             _draw(charts["releases"], "community_release_chart")

@@ -96,7 +96,9 @@ def render() -> None:
     )
     cohort_by_name = {p.name: p for p in cohort}
     chosen_cohort = st.multiselect(
-        f"Add from the {registry.cohort.label}", list(cohort_by_name), key="compare_cohort"
+        f"Add from the {widgets.markdown_text(registry.cohort.label)}",
+        list(cohort_by_name),
+        key="compare_cohort",
     )
     picks = _archive_section()
     controls = widgets.chart_controls(

@@ -113,7 +113,9 @@ def render() -> None:
     for caveat in CAVEATS:
         st.markdown(f"- {caveat}")
 
-    st.subheader(f"{registry.cohort.group_label} and {registry.cohort.label}")
+    st.subheader(
+        widgets.markdown_text(f"{registry.cohort.group_label} and {registry.cohort.label}")
+    )
     if members.empty:
         st.info("No cohort stored.")
     else:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app.text import markdown_text
 from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
 from errors import ConfigError, StoreError
@@ -41,7 +42,9 @@ def settings() -> Settings:
     try:
         return Settings.from_environment(secrets=_secrets())
     except ConfigError as exc:
-        st.error(f"A setting is wrong and must be fixed before anything is shown: {exc}")
+        st.error(
+            "A setting is wrong and must be fixed before anything is shown: " + markdown_text(exc)
+        )
         st.stop()
     raise AssertionError("unreachable")
 
@@ -108,7 +111,7 @@ def registry(everything: bool = False) -> Registry:
     try:
         merged = _registry(str(path), path.stat().st_mtime_ns, str(tracked), _stamp(tracked))
     except FileNotFoundError:
-        st.error(f"The projects file {path} is missing.")
+        st.error(f"The projects file {markdown_text(path)} is missing.")
         st.stop()
     except ConfigError as exc:
         st.error("The projects file has an error and must be fixed before anything is shown:")
@@ -117,7 +120,7 @@ def registry(everything: bool = False) -> Registry:
     if merged.tracked_problem:
         st.error(
             "Your tracked projects are left out until their file is fixed (the shipped "
-            f"projects are shown): {merged.tracked_problem}"
+            f"projects are shown): {markdown_text(merged.tracked_problem)}"
         )
     if everything:
         return merged

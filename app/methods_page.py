@@ -42,7 +42,8 @@ def render() -> None:
             st.markdown(f"**Why it measures the claim.** {indicator.why}")
         if indicator.caveats:
             st.markdown(f"**Caveats.** {indicator.caveats}")
-        st.markdown(f"**Used by.** {', '.join(used_by.get(indicator.id, ['no claim yet']))}")
+        used = ", ".join(used_by.get(indicator.id, ["no claim yet"]))
+        st.markdown(f"**Used by.** {widgets.markdown_text(used)}")
         for line in bases.get(indicator.id, []):
             st.markdown(f"**Threshold.** {widgets.markdown_text(line)}")
     st.subheader("Verdict rules", anchor="verdicts")

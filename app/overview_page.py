@@ -74,10 +74,11 @@ def render() -> None:
 
     st.title("Open-source AI: ecosystem health")
     st.write(
-        f"{claims_sentence(claims)} Here each claim is tested against public GitHub, git and "
-        "PyPI data for the projects the essays "
-        f"name and for {group}: {n_members} open-source AI libraries chosen by a stated rule "
-        f"(Methods page), next to a comparison cohort, {registry.cohort.label}, chosen by the "
+        f"{widgets.markdown_text(claims_sentence(claims))} Here each claim is tested against "
+        "public GitHub, git and PyPI data for the projects the essays "
+        f"name and for {widgets.markdown_text(group)}: {n_members} open-source AI libraries "
+        "chosen by a stated rule (Methods page), next to a comparison cohort, "
+        f"{widgets.markdown_text(registry.cohort.label)}, chosen by the "
         "same rule. Empty cells mean the data does not have the figure (never zero)."
     )
 
@@ -175,7 +176,9 @@ def render() -> None:
 
     group_members = loaders.group_overview(registry)
     if len(group_members):
-        with st.expander(f"{group}: {len(group_members)} members", expanded=False):
+        with st.expander(
+            f"{widgets.markdown_text(group)}: {len(group_members)} members", expanded=False
+        ):
             named = [
                 p.name
                 for p in registry
@@ -194,7 +197,9 @@ def render() -> None:
                 key="overview_group",
             )
 
-    with st.expander(f"{registry.cohort.label}: {len(cohort)} members", expanded=False):
+    with st.expander(
+        f"{widgets.markdown_text(registry.cohort.label)}: {len(cohort)} members", expanded=False
+    ):
         if members.empty:
             st.info("No cohort is stored: rebuild the default data (see README).")
         else:

@@ -120,7 +120,7 @@ def render() -> None:
             if key in charts:
                 _draw(charts[key], key)
             else:
-                st.info(f"{missing} for {name}.")
+                st.info(f"{missing} for {widgets.markdown_text(name)}.")
     if "downloads" in charts:
         st.caption(
             "Daily counts (pypistats.org, mirrors excluded, kept by each refresh beyond the "
@@ -135,7 +135,7 @@ def render() -> None:
     st.caption(
         "Sources: "
         + "; ".join(
-            f"{r.title} (as of {r.as_of:%Y-%m-%d})"
+            f"{widgets.markdown_text(r.title)} (as of {r.as_of:%Y-%m-%d})"
             for r in sources.itertuples()
             if pd.notna(r.as_of)
         )
@@ -150,7 +150,9 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
     """What PyPI, deps.dev and OpenSSF Scorecard say, where a refresh has collected it."""
     st.subheader("On PyPI")
     if not project.packages:
-        st.info(f"{project.name} lists no PyPI package in data/projects.toml.")
+        st.info(
+            f"{widgets.markdown_text(project.name)} lists no PyPI package in data/projects.toml."
+        )
         return
     facts = tables["packages"]
     facts = facts[facts["package"].isin(project.packages)].sort_values("date")
@@ -202,8 +204,10 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
                 st.caption(widgets.markdown_text(said) + " to see its stars, forks and issues.")
                 continue
             st.warning(
-                f"{row.package} links to {row.repo}, which is not among {project.name}'s "
-                f"repositories in {listed_in} ({row.registry_repos})."
+                widgets.markdown_text(
+                    f"{row.package} links to {row.repo}, which is not among {project.name}'s "
+                    f"repositories in {listed_in} ({row.registry_repos})."
+                )
             )
     if "releases" in charts:
         _draw(charts["releases"], "releases")
@@ -220,7 +224,7 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
     slot = iter(cells)
     for row in dependents.itertuples():
         next(slot).metric(
-            f"Packages depending on {row.package} {row.version}".strip(),
+            widgets.markdown_text(f"Packages depending on {row.package} {row.version}".strip()),
             f"{int(row.dependents):,}" if pd.notna(row.dependents) else "not known",
             help=(
                 f"deps.dev, {row.date:%Y-%m-%d}: "
@@ -235,7 +239,7 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
     overall = cards[cards["check"] == "overall"]
     for row in overall.itertuples():
         next(slot).metric(
-            f"OpenSSF Scorecard, {row.repo}",
+            widgets.markdown_text(f"OpenSSF Scorecard, {row.repo}"),
             f"{row.score:.1f} / 10" if pd.notna(row.score) else "no scorecard",
             help=f"deps.dev, {row.date:%Y-%m-%d}"
             + (

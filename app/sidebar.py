@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import loaders
+from app.text import markdown_text
 from metrics.freshness import source_ages
 from metrics.status import last_outcomes
 from store.segments import REPAIR
@@ -21,7 +22,7 @@ def freshness() -> None:
         if ages.empty:
             st.warning("No data could be read: see the Data page.")
         for row in ages.itertuples(index=False):
-            st.markdown(f"**{row.source}**")
+            st.markdown(f"**{markdown_text(row.source)}**")
             live = " · refreshed" if row.refreshed else ""
             st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old{live}")
         if not ages["refreshed"].any():
@@ -36,8 +37,8 @@ def last_refresh(outcomes: pd.DataFrame) -> None:
         return
     st.subheader("Last refresh")
     for row in outcomes.itertuples(index=False):
-        st.markdown(f"**{row.collector}**: {row.outcome}")
-        st.caption(refresh_caption(row))
+        st.markdown(f"**{markdown_text(row.collector)}**: {markdown_text(row.outcome)}")
+        st.caption(markdown_text(refresh_caption(row)))
         if row.reason and row.outcome != "ok":
             st.text(row.reason)  # a message may quote a server: shown as text, never markup
 

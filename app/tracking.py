@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from app import loaders
-from app.widgets import markdown_text
+from app.text import markdown_text
 from errors import DashboardError
 from registry import Registry, load_registry
 from registry import tracking as user_list
@@ -31,7 +31,9 @@ def track_button(kind: str, name: str, *, key: str, formerly: Sequence[str] = ()
     registry = loaders.registry(everything=True)  # one the pages leave out is tracked too
     owner = user_list.tracking(registry, kind, name)
     if owner is not None and not owner.by_user:
-        st.caption(f"Tracked already: {markdown_text(owner.name)}, in {registry.path.name}.")
+        st.caption(
+            f"Tracked already: {markdown_text(owner.name)}, in {markdown_text(registry.path.name)}."
+        )
     elif owner is not None:
         left, right = st.columns([3, 2])
         left.markdown(f"**Tracked ✓** as {markdown_text(owner.name)} (`{owner.id}`)")
@@ -60,14 +62,16 @@ def tracked_section(registry: Registry) -> None:
     st.subheader("Your tracked projects")
     path = registry.tracked_file or loaders.settings().data.tracked_file
     if registry.tracked_problem:
-        st.error(f"Your list cannot be read, so its projects are left out: fix {path}.")
+        st.error(
+            f"Your list cannot be read, so its projects are left out: fix {markdown_text(path)}."
+        )
         st.code(registry.tracked_problem, language=None)
         return
     mine = registry.by_user
     st.caption(
-        f"Kept in `{path}`, in the format of data/projects.toml (which the dashboard never "
-        "edits). Add any repository or package with **Track** on the Explore page or "
-        "`./dev cli track OWNER/NAME` / `./dev cli track --package NAME`. Untracking keeps "
+        f"Kept in {markdown_text(path)}, in the format of data/projects.toml (which the "
+        "dashboard never edits). Add any repository or package with **Track** on the Explore "
+        "page or `./dev cli track OWNER/NAME` / `./dev cli track --package NAME`. Untracking keeps "
         "the history already stored."
     )
     if not mine:
@@ -107,8 +111,10 @@ def group_note(registry: Registry) -> str | None:
     return (
         f"{len(outside)} of your tracked projects "
         f"({markdown_text(', '.join(p.name for p in outside))}) "
-        f"are shown with the others but are not part of the {group} group's medians and "
-        f'verdicts; to count one, set its `group = "{group}"` in your tracked.toml.'
+        f"are shown with the others but are not part of the {markdown_text(group)} group's "
+        "medians and verdicts; to count one, set its "
+        + markdown_text(f'group = "{group}"')
+        + " in your tracked.toml."
     )
 
 
@@ -131,7 +137,7 @@ def _track(kind: str, name: str, key: str, formerly: tuple[str, ...] = ()) -> No
             formerly=formerly if kind == "repo" else (),
         )
     except (DashboardError, OSError) as exc:  # a broken list, a name refused, a lock held
-        st.session_state[f"{key}_said"] = ("error", f"Not tracked: {exc}")
+        st.session_state[f"{key}_said"] = ("error", f"Not tracked: {markdown_text(exc)}")
         return
     said = f"Tracking {describe(project)} as `{project.id}`. " + REFRESH_HINT.format(id=project.id)
     st.session_state[f"{key}_said"] = ("success", said)
@@ -143,7 +149,7 @@ def _untrack(project_id: str, key: str) -> None:
         shipped = load_registry(settings.projects_file)
         project = user_list.untrack(settings.data.tracked_file, shipped, project_id)
     except (DashboardError, OSError) as exc:  # a broken list, a name refused, a lock held
-        st.session_state[f"{key}_said"] = ("error", f"Not untracked: {exc}")
+        st.session_state[f"{key}_said"] = ("error", f"Not untracked: {markdown_text(exc)}")
         return
     st.session_state[f"{key}_said"] = (
         "success",

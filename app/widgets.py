@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import columns, loaders
+from app.text import markdown_text
 from errors import ConfigError, StoreError
 from exports import ExportError, csv_bytes, figure_bytes
 from service import refresh
@@ -120,14 +121,6 @@ def table(
     )
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def markdown_text(text: object) -> str:
-    """Text from data made safe for st.markdown/st.caption: every markup character escaped."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
-
-
 def _image(fig: go.Figure, fmt: str) -> bytes:
     try:
         return figure_bytes(fig, fmt)
@@ -147,7 +140,7 @@ def refresh_button() -> None:
         bar = st.progress(0.0, text="Starting the refresh")
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.progress(done / max(total, 1), text=label)
+            bar.progress(done / max(total, 1), text=markdown_text(label))
 
         try:
             settings = loaders.settings()
@@ -156,10 +149,10 @@ def refresh_button() -> None:
             st.warning("A refresh is already running; its data will show when it finishes.")
             return
         except ConfigError as exc:  # a bad OSSAI_REFRESH_SOURCES or OSSAI_API_URLS
-            st.error(f"The refresh settings are wrong: {exc}")
+            st.error(f"The refresh settings are wrong: {markdown_text(exc)}")
             return
         except StoreError as exc:  # a read-only or full data folder
-            st.error(f"The refresh could not write its data: {exc}")
+            st.error(f"The refresh could not write its data: {markdown_text(exc)}")
             return
         table = report.table()
         failed = table[~table["status"].isin(refresh.SUCCEEDED)]
@@ -176,8 +169,9 @@ def refresh_button() -> None:
             st.text(line)
         if report.log_failure:
             st.warning(
-                f"The refresh log could not be written ({report.log_failure}); what is "
-                "listed above was stored. Free space in the data folder before the next refresh."
+                "The refresh log could not be written "
+                f"({markdown_text(report.log_failure)}); what is listed above was stored. "
+                "Free space in the data folder before the next refresh."
             )
 
 

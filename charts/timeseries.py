@@ -52,7 +52,7 @@ def history_chart(
             go.Scatter(
                 x=_compact_days(rows[x]),
                 y=values,
-                name=str(name),
+                name=plain(name),
                 legendgroup=str(name),
                 mode="lines+markers" if markers else "lines",
                 line={"color": color, "dash": dash, "width": 2},
@@ -69,7 +69,7 @@ def history_chart(
                 go.Scatter(
                     x=_compact_days(rows[x][alone]),
                     y=values[alone],
-                    name=str(name),
+                    name=plain(name),
                     legendgroup=str(name),
                     showlegend=False,
                     mode="markers",

@@ -69,7 +69,8 @@ def chart_frame(
     """The lines as one long frame ready for a chart: indexed and/or aligned by age when
     asked, with a blank row inside each long gap so no line bridges it. With `aligned`,
     the x column is `age_days`, else `date`."""
-    frame = pd.concat([f for f in lines if len(f)], ignore_index=True) if lines else None
+    drawn = [f for f in lines if len(f)]  # a tracked project without data yet has no rows
+    frame = pd.concat(drawn, ignore_index=True) if drawn else None
     if frame is None or frame.empty:
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[s]"), "series": [], "value": []})
     if relative:

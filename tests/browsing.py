@@ -63,12 +63,15 @@ def clean_environment(home: Path, extra: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def served_dashboard(env: Mapping[str, str], log_path: Path) -> Iterator[str]:
-    """`streamlit run dashboard.py` on a free 127.0.0.1 port; yields its URL once healthy."""
+def served_dashboard(
+    env: Mapping[str, str], log_path: Path, script: str = "dashboard.py"
+) -> Iterator[str]:
+    """`streamlit run dashboard.py` (or another `script`) on a free 127.0.0.1 port; yields
+    its URL once healthy."""
     port = free_port()
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)],
             cwd=ROOT,
             env=dict(env),
             stdout=log,
