@@ -20,23 +20,29 @@ import contextlib
 import dataclasses
 import errno
 import logging
-import math
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from errors import ConfigError, DashboardError, ExportError, ImplausibleValuesError, StoreError
+from errors import DashboardError, ExportError, ImplausibleValuesError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
 from service import refresh
+from service.schedule import (
+    cron_schedule,
+    every_hours_schedule,
+    print_run_summary,
+    schedule_loop,
+)
 from service.sources import SOURCES
 from settings import Settings, parse_api_urls
 from store import DEFAULT_DATA, Catalog, ReadResult, SegmentStore
+from terminal import printable, printable_table
 
 if TYPE_CHECKING:
     from metrics.status import Budget
@@ -60,42 +66,9 @@ _MEANING = {
     for line in EXIT_CODES.splitlines()[1:]
     if line[:4].strip().isdigit()
 }
-# --every-hours: at least a minute apart (cron's own step), at most a year
-MIN_HOURS, MAX_HOURS = 1 / 60, 24 * 366.0
 # the schedule's clock and sleep; tests replace them, so no test ever waits for real
 schedule_clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 schedule_sleep: Callable[[float], None] = time.sleep
-# a schedule that cannot say when it runs next is asked again this much later
-RETRY_SECONDS = 3600.0
-
-
-def printable(text: object, *, lines: bool = False) -> str:
-    """`text` with every control or invisible character escaped as Python writes it (`\\x1b`,
-    `\\u202e`): a name from a file or a message from a server cannot move the cursor, clear
-    the screen, retitle the terminal or reorder what follows. `lines=True` keeps line breaks
-    (messages of several lines); everything else that is not printable is escaped."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() or (lines and ch == "\n") else repr(ch)[1:-1] for ch in text
-    )
-
-
-def _printable_table(frame: pd.DataFrame, **options) -> str:
-    """`frame.to_string(**options)`, its labels and text cells passed through `printable`."""
-
-    def clean(value: object) -> object:
-        return printable(value) if isinstance(value, str) else value
-
-    frame = frame.rename(index=clean, columns=clean)
-    frame.index.names = [clean(name) for name in frame.index.names]
-    text = frame.select_dtypes(include=["object", "string"]).columns
-    if len(text):
-        frame = frame.copy()
-        for column in text:
-            frame[column] = frame[column].map(clean)
-    return frame.to_string(**options)
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
@@ -439,7 +412,7 @@ def _print_stored_since(settings: Settings, started: pd.Timestamp) -> None:
     runs = last_runs(runs[runs["started_at"] >= started.floor("s")])
     if len(runs):
         print("Stored before the data folder failed (intact):")
-        print(_printable_table(runs, index=False))
+        print(printable_table(runs, index=False))
     else:
         print("Nothing was stored by this refresh; the data stored before is intact.")
 
@@ -456,7 +429,7 @@ def _print_report(report: refresh.RefreshReport, settings: Settings) -> None:
             not_modified=("not_modified", "sum"),
             errors=("status", lambda s: int((~s.isin(refresh.SUCCEEDED)).sum())),
         )
-        print(_printable_table(summary))
+        print(printable_table(summary))
     for line in report.lines():  # one per source (each target's outcome is in the log)
         print(printable(line))
     print(
@@ -485,7 +458,8 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         # read again each run: a project tracked since the last run is collected by this one
         started = schedule_clock()
         report = refresh.run(_registry(settings), settings, options)
-        _print_run_summary(report, settings, started)
+        meaning = _MEANING.get(report.exit_code, "?")
+        print_run_summary(report, started, meaning, settings.data.log)
         return report.exit_code
 
     return schedule_loop(
@@ -496,172 +470,6 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         clock=schedule_clock,
         sleep=schedule_sleep,
     )
-
-
-def _print_run_summary(
-    report: refresh.RefreshReport, settings: Settings, started: datetime
-) -> None:
-    """A scheduled run in a few lines: when and how long, the exit status, the same line per
-    source as `refresh` prints (outcome, targets, new rows, requests), the run's notes and
-    where the log is. Each target's outcome and message are in the log, not here."""
-    took = (report.finished_at or report.started_at) - report.started_at
-    code = report.exit_code
-    print(
-        f"{started:%Y-%m-%d %H:%M} UTC: refresh {report.run_id} took "
-        f"{_duration(took.total_seconds())}: exit status {code} ({_MEANING.get(code, '?')})"
-    )
-    for line in report.lines():  # one per source, then the run's notes: as `refresh` says
-        print(f"  {printable(line)}")
-    print(f"  log: {printable(settings.data.log)}")
-    if report.log_failure:
-        print(
-            f"  data folder: {printable(report.log_failure)}: the refresh log cannot be written",
-            file=sys.stderr,
-        )
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
-    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
-
-
-def every_hours_schedule(hours: float) -> Callable[[datetime], datetime]:
-    """next-run-time function for a run every `hours`. Raises ConfigError unless `hours` is
-    a finite number from MIN_HOURS (a minute) to MAX_HOURS (a year)."""
-    if not (math.isfinite(hours) and MIN_HOURS <= hours <= MAX_HOURS):
-        raise ConfigError(
-            "--every-hours",
-            None,
-            f"{hours:g} is not a number of hours from 1/60 (a minute) to {MAX_HOURS:g} (a year)",
-        )
-    step = timedelta(hours=hours)
-
-    def next_time(after: datetime) -> datetime:
-        return after + step
-
-    return next_time
-
-
-CRON_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-
-
-def cron_schedule(
-    expression: str, *, now: datetime | None = None
-) -> Callable[[datetime], datetime]:
-    """next-run-time function for a crontab expression, in UTC, read as cron reads it (croniter:
-    weekdays 0-7 from Sunday; a day of the month and a weekday both given match either).
-
-    Raises ConfigError for anything but five fields (or @daily and the like), for an
-    expression croniter cannot read, and for one that never fires after `now` (31 February).
-    """
-    from croniter import CroniterBadDateError, CroniterError, croniter
-
-    text = expression.strip()
-    fields = text.split()
-    if not (len(fields) == 5 or (len(fields) == 1 and text.lower() in CRON_NICKNAMES)):
-        raise ConfigError(
-            "--cron",
-            None,
-            f"{printable(expression)!r}: expected five fields, minute hour day-of-month month "
-            'weekday (e.g. "15 */6 * * *"), or @hourly, @daily, @weekly, @monthly, @yearly',
-        )
-    try:
-        croniter(text, datetime(2000, 1, 1, tzinfo=UTC))
-    except (CroniterError, ValueError, TypeError, KeyError) as exc:
-        raise ConfigError("--cron", None, f"{printable(expression)!r}: {exc}") from None
-
-    def next_time(after: datetime) -> datetime:
-        return croniter(text, after.astimezone(UTC)).get_next(datetime)
-
-    start = (now or datetime.now(UTC)).astimezone(UTC)
-    try:
-        next_time(start)
-    except CroniterBadDateError:
-        raise ConfigError(
-            "--cron", None, f"{printable(expression)!r} never fires (no such date)"
-        ) from None
-    except (CroniterError, ValueError, OverflowError) as exc:
-        raise ConfigError("--cron", None, f"{printable(expression)!r}: {exc}") from None
-    return next_time
-
-
-def schedule_loop(
-    job: Callable[[], int],
-    next_time: Callable[[datetime], datetime],
-    *,
-    max_runs: int | None = None,
-    run_now: bool = True,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    sleep: Callable[[float], None] = time.sleep,
-    retry_seconds: float = RETRY_SECONDS,
-) -> int:
-    """Run `job` now (or, with `run_now=False`, at the first scheduled time) and then at each
-    next time, one run at a time, surviving failures.
-
-    A run that raises or fails is reported and the schedule goes on; a run still going when
-    the next is due delays it (never overlaps); a next time that cannot be computed is
-    reported and asked again `retry_seconds` later. Returns 0 after `max_runs` (tests) or on
-    Ctrl-C.
-    """
-    runs = 0
-    try:
-        if run_now:
-            due = clock()
-        else:
-            due = _next_due(next_time, clock(), clock, sleep, retry_seconds)
-            print(f"first refresh at {due:%Y-%m-%d %H:%M} UTC", flush=True)
-        while max_runs is None or runs < max_runs:
-            wait = (due - clock()).total_seconds()
-            if wait > 0:
-                sleep(wait)
-            started = clock()
-            try:
-                job()
-            except refresh.AlreadyRunningError as exc:
-                print(f"{started:%Y-%m-%d %H:%M} UTC: skipped, {printable(exc)}", file=sys.stderr)
-            except Exception as exc:
-                print(
-                    f"{started:%Y-%m-%d %H:%M} UTC: refresh failed: {printable(exc)}",
-                    file=sys.stderr,
-                )
-            runs += 1
-            # the next slot after this run's start; if the run overran it, go at once
-            # (one catch-up run, never two at a time)
-            due = _next_due(next_time, started, clock, sleep, retry_seconds)
-            print(f"next refresh at {due:%Y-%m-%d %H:%M} UTC", flush=True)
-    except KeyboardInterrupt:
-        print("schedule stopped")
-    return 0
-
-
-def _next_due(
-    next_time: Callable[[datetime], datetime],
-    after: datetime,
-    clock: Callable[[], datetime],
-    sleep: Callable[[float], None],
-    retry_seconds: float,
-) -> datetime:
-    """The next run time after `after`, never in the past. A schedule that cannot say (it
-    raises, or gives no time) must not end the schedule: it is reported and asked again."""
-    while True:
-        try:
-            due = next_time(after)
-            if not isinstance(due, datetime):
-                raise TypeError(f"no next time ({due!r})")
-            return max(due, clock())
-        except Exception as exc:
-            print(
-                f"{clock():%Y-%m-%d %H:%M} UTC: the next run time could not be computed "
-                f"({type(exc).__name__}: {printable(exc)}); asking again in "
-                f"{_duration(retry_seconds)}",
-                file=sys.stderr,
-                flush=True,
-            )
-            sleep(retry_seconds)
-            after = clock()
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -695,11 +503,11 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     print("Freshness (newest observation, age in days):")
     ages = fresh.pivot(index="project", columns="source", values="age_days")
     ages = ages.reindex([p.name for p in registry]).astype(object)
-    print(_printable_table(ages.where(ages.notna(), "-")))
+    print(printable_table(ages.where(ages.notna(), "-")))
     print("\nLast refresh runs:")
     runs = last_runs(user_runs)
     if len(runs):
-        print(_printable_table(runs, index=False))
+        print(printable_table(runs, index=False))
     elif unreadable:
         print("  unknown: the refreshed data could not be read (see the store problems above)")
     else:

@@ -82,6 +82,12 @@ def user_data_dir(sealed_environment) -> Path:
 
 
 @pytest.fixture
+def tracked_file(user_data_dir: Path) -> Path:
+    """Where the user's own list (tracked.toml) is, in the test's user data folder."""
+    return user_data_dir / "tracked.toml"
+
+
+@pytest.fixture
 def user_settings(user_data_dir) -> Settings:
     """Settings as the entry points build them, on the sealed user data folder, no token."""
     return Settings.from_environment()

@@ -17,6 +17,7 @@ from tests.conftest import ROOT
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "files": set(),
+    "terminal": set(),
     "models": set(),
     "settings": {"errors"},
     "registry": {"errors", "files"},
@@ -27,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "charts": {"claims", "metrics", "models"},
     "views": {"charts", "claims", "errors", "metrics", "models", "registry", "store"},
     "exports": {"charts", "claims", "errors", "metrics", "models", "registry", "store", "views"},
-    "service": {"collectors", "errors", "registry", "settings", "store"},
+    "service": {"collectors", "errors", "registry", "settings", "store", "terminal"},
 }
 ROOMS = set(ALLOWED) | {"app", "cli", "dashboard", "scripts", "bench", "tests"}
 # third-party packages only some rooms may use
