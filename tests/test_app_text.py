@@ -189,8 +189,8 @@ def test_a_server_s_403_message_in_the_refresh_report_is_shown_as_text(
         at = open_page("overview")
         at.button(key="refresh_now").click().run(timeout=300)
     assert not at.exception, [e.message for e in at.exception]
-    said = "\n".join(c.value for c in at.caption)
-    assert markdown_text(message) in said, said  # the server's words are in the report...
+    said = "\n".join(t.value for t in at.text)  # st.text: shown as written, never markup
+    assert message in said, said  # the server's words are in the report...
     assert markup_rendered(at) == []  # ...as text
     # and in the sidebar's "Last refresh" (the same on every page) and the Data page's runs
     assert markup_rendered(_visit(at, "data")) == []
