@@ -38,7 +38,7 @@ def last_refresh(outcomes: pd.DataFrame) -> None:
     st.subheader("Last refresh")
     for row in outcomes.itertuples(index=False):
         st.markdown(f"**{markdown_text(row.collector)}**: {markdown_text(row.outcome)}")
-        st.caption(markdown_text(refresh_caption(row)))
+        st.caption(refresh_caption(row))  # our own dates and counts only
         if row.reason and row.outcome != "ok":
             st.text(row.reason)  # a message may quote a server: shown as text, never markup
 
