@@ -241,7 +241,7 @@ def _pypi_part(project: Project, packages: dict) -> tuple[dict, list[str]]:
 
 
 def _made_of(rows: dict) -> str:
-    """What a several-package total is made of: 'tiktoken 99.9 %, gpt-oss 0.1 %' ('' for
+    """What a several-package total is made of: 'tiktoken 99.9%, gpt-oss 0.1%' ('' for
     one package), so a figure never hides that one package carries it."""
     if len(rows) < 2:
         return ""
@@ -249,7 +249,7 @@ def _made_of(rows: dict) -> str:
     if total <= 0:
         return ""
     shares = sorted(((float(r["downloads"]) / total, p) for p, r in rows.items()), reverse=True)
-    return ", ".join(f"{p} {share:.1%}".replace("%", " %") for share, p in shares)
+    return ", ".join(f"{p} {share:.1%}" for share, p in shares)  # as charts.labels.percent
 
 
 @dataclass(frozen=True)
