@@ -261,9 +261,7 @@ def test_outside_markup_makes_the_browser_load_nothing_on_any_page(
         _open(tab, app_url, "", PAGES[0][1])
         tab.get_by_role("button", name="Refresh now").click()
         # every GitHub target refused: a total failure, "Nothing was refreshed"
-        expect(tab.get_by_text("Nothing was refreshed", exact=False)).to_be_visible(
-            timeout=180_000
-        )
+        expect(tab.get_by_text("Nothing was refreshed", exact=False)).to_be_visible(timeout=180_000)
         wait_for_script(tab)
         reported = tab.get_by_text("message.png", exact=False).count()  # as text, checked below
         _open(tab, app_url, "data", "Data: sources, coverage and caveats")  # "Last refresh"

@@ -170,5 +170,10 @@ def test_freshness_counts_days_since_each_source():
         sources, TABLES["collection_runs"].empty(), pd.Timestamp("2026-11-22 10:00", tz="UTC")
     )
     assert ages.to_dict("records") == [
-        {"source": "Archive", "as_of": pd.Timestamp("2026-08-22"), "age_days": 92}
+        {
+            "source": "Archive",
+            "as_of": pd.Timestamp("2026-08-22"),
+            "age_days": 92,
+            "refreshed": False,
+        }
     ]
