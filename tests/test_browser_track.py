@@ -87,7 +87,7 @@ def test_search_chart_and_track_puts_the_project_on_your_list(page, app_url, fak
     page.goto(f"{app_url}/data")
     wait_until_drawn(page)
     expect(page.get_by_role("button", name="Untrack", exact=False).first).to_be_visible()
-    expect(page.get_by_text(NEW_REPO, exact=False).first).to_be_visible()
+    expect(page.get_by_text(NEW_REPO, exact=False).filter(visible=True).first).to_be_visible()
     page.screenshot(path=str(_artifacts() / "after-track-data.png"), full_page=True)
 
 
