@@ -93,21 +93,18 @@ def render(dialect: str) -> str:
     return _HEADER[dialect] + "\n" + "\n".join(views)
 
 
-def _columns(spec: Table, indent: str = "  ") -> str:
-    return (",\n" + indent).join(_quote(c.name) for c in spec.columns)
+def _columns(spec: Table, quote: str = '"') -> str:
+    return ",\n  ".join(f"{quote}{c.name}{quote}" for c in spec.columns)
 
 
-def _key(spec: Table) -> str:
-    return ", ".join(_quote(k) for k in spec.key)
-
-
-def _quote(name: str) -> str:
-    return name  # every column name is a plain lower-case identifier (checked by a test)
+def _key(spec: Table, quote: str = '"') -> str:
+    """The key's columns, quoted: some names (`check`) are reserved words in SQL."""
+    return ", ".join(f"{quote}{k}{quote}" for k in spec.key)
 
 
 def _duckdb(spec: Table) -> str:
     types = _TYPES["duckdb"]
-    typed = ", ".join(f"NULL::{types[c.dtype]} AS {c.name}" for c in spec.columns)
+    typed = ", ".join(f'NULL::{types[c.dtype]} AS "{c.name}"' for c in spec.columns)
     return f"""\
 CREATE OR REPLACE VIEW {spec.name} AS
 SELECT
@@ -123,7 +120,7 @@ QUALIFY row_number() OVER (PARTITION BY {_key(spec)} ORDER BY fetched_at DESC, f
 
 def _clickhouse(spec: Table) -> str:
     types = _TYPES["clickhouse"]
-    structure = ", ".join(f"{c.name} {types[c.dtype]}" for c in spec.columns)
+    structure = ", ".join(f'"{c.name}" {types[c.dtype]}' for c in spec.columns)
     structure = structure.replace("'", "\\'")  # inside a quoted string
     return f"""\
 CREATE OR REPLACE VIEW ossai.{spec.name} AS
@@ -137,16 +134,16 @@ LIMIT 1 BY {_key(spec)};
 
 def _spark(spec: Table) -> str:
     types = _TYPES["spark"]
-    structure = ", ".join(f"{c.name} {types[c.dtype]}" for c in spec.columns)
+    structure = ", ".join(f"`{c.name}` {types[c.dtype]}" for c in spec.columns)
     return f"""\
 CREATE OR REPLACE TEMPORARY VIEW {spec.name}_files ({structure})
 USING parquet OPTIONS (path '{PLACEHOLDER}/{spec.name}/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW {spec.name} AS
 SELECT
-  {_columns(spec)}
+  {_columns(spec, "`")}
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY {_key(spec)} ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY {_key(spec, "`")} ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM {spec.name}_files)
 )
 WHERE _rank = 1;

@@ -12,319 +12,319 @@ CREATE DATABASE IF NOT EXISTS ossai;
 
 CREATE OR REPLACE VIEW ossai.sources AS
 SELECT
-  title,
-  url,
-  revision,
-  licence,
-  as_of,
-  coverage,
-  notes,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/sources/*.parquet', Parquet, 'title Nullable(String), url Nullable(String), revision Nullable(String), licence Nullable(String), as_of Nullable(DateTime64(3, \'UTC\')), coverage Nullable(String), notes Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "title",
+  "url",
+  "revision",
+  "licence",
+  "as_of",
+  "coverage",
+  "notes",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/sources/*.parquet', Parquet, '"title" Nullable(String), "url" Nullable(String), "revision" Nullable(String), "licence" Nullable(String), "as_of" Nullable(DateTime64(3, \'UTC\')), "coverage" Nullable(String), "notes" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY source;
+LIMIT 1 BY "source";
 
 CREATE OR REPLACE VIEW ossai.source_days AS
 SELECT
-  date,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/source_days/*.parquet', Parquet, 'date Nullable(DateTime64(3, \'UTC\')), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "date",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/source_days/*.parquet', Parquet, '"date" Nullable(DateTime64(3, \'UTC\')), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY source, date;
+LIMIT 1 BY "source", "date";
 
 CREATE OR REPLACE VIEW ossai.repositories AS
 SELECT
-  repo,
-  description,
-  language,
-  homepage,
-  created_at,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/repositories/*.parquet', Parquet, 'repo Nullable(String), description Nullable(String), language Nullable(String), homepage Nullable(String), created_at Nullable(DateTime64(3, \'UTC\')), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "description",
+  "language",
+  "homepage",
+  "created_at",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/repositories/*.parquet', Parquet, '"repo" Nullable(String), "description" Nullable(String), "language" Nullable(String), "homepage" Nullable(String), "created_at" Nullable(DateTime64(3, \'UTC\')), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo;
+LIMIT 1 BY "repo";
 
 CREATE OR REPLACE VIEW ossai.repo_snapshots AS
 SELECT
-  repo,
-  date,
-  stars,
-  forks,
-  open_issues,
-  open_prs,
-  watchers,
-  archived,
-  license,
-  default_branch,
-  topics,
-  pushed_at,
-  listed_as,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/repo_snapshots/*.parquet', Parquet, 'repo Nullable(String), date Nullable(DateTime64(3, \'UTC\')), stars Nullable(Int64), forks Nullable(Int64), open_issues Nullable(Int64), open_prs Nullable(Int64), watchers Nullable(Int64), archived Nullable(Bool), license Nullable(String), default_branch Nullable(String), topics Nullable(String), pushed_at Nullable(DateTime64(3, \'UTC\')), listed_as Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "date",
+  "stars",
+  "forks",
+  "open_issues",
+  "open_prs",
+  "watchers",
+  "archived",
+  "license",
+  "default_branch",
+  "topics",
+  "pushed_at",
+  "listed_as",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/repo_snapshots/*.parquet', Parquet, '"repo" Nullable(String), "date" Nullable(DateTime64(3, \'UTC\')), "stars" Nullable(Int64), "forks" Nullable(Int64), "open_issues" Nullable(Int64), "open_prs" Nullable(Int64), "watchers" Nullable(Int64), "archived" Nullable(Bool), "license" Nullable(String), "default_branch" Nullable(String), "topics" Nullable(String), "pushed_at" Nullable(DateTime64(3, \'UTC\')), "listed_as" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, date;
+LIMIT 1 BY "repo", "date";
 
 CREATE OR REPLACE VIEW ossai.star_history AS
 SELECT
-  repo,
-  week_start,
-  stars_gained,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/star_history/*.parquet', Parquet, 'repo Nullable(String), week_start Nullable(DateTime64(3, \'UTC\')), stars_gained Nullable(Int64), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "week_start",
+  "stars_gained",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/star_history/*.parquet', Parquet, '"repo" Nullable(String), "week_start" Nullable(DateTime64(3, \'UTC\')), "stars_gained" Nullable(Int64), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, week_start;
+LIMIT 1 BY "repo", "week_start";
 
 CREATE OR REPLACE VIEW ossai.package_downloads AS
 SELECT
-  package,
-  series,
-  period_start,
-  period_end,
-  window_days,
-  downloads,
-  installers,
-  method,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/package_downloads/*.parquet', Parquet, 'package Nullable(String), series Nullable(String), period_start Nullable(DateTime64(3, \'UTC\')), period_end Nullable(DateTime64(3, \'UTC\')), window_days Nullable(Int64), downloads Nullable(Int64), installers Nullable(String), method Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "package",
+  "series",
+  "period_start",
+  "period_end",
+  "window_days",
+  "downloads",
+  "installers",
+  "method",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/package_downloads/*.parquet', Parquet, '"package" Nullable(String), "series" Nullable(String), "period_start" Nullable(DateTime64(3, \'UTC\')), "period_end" Nullable(DateTime64(3, \'UTC\')), "window_days" Nullable(Int64), "downloads" Nullable(Int64), "installers" Nullable(String), "method" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY package, series, period_start, period_end;
+LIMIT 1 BY "package", "series", "period_start", "period_end";
 
 CREATE OR REPLACE VIEW ossai.download_totals AS
 SELECT
-  series,
-  period_start,
-  period_end,
-  window_days,
-  top_n,
-  downloads,
-  installers,
-  method,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/download_totals/*.parquet', Parquet, 'series Nullable(String), period_start Nullable(DateTime64(3, \'UTC\')), period_end Nullable(DateTime64(3, \'UTC\')), window_days Nullable(Int64), top_n Nullable(Int64), downloads Nullable(Int64), installers Nullable(String), method Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "series",
+  "period_start",
+  "period_end",
+  "window_days",
+  "top_n",
+  "downloads",
+  "installers",
+  "method",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/download_totals/*.parquet', Parquet, '"series" Nullable(String), "period_start" Nullable(DateTime64(3, \'UTC\')), "period_end" Nullable(DateTime64(3, \'UTC\')), "window_days" Nullable(Int64), "top_n" Nullable(Int64), "downloads" Nullable(Int64), "installers" Nullable(String), "method" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY series, period_start, period_end, top_n;
+LIMIT 1 BY "series", "period_start", "period_end", "top_n";
 
 CREATE OR REPLACE VIEW ossai.releases AS
 SELECT
-  subject_kind,
-  subject,
-  version,
-  published_at,
-  prerelease,
-  yanked,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/releases/*.parquet', Parquet, 'subject_kind Nullable(String), subject Nullable(String), version Nullable(String), published_at Nullable(DateTime64(3, \'UTC\')), prerelease Nullable(Bool), yanked Nullable(Bool), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "subject_kind",
+  "subject",
+  "version",
+  "published_at",
+  "prerelease",
+  "yanked",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/releases/*.parquet', Parquet, '"subject_kind" Nullable(String), "subject" Nullable(String), "version" Nullable(String), "published_at" Nullable(DateTime64(3, \'UTC\')), "prerelease" Nullable(Bool), "yanked" Nullable(Bool), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY subject_kind, subject, version;
+LIMIT 1 BY "subject_kind", "subject", "version";
 
 CREATE OR REPLACE VIEW ossai.packages AS
 SELECT
-  package,
-  date,
-  canonical_name,
-  latest_version,
-  summary,
-  licence,
-  requires_python,
-  project_urls,
-  repo,
-  registry_repos,
-  repo_agrees,
-  release_count,
-  yanked_count,
-  last_serial,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/packages/*.parquet', Parquet, 'package Nullable(String), date Nullable(DateTime64(3, \'UTC\')), canonical_name Nullable(String), latest_version Nullable(String), summary Nullable(String), licence Nullable(String), requires_python Nullable(String), project_urls Nullable(String), repo Nullable(String), registry_repos Nullable(String), repo_agrees Nullable(Bool), release_count Nullable(Int64), yanked_count Nullable(Int64), last_serial Nullable(Int64), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "package",
+  "date",
+  "canonical_name",
+  "latest_version",
+  "summary",
+  "licence",
+  "requires_python",
+  "project_urls",
+  "repo",
+  "registry_repos",
+  "repo_agrees",
+  "release_count",
+  "yanked_count",
+  "last_serial",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/packages/*.parquet', Parquet, '"package" Nullable(String), "date" Nullable(DateTime64(3, \'UTC\')), "canonical_name" Nullable(String), "latest_version" Nullable(String), "summary" Nullable(String), "licence" Nullable(String), "requires_python" Nullable(String), "project_urls" Nullable(String), "repo" Nullable(String), "registry_repos" Nullable(String), "repo_agrees" Nullable(Bool), "release_count" Nullable(Int64), "yanked_count" Nullable(Int64), "last_serial" Nullable(Int64), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY package, date;
+LIMIT 1 BY "package", "date";
 
 CREATE OR REPLACE VIEW ossai.package_dependents AS
 SELECT
-  package,
-  version,
-  date,
-  dependents,
-  direct_dependents,
-  indirect_dependents,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/package_dependents/*.parquet', Parquet, 'package Nullable(String), version Nullable(String), date Nullable(DateTime64(3, \'UTC\')), dependents Nullable(Int64), direct_dependents Nullable(Int64), indirect_dependents Nullable(Int64), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "package",
+  "version",
+  "date",
+  "dependents",
+  "direct_dependents",
+  "indirect_dependents",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/package_dependents/*.parquet', Parquet, '"package" Nullable(String), "version" Nullable(String), "date" Nullable(DateTime64(3, \'UTC\')), "dependents" Nullable(Int64), "direct_dependents" Nullable(Int64), "indirect_dependents" Nullable(Int64), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY package, version, date;
+LIMIT 1 BY "package", "version", "date";
 
 CREATE OR REPLACE VIEW ossai.scorecards AS
 SELECT
-  repo,
-  date,
-  check,
-  score,
-  scorecard_date,
-  scorecard_version,
-  reason,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/scorecards/*.parquet', Parquet, 'repo Nullable(String), date Nullable(DateTime64(3, \'UTC\')), check Nullable(String), score Nullable(Float64), scorecard_date Nullable(DateTime64(3, \'UTC\')), scorecard_version Nullable(String), reason Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "date",
+  "check",
+  "score",
+  "scorecard_date",
+  "scorecard_version",
+  "reason",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/scorecards/*.parquet', Parquet, '"repo" Nullable(String), "date" Nullable(DateTime64(3, \'UTC\')), "check" Nullable(String), "score" Nullable(Float64), "scorecard_date" Nullable(DateTime64(3, \'UTC\')), "scorecard_version" Nullable(String), "reason" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, date, check;
+LIMIT 1 BY "repo", "date", "check";
 
 CREATE OR REPLACE VIEW ossai.commits AS
 SELECT
-  repo,
-  sha,
-  authored_at,
-  author_utc_offset_min,
-  committed_at,
-  author_id,
-  author_domain,
-  author_is_bot,
-  co_author_ids,
-  co_author_bot_ids,
-  is_merge,
-  files_changed,
-  lines_added,
-  lines_deleted,
-  first_parent,
-  pull_request,
-  review_trailer,
-  merged_by_other,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/commits/*.parquet', Parquet, 'repo Nullable(String), sha Nullable(String), authored_at Nullable(DateTime64(3, \'UTC\')), author_utc_offset_min Nullable(Int64), committed_at Nullable(DateTime64(3, \'UTC\')), author_id Nullable(String), author_domain Nullable(String), author_is_bot Nullable(Bool), co_author_ids Nullable(String), co_author_bot_ids Nullable(String), is_merge Nullable(Bool), files_changed Nullable(Int64), lines_added Nullable(Int64), lines_deleted Nullable(Int64), first_parent Nullable(Bool), pull_request Nullable(Int64), review_trailer Nullable(Bool), merged_by_other Nullable(Bool), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "sha",
+  "authored_at",
+  "author_utc_offset_min",
+  "committed_at",
+  "author_id",
+  "author_domain",
+  "author_is_bot",
+  "co_author_ids",
+  "co_author_bot_ids",
+  "is_merge",
+  "files_changed",
+  "lines_added",
+  "lines_deleted",
+  "first_parent",
+  "pull_request",
+  "review_trailer",
+  "merged_by_other",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/commits/*.parquet', Parquet, '"repo" Nullable(String), "sha" Nullable(String), "authored_at" Nullable(DateTime64(3, \'UTC\')), "author_utc_offset_min" Nullable(Int64), "committed_at" Nullable(DateTime64(3, \'UTC\')), "author_id" Nullable(String), "author_domain" Nullable(String), "author_is_bot" Nullable(Bool), "co_author_ids" Nullable(String), "co_author_bot_ids" Nullable(String), "is_merge" Nullable(Bool), "files_changed" Nullable(Int64), "lines_added" Nullable(Int64), "lines_deleted" Nullable(Int64), "first_parent" Nullable(Bool), "pull_request" Nullable(Int64), "review_trailer" Nullable(Bool), "merged_by_other" Nullable(Bool), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, sha;
+LIMIT 1 BY "repo", "sha";
 
 CREATE OR REPLACE VIEW ossai.commit_activity AS
 SELECT
-  repo,
-  week_start,
-  commits,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/commit_activity/*.parquet', Parquet, 'repo Nullable(String), week_start Nullable(DateTime64(3, \'UTC\')), commits Nullable(Int64), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "week_start",
+  "commits",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/commit_activity/*.parquet', Parquet, '"repo" Nullable(String), "week_start" Nullable(DateTime64(3, \'UTC\')), "commits" Nullable(Int64), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, week_start;
+LIMIT 1 BY "repo", "week_start";
 
 CREATE OR REPLACE VIEW ossai.contributors AS
 SELECT
-  repo,
-  date,
-  contributor_id,
-  kind,
-  contributions,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/contributors/*.parquet', Parquet, 'repo Nullable(String), date Nullable(DateTime64(3, \'UTC\')), contributor_id Nullable(String), kind Nullable(String), contributions Nullable(Int64), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "date",
+  "contributor_id",
+  "kind",
+  "contributions",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/contributors/*.parquet', Parquet, '"repo" Nullable(String), "date" Nullable(DateTime64(3, \'UTC\')), "contributor_id" Nullable(String), "kind" Nullable(String), "contributions" Nullable(Int64), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, date, contributor_id;
+LIMIT 1 BY "repo", "date", "contributor_id";
 
 CREATE OR REPLACE VIEW ossai.issue_activity AS
 SELECT
-  repo,
-  kind,
-  window_start,
-  window_end,
-  opened,
-  closed,
-  merged,
-  median_hours_to_first_response,
-  median_hours_to_close,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/issue_activity/*.parquet', Parquet, 'repo Nullable(String), kind Nullable(String), window_start Nullable(DateTime64(3, \'UTC\')), window_end Nullable(DateTime64(3, \'UTC\')), opened Nullable(Int64), closed Nullable(Int64), merged Nullable(Int64), median_hours_to_first_response Nullable(Float64), median_hours_to_close Nullable(Float64), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "kind",
+  "window_start",
+  "window_end",
+  "opened",
+  "closed",
+  "merged",
+  "median_hours_to_first_response",
+  "median_hours_to_close",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/issue_activity/*.parquet', Parquet, '"repo" Nullable(String), "kind" Nullable(String), "window_start" Nullable(DateTime64(3, \'UTC\')), "window_end" Nullable(DateTime64(3, \'UTC\')), "opened" Nullable(Int64), "closed" Nullable(Int64), "merged" Nullable(Int64), "median_hours_to_first_response" Nullable(Float64), "median_hours_to_close" Nullable(Float64), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, kind, window_start, window_end;
+LIMIT 1 BY "repo", "kind", "window_start", "window_end";
 
 CREATE OR REPLACE VIEW ossai.collection_runs AS
 SELECT
-  run_id,
-  collector,
-  target,
-  started_at,
-  finished_at,
-  status,
-  requests,
-  not_modified,
-  retries,
-  wait_seconds,
-  rate_limit_remaining,
-  rows_written,
-  message,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/collection_runs/*.parquet', Parquet, 'run_id Nullable(String), collector Nullable(String), target Nullable(String), started_at Nullable(DateTime64(3, \'UTC\')), finished_at Nullable(DateTime64(3, \'UTC\')), status Nullable(String), requests Nullable(Int64), not_modified Nullable(Int64), retries Nullable(Int64), wait_seconds Nullable(Float64), rate_limit_remaining Nullable(Int64), rows_written Nullable(Int64), message Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "run_id",
+  "collector",
+  "target",
+  "started_at",
+  "finished_at",
+  "status",
+  "requests",
+  "not_modified",
+  "retries",
+  "wait_seconds",
+  "rate_limit_remaining",
+  "rows_written",
+  "message",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/collection_runs/*.parquet', Parquet, '"run_id" Nullable(String), "collector" Nullable(String), "target" Nullable(String), "started_at" Nullable(DateTime64(3, \'UTC\')), "finished_at" Nullable(DateTime64(3, \'UTC\')), "status" Nullable(String), "requests" Nullable(Int64), "not_modified" Nullable(Int64), "retries" Nullable(Int64), "wait_seconds" Nullable(Float64), "rate_limit_remaining" Nullable(Int64), "rows_written" Nullable(Int64), "message" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY run_id, collector, target;
+LIMIT 1 BY "run_id", "collector", "target";
 
 CREATE OR REPLACE VIEW ossai.cohort_members AS
 SELECT
-  kind,
-  name,
-  rank,
-  measure,
-  value,
-  as_of,
-  rule,
-  repo,
-  side,
-  status,
-  reason,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/cohort_members/*.parquet', Parquet, 'kind Nullable(String), name Nullable(String), rank Nullable(Int64), measure Nullable(String), value Nullable(Int64), as_of Nullable(DateTime64(3, \'UTC\')), rule Nullable(String), repo Nullable(String), side Nullable(String), status Nullable(String), reason Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "kind",
+  "name",
+  "rank",
+  "measure",
+  "value",
+  "as_of",
+  "rule",
+  "repo",
+  "side",
+  "status",
+  "reason",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/cohort_members/*.parquet', Parquet, '"kind" Nullable(String), "name" Nullable(String), "rank" Nullable(Int64), "measure" Nullable(String), "value" Nullable(Int64), "as_of" Nullable(DateTime64(3, \'UTC\')), "rule" Nullable(String), "repo" Nullable(String), "side" Nullable(String), "status" Nullable(String), "reason" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY kind, name;
+LIMIT 1 BY "kind", "name";
 
 CREATE OR REPLACE VIEW ossai.git_histories AS
 SELECT
-  repo,
-  status,
-  snapshot,
-  size_mb,
-  reason,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/git_histories/*.parquet', Parquet, 'repo Nullable(String), status Nullable(String), snapshot Nullable(DateTime64(3, \'UTC\')), size_mb Nullable(Float64), reason Nullable(String), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "status",
+  "snapshot",
+  "size_mb",
+  "reason",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/git_histories/*.parquet', Parquet, '"repo" Nullable(String), "status" Nullable(String), "snapshot" Nullable(DateTime64(3, \'UTC\')), "size_mb" Nullable(Float64), "reason" Nullable(String), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo;
+LIMIT 1 BY "repo";
 
 CREATE OR REPLACE VIEW ossai.truck_factors AS
 SELECT
-  repo,
-  as_of,
-  truck_factor,
-  files,
-  authors,
-  renames_followed,
-  source,
-  fetched_at,
-  quality
-FROM file('${store}/truck_factors/*.parquet', Parquet, 'repo Nullable(String), as_of Nullable(DateTime64(3, \'UTC\')), truck_factor Nullable(Int64), files Nullable(Int64), authors Nullable(Int64), renames_followed Nullable(Bool), source Nullable(String), fetched_at Nullable(DateTime64(3, \'UTC\')), quality Nullable(String)')
+  "repo",
+  "as_of",
+  "truck_factor",
+  "files",
+  "authors",
+  "renames_followed",
+  "source",
+  "fetched_at",
+  "quality"
+FROM file('${store}/truck_factors/*.parquet', Parquet, '"repo" Nullable(String), "as_of" Nullable(DateTime64(3, \'UTC\')), "truck_factor" Nullable(Int64), "files" Nullable(Int64), "authors" Nullable(Int64), "renames_followed" Nullable(Bool), "source" Nullable(String), "fetched_at" Nullable(DateTime64(3, \'UTC\')), "quality" Nullable(String)')
 ORDER BY fetched_at DESC, _path DESC
-LIMIT 1 BY repo, as_of;
+LIMIT 1 BY "repo", "as_of";

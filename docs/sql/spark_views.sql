@@ -7,416 +7,416 @@
 --   spark-sql --hivevar store=/path/to/store -f docs/sql/spark_views.sql
 --
 
-CREATE OR REPLACE TEMPORARY VIEW sources_files (title STRING, url STRING, revision STRING, licence STRING, as_of TIMESTAMP_NTZ, coverage STRING, notes STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW sources_files (`title` STRING, `url` STRING, `revision` STRING, `licence` STRING, `as_of` TIMESTAMP_NTZ, `coverage` STRING, `notes` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/sources/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW sources AS
 SELECT
-  title,
-  url,
-  revision,
-  licence,
-  as_of,
-  coverage,
-  notes,
-  source,
-  fetched_at,
-  quality
+  `title`,
+  `url`,
+  `revision`,
+  `licence`,
+  `as_of`,
+  `coverage`,
+  `notes`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY source ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `source` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM sources_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW source_days_files (date TIMESTAMP_NTZ, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW source_days_files (`date` TIMESTAMP_NTZ, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/source_days/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW source_days AS
 SELECT
-  date,
-  source,
-  fetched_at,
-  quality
+  `date`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY source, date ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `source`, `date` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM source_days_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW repositories_files (repo STRING, description STRING, language STRING, homepage STRING, created_at TIMESTAMP, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW repositories_files (`repo` STRING, `description` STRING, `language` STRING, `homepage` STRING, `created_at` TIMESTAMP, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/repositories/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW repositories AS
 SELECT
-  repo,
-  description,
-  language,
-  homepage,
-  created_at,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `description`,
+  `language`,
+  `homepage`,
+  `created_at`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM repositories_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW repo_snapshots_files (repo STRING, date TIMESTAMP_NTZ, stars BIGINT, forks BIGINT, open_issues BIGINT, open_prs BIGINT, watchers BIGINT, archived BOOLEAN, license STRING, default_branch STRING, topics STRING, pushed_at TIMESTAMP, listed_as STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW repo_snapshots_files (`repo` STRING, `date` TIMESTAMP_NTZ, `stars` BIGINT, `forks` BIGINT, `open_issues` BIGINT, `open_prs` BIGINT, `watchers` BIGINT, `archived` BOOLEAN, `license` STRING, `default_branch` STRING, `topics` STRING, `pushed_at` TIMESTAMP, `listed_as` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/repo_snapshots/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW repo_snapshots AS
 SELECT
-  repo,
-  date,
-  stars,
-  forks,
-  open_issues,
-  open_prs,
-  watchers,
-  archived,
-  license,
-  default_branch,
-  topics,
-  pushed_at,
-  listed_as,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `date`,
+  `stars`,
+  `forks`,
+  `open_issues`,
+  `open_prs`,
+  `watchers`,
+  `archived`,
+  `license`,
+  `default_branch`,
+  `topics`,
+  `pushed_at`,
+  `listed_as`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, date ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `date` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM repo_snapshots_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW star_history_files (repo STRING, week_start TIMESTAMP_NTZ, stars_gained BIGINT, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW star_history_files (`repo` STRING, `week_start` TIMESTAMP_NTZ, `stars_gained` BIGINT, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/star_history/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW star_history AS
 SELECT
-  repo,
-  week_start,
-  stars_gained,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `week_start`,
+  `stars_gained`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, week_start ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `week_start` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM star_history_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW package_downloads_files (package STRING, series STRING, period_start TIMESTAMP_NTZ, period_end TIMESTAMP_NTZ, window_days BIGINT, downloads BIGINT, installers STRING, method STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW package_downloads_files (`package` STRING, `series` STRING, `period_start` TIMESTAMP_NTZ, `period_end` TIMESTAMP_NTZ, `window_days` BIGINT, `downloads` BIGINT, `installers` STRING, `method` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/package_downloads/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW package_downloads AS
 SELECT
-  package,
-  series,
-  period_start,
-  period_end,
-  window_days,
-  downloads,
-  installers,
-  method,
-  source,
-  fetched_at,
-  quality
+  `package`,
+  `series`,
+  `period_start`,
+  `period_end`,
+  `window_days`,
+  `downloads`,
+  `installers`,
+  `method`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY package, series, period_start, period_end ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `package`, `series`, `period_start`, `period_end` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM package_downloads_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW download_totals_files (series STRING, period_start TIMESTAMP_NTZ, period_end TIMESTAMP_NTZ, window_days BIGINT, top_n BIGINT, downloads BIGINT, installers STRING, method STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW download_totals_files (`series` STRING, `period_start` TIMESTAMP_NTZ, `period_end` TIMESTAMP_NTZ, `window_days` BIGINT, `top_n` BIGINT, `downloads` BIGINT, `installers` STRING, `method` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/download_totals/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW download_totals AS
 SELECT
-  series,
-  period_start,
-  period_end,
-  window_days,
-  top_n,
-  downloads,
-  installers,
-  method,
-  source,
-  fetched_at,
-  quality
+  `series`,
+  `period_start`,
+  `period_end`,
+  `window_days`,
+  `top_n`,
+  `downloads`,
+  `installers`,
+  `method`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY series, period_start, period_end, top_n ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `series`, `period_start`, `period_end`, `top_n` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM download_totals_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW releases_files (subject_kind STRING, subject STRING, version STRING, published_at TIMESTAMP, prerelease BOOLEAN, yanked BOOLEAN, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW releases_files (`subject_kind` STRING, `subject` STRING, `version` STRING, `published_at` TIMESTAMP, `prerelease` BOOLEAN, `yanked` BOOLEAN, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/releases/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW releases AS
 SELECT
-  subject_kind,
-  subject,
-  version,
-  published_at,
-  prerelease,
-  yanked,
-  source,
-  fetched_at,
-  quality
+  `subject_kind`,
+  `subject`,
+  `version`,
+  `published_at`,
+  `prerelease`,
+  `yanked`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY subject_kind, subject, version ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `subject_kind`, `subject`, `version` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM releases_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW packages_files (package STRING, date TIMESTAMP_NTZ, canonical_name STRING, latest_version STRING, summary STRING, licence STRING, requires_python STRING, project_urls STRING, repo STRING, registry_repos STRING, repo_agrees BOOLEAN, release_count BIGINT, yanked_count BIGINT, last_serial BIGINT, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW packages_files (`package` STRING, `date` TIMESTAMP_NTZ, `canonical_name` STRING, `latest_version` STRING, `summary` STRING, `licence` STRING, `requires_python` STRING, `project_urls` STRING, `repo` STRING, `registry_repos` STRING, `repo_agrees` BOOLEAN, `release_count` BIGINT, `yanked_count` BIGINT, `last_serial` BIGINT, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/packages/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW packages AS
 SELECT
-  package,
-  date,
-  canonical_name,
-  latest_version,
-  summary,
-  licence,
-  requires_python,
-  project_urls,
-  repo,
-  registry_repos,
-  repo_agrees,
-  release_count,
-  yanked_count,
-  last_serial,
-  source,
-  fetched_at,
-  quality
+  `package`,
+  `date`,
+  `canonical_name`,
+  `latest_version`,
+  `summary`,
+  `licence`,
+  `requires_python`,
+  `project_urls`,
+  `repo`,
+  `registry_repos`,
+  `repo_agrees`,
+  `release_count`,
+  `yanked_count`,
+  `last_serial`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY package, date ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `package`, `date` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM packages_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW package_dependents_files (package STRING, version STRING, date TIMESTAMP_NTZ, dependents BIGINT, direct_dependents BIGINT, indirect_dependents BIGINT, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW package_dependents_files (`package` STRING, `version` STRING, `date` TIMESTAMP_NTZ, `dependents` BIGINT, `direct_dependents` BIGINT, `indirect_dependents` BIGINT, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/package_dependents/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW package_dependents AS
 SELECT
-  package,
-  version,
-  date,
-  dependents,
-  direct_dependents,
-  indirect_dependents,
-  source,
-  fetched_at,
-  quality
+  `package`,
+  `version`,
+  `date`,
+  `dependents`,
+  `direct_dependents`,
+  `indirect_dependents`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY package, version, date ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `package`, `version`, `date` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM package_dependents_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW scorecards_files (repo STRING, date TIMESTAMP_NTZ, check STRING, score DOUBLE, scorecard_date TIMESTAMP, scorecard_version STRING, reason STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW scorecards_files (`repo` STRING, `date` TIMESTAMP_NTZ, `check` STRING, `score` DOUBLE, `scorecard_date` TIMESTAMP, `scorecard_version` STRING, `reason` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/scorecards/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW scorecards AS
 SELECT
-  repo,
-  date,
-  check,
-  score,
-  scorecard_date,
-  scorecard_version,
-  reason,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `date`,
+  `check`,
+  `score`,
+  `scorecard_date`,
+  `scorecard_version`,
+  `reason`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, date, check ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `date`, `check` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM scorecards_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW commits_files (repo STRING, sha STRING, authored_at TIMESTAMP, author_utc_offset_min BIGINT, committed_at TIMESTAMP, author_id STRING, author_domain STRING, author_is_bot BOOLEAN, co_author_ids STRING, co_author_bot_ids STRING, is_merge BOOLEAN, files_changed BIGINT, lines_added BIGINT, lines_deleted BIGINT, first_parent BOOLEAN, pull_request BIGINT, review_trailer BOOLEAN, merged_by_other BOOLEAN, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW commits_files (`repo` STRING, `sha` STRING, `authored_at` TIMESTAMP, `author_utc_offset_min` BIGINT, `committed_at` TIMESTAMP, `author_id` STRING, `author_domain` STRING, `author_is_bot` BOOLEAN, `co_author_ids` STRING, `co_author_bot_ids` STRING, `is_merge` BOOLEAN, `files_changed` BIGINT, `lines_added` BIGINT, `lines_deleted` BIGINT, `first_parent` BOOLEAN, `pull_request` BIGINT, `review_trailer` BOOLEAN, `merged_by_other` BOOLEAN, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/commits/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW commits AS
 SELECT
-  repo,
-  sha,
-  authored_at,
-  author_utc_offset_min,
-  committed_at,
-  author_id,
-  author_domain,
-  author_is_bot,
-  co_author_ids,
-  co_author_bot_ids,
-  is_merge,
-  files_changed,
-  lines_added,
-  lines_deleted,
-  first_parent,
-  pull_request,
-  review_trailer,
-  merged_by_other,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `sha`,
+  `authored_at`,
+  `author_utc_offset_min`,
+  `committed_at`,
+  `author_id`,
+  `author_domain`,
+  `author_is_bot`,
+  `co_author_ids`,
+  `co_author_bot_ids`,
+  `is_merge`,
+  `files_changed`,
+  `lines_added`,
+  `lines_deleted`,
+  `first_parent`,
+  `pull_request`,
+  `review_trailer`,
+  `merged_by_other`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, sha ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `sha` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM commits_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW commit_activity_files (repo STRING, week_start TIMESTAMP_NTZ, commits BIGINT, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW commit_activity_files (`repo` STRING, `week_start` TIMESTAMP_NTZ, `commits` BIGINT, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/commit_activity/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW commit_activity AS
 SELECT
-  repo,
-  week_start,
-  commits,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `week_start`,
+  `commits`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, week_start ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `week_start` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM commit_activity_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW contributors_files (repo STRING, date TIMESTAMP_NTZ, contributor_id STRING, kind STRING, contributions BIGINT, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW contributors_files (`repo` STRING, `date` TIMESTAMP_NTZ, `contributor_id` STRING, `kind` STRING, `contributions` BIGINT, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/contributors/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW contributors AS
 SELECT
-  repo,
-  date,
-  contributor_id,
-  kind,
-  contributions,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `date`,
+  `contributor_id`,
+  `kind`,
+  `contributions`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, date, contributor_id ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `date`, `contributor_id` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM contributors_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW issue_activity_files (repo STRING, kind STRING, window_start TIMESTAMP_NTZ, window_end TIMESTAMP_NTZ, opened BIGINT, closed BIGINT, merged BIGINT, median_hours_to_first_response DOUBLE, median_hours_to_close DOUBLE, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW issue_activity_files (`repo` STRING, `kind` STRING, `window_start` TIMESTAMP_NTZ, `window_end` TIMESTAMP_NTZ, `opened` BIGINT, `closed` BIGINT, `merged` BIGINT, `median_hours_to_first_response` DOUBLE, `median_hours_to_close` DOUBLE, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/issue_activity/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW issue_activity AS
 SELECT
-  repo,
-  kind,
-  window_start,
-  window_end,
-  opened,
-  closed,
-  merged,
-  median_hours_to_first_response,
-  median_hours_to_close,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `kind`,
+  `window_start`,
+  `window_end`,
+  `opened`,
+  `closed`,
+  `merged`,
+  `median_hours_to_first_response`,
+  `median_hours_to_close`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, kind, window_start, window_end ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `kind`, `window_start`, `window_end` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM issue_activity_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW collection_runs_files (run_id STRING, collector STRING, target STRING, started_at TIMESTAMP, finished_at TIMESTAMP, status STRING, requests BIGINT, not_modified BIGINT, retries BIGINT, wait_seconds DOUBLE, rate_limit_remaining BIGINT, rows_written BIGINT, message STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW collection_runs_files (`run_id` STRING, `collector` STRING, `target` STRING, `started_at` TIMESTAMP, `finished_at` TIMESTAMP, `status` STRING, `requests` BIGINT, `not_modified` BIGINT, `retries` BIGINT, `wait_seconds` DOUBLE, `rate_limit_remaining` BIGINT, `rows_written` BIGINT, `message` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/collection_runs/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW collection_runs AS
 SELECT
-  run_id,
-  collector,
-  target,
-  started_at,
-  finished_at,
-  status,
-  requests,
-  not_modified,
-  retries,
-  wait_seconds,
-  rate_limit_remaining,
-  rows_written,
-  message,
-  source,
-  fetched_at,
-  quality
+  `run_id`,
+  `collector`,
+  `target`,
+  `started_at`,
+  `finished_at`,
+  `status`,
+  `requests`,
+  `not_modified`,
+  `retries`,
+  `wait_seconds`,
+  `rate_limit_remaining`,
+  `rows_written`,
+  `message`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY run_id, collector, target ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `run_id`, `collector`, `target` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM collection_runs_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW cohort_members_files (kind STRING, name STRING, rank BIGINT, measure STRING, value BIGINT, as_of TIMESTAMP_NTZ, rule STRING, repo STRING, side STRING, status STRING, reason STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW cohort_members_files (`kind` STRING, `name` STRING, `rank` BIGINT, `measure` STRING, `value` BIGINT, `as_of` TIMESTAMP_NTZ, `rule` STRING, `repo` STRING, `side` STRING, `status` STRING, `reason` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/cohort_members/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW cohort_members AS
 SELECT
-  kind,
-  name,
-  rank,
-  measure,
-  value,
-  as_of,
-  rule,
-  repo,
-  side,
-  status,
-  reason,
-  source,
-  fetched_at,
-  quality
+  `kind`,
+  `name`,
+  `rank`,
+  `measure`,
+  `value`,
+  `as_of`,
+  `rule`,
+  `repo`,
+  `side`,
+  `status`,
+  `reason`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY kind, name ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `kind`, `name` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM cohort_members_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW git_histories_files (repo STRING, status STRING, snapshot TIMESTAMP_NTZ, size_mb DOUBLE, reason STRING, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW git_histories_files (`repo` STRING, `status` STRING, `snapshot` TIMESTAMP_NTZ, `size_mb` DOUBLE, `reason` STRING, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/git_histories/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW git_histories AS
 SELECT
-  repo,
-  status,
-  snapshot,
-  size_mb,
-  reason,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `status`,
+  `snapshot`,
+  `size_mb`,
+  `reason`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM git_histories_files)
 )
 WHERE _rank = 1;
 
-CREATE OR REPLACE TEMPORARY VIEW truck_factors_files (repo STRING, as_of TIMESTAMP_NTZ, truck_factor BIGINT, files BIGINT, authors BIGINT, renames_followed BOOLEAN, source STRING, fetched_at TIMESTAMP, quality STRING)
+CREATE OR REPLACE TEMPORARY VIEW truck_factors_files (`repo` STRING, `as_of` TIMESTAMP_NTZ, `truck_factor` BIGINT, `files` BIGINT, `authors` BIGINT, `renames_followed` BOOLEAN, `source` STRING, `fetched_at` TIMESTAMP, `quality` STRING)
 USING parquet OPTIONS (path '${store}/truck_factors/*.parquet', mergeSchema 'true');
 CREATE OR REPLACE TEMPORARY VIEW truck_factors AS
 SELECT
-  repo,
-  as_of,
-  truck_factor,
-  files,
-  authors,
-  renames_followed,
-  source,
-  fetched_at,
-  quality
+  `repo`,
+  `as_of`,
+  `truck_factor`,
+  `files`,
+  `authors`,
+  `renames_followed`,
+  `source`,
+  `fetched_at`,
+  `quality`
 FROM (
   SELECT *, row_number() OVER (
-    PARTITION BY repo, as_of ORDER BY fetched_at DESC, _file DESC) AS _rank
+    PARTITION BY `repo`, `as_of` ORDER BY fetched_at DESC, _file DESC) AS _rank
   FROM (SELECT *, input_file_name() AS _file FROM truck_factors_files)
 )
 WHERE _rank = 1;
