@@ -326,20 +326,18 @@ class SegmentStore:
     def _compact_tiers(self, manifest: dict, table: str) -> None:
         """Merge every run of TIER_FANOUT neighbouring segments of one size tier, newest run
         first, until none is left: what an append costs stays flat as the table grows."""
-        tried: set[tuple[str, ...]] = set()
+        unmergeable: set[str] = set()  # unreadable, missing or holding implausible rows
         while True:
             names = list(manifest["tables"].get(table, []))
-            tiers = [self._tier(name) for name in names]
+            tiers = [None if n in unmergeable else self._tier(n) for n in names]
             runs = [
                 tuple(names[i : i + TIER_FANOUT])
                 for i in range(len(names) - TIER_FANOUT, -1, -1)
                 if tiers[i] is not None and len(set(tiers[i : i + TIER_FANOUT])) == 1
             ]
-            runs = [run for run in runs if run not in tried]
             if not runs:
                 return
-            tried.add(runs[0])
-            self._compact_locked(manifest, table, runs[0])
+            unmergeable |= self._compact_locked(manifest, table, runs[0])
 
     def _tier(self, name: str) -> int | None:
         """A segment's size tier; None when it is nowhere to be found."""
@@ -357,19 +355,21 @@ class SegmentStore:
 
     def _compact_locked(
         self, manifest: dict, table: str, among: tuple[str, ...] | None = None
-    ) -> None:
+    ) -> set[str]:
         """Merge the table's readable segments (or those of them in `among`, neighbours) into
-        one, rows sorted by key, placed where the newest of them was listed."""
+        one, rows sorted by key, placed where the newest of them was listed. Returns the
+        chosen segments that could not be merged, which stay listed as they are."""
         old = list(manifest["tables"].get(table, []))
         chosen = [name for name in old if among is None or name in among]
         if len(chosen) < 2:
-            return
+            return set()
         spec = TABLES[table]
         found = self._read_segments(spec, chosen)
         # a segment with rows left out as implausible stays too: merging would drop them
         merged = [n for n in chosen if n in found.frames and n not in found.implausible]
+        kept = set(chosen) - set(merged)
         if len(merged) < 2:
-            return
+            return set(chosen)
         # What cannot be read stays listed where it was, so its rows are never dropped and
         # the file is never collected: it can still be restored and read.
         rows = merge_newest(spec, [found.frames[n] for n in merged])
@@ -389,6 +389,7 @@ class SegmentStore:
         manifest.clear()
         manifest.update(after)
         self._settle(manifest)
+        return kept
 
     def _settle(self, manifest: dict) -> None:
         """Move published files where a folder reader expects them: listed segments out of

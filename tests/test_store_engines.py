@@ -104,7 +104,8 @@ def _views(dialect: str, root: Path) -> str:
 def _statements(text: str) -> list[str]:
     """The file's statements in order, as a SQL shell runs them one by one."""
     bodies = (
-        "\n".join(l for l in s.splitlines() if not l.startswith("--")) for s in text.split(";\n")
+        "\n".join(line for line in part.splitlines() if not line.startswith("--"))
+        for part in text.split(";\n")
     )
     return [body for body in bodies if body.strip()]
 

@@ -21,7 +21,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "title", NULL::VARCHAR AS "url", NULL::VARCHAR AS "revision", NULL::VARCHAR AS "licence", NULL::TIMESTAMP AS "as_of", NULL::VARCHAR AS "coverage", NULL::VARCHAR AS "notes", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/sources/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/sources/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "source" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -34,7 +35,8 @@ SELECT
 FROM (
   SELECT NULL::TIMESTAMP AS "date", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/source_days/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/source_days/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "source", "date" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -51,7 +53,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::VARCHAR AS "description", NULL::VARCHAR AS "language", NULL::VARCHAR AS "homepage", NULL::TIMESTAMPTZ AS "created_at", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/repositories/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/repositories/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -76,7 +79,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::TIMESTAMP AS "date", NULL::BIGINT AS "stars", NULL::BIGINT AS "forks", NULL::BIGINT AS "open_issues", NULL::BIGINT AS "open_prs", NULL::BIGINT AS "watchers", NULL::BOOLEAN AS "archived", NULL::VARCHAR AS "license", NULL::VARCHAR AS "default_branch", NULL::VARCHAR AS "topics", NULL::TIMESTAMPTZ AS "pushed_at", NULL::VARCHAR AS "listed_as", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/repo_snapshots/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/repo_snapshots/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "date" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -91,7 +95,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::TIMESTAMP AS "week_start", NULL::BIGINT AS "stars_gained", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/star_history/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/star_history/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "week_start" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -111,7 +116,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "package", NULL::VARCHAR AS "series", NULL::TIMESTAMP AS "period_start", NULL::TIMESTAMP AS "period_end", NULL::BIGINT AS "window_days", NULL::BIGINT AS "downloads", NULL::VARCHAR AS "installers", NULL::VARCHAR AS "method", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/package_downloads/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/package_downloads/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "package", "series", "period_start", "period_end" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -131,7 +137,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "series", NULL::TIMESTAMP AS "period_start", NULL::TIMESTAMP AS "period_end", NULL::BIGINT AS "window_days", NULL::BIGINT AS "top_n", NULL::BIGINT AS "downloads", NULL::VARCHAR AS "installers", NULL::VARCHAR AS "method", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/download_totals/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/download_totals/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "series", "period_start", "period_end", "top_n" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -149,7 +156,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "subject_kind", NULL::VARCHAR AS "subject", NULL::VARCHAR AS "version", NULL::TIMESTAMPTZ AS "published_at", NULL::BOOLEAN AS "prerelease", NULL::BOOLEAN AS "yanked", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/releases/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/releases/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "subject_kind", "subject", "version" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -175,7 +183,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "package", NULL::TIMESTAMP AS "date", NULL::VARCHAR AS "canonical_name", NULL::VARCHAR AS "latest_version", NULL::VARCHAR AS "summary", NULL::VARCHAR AS "licence", NULL::VARCHAR AS "requires_python", NULL::VARCHAR AS "project_urls", NULL::VARCHAR AS "repo", NULL::VARCHAR AS "registry_repos", NULL::BOOLEAN AS "repo_agrees", NULL::BIGINT AS "release_count", NULL::BIGINT AS "yanked_count", NULL::BIGINT AS "last_serial", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/packages/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/packages/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "package", "date" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -193,7 +202,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "package", NULL::VARCHAR AS "version", NULL::TIMESTAMP AS "date", NULL::BIGINT AS "dependents", NULL::BIGINT AS "direct_dependents", NULL::BIGINT AS "indirect_dependents", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/package_dependents/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/package_dependents/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "package", "version", "date" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -212,7 +222,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::TIMESTAMP AS "date", NULL::VARCHAR AS "check", NULL::DOUBLE AS "score", NULL::TIMESTAMPTZ AS "scorecard_date", NULL::VARCHAR AS "scorecard_version", NULL::VARCHAR AS "reason", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/scorecards/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/scorecards/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "date", "check" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -242,7 +253,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::VARCHAR AS "sha", NULL::TIMESTAMPTZ AS "authored_at", NULL::BIGINT AS "author_utc_offset_min", NULL::TIMESTAMPTZ AS "committed_at", NULL::VARCHAR AS "author_id", NULL::VARCHAR AS "author_domain", NULL::BOOLEAN AS "author_is_bot", NULL::VARCHAR AS "co_author_ids", NULL::VARCHAR AS "co_author_bot_ids", NULL::BOOLEAN AS "is_merge", NULL::BIGINT AS "files_changed", NULL::BIGINT AS "lines_added", NULL::BIGINT AS "lines_deleted", NULL::BOOLEAN AS "first_parent", NULL::BIGINT AS "pull_request", NULL::BOOLEAN AS "review_trailer", NULL::BOOLEAN AS "merged_by_other", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/commits/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/commits/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "sha" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -257,7 +269,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::TIMESTAMP AS "week_start", NULL::BIGINT AS "commits", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/commit_activity/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/commit_activity/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "week_start" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -274,7 +287,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::TIMESTAMP AS "date", NULL::VARCHAR AS "contributor_id", NULL::VARCHAR AS "kind", NULL::BIGINT AS "contributions", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/contributors/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/contributors/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "date", "contributor_id" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -295,7 +309,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::VARCHAR AS "kind", NULL::TIMESTAMP AS "window_start", NULL::TIMESTAMP AS "window_end", NULL::BIGINT AS "opened", NULL::BIGINT AS "closed", NULL::BIGINT AS "merged", NULL::DOUBLE AS "median_hours_to_first_response", NULL::DOUBLE AS "median_hours_to_close", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/issue_activity/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/issue_activity/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "kind", "window_start", "window_end" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -320,7 +335,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "run_id", NULL::VARCHAR AS "collector", NULL::VARCHAR AS "target", NULL::TIMESTAMPTZ AS "started_at", NULL::TIMESTAMPTZ AS "finished_at", NULL::VARCHAR AS "status", NULL::BIGINT AS "requests", NULL::BIGINT AS "not_modified", NULL::BIGINT AS "retries", NULL::DOUBLE AS "wait_seconds", NULL::BIGINT AS "rate_limit_remaining", NULL::BIGINT AS "rows_written", NULL::VARCHAR AS "message", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/collection_runs/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/collection_runs/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "run_id", "collector", "target" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -343,7 +359,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "kind", NULL::VARCHAR AS "name", NULL::BIGINT AS "rank", NULL::VARCHAR AS "measure", NULL::BIGINT AS "value", NULL::TIMESTAMP AS "as_of", NULL::VARCHAR AS "rule", NULL::VARCHAR AS "repo", NULL::VARCHAR AS "side", NULL::VARCHAR AS "status", NULL::VARCHAR AS "reason", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/cohort_members/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/cohort_members/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "kind", "name" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -360,7 +377,8 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::VARCHAR AS "status", NULL::TIMESTAMP AS "snapshot", NULL::DOUBLE AS "size_mb", NULL::VARCHAR AS "reason", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/git_histories/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/git_histories/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo" ORDER BY fetched_at DESC, filename DESC) = 1;
 
@@ -378,6 +396,7 @@ SELECT
 FROM (
   SELECT NULL::VARCHAR AS "repo", NULL::TIMESTAMP AS "as_of", NULL::BIGINT AS "truck_factor", NULL::BIGINT AS "files", NULL::BIGINT AS "authors", NULL::BOOLEAN AS "renames_followed", NULL::VARCHAR AS "source", NULL::TIMESTAMPTZ AS "fetched_at", NULL::VARCHAR AS "quality", NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet('${store}/truck_factors/*.parquet', union_by_name = true, filename = true)
+  SELECT * FROM read_parquet(
+    '${store}/truck_factors/*.parquet', union_by_name = true, filename = true)
 )
 QUALIFY row_number() OVER (PARTITION BY "repo", "as_of" ORDER BY fetched_at DESC, filename DESC) = 1;
