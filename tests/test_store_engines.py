@@ -209,7 +209,7 @@ def test_what_compaction_merged_is_out_of_the_folder_yet_found_by_an_older_reade
     now = [time.time()]
     store = SegmentStore(tmp_path / "store", clock=lambda: now[0])
     for i in range(COMPACT_AFTER_SEGMENTS - 1):
-        store.append({"repo_snapshots": snapshot_rows("a/b", [f"2024-01-0{i + 1}"], [i])})
+        store.append({"repo_snapshots": snapshot_rows("a/b", [f"2024-01-{i + 1:02d}"], [i])})
     older = store.manifest()  # a reader that read the manifest before the compaction
     store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-09"], [9])})  # merges
     manifest = store.manifest()
