@@ -66,21 +66,26 @@ def _folder_rows(root: Path, table: str) -> pd.DataFrame:
 
 
 def _store_as_used(tmp_path: Path) -> SegmentStore:
-    """The shipped data, then what use adds: several segments, one written before a column
-    existed, a newer observation of a key, a compaction, and a write killed before publishing."""
+    """The shipped data, then what use adds: several segments and compactions, a newer
+    observation of a key, one observed twice at the same time (the later write wins), a
+    segment written before a column existed, and a write killed before publishing."""
     root = tmp_path / "store"
     shutil.copytree(DEFAULT_DATA, root)
     store = SegmentStore(root)
     store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01", "2024-01-02"], [1, 2])})
-    # an old schema: this segment was written before `open_prs` and `topics` existed
-    old = root / store.manifest()["tables"]["repo_snapshots"][-1]
-    pq.write_table(pq.read_table(old).drop_columns(["open_prs", "topics"]), old)
     for i in range(COMPACT_AFTER_SEGMENTS + 1):  # enough writes to merge some segments
         store.append({"repo_snapshots": snapshot_rows(f"c/d{i}", ["2024-01-01"], [i])})
     # a newer observation of a key: day 2 of a/b, seen again later
     store.append(
         {"repo_snapshots": snapshot_rows("a/b", ["2024-01-02"], [11], fetched="2024-03-01")}
     )
+    # day 1 of a/b observed again at the same time: the later write wins
+    store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-01"], [5])})
+    # an old schema: this segment was written before `open_prs` and `topics` existed
+    store.append({"repo_snapshots": snapshot_rows("a/b", ["2024-01-03"], [3])})
+    old = root / store.manifest()["tables"]["repo_snapshots"][-1]
+    pq.write_table(pq.read_table(old).drop_columns(["open_prs", "topics"]), old)
+    assert len(store.manifest()["tables"]["repo_snapshots"]) > 2  # several segments
     _kill_a_write(root)
     return store
 
@@ -159,9 +164,13 @@ def test_the_apps_key_queries_give_the_apps_answers(used_store, engine):
         "SELECT stars FROM repo_snapshots WHERE repo = 'a/b' AND date = '2024-01-02 00:00:00'"
     )
     assert day2["stars"].tolist() == [11]
+    day1 = query(
+        "SELECT stars FROM repo_snapshots WHERE repo = 'a/b' AND date = '2024-01-01 00:00:00'"
+    )
+    assert day1["stars"].tolist() == [5]
     # the segment written before a column existed reads it as null
     old = query("SELECT open_prs FROM repo_snapshots WHERE repo = 'a/b' ORDER BY date")
-    assert old["open_prs"].isna().all() and len(old) == 2
+    assert old["open_prs"].isna().all() and len(old) == 3
     # the latest stars of every repository, as the Overview ranks them
     snapshots = _the_app(used_store, "repo_snapshots")
     latest = snapshots.sort_values("date").groupby("repo").tail(1)
