@@ -464,10 +464,11 @@ class SegmentStore:
             folder = self.root / table
             for path in folder.glob("*.parquet*") if folder.is_dir() else ():
                 name = f"{table}/{path.name}"
-                if name not in live and path.stat().st_mtime > created:
-                    # an orphan the older layout left in the table folder: out of the
-                    # folder engines read, deleted like any staged orphan after its grace
-                    _move(path, self.root / STAGING / name)
+                with contextlib.suppress(FileNotFoundError):
+                    if name not in live and path.stat().st_mtime > created:
+                        # an orphan the older layout left in the table folder: out of the
+                        # folder engines read, deleted like any staged orphan after its grace
+                        _move(path, self.root / STAGING / name)
             staged = self.root / STAGING / table
             for path in staged.glob("*.parquet*") if staged.is_dir() else ():
                 name = f"{table}/{path.name}"
