@@ -8,6 +8,7 @@
     python -m bench export [--page compare]   chart export
     python -m bench mutants [--only NAME]   injected bugs the tests must catch
     python -m bench tracked [--entries 10000]   the pages and edits with a crowded tracked.toml
+    python -m bench store [--writes 10000]   what an append costs at 100 and 10,000 writes
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
@@ -139,7 +140,7 @@ def chart_payloads() -> dict[str, int]:
 
 
 # The benches run by name: python -m bench NAME [ARGS] (each module's docstring says more).
-BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants", "tracked")
+BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants", "store", "tracked")
 
 
 def main() -> int:

@@ -7,7 +7,10 @@ later write still wins, as it did. A compacted segment and the originals it merg
 on disk (the originals are kept for a grace period after compaction, and a lost manifest
 leaves them for good): both are listed, which is safe because reads keep the newest
 observation per key and the compacted rows are the same rows; the next compaction merges
-them again. Nothing is deleted or moved: the old manifest is copied to a dated backup beside
+them again. Segments compaction retired (in `.retired/`) are not indexed: their rows are in
+the segment that merged them. A segment the old index lists that is still staged (a write
+killed after publishing, before moving its files) is moved into its table folder first.
+Nothing is deleted or moved otherwise: the old manifest is copied to a dated backup beside
 it, and a segment that cannot be read is left where it is, named in the report and recorded
 as set aside, so a later repair indexes it again once it has been restored.
 
@@ -33,7 +36,7 @@ from pathlib import Path
 from errors import CorruptFileError, ImplausibleValuesError, StoreError
 from files import atomic_write
 from store.schema import TABLES
-from store.segments import FORMAT, MANIFEST, SegmentStore, _segment_of
+from store.segments import FORMAT, MANIFEST, STAGING, SegmentStore, _move, _segment_of
 
 _VERSION = re.compile(r"(\d{8})-")
 
@@ -67,6 +70,9 @@ def rebuild_index(store: SegmentStore, *, dry_run: bool = False) -> RepairReport
     with contextlib.nullcontext() if dry_run else store._write_lock():
         old = _old_index(store, report)
         listed = {name for names in old.get("tables", {}).values() for name in names}
+        if not dry_run:  # a write killed after publishing, before its files were moved
+            for name in listed:
+                _move(store.root / STAGING / name, store.root / name)
         tables: dict[str, list[str]] = {}
         for table, spec in TABLES.items():
             found = _segments_on_disk(store.root / table, table, report)

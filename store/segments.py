@@ -4,9 +4,16 @@ Layout of a store folder:
 
     manifest.json              {"format": 1, "version": N, "tables": {table: [segment, ...]},
                                 "created_at": t, "retired": [...], "set_aside": [...]}
-    <table>/<N>-<id>.parquet   one segment per table per write, never modified after rename
+    <table>/<N>-<id>.parquet   the published segments: exactly the files the manifest lists
+    .staging/<table>/...       segments of a write not yet published (or killed before it)
+    .retired/<table>/...       segments compaction merged, kept for readers of an older manifest
     .write.lock                held (flock) by the one process that is writing
     manifest.backup-*.json     old manifests a repair replaced (kept, never read)
+
+The read rule, for any engine (docs/reading-the-store.md, docs/sql/): read every
+`<table>/*.parquet` by column name (a newer segment may have more columns) and keep the newest
+`fetched_at` per key. Nothing unpublished or retired is ever in a table folder, so pointing an
+engine at the folder reads what the app reads.
 
 `retired` lists segments compaction merged, deleted after a grace period; `set_aside` lists
 segments a repair found unreadable, left on disk and never deleted; `created_at` is when the
@@ -14,13 +21,24 @@ manifest was first written: an unlisted segment older than that is lost history,
 orphan of a crashed write.
 
 Why this shape:
-- A write puts new segment files in place first (temp file, fsync, rename), then replaces
-  the manifest in one `os.replace`. A reader sees the old manifest or the new one, never a
-  half: a process killed before the swap leaves only unreferenced files, which readers
-  ignore and a later write removes.
-- Nothing is rewritten in place. Compaction writes a new segment and a new manifest, and
-  only deletes the replaced files after a grace period, so a reader holding the older
-  manifest still finds them; a reader that loses the race re-reads the manifest.
+- A write stages its segment files in `.staging/` (temp file, fsync, rename), replaces the
+  manifest in one `os.replace`, then moves the staged files into their table folders. A
+  reader of the manifest sees the old one or the new one, never a half; a reader of a table
+  folder never sees a row that is not published. A process killed before the swap leaves only
+  staged files, which a later write removes; one killed after it leaves published files in
+  `.staging/`, which the manifest's readers find there and the next write moves into place.
+- Nothing is rewritten in place. Compaction writes a new segment and a new manifest, moves
+  the replaced files to `.retired/` and only deletes them after a grace period, so a reader
+  holding the older manifest still finds them (a listed name is looked for in `.staging/`,
+  the table folder and `.retired/`, the order a file moves in).
+- Compaction is size-tiered: when TIER_FANOUT neighbouring segments of a table are of one
+  size tier, they are merged into one, its rows sorted by the table's key (so engines skip
+  files and row groups by their min/max). An append rewrites at most a few small files, and a
+  row is rewritten about once per tier (log4 of the table's size), never the whole table
+  every few weeks.
+- A store written before `.staging/` and `.retired/` existed (orphans and retired files in
+  the table folders) is read right by the app as it is, and moved to this layout by its next
+  write (or `./dev cli repair`).
 - Readers take no lock, so the app reads while a refresh in another process writes
   (a DuckDB file would refuse the second process).
 - Nothing that holds data is ever lost to damage: an unreadable or missing segment is named
@@ -58,10 +76,17 @@ from store.schema import TABLES, Table
 
 MANIFEST = "manifest.json"
 LOCK = ".write.lock"
+STAGING = ".staging"  # unpublished segments: outside the table folders any engine reads
+RETIRED = ".retired"  # merged segments in their grace period: outside them too
 FORMAT = 1
 RETIRED_GRACE_SECONDS = 600.0
 ORPHAN_GRACE_SECONDS = 3600.0
-COMPACT_AFTER_SEGMENTS = 24  # a month of daily refreshes, then one merged segment
+# Size-tiered compaction: TIER_FANOUT neighbouring segments of one tier are merged into one.
+# Tier 0 is every file under TIER_BASE_BYTES (a few weeks of small daily writes); tier n+1
+# holds files TIER_FANOUT times larger than tier n.
+TIER_FANOUT = 4
+TIER_BASE_BYTES = 64 * 1024
+COMPACT_AFTER_SEGMENTS = TIER_FANOUT  # appends after which a table has certainly been merged
 UNINDEXED_GRACE_SECONDS = 60.0  # younger segments beside no manifest may be a first write
 REPAIR = "./dev cli repair"
 REPAIR_HINT = (
@@ -184,7 +209,7 @@ class SegmentStore:
         for name in names:
             path = self.root / name
             try:
-                arrow = pq.read_table(path)
+                arrow = self._read_listed(name)
             except FileNotFoundError:
                 found.missing.append(path)
                 continue
@@ -205,6 +230,20 @@ class SegmentStore:
                 found.problems[name] = _implausible(path, doubt)
             found.frames[name] = frame
         return found
+
+    def _places(self, name: str) -> list[Path]:
+        """Where a listed segment can be, in the order a file moves: staged (published, not
+        yet moved), in its table folder, retired (merged by a compaction since)."""
+        return [self.root / STAGING / name, self.root / name, self.root / RETIRED / name]
+
+    def _read_listed(self, name: str) -> pa.Table:
+        """A listed segment's rows, wherever it is; FileNotFoundError when it is nowhere."""
+        for place in self._places(name):
+            try:
+                return pq.read_table(place)
+            except FileNotFoundError:
+                continue
+        raise FileNotFoundError(self.root / name)
 
     def _unindexed(self, table: str, manifest: dict) -> list[CorruptFileError]:
         """History on disk the manifest does not list: segments older than the manifest, or
@@ -266,9 +305,9 @@ class SegmentStore:
             # The write is published: housekeeping after it may fail (a full disk), but
             # never makes the write look failed.
             try:
+                self._settle(manifest)
                 for name in conformed:
-                    if len(manifest["tables"][name]) > COMPACT_AFTER_SEGMENTS:
-                        self._compact_locked(manifest, name)
+                    self._compact_tiers(manifest, name)
                 self._collect_garbage(manifest)
             except (StoreError, OSError, pa.ArrowException) as exc:
                 log.warning("%s: housekeeping after a write was put off: %s", self.root, exc)
@@ -280,42 +319,98 @@ class SegmentStore:
         self._check_writable()
         with self._write_lock():
             manifest = self.manifest()
+            self._settle(manifest)
             self._compact_locked(manifest, table)
         return int(manifest["version"])
 
-    def _compact_locked(self, manifest: dict, table: str) -> None:
+    def _compact_tiers(self, manifest: dict, table: str) -> None:
+        """Merge every run of TIER_FANOUT neighbouring segments of one size tier, newest run
+        first, until none is left: what an append costs stays flat as the table grows."""
+        unmergeable: set[str] = set()  # unreadable, missing or holding implausible rows
+        while True:
+            names = list(manifest["tables"].get(table, []))
+            tiers = [None if n in unmergeable else self._tier(n) for n in names]
+            runs = [
+                tuple(names[i : i + TIER_FANOUT])
+                for i in range(len(names) - TIER_FANOUT, -1, -1)
+                if tiers[i] is not None and len(set(tiers[i : i + TIER_FANOUT])) == 1
+            ]
+            if not runs:
+                return
+            unmergeable |= self._compact_locked(manifest, table, runs[0])
+
+    def _tier(self, name: str) -> int | None:
+        """A segment's size tier; None when it is nowhere to be found."""
+        for place in self._places(name):
+            try:
+                size = place.stat().st_size
+            except OSError:
+                continue
+            tier = 0
+            while size >= TIER_BASE_BYTES:
+                size //= TIER_FANOUT
+                tier += 1
+            return tier
+        return None
+
+    def _compact_locked(
+        self, manifest: dict, table: str, among: tuple[str, ...] | None = None
+    ) -> set[str]:
+        """Merge the table's readable segments (or those of them in `among`, neighbours) into
+        one, rows sorted by key, placed where the newest of them was listed. Returns the
+        chosen segments that could not be merged, which stay listed as they are."""
         old = list(manifest["tables"].get(table, []))
-        if len(old) < 2:
-            return
-        found = self._read_segments(TABLES[table], old)
+        chosen = [name for name in old if among is None or name in among]
+        if len(chosen) < 2:
+            return set()
+        spec = TABLES[table]
+        found = self._read_segments(spec, chosen)
         # a segment with rows left out as implausible stays too: merging would drop them
-        merged = [name for name in old if name in found.frames and name not in found.implausible]
+        merged = [n for n in chosen if n in found.frames and n not in found.implausible]
+        kept = set(chosen) - set(merged)
         if len(merged) < 2:
-            return
+            return set(chosen)
         # What cannot be read stays listed where it was, so its rows are never dropped and
         # the file is never collected: it can still be restored and read.
-        version = int(manifest["version"]) + 1
-        segment = self._write_segment(
-            table, merge_newest(TABLES[table], [found.frames[n] for n in merged]), version
-        )
+        rows = merge_newest(spec, [found.frames[n] for n in merged])
+        rows = rows.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
         last = merged[-1]
+        # Named with the version of the newest segment it replaces, so that file names sort
+        # as the manifest lists them: engines break a tie on `fetched_at` by file name.
+        segment = self._write_segment(table, rows, int(last.split("/")[1][:8]))
         after = copy.deepcopy(manifest)
         after["tables"][table] = [
             segment if name == last else name for name in old if name not in merged[:-1]
         ]
         now = self._clock()
         after.setdefault("retired", []).extend({"path": p, "since": now} for p in merged)
-        after["version"] = version
+        after["version"] = int(manifest["version"]) + 1
         self._publish(after)
         manifest.clear()
         manifest.update(after)
+        self._settle(manifest)
+        return kept
+
+    def _settle(self, manifest: dict) -> None:
+        """Move published files where a folder reader expects them: listed segments out of
+        `.staging/` into their table folders first, then retired ones out of the table folders
+        into `.retired/` (in that order, a folder reader sees a merged row twice, which the
+        newest-per-key rule folds, rather than not at all)."""
+        listed = _listed(manifest)
+        for name in listed:
+            _move(self.root / STAGING / name, self.root / name)
+        for item in manifest.get("retired", []):
+            if item["path"] not in listed:
+                _move(self.root / item["path"], self.root / RETIRED / item["path"])
 
     def _check_writable(self) -> None:
         if self.read_only:
             raise StoreError(self.root, "is read-only (the shipped default data)")
 
     def _write_segment(self, table: str, frame: pd.DataFrame, version: int) -> str:
-        folder = self.root / table
+        """Stage a segment in `.staging/<table>/`; returns its name as the manifest lists it
+        (`<table>/<file>`). It reaches the table folder only once it is published."""
+        folder = self.root / STAGING / table
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{table}/{version:08d}-{uuid.uuid4().hex[:12]}.parquet"
         arrow = pa.Table.from_pandas(frame, preserve_index=False)
@@ -328,7 +423,7 @@ class SegmentStore:
             "column_encoding": dict.fromkeys(times, "DELTA_BINARY_PACKED") or None,
         }
         atomic_write(
-            self.root / name,
+            self.root / STAGING / name,
             lambda f: pq.write_table(arrow, f, compression="zstd", **options),
         )
         return name
@@ -340,13 +435,18 @@ class SegmentStore:
         atomic_write(self.root / MANIFEST, lambda f: f.write(data))
 
     def _collect_garbage(self, manifest: dict) -> None:
-        """Delete retired segments past their grace period and orphans of crashed writes."""
+        """Delete retired segments past their grace period and orphans of crashed writes;
+        move the orphans a store of the older layout left in its table folders out of them."""
         now = self._clock()
         keep, changed = [], False
+        listed = _listed(manifest)
         for item in manifest.get("retired", []):
             if now - item["since"] >= RETIRED_GRACE_SECONDS:
                 with contextlib.suppress(FileNotFoundError):
-                    (self.root / item["path"]).unlink()
+                    (self.root / RETIRED / item["path"]).unlink()
+                if item["path"] not in listed:  # the older layout retired it in place
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.root / item["path"]).unlink()
                 changed = True
             else:
                 keep.append(item)
@@ -364,13 +464,16 @@ class SegmentStore:
             folder = self.root / table
             for path in folder.glob("*.parquet*") if folder.is_dir() else ():
                 name = f"{table}/{path.name}"
-                modified = path.stat().st_mtime
-                if (
-                    name not in live
-                    and modified > created
-                    and now - modified > ORPHAN_GRACE_SECONDS
-                ):
-                    with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(FileNotFoundError):
+                    if name not in live and path.stat().st_mtime > created:
+                        # an orphan the older layout left in the table folder: out of the
+                        # folder engines read, deleted like any staged orphan after its grace
+                        _move(path, self.root / STAGING / name)
+            staged = self.root / STAGING / table
+            for path in staged.glob("*.parquet*") if staged.is_dir() else ():
+                name = f"{table}/{path.name}"
+                with contextlib.suppress(FileNotFoundError):
+                    if name not in live and now - path.stat().st_mtime > ORPHAN_GRACE_SECONDS:
                         path.unlink()
 
     def _write_lock(self, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
@@ -408,6 +511,22 @@ class _Segments:
     problems: dict[str, CorruptFileError] = field(default_factory=dict)
     implausible: dict[str, Implausible] = field(default_factory=dict)
     missing: list[Path] = field(default_factory=list)
+
+
+def _listed(manifest: dict) -> set[str]:
+    return {name for names in manifest["tables"].values() for name in names}
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename a file into place (creating the folder); nothing when it is not there."""
+    try:
+        source.replace(target)
+    except FileNotFoundError:
+        if not source.exists():
+            return  # already moved, or never there
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            source.replace(target)
 
 
 def _known_files(manifest: dict) -> set[str]:

@@ -107,8 +107,10 @@ def test_a_writer_killed_before_publishing_leaves_the_previous_state(fresh_store
     script = _KILLED_WRITER.format(root=str(ROOT), path=str(fresh_store.root))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
-    # the killed writer did write a segment file, but never published it
-    assert len(list((fresh_store.root / "repo_snapshots").glob("*.parquet"))) == 2
+    # the killed writer did write a segment file, but never published it: it is staged
+    # outside the table folder, where no engine reading the folder sees it
+    assert len(list((fresh_store.root / "repo_snapshots").glob("*.parquet"))) == 1
+    assert len(list((fresh_store.root / ".staging" / "repo_snapshots").glob("*.parquet"))) == 1
     assert (fresh_store.root / "manifest.json").read_bytes() == manifest_before
     pd.testing.assert_frame_equal(fresh_store.read("repo_snapshots").frame, before)
     # and the store still takes writes (the lock died with the process)
