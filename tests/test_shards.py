@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +218,90 @@ def test_four_shard_processes_then_merge_give_the_single_run_store(worlds, proje
     assert again.returncode == 0 and "nothing to merge" in again.stdout
     assert SegmentStore(root).manifest()["version"] == version
     _assert_same_tables(root, tmp_path / "single")
+
+
+def _wait_for(condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _everything(root: Path) -> dict[str, pd.DataFrame]:
+    store = SegmentStore(root)
+    return {name: store.read(name).frame for name in TABLES}
+
+
+def test_a_shard_killed_half_way_loses_nothing_published_and_is_merged_or_named(
+    worlds, projects, tmp_path
+):
+    (github, packages), (_, fresh_packages) = worlds
+    root = tmp_path / "data"
+    env = _env(root, projects, (github, packages))
+    chosen = ["--sources", "pypi", "--projects", "alpha,beta,gamma", "--quiet"]
+    before = _run(env, "refresh", "--sources", "pypistats", "--quiet").returncode
+    assert before in (0, 3)
+    published = _everything(root)
+    assert len(published["package_downloads"]) > 0
+    version = SegmentStore(root).manifest()["version"]
+
+    release, original = threading.Event(), packages.handle
+
+    def gamma_hangs(method, target, headers, body=b""):
+        if "/pypi/gamma/" in target:
+            release.wait(120)
+        return original(method, target, headers, body)
+
+    packages.handle = gamma_hangs
+    batch = root / "batches" / "k-1-of-1"
+    shard = subprocess.Popen(
+        _cli("refresh", *chosen, "--shard", "1/1", "--batch", "k"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: len(SegmentStore(batch / "store").read("collection_runs").frame) == 2)
+    finally:
+        shard.send_signal(signal.SIGKILL)
+        shard.wait()
+        release.set()
+        packages.handle = original
+
+    # what was published before is there, unchanged; no engine sees the batch's rows
+    for name, frame in _everything(root).items():
+        pd.testing.assert_frame_equal(frame, published[name], obj=name)
+        assert _folder_rows(root, name) == len(frame), name
+
+    left = _run(env, "merge")  # without names: the stopped batch is left, and said so
+    assert left.returncode == 4, left.stdout + left.stderr
+    assert "left as it is: k-1-of-1: its shard 1/1 stopped before it finished; 2 target(s)" in (
+        left.stdout
+    )
+    assert SegmentStore(root).manifest()["version"] == version
+
+    named = _run(env, "merge", "k-1-of-1")  # named: what it finished is published
+    assert named.returncode == 3, named.stdout + named.stderr
+    assert "merged k-1-of-1 (shard 1/1, stopped before it finished" in named.stdout
+    stored = set(SegmentStore(root).read("packages").frame["package"])
+    assert {"alpha-lib", "beta-kit"} <= stored and "gamma" not in stored
+
+    again = _run(env, "refresh", *chosen, "--shard", "1/1", "--batch", "k")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _run(env, "merge").returncode == 0
+
+    single = _env(tmp_path / "single", projects, (worlds[1][0], fresh_packages))
+    assert _run(single, "refresh", "--sources", "pypistats", "--quiet").returncode == before
+    assert _run(single, "refresh", *chosen).returncode == 0
+    ours, theirs = _tables(root), _tables(tmp_path / "single")
+    for name in TABLES:
+        if name != "collection_runs":
+            pd.testing.assert_frame_equal(ours[name], theirs[name], obj=name)
+    # every target's outcome is there, once collected; the rerun found alpha and beta
+    # already current (from the batch merged by name), which it records as 'skipped'
+    runs = [
+        set(zip(t.collector, t.target, t.status, strict=True))
+        for t in (ours["collection_runs"], theirs["collection_runs"])
+    ]
+    assert runs[1] <= runs[0]
+    assert {status for *_, status in runs[0] - runs[1]} == {"skipped"}
