@@ -180,6 +180,7 @@ def merge(settings: Settings, names: list[str] | None = None) -> MergeReport:
             report.combined = _combined(readable)
         for batch in readable + [b for b in batches if b.folder.name in report.already]:
             _fold_caches(batch, data)
+            _fold_log(batch, data)
             shutil.rmtree(batch.folder, ignore_errors=True)
     return report
 
@@ -242,3 +243,12 @@ def _fold_caches(batch: Batch, data: DataLayout) -> None:
         if cache.absorb(ValidatorCache(shard.http_cache(source))):
             with contextlib.suppress(OSError, StoreError):
                 cache.save()
+
+
+def _fold_log(batch: Batch, data: DataLayout) -> None:
+    """Keep the shard's log lines in the data folder's refresh.log, under one heading."""
+    shard = DataLayout(data.root, batch=batch.folder)
+    with contextlib.suppress(OSError):
+        text = shard.log.read_text(encoding="utf-8", errors="replace")
+        with data.log.open("a", encoding="utf-8") as log:
+            log.write(f"--- shard {batch.shard}, batch {batch.folder.name} (merged) ---\n{text}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,7 @@ REGISTRY = projects_toml(
     ("tau", '["octo-org/tau"]', ""),
 )
 EXTRA_REPOS = ["omicron", "rho", "pi", "tau"]
+SCRIPT = ROOT / "deploy" / "refresh-sharded.sh"
 KEY = "ab" * 32  # one pseudonym key for every data folder, so pseudonyms compare
 # Columns that legitimately differ between a sharded and a single run of the same targets:
 # when a row was observed and by which run (fetched_at, run_id, started_at, finished_at), how
@@ -305,3 +307,36 @@ def test_a_shard_killed_half_way_loses_nothing_published_and_is_merged_or_named(
     ]
     assert runs[1] <= runs[0]
     assert {status for *_, status in runs[0] - runs[1]} == {"skipped"}
+
+
+def test_the_self_hosted_script_runs_one_process_per_token_then_merges(
+    worlds,
+    projects,
+    tmp_path,
+):
+    """The script, run for real: `./dev` is replaced by the CLI itself (no venv set-up)."""
+    github, packages = worlds[0]
+    checkout = tmp_path / "checkout"
+    (checkout / "deploy").mkdir(parents=True)
+    shutil.copy2(SCRIPT, checkout / "deploy" / SCRIPT.name)
+    dev = checkout / "dev"
+    dev.write_text(
+        f'#!/usr/bin/env bash\nshift\nexec "{sys.executable}" "{ROOT / "cli.py"}" "$@"\n'
+    )
+    dev.chmod(0o755)
+    env = _env(tmp_path / "data", projects, (github, packages))
+    env.pop("GITHUB_TOKEN")
+    env.update(OSSAI_SHARDS="2", OSSAI_TOKEN_1="lane-one-token", OSSAI_TOKEN_2="lane-two-token")
+    result = subprocess.run(
+        [str(checkout / "deploy" / SCRIPT.name), "--sources", "github,pypi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 3), result.stdout + result.stderr
+    assert sum(line.startswith("merged ") for line in result.stdout.splitlines()) == 2
+    assert {a.split()[-1] for a in github.authorizations} == {"lane-one-token", "lane-two-token"}
+    assert "lane-" not in result.stdout + result.stderr  # tokens are never printed
+    repos = set(SegmentStore(tmp_path / "data").read("repositories").frame["repo"])
+    assert {f"octo-org/{name}" for name in EXTRA_REPOS} <= repos
