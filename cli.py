@@ -391,8 +391,8 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_STORE
     if options.shard:
         print(f"shard {options.shard}: unpublished batch {printable(settings.data.batch)}")
-    elif any(o.rows for o in report.outcomes):
-        batches.after_publish(settings)
+    else:
+        batches.after_publish(settings, report)
     return report.exit_code
 
 
@@ -489,6 +489,7 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         # read again each run: a project tracked since the last run is collected by this one
         started = schedule_clock()
         report = refresh.run(_registry(settings), settings, options)
+        batches.after_publish(settings, report)
         meaning = _MEANING.get(report.exit_code, "?")
         print_run_summary(report, started, meaning, settings.data.log)
         return report.exit_code

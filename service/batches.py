@@ -42,8 +42,11 @@ from store.batches import FINISHED, Batch, list_batches, merge_batches, merged_i
 AFTER_PUBLISH: list[Callable[[Settings], None]] = []
 
 
-def after_publish(settings: Settings) -> None:
-    """Run what follows a publish of new data into the store (a refresh's, a merge's)."""
+def after_publish(settings: Settings, report: refresh.RefreshReport | None = None) -> None:
+    """Run what follows a publish of new data into the store (a merge's; with a refresh's
+    report, only when that refresh stored new rows)."""
+    if report is not None and not any(o.rows for o in report.outcomes):
+        return
     for step in AFTER_PUBLISH:
         step(settings)
 

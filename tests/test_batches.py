@@ -93,6 +93,8 @@ def test_after_publish_follows_a_refresh_and_a_merge_but_never_a_shard(
     monkeypatch.setattr(batches, "AFTER_PUBLISH", [lambda s: called.append(str(s.data.root))])
     assert _refresh(pypi, "--projects", "alpha") == 0
     assert called == [str(user_data_dir)]
+    assert _refresh(pypi, "--projects", "alpha") == 0  # already current: nothing new stored
+    assert called == [str(user_data_dir)]
     assert _refresh(pypi, "--projects", "beta", "--shard", "1/1", "--batch", "z") == 0
     assert len(called) == 1  # nothing was published
     assert cli.main(["merge"]) == 0
