@@ -1,6 +1,7 @@
 """The command line: refresh, schedule, status and export, over the same library the app uses.
 
     python cli.py refresh [--projects ID,...] [--sources github,git] [--git-location R=PATH]
+    python cli.py refresh --shard K/N [--batch NAME] [refresh options]   |   merge [BATCH...]
     python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [--run-now] [refresh options]
     python cli.py status
     python cli.py repair [--dry-run]
@@ -29,24 +30,24 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from errors import DashboardError, ExportError, ImplausibleValuesError, StoreError
+from errors import DashboardError, ExportError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
-from service import refresh
+from service import batches, refresh
 from service.schedule import (
     cron_schedule,
     every_hours_schedule,
     print_run_summary,
     schedule_loop,
 )
+from service.shards import Shard
 from service.sources import SOURCES
 from settings import Settings, parse_api_urls
 from store import DEFAULT_DATA, Catalog, ReadResult, SegmentStore
-from terminal import printable, printable_table
+from terminal import printable, printable_table, progress_bar
 
 if TYPE_CHECKING:
     from metrics.status import Budget
-    from store.repair import RepairReport
 
 EXIT_USAGE = 2
 EXIT_EXPORT = 6
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     _refresh_options(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_refresh)
+    _fan_out_commands(commands, run)
 
     schedule = commands.add_parser(
         "schedule",
@@ -339,6 +341,7 @@ def _options(args: argparse.Namespace) -> refresh.RefreshOptions:
         projects=[p.strip() for p in args.projects.split(",")] if args.projects else None,
         force=args.force,
         git_locations=locations,
+        shard=Shard.parse(args.shard) if getattr(args, "shard", None) else None,
     )
 
 
@@ -364,30 +367,15 @@ def _registry(settings: Settings) -> Registry:
     return registry
 
 
-def _progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
-    if quiet:
-        return None
-
-    def show(done: int, total: int, label: str) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        end = "\n" if done == total else ""
-        print(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {printable(label)[:50]:50}",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return show
-
-
 def _refresh(args: argparse.Namespace, settings: Settings) -> int:
     settings = _refresh_settings(args, settings)
     registry, options = _registry(settings), _options(args)
     started = pd.Timestamp.now(tz="UTC")
+    if options.shard:  # a shard's run writes its own batch: nothing is published
+        settings = batches.batch_settings(settings, args.batch, options.shard)
     try:
-        report = refresh.run(registry, settings, options, progress=_progress_bar(args.quiet))
+        run = batches.run_shard if options.shard else refresh.run
+        report = run(registry, settings, options, progress=progress_bar(args.quiet))
     except OSError as exc:
         if not _data_folder_fault(exc, settings):
             raise
@@ -401,6 +389,49 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_STORE
+    if options.shard:
+        print(f"shard {options.shard}: unpublished batch {printable(settings.data.batch)}")
+    else:
+        batches.after_publish(settings, report)
+    return report.exit_code
+
+
+# ----- collection that fans out: refresh --shard K/N, then merge (service/batches.py) -------
+
+
+def _fan_out_commands(commands, run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="collect only shard K of N (a project goes to shard 1 + sha256(its id) mod N) "
+        "into an unpublished batch with its own HTTP cache, for `merge` to publish",
+    )
+    run.add_argument(
+        "--batch",
+        metavar="NAME",
+        default=f"{datetime.now(UTC):%Y%m%d}",
+        help="with --shard: the batch's name (default: today, UTC); run again, a shard "
+        "stopped half-way continues its batch",
+    )
+    merge = commands.add_parser(
+        "merge",
+        help="publish the batches of `refresh --shard` in one write",
+        description="Publish the finished batches of `refresh --shard` (or those named) in one "
+        "atomic write, and remove them; a batch is never applied twice. One whose shard "
+        "stopped half-way is left, unless named: then what it finished is published.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    merge.add_argument("batches", nargs="*", metavar="BATCH", help="batch folder names")
+    merge.set_defaults(handler=_merge)
+
+
+def _merge(args: argparse.Namespace, settings: Settings) -> int:
+    report = batches.merge(settings, args.batches or None)
+    for line in report.lines():
+        print(printable(line))
+    if report.merged:
+        batches.after_publish(settings)
     return report.exit_code
 
 
@@ -458,6 +489,7 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         # read again each run: a project tracked since the last run is collected by this one
         started = schedule_clock()
         report = refresh.run(_registry(settings), settings, options)
+        batches.after_publish(settings, report)
         meaning = _MEANING.get(report.exit_code, "?")
         print_run_summary(report, started, meaning, settings.data.log)
         return report.exit_code
@@ -542,39 +574,9 @@ def _repair(args: argparse.Namespace, settings: Settings) -> int:
     else:
         with refresh.refresh_lock(settings.data.lock):  # never while a refresh writes
             report = rebuild_index(store)
-    _print_repair(report)
+    for line in report.lines():
+        print(printable(line))
     return EXIT_STORE if report.set_aside else 0  # history is on disk that is not shown
-
-
-def _print_repair(report: RepairReport) -> None:
-    if report.old_index_problem:
-        print(f"The old index could not be used: {printable(report.old_index_problem)}")
-    if not report.segments and not report.set_aside:
-        print(f"No segment files found in {printable(report.store)}: nothing to index.")
-    for table, count in report.segments.items():
-        print(f"  {printable(table)}: {count} segment file(s), {report.rows[table]:,} rows")
-    if report.newly_indexed:
-        print(f"{len(report.newly_indexed)} file(s) the old index did not list are indexed again.")
-    for problem in report.set_aside:
-        if isinstance(problem, ImplausibleValuesError):
-            print(f"set aside, not indexed: {printable(problem)}")
-        else:
-            print(
-                "left where it is, not indexed (restore it, then repair again): "
-                f"{printable(problem)}"
-            )
-    for name in report.gone:
-        print(
-            f"listed in the old index but not on disk (dropped from the index): {printable(name)}"
-        )
-    for path in report.ignored:
-        print(f"not a segment file, ignored: {printable(path)}")
-    if report.written:
-        backup = f"; the old one is kept as {printable(report.backup)}" if report.backup else ""
-        index = printable(report.store / "manifest.json")
-        print(f"Wrote a new index {index}{backup}. Nothing was deleted.")
-    else:
-        print("Nothing was written (dry run)." if report.segments else "Nothing was written.")
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -43,9 +43,14 @@ TOKEN_SOURCE = "github"  # noqa: S105 - the one source the token is sent to, not
 
 @dataclass(frozen=True)
 class DataLayout:
-    """Where each kind of user data lives under one root folder."""
+    """Where each kind of user data lives under one root folder.
+
+    With `batch` set (a shard's run, `refresh --shard K/N`), what the run writes goes to that
+    batch folder: its own store, HTTP cache, lock and log; the published store, the pseudonym
+    key, the git mirrors and the tracked list stay the root's."""
 
     root: Path
+    batch: Path | None = None
 
     @property
     def store(self) -> Path:
@@ -53,8 +58,13 @@ class DataLayout:
         return self.root
 
     def http_cache(self, source: str) -> Path:
-        """A source's validator cache (ETags), never holding a token."""
-        return self.root / "http-cache" / f"{source}.json"
+        """A source's validator cache (ETags), never holding a token; a batch's own."""
+        return (self.batch or self.root) / "http-cache" / f"{source}.json"
+
+    @property
+    def batches(self) -> Path:
+        """Where shards' unpublished batches wait for `merge` (outside every table folder)."""
+        return self.root / "batches"
 
     @property
     def git_mirrors(self) -> Path:
@@ -67,11 +77,11 @@ class DataLayout:
 
     @property
     def lock(self) -> Path:
-        return self.root / "refresh.lock"
+        return (self.batch or self.root) / "refresh.lock"
 
     @property
     def log(self) -> Path:
-        return self.root / "refresh.log"
+        return (self.batch or self.root) / "refresh.log"
 
     @property
     def tracked_file(self) -> Path:

@@ -7,6 +7,9 @@ from outside goes through `printable`.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 import pandas as pd
 
 
@@ -46,3 +49,22 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
     return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
+
+
+def progress_bar(quiet: bool) -> Callable[[int, int, str], None] | None:
+    """A one-line progress bar on stderr (`done/total label`); None when `quiet`."""
+    if quiet:
+        return None
+
+    def show(done: int, total: int, label: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done == total else ""
+        print(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {printable(label)[:50]:50}",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show

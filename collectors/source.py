@@ -175,8 +175,10 @@ def run_source(
     *,
     now: datetime | pd.Timestamp,
     force: bool = False,
+    only: Callable[[Target], bool] | None = None,
 ) -> SourceSummary:
     """Run `source` for the chosen projects into `store`; one atomic write per target.
+    With `only`, just the targets it accepts (a shard's share of a refresh).
 
     Raises StoreError when the store cannot be written; every source failure is reported in
     the summary, not raised.
@@ -186,6 +188,8 @@ def run_source(
     done = last_success(store, source.name)
     source.prepare(store)
     for target in source.targets(projects):
+        if only is not None and not only(target):
+            continue
         started = stamp(client.clock())
         outcome = TargetOutcome(target.project, str(target.listed), "ok")
         collected = Collected()

@@ -37,9 +37,11 @@ import pandas as pd
 from collectors.sourcerun import TargetOutcome, run_frame
 from errors import ConfigError, DashboardError, StoreError
 from registry import Registry
+from service.shards import Shard
 from service.sources import SOURCES, Clients, Outcome, Step
-from settings import Settings
+from settings import DataLayout, Settings
 from store import SegmentStore
+from store.batches import STORE_FOLDER, BatchStore
 from store.schema import NOT_TRIED, UNREACHED
 
 OK, PARTIAL, FAILED, ALREADY_RUNNING = 0, 3, 4, 5
@@ -211,6 +213,8 @@ class RefreshOptions:
     projects: Sequence[str] | None = None  # project ids; None = all
     force: bool = False  # ask sources that are polite about cadence (PyPI side) anyway
     git_locations: dict[str, str] = field(default_factory=dict)  # owner/name -> path or URL
+    # refresh --shard K/N: only this shard's targets, into the batch `settings.data.batch`
+    shard: Shard | None = None
 
 
 @contextlib.contextmanager
@@ -273,11 +277,13 @@ def run(
     missing = set(options.projects or ()) - {p.id for p in projects}
     if missing:
         raise ConfigError("--projects", None, f"unknown project ids {sorted(missing)}")
+    if options.shard is not None:  # service/shards.py: a project's targets go to one shard
+        projects = [p for p in projects if options.shard.owns_project(p.id)]
     data = settings.data
     deadline = clock() + settings.network.run_seconds
     clients = Clients(deadline, clock=clock, sleep=sleep)
     with refresh_lock(data.lock), _log_to(data.log) as logfile, clients:
-        store = SegmentStore(data.store)
+        store = open_store(data)
         now = pd.Timestamp(clock(), unit="s", tz="UTC")
         report = RefreshReport(f"refresh-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now)
         steps = [
@@ -301,6 +307,7 @@ def run(
                 clients,
                 options.force,
                 options.git_locations,
+                options.shard,
             )
             if source not in stopped and clock() >= deadline:
                 stopped[source] = (
@@ -355,6 +362,12 @@ def run(
         logfile.flush()
         report.log_failure = logfile.failure
         return report
+
+
+def open_store(data: DataLayout) -> SegmentStore:
+    """The store a run writes: the published one, or a shard's batch (which reads both)."""
+    published = SegmentStore(data.store)
+    return BatchStore(data.batch / STORE_FOLDER, published) if data.batch else published
 
 
 def _offline_line(clients: Clients, report: RefreshReport) -> str | None:

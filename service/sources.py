@@ -18,9 +18,10 @@ from typing import Any
 import pandas as pd
 
 from collectors import depsdev, git, github, pypi, pypistats, toppypi
-from collectors.source import LocalClient, Source, run_source
+from collectors.source import LocalClient, Source, Target, run_source
 from collectors.sourcerun import SourceSummary
 from registry import Project, Registry
+from service.shards import Shard
 from settings import Settings
 from store import DEFAULT_DATA, Catalog, SegmentStore
 
@@ -96,6 +97,10 @@ class Step:
     clients: Clients
     force: bool = False
     git_locations: dict[str, str] | None = None
+    shard: Shard | None = None  # refresh --shard K/N: only this shard's targets
+
+    def owns(self, target: Target) -> bool:
+        return self.shard is None or self.shard.owns(self.source, target)
 
     def client_options(self) -> dict[str, Any]:
         """The validator cache in the user data folder, the network limits, the run's
@@ -138,8 +143,9 @@ def interface(
 
     def run(step: Step) -> Result:
         client = step.clients.get(step.source, lambda: make_client(**step.client_options()))
+        source, only = make_source(step), None if step.shard is None else step.owns
         summary = run_source(
-            make_source(step), step.projects, step.store, client, now=step.now, force=step.force
+            source, step.projects, step.store, client, now=step.now, force=step.force, only=only
         )
         return summary_outcomes(step, summary)
 
@@ -148,6 +154,7 @@ def interface(
         return [
             (names.get(t.project, "all projects"), str(t.listed))
             for t in make_source(step).targets(step.projects)
+            if step.owns(t)
         ]
 
     return Entry(run, targets, takes_url=takes_url)

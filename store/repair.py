@@ -36,7 +36,7 @@ from pathlib import Path
 from errors import CorruptFileError, ImplausibleValuesError, StoreError
 from files import atomic_write
 from store.schema import TABLES
-from store.segments import FORMAT, MANIFEST, STAGING, SegmentStore, _move, _segment_of
+from store.segments import FORMAT, MANIFEST, MERGED, STAGING, SegmentStore, _move, _segment_of
 
 _VERSION = re.compile(r"(\d{8})-")
 
@@ -55,6 +55,38 @@ class RepairReport:
     backup: Path | None = None
     old_index_problem: str | None = None  # why the old index could not be used, if so
     written: bool = False
+
+    def lines(self) -> list[str]:
+        """What the repair found and did, for `cli.py repair` (which makes them printable)."""
+        out = []
+        if self.old_index_problem:
+            out.append(f"The old index could not be used: {self.old_index_problem}")
+        if not self.segments and not self.set_aside:
+            out.append(f"No segment files found in {self.store}: nothing to index.")
+        for table, count in self.segments.items():
+            out.append(f"  {table}: {count} segment file(s), {self.rows[table]:,} rows")
+        if self.newly_indexed:
+            out.append(
+                f"{len(self.newly_indexed)} file(s) the old index did not list are indexed again."
+            )
+        for problem in self.set_aside:
+            if isinstance(problem, ImplausibleValuesError):
+                out.append(f"set aside, not indexed: {problem}")
+            else:
+                out.append(
+                    f"left where it is, not indexed (restore it, then repair again): {problem}"
+                )
+        for name in self.gone:
+            out.append(f"listed in the old index but not on disk (dropped from the index): {name}")
+        out += [f"not a segment file, ignored: {path}" for path in self.ignored]
+        if self.written:
+            backup = f"; the old one is kept as {self.backup}" if self.backup else ""
+            out.append(f"Wrote a new index {self.store / MANIFEST}{backup}. Nothing was deleted.")
+        else:
+            out.append(
+                "Nothing was written (dry run)." if self.segments else "Nothing was written."
+            )
+        return out
 
 
 def rebuild_index(store: SegmentStore, *, dry_run: bool = False) -> RepairReport:
@@ -106,6 +138,8 @@ def rebuild_index(store: SegmentStore, *, dry_run: bool = False) -> RepairReport
                 for p in report.set_aside
             ],
             "repaired_at": datetime.fromtimestamp(now, UTC).isoformat(),
+            # the shards' batches already published stay recorded: never merged twice
+            MERGED: [b for b in old.get(MERGED, []) if isinstance(b, str)],
         }
         store._publish(manifest)
         report.written = True

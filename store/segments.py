@@ -3,7 +3,8 @@
 Layout of a store folder:
 
     manifest.json              {"format": 1, "version": N, "tables": {table: [segment, ...]},
-                                "created_at": t, "retired": [...], "set_aside": [...]}
+                                "created_at": t, "retired": [...], "set_aside": [...],
+                                "merged_batches": [batch id, ...]}
     <table>/<N>-<id>.parquet   the published segments: exactly the files the manifest lists
     .staging/<table>/...       segments of a write not yet published (or killed before it)
     .retired/<table>/...       segments compaction merged, kept for readers of an older manifest
@@ -60,7 +61,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,6 +80,7 @@ LOCK = ".write.lock"
 STAGING = ".staging"  # unpublished segments: outside the table folders any engine reads
 RETIRED = ".retired"  # merged segments in their grace period: outside them too
 FORMAT = 1
+MERGED = "merged_batches"  # ids of the shards' batches `merge` published (store/batches.py)
 RETIRED_GRACE_SECONDS = 600.0
 ORPHAN_GRACE_SECONDS = 3600.0
 # Size-tiered compaction: TIER_FANOUT neighbouring segments of one tier are merged into one.
@@ -279,11 +281,14 @@ class SegmentStore:
 
     # ----- writing -----------------------------------------------------------------------
 
-    def append(self, frames: Mapping[str, pd.DataFrame]) -> int:
+    def append(self, frames: Mapping[str, pd.DataFrame], *, batches: Sequence[str] = ()) -> int:
         """Add rows to one or more tables in one atomic publish; returns the new version.
+        `batches` (ids of shards' batches, store/batches.py) are recorded as merged by the
+        same publish.
 
-        Raises StoreError for a frame that does not fit its table, StoreLockedError when
-        another writer holds the lock too long, and CorruptFileError for a damaged manifest.
+        Raises StoreError for a frame that does not fit its table or a batch already merged,
+        StoreLockedError when another writer holds the lock too long, and CorruptFileError for
+        a damaged manifest.
         """
         self._check_writable()
         conformed = {
@@ -296,6 +301,9 @@ class SegmentStore:
                 raise StoreError(self.root, f"rows for table {name!r} repeat a key in one write")
         with self._write_lock():
             manifest = self.manifest()
+            if again := set(batches) & set(manifest.get(MERGED, [])):
+                raise StoreError(self.root, f"batches {sorted(again)} are already merged")
+            manifest[MERGED] = [*manifest.get(MERGED, []), *batches]
             version = int(manifest["version"]) + 1
             for name, frame in conformed.items():
                 segment = self._write_segment(name, frame, version)

@@ -310,7 +310,8 @@ def test_status_reports_freshness_runs_and_budget(
 
 
 @pytest.mark.parametrize(
-    "command", ["refresh", "schedule", "status", "repair", "export", "track", "untrack", "tracked"]
+    "command",
+    ["refresh", "schedule", "status", "repair", "merge", "export", "track", "untrack", "tracked"],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:

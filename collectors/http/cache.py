@@ -99,6 +99,17 @@ class ValidatorCache:
         if self._load().pop(key, None) is not None:
             self._dirty = True
 
+    def absorb(self, other: ValidatorCache) -> int:
+        """Take `other`'s entries (a shard's own cache, `merge`) where it used them no earlier
+        than this cache did; returns how many were taken. Saved by `save`."""
+        mine, taken = self._load(), 0
+        for key, entry in other._load().items():
+            if key not in mine or entry.used_at >= mine[key].used_at:
+                mine[key] = entry
+                taken += 1
+        self._dirty = self._dirty or taken > 0
+        return taken
+
     def save(self) -> None:
         """Write the file if anything changed (temp file, fsync, rename; mode 0600)."""
         if self.path is None or not self._dirty or self._entries is None:

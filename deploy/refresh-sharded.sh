@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Refresh in N shards on one machine, one process per GitHub token, then publish them all in
+# one merge (deploy/README.md, "One process per token"). Run from cron or systemd like
+# `./dev cli refresh`; the tokens come from the environment (an env file, chmod 600), never
+# from the command line:
+#   OSSAI_TOKEN_1=... OSSAI_TOKEN_2=... OSSAI_SHARDS=2 deploy/refresh-sharded.sh [refresh options]
+# Each shard runs with GITHUB_TOKEN set to its own token and asks one request at a time. Exit
+# status: merge's (0 all published, 3 some lane failed in part or stopped, 4 nothing merged).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+shards="${OSSAI_SHARDS:-4}"
+batch="$(date -u +%Y%m%dT%H%M)"
+pids=()
+for k in $(seq 1 "$shards"); do
+  token="OSSAI_TOKEN_$k"
+  GITHUB_TOKEN="${!token:-}" ./dev cli refresh --quiet --shard "$k/$shards" --batch "$batch" "$@" &
+  pids+=("$!")
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || true  # a shard that failed says so in its batch; merge reports it
+done
+./dev cli merge
