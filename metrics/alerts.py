@@ -21,7 +21,7 @@ import pandas as pd
 from metrics import community, indicators
 from metrics.packages import MONTHLY_MAX_GAP_DAYS, latest_scorecards
 from metrics.series import usable, with_rate
-from registry.alerts import AlertRule, AlertRules
+from registry.alerts import DEFAULT_RULES, AlertRule, AlertRules
 from registry.names import repo_key
 from registry.projects import Project
 
@@ -415,3 +415,82 @@ def transitions(
             )
         state[c.key] = entry
     return state, events
+
+
+# ----- what the app shows: frames from the history (alerts/history.py) ---------------------
+
+STANDING_COLUMNS = ["project", "rule", "subject", "fired", "since", "message", "link"]
+EVENT_COLUMNS = ["at", "kind", "project", "rule", "subject", "message", "before", "link"]
+
+
+def _title(rule_id: str) -> str:
+    return next((r.title for r in DEFAULT_RULES if r.id == rule_id), rule_id)
+
+
+def _when(text: object) -> pd.Timestamp:
+    return pd.to_datetime(text, utc=True, errors="coerce") if text else pd.NaT
+
+
+def standing(conditions: Mapping[str, Mapping], events: Iterable[Mapping]) -> pd.DataFrame:
+    """Every condition true now, newest first: `fired` when an alert fired for it (the last
+    event of its key is a firing), False when it was already true when first checked."""
+    last: dict[str, Mapping] = {}
+    for event in events:
+        last[f"{event.get('rule')}|{event.get('project_id')}|{event.get('subject')}"] = event
+    rows = []
+    for key, c in conditions.items():
+        if c.get("state") is not True:
+            continue
+        event = last.get(key)
+        fired = event is not None and event.get("kind") == FIRED
+        rows.append(
+            {
+                "project": c.get("project"),
+                "rule": _title(str(c.get("rule"))),
+                "subject": c.get("subject"),
+                "fired": fired,
+                "since": _when(event.get("at") if fired else c.get("since")),
+                "message": c.get("message"),
+                "link": view_link(str(c.get("project_id"))),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=STANDING_COLUMNS)
+    frame["since"] = pd.to_datetime(frame["since"], utc=True)
+    return frame.sort_values(["fired", "since"], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def event_history(events: Iterable[Mapping]) -> pd.DataFrame:
+    """Every alert fired or recovered, newest first."""
+    rows = [
+        {
+            "at": _when(e.get("at")),
+            "kind": "fired" if e.get("kind") == FIRED else "over",
+            "project": e.get("project"),
+            "rule": _title(str(e.get("rule"))),
+            "subject": e.get("subject"),
+            "message": e.get("message"),
+            "before": e.get("before"),
+            "link": view_link(str(e.get("project_id"))),
+        }
+        for e in events
+    ]
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def unknown(conditions: Mapping[str, Mapping]) -> pd.DataFrame:
+    """The conditions that could not be checked at the last evaluation, and why."""
+    rows = [
+        {
+            "project": c.get("project"),
+            "rule": _title(str(c.get("rule"))),
+            "subject": c.get("subject"),
+            "why": c.get("now"),
+        }
+        for c in conditions.values()
+        if c.get("no_data")
+    ]
+    return pd.DataFrame(rows, columns=["project", "rule", "subject", "why"])
