@@ -69,13 +69,13 @@ def render() -> None:
         widgets.table(
             events,
             column_config={
-                "at": columns.timestamp("When (UTC)", 120),
-                "kind": columns.text("", 55),
-                "project": columns.text("Project", 120),
-                "rule": columns.text("Rule", 160),
+                "at": columns.timestamp("When (UTC)", 115),
+                "kind": columns.text("", 50),
+                "project": columns.text("Project", 105),
+                "rule": columns.text("Rule", 140),
                 "subject": columns.text("Of", 120),
-                "message": columns.text("What the data says", 280),
-                "before": columns.text("Before", 200),
+                "message": columns.text("What the data says", 265),
+                "before": columns.text("At the check before", 195),
                 "link": columns.link("View", "Project page", 90),
             },
             column_order=["at", "kind", "project", "rule", "message", "before", "link"],
@@ -92,14 +92,13 @@ def render() -> None:
         wrap=3,
     )
     st.caption(
-        widgets.markdown_text(
-            f"Change them in {settings.data.alerts_file} (for example `[no_release]` then "
-            "`days = 365`, or `enabled = false` to turn one off); docs/alerts.md has every rule. "
-            + (
-                "New alerts are also sent to the webhook set in OSSAI_ALERT_WEBHOOK."
-                if settings.alert_webhook
-                else "Set OSSAI_ALERT_WEBHOOK to have new alerts POSTed as JSON to a URL."
-            )
+        f"Change them in {widgets.markdown_text(settings.data.alerts_file)} (for example "
+        "`[no_release]` then `days = 365`, or `enabled = false` to turn one off); "
+        "docs/alerts.md has every rule. "
+        + (
+            "New alerts are also sent to the webhook set in `OSSAI_ALERT_WEBHOOK`."
+            if settings.alert_webhook
+            else "Set `OSSAI_ALERT_WEBHOOK` to have new alerts POSTed as JSON to a URL."
         )
     )
     missing = unknown(history.conditions)
@@ -169,15 +168,15 @@ def overview_section() -> None:
     fired = now[now["fired"]]
     if fired.empty:
         return
-    st.subheader(f"Alerts: {len(fired)} in force")
-    for row in fired.head(5).itertuples():
-        st.markdown(
-            f"**{widgets.markdown_text(row.project)}** · {widgets.markdown_text(row.rule)} "
-            f"(since {row.since:%Y-%m-%d}): {widgets.markdown_text(row.message)} "
-            f"[Project page]({row.link})"
-        )
-    more = f"{len(fired) - 5} more, and " if len(fired) > 5 else ""
-    st.page_link(ALERTS_PAGE, label=f"The Alerts page: {more}every alert's history")
+    lines = [
+        f"- **{widgets.markdown_text(row.project)}** · since {row.since:%Y-%m-%d} · "
+        f"{widgets.markdown_text(row.message)} · [Project page]({row.link})"
+        for row in fired.head(5).itertuples()
+    ]
+    more = f" ({len(fired) - 5} more there)" if len(fired) > 5 else ""
+    with st.container(border=True):
+        st.markdown(f"**Alerts in force: {len(fired)}**\n\n" + "\n".join(lines))
+        st.page_link(ALERTS_PAGE, label=f"Every alert and its history: the Alerts page{more}")
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
