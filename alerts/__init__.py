@@ -46,16 +46,21 @@ class AlertOutcome:
     problem_code: int | None = None  # CONFIG or STORE
     webhook: str | None = None  # what the webhook did, when there was something to send
 
+    def summary(self) -> str:
+        return (
+            f"alerts: {len(self.fired)} new, {len(self.recovered)} over, "
+            f"{self.standing} standing (the Alerts page lists them)"
+        )
+
     def lines(self) -> list[str]:
-        """The refresh's lines about alerts: one per new alert, then a summary line."""
+        """The refresh's lines about alerts: one per new alert and per alert over, then the
+        summary; nothing when nothing changed (the log has the summary all the same)."""
         if self.problem:
             return [f"alerts: {self.problem}"]
         out = [f"alert: {e['project']}: {e['message']} (see {e['link']})" for e in self.fired]
         out += [f"alert over: {e['project']}: {e['message']}" for e in self.recovered]
-        out.append(
-            f"alerts: {len(self.fired)} new, {len(self.recovered)} over, "
-            f"{self.standing} standing (the Alerts page lists them)"
-        )
+        if out:
+            out.append(self.summary())
         if self.webhook:
             out.append(f"alerts: {self.webhook}")
         return out

@@ -395,6 +395,8 @@ def _after_publish_alerts(
         )
     for line in outcome.lines():
         log.info("%s", line)
+    if not outcome.problem and not (outcome.fired or outcome.recovered):
+        log.info("%s", outcome.summary())
     return outcome
 
 

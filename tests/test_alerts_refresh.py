@@ -216,3 +216,73 @@ def test_the_cli_prints_the_alert_and_exits_8(scores, tmp_path, monkeypatch, cap
     out = capsys.readouterr().out
     assert "alert: Acme: acme/lib: OpenSSF Scorecard 4.0 of 10" in out
     assert "exit status 8" in out
+
+
+def test_each_scheduled_run_checks_the_rules_and_prints_a_new_alert(
+    scores, tmp_path, monkeypatch, capsys
+):
+    import cli
+
+    projects = tmp_path / "projects.toml"
+    projects.write_text(
+        '[[projects]]\nid = "acme"\nname = "Acme"\ngroup = "Tracked"\nrepos = ["acme/lib"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("OSSAI_PROJECTS", str(projects))
+    clock, real = FakeClock(START), refresh.run
+
+    def a_week_later(*args, **kwargs):
+        clock.advance(WEEK)
+        return real(*args, clock=clock, sleep=clock.sleep, **kwargs)
+
+    monkeypatch.setattr(refresh, "run", a_week_later)
+    monkeypatch.setattr(cli, "schedule_clock", lambda: START)
+    monkeypatch.setattr(cli, "schedule_sleep", lambda seconds: None)
+    scores += [6.0, 4.0, 4.0]
+    argv = ["schedule", "--every-hours", "6", "--run-now", "--max-runs", "3", "--sources", "cards"]
+    cli.main(argv)
+    runs = capsys.readouterr().out.split("\n2026-")[1:]
+    assert len(runs) == 3
+    assert "exit status 8 (a new alert fired" in runs[1]
+    assert "alert: Acme: acme/lib: OpenSSF Scorecard 4.0 of 10" in runs[1]
+    assert "alert:" not in runs[0] + runs[2]
+
+
+def test_refresh_now_in_the_app_checks_the_rules_and_says_a_new_alert_fired(
+    user_settings, monkeypatch
+):
+    """The app's button runs the same refresh: the second click, with keras's scorecard
+    fallen below 5, fires the alert and says so."""
+    from collectors.source import Collected, Source, Target
+    from service import sources
+    from tests.apptest import open_page
+
+    given = {"keras-team/keras": [6.0, 4.0]}
+
+    class Cards(Source):
+        name, label, provenance = "cards", "nobody", "test:cards"
+
+        def targets(self, projects):
+            return [Target(p.id, r) for p in projects for r in p.main_repo_names if r in given]
+
+        def collect(self, client, key, target, now):
+            day = now.tz_convert("UTC").tz_localize(None).normalize()
+            row = {"repo": key, "date": day, "check": "overall", "score": given[key].pop(0)}
+            return Collected({"scorecards": frame("scorecards", [{**row, "fetched_at": now}])})
+
+    monkeypatch.setitem(
+        sources.SOURCES,
+        "cards",
+        sources.interface(lambda step: Cards(), lambda **o: sources.pypi.pypi_client(**o)),
+    )
+    monkeypatch.setenv("OSSAI_REFRESH_SOURCES", "cards")
+    at = open_page("overview")
+    at.button(key="refresh_now").click().run(timeout=300)
+    assert not [e for e in at.error if "new alert" in str(e.value)]
+    at.button(key="refresh_now").click().run(timeout=300)
+    assert any("1 new alert(s)" in str(e.value) for e in at.error)
+    assert "alert: Keras: keras-team/keras: OpenSSF Scorecard 4.0 of 10" in "\n".join(
+        str(t.value) for t in at.text
+    )
+    history = read_history(user_settings.data.alert_history)
+    assert [e["kind"] for e in history.events] == ["fired"]
