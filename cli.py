@@ -60,7 +60,8 @@ EXIT_CODES = """exit status:
   5  another refresh is already running
   6  the export could not be written (no Chromium for PNG/SVG, the target exists, ...)
   7  the data folder could not be read or written (read-only, full, a damaged
-     store file: `status` names it, `repair` rebuilds the store's index)"""
+     store file: `status` names it, `repair` rebuilds the store's index)
+  8  a new alert fired; the refresh itself went as 0 says (2-7 take precedence)"""
 # what each exit status of a refresh means, from the table above: for the schedule's summary
 _MEANING = {
     int(line.split()[0]): line.split(None, 1)[1]
@@ -427,7 +428,7 @@ def _fan_out_commands(commands, run: argparse.ArgumentParser) -> None:
 
 
 def _merge(args: argparse.Namespace, settings: Settings) -> int:
-    report = batches.merge(settings, args.batches or None)
+    report = batches.merge(settings, args.batches or None, _registry(settings))
     for line in report.lines():
         print(printable(line))
     if report.merged:

@@ -19,6 +19,7 @@ PAGES = [
     st.Page("app/project_page.py", title="Project", url_path="project"),
     st.Page("app/methods_page.py", title="Methods", url_path="methods"),
     st.Page("app/data_page.py", title="Data", url_path="data"),
+    st.Page("app/alerts_page.py", title="Alerts", url_path="alerts"),
     # The main page at its own address too: /overview opens it (the default page's own
     # url_path is never served, / is).
     st.Page(OVERVIEW, title="Overview", url_path="overview", visibility="hidden"),

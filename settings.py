@@ -12,6 +12,8 @@ folder: collectors, the store and the refresh service take what they need as arg
     OSSAI_API_URLS            api_urls: "source=URL,source=URL" (point a source at another
                               server: the fakes in tests, GitHub Enterprise); no user:password
     OSSAI_REFRESH_SOURCES     refresh_sources: which sources a refresh runs (default: all)
+    OSSAI_ALERT_WEBHOOK       alert_webhook: an http(s) URL new alerts are POSTed to as JSON
+                              (docs/alerts.md); no user:password, shown without its path
 
 `DataLayout` is the one place that knows where things live in the user data directory.
 A setting that cannot work (a data folder that is a file, a URL with a password or a port
@@ -37,6 +39,7 @@ PROJECTS_ENV = "OSSAI_PROJECTS"
 TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105 - the variable's name, not a token
 API_URLS_ENV = "OSSAI_API_URLS"
 SOURCES_ENV = "OSSAI_REFRESH_SOURCES"
+WEBHOOK_ENV = "OSSAI_ALERT_WEBHOOK"
 APP_FOLDER = "oss-ai-dashboard"
 TOKEN_SOURCE = "github"  # noqa: S105 - the one source the token is sent to, not a token
 
@@ -88,6 +91,16 @@ class DataLayout:
         """The user's own project list (registry.tracking), beside data/projects.toml."""
         return self.root / "tracked.toml"
 
+    @property
+    def alerts_file(self) -> Path:
+        """The user's alert rules (registry.alerts); the defaults when it does not exist."""
+        return self.root / "alerts.toml"
+
+    @property
+    def alert_history(self) -> Path:
+        """What each alert rule last found, and every alert fired or recovered (alerts/)."""
+        return self.root / "alerts-history.json"
+
 
 @dataclass(frozen=True)
 class NetworkLimits:
@@ -113,6 +126,8 @@ class Settings:
     # drops its GIT_* variables. None: only the default PATH
     git_env: Mapping[str, str] | None = field(default=None, repr=False)
     network: NetworkLimits = field(default_factory=NetworkLimits)
+    # where new alerts are POSTed (None: nowhere); its path may be a secret: never shown
+    alert_webhook: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """The token goes only over https, or over plain http to a test server on this
@@ -144,6 +159,7 @@ class Settings:
             api_urls=parse_api_urls(_items(env.get(API_URLS_ENV, "")), API_URLS_ENV),
             refresh_sources=tuple(_items(env.get(SOURCES_ENV, ""))) or None,
             git_env=dict(env),
+            alert_webhook=webhook_url(env.get(WEBHOOK_ENV, "").strip()),
         )
 
 
@@ -216,7 +232,7 @@ def parse_api_urls(items: Sequence[str], where: str = "--api-url") -> dict[str, 
     return urls
 
 
-def _server_url(url: str, where: str, shown: str) -> str:
+def _server_url(url: str, where: str, shown: str, form: str = "SOURCE=http(s)://HOST") -> str:
     try:
         parts = urlsplit(url)
         port = parts.port  # raises for a port out of range or not a number
@@ -228,7 +244,7 @@ def _server_url(url: str, where: str, shown: str) -> str:
             "port: a number from 1 to 65535)",
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(where, None, f"{shown!r}: expected SOURCE=http(s)://HOST")
+        raise ConfigError(where, None, f"{shown!r}: expected {form}")
     if port == 0:
         raise ConfigError(where, None, f"{shown!r}: the port must be from 1 to 65535")
     if "@" in parts.netloc:
@@ -239,6 +255,16 @@ def _server_url(url: str, where: str, shown: str) -> str:
             "shown in messages and logs); the GitHub token goes in GITHUB_TOKEN",
         )
     return url
+
+
+def webhook_url(url: str, where: str = WEBHOOK_ENV) -> str | None:
+    """The alert webhook, checked as the servers' URLs are (an http(s) URL with a host, a
+    port from 1 to 65535 if any, no user name or password); None when not set. Messages show
+    it as scheme and host only: a webhook's path is often its secret."""
+    if not url:
+        return None
+    shown = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/?#@]*@)?([^/?#]*).*", r"\1\3/…", url)
+    return _server_url(url, where, redact(shown), "an http(s)://HOST/PATH URL")
 
 
 def redact(text: str) -> str:

@@ -400,3 +400,36 @@ def compare(
     ((kind, name) pairs), once per store version."""
     archive_key = archive_version() if picks else None
     return _compare(catalog().version(), tuple(projects), metric, settings, picks, archive_key)
+
+
+# ----- alerts: the history the refresh keeps, and the rules in force ------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _alert_history(path: str, stamp: tuple[int, int]):
+    from alerts.history import read_history
+
+    try:
+        return read_history(Path(path)), None
+    except StoreError as exc:
+        return None, str(exc)
+
+
+def alert_history():
+    """The alert history (alerts-history.json) and a problem reading it, if any; read again
+    whenever the file changes (each refresh writes it)."""
+    from alerts.history import AlertHistory
+
+    path = settings().data.alert_history
+    history, problem = _alert_history(str(path), _stamp(path))
+    return history or AlertHistory(), problem
+
+
+def alert_rules():
+    """The alert rules in force (alerts.toml, else the defaults) and the file's problem."""
+    from registry.alerts import AlertRules, load_alert_rules
+
+    try:
+        return load_alert_rules(settings().data.alerts_file), None
+    except ConfigError as exc:
+        return AlertRules(), str(exc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, tracking, widgets
+from app import alerts_page, columns, loaders, tracking, widgets
 from charts.claims import labelled, verdict_css
 from charts.labels import PERCENT_DECIMALS
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
@@ -81,6 +81,7 @@ def render() -> None:
         f"{widgets.markdown_text(registry.cohort.label)}, chosen by the "
         "same rule. Empty cells mean the data does not have the figure (never zero)."
     )
+    alerts_page.overview_section()  # only when an alert is in force
 
     st.subheader(claims_heading(claims))
     board = _verdict_board(claims, verdicts, group, registry.cohort.label)

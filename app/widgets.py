@@ -156,9 +156,9 @@ def refresh_button() -> None:
             return
         table = report.table()
         failed = table[~table["status"].isin(refresh.SUCCEEDED)]
-        if report.exit_code == refresh.OK:
+        if report.refresh_code == refresh.OK:
             st.success(f"Refreshed {len(table)} targets: {int(table['rows'].sum())} new rows.")
-        elif report.exit_code == refresh.PARTIAL:
+        elif report.refresh_code == refresh.PARTIAL:
             st.warning(f"{len(failed)} of {len(table)} targets were not refreshed:")
         else:
             st.error(
@@ -167,12 +167,25 @@ def refresh_button() -> None:
             )
         for line in report.lines():  # one per source; a message may quote a server
             st.text(line)
+        _alerts_said(report)
         if report.log_failure:
             st.warning(
                 "The refresh log could not be written "
                 f"({markdown_text(report.log_failure)}); what is listed above was stored. "
                 "Free space in the data folder before the next refresh."
             )
+
+
+def _alerts_said(report: refresh.RefreshReport) -> None:
+    """After a refresh from the app: the new alerts, or why the rules were not checked (the
+    lines above say the same in plain text)."""
+    found = report.alerts
+    if found is None:
+        return
+    if found.problem:
+        st.warning(f"Alerts: {markdown_text(found.problem)}")
+    elif found.fired:
+        st.error(f"{len(found.fired)} new alert(s): see the Alerts page.")
 
 
 # The days a browser's slider can hold: Streamlit sends times as microseconds since 1970 in

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -130,14 +131,18 @@ class MergeReport:
         if not self.merged:
             return refresh.FAILED if self.left else refresh.OK
         code = self.combined.exit_code if self.combined else refresh.OK
-        if code == refresh.OK and (self.left or self.interrupted):
+        if code in (refresh.OK, refresh.NEW_ALERTS) and (self.left or self.interrupted):
             return refresh.PARTIAL
         return code
 
 
-def merge(settings: Settings, names: list[str] | None = None) -> MergeReport:
+def merge(
+    settings: Settings, names: list[str] | None = None, registry: Registry | None = None
+) -> MergeReport:
     """Publish the finished batches (or those named, finished or stopped half-way) into the
     store in one write, then fold their HTTP caches into the data folder's and remove them.
+    With the `registry`, the alert rules are checked on what was published, as after a
+    refresh (their lines and exit code 8 join the merge's).
 
     Raises AlreadyRunningError while a refresh or another merge runs, ConfigError for a
     name that is no batch, and StoreError/CorruptFileError for a store that cannot be written."""
@@ -181,6 +186,10 @@ def merge(settings: Settings, names: list[str] | None = None) -> MergeReport:
             report.merged = readable
             report.interrupted = [b for b in readable if b.state != FINISHED]
             report.combined = _combined(readable)
+            if registry is not None:
+                report.combined.alerts = refresh.after_publish_alerts(
+                    registry, settings, report.combined, time.sleep
+                )
         for batch in readable + [b for b in batches if b.folder.name in report.already]:
             _fold_caches(batch, data)
             _fold_log(batch, data)

@@ -17,6 +17,10 @@ same, which tests/test_refresh.py checks):
     3  partial failure: some targets refreshed, others failed or were not tried
     4  total failure: no target refreshed (those already current aside)
     5  another refresh is already running (raised as AlreadyRunningError)
+    2  (after a refresh otherwise 0) alerts.toml is broken: the data is stored, no alert checked
+    7  (after a refresh otherwise 0) the alert history cannot be read or written
+    8  (after a refresh otherwise 0) a new alert fired
+A failure of the refresh itself takes precedence over what the alerts found.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from alerts import AlertOutcome, after_refresh
 from collectors.sourcerun import TargetOutcome, run_frame
 from errors import ConfigError, DashboardError, StoreError
 from registry import Registry
@@ -45,6 +50,7 @@ from store.batches import STORE_FOLDER, BatchStore
 from store.schema import NOT_TRIED, UNREACHED
 
 OK, PARTIAL, FAILED, ALREADY_RUNNING = 0, 3, 4, 5
+NEW_ALERTS = 8  # the refresh went well and a new alert fired
 SUCCEEDED = ("ok", "current")
 REFRESHED = ("ok", "partial")  # new data was asked for and (at least partly) stored
 
@@ -72,15 +78,28 @@ class RefreshReport:
     log_failure: str | None = None
     # source -> 'could not reach <host>: <why>' for each source whose host never answered
     unreachable: dict[str, str] = field(default_factory=dict)
+    # what the alert rules found after the data was published (None: not evaluated)
+    alerts: AlertOutcome | None = None
 
     @property
-    def exit_code(self) -> int:
+    def refresh_code(self) -> int:
         """0 all refreshed or current, 3 some refreshed and some not, 4 none refreshed."""
         if not self.outcomes:
             return FAILED
         if all(o.status in SUCCEEDED for o in self.outcomes):
             return OK
         return PARTIAL if any(o.status in REFRESHED for o in self.outcomes) else FAILED
+
+    @property
+    def exit_code(self) -> int:
+        """The refresh's own code when it is not 0; else the alerts': 2 or 7 for a problem
+        with their files, 8 when a new alert fired, 0 otherwise."""
+        code = self.refresh_code
+        if code != OK or self.alerts is None:
+            return code
+        if self.alerts.problem_code:
+            return self.alerts.problem_code
+        return NEW_ALERTS if self.alerts.fired else OK
 
     def sources(self) -> list[SourceResult]:
         """How each source went, in the order they ran."""
@@ -101,7 +120,8 @@ class RefreshReport:
         notes = [n for n in self.notes if not n.startswith(said)]
         offline = [n for n in notes if n.startswith(OFFLINE)]
         rest = [n for n in notes if not n.startswith(OFFLINE)]
-        return offline + [r.line() for r in self.sources()] + rest
+        alerts = self.alerts.lines() if self.alerts else []
+        return offline + [r.line() for r in self.sources()] + rest + alerts
 
     def table(self) -> pd.DataFrame:
         """The summary: per project and source, new rows, requests, 304s and errors."""
@@ -355,6 +375,8 @@ def run(
         if offline:
             report.notes.insert(0, offline)
             log.warning(offline)
+        if settings.data.batch is None:  # a shard's batch is checked when it is merged
+            report.alerts = after_publish_alerts(registry, settings, report, sleep)
         if progress:
             progress(len(steps), len(steps), "done")
         report.finished_at = pd.Timestamp(clock(), unit="s", tz="UTC")
@@ -368,6 +390,29 @@ def open_store(data: DataLayout) -> SegmentStore:
     """The store a run writes: the published one, or a shard's batch (which reads both)."""
     published = SegmentStore(data.store)
     return BatchStore(data.batch / STORE_FOLDER, published) if data.batch else published
+
+
+def after_publish_alerts(
+    registry: Registry, settings: Settings, report: RefreshReport, sleep: Callable[[float], None]
+) -> AlertOutcome:
+    """The alert rules, evaluated on what this run (or a merge of shards' batches) published
+    (alerts/): the one place a refresh or a merge calls them. A bug there is logged and
+    said, and never costs the stored data."""
+    try:
+        outcome = after_refresh(
+            list(registry), settings, report.started_at, report.run_id, sleep=sleep
+        )
+    except Exception as exc:
+        log.exception("alerts: unexpected error")
+        outcome = AlertOutcome(
+            problem=f"not evaluated: unexpected error ({type(exc).__name__}); details in "
+            f"{settings.data.log.name}"
+        )
+    for line in outcome.lines():
+        log.info("%s", line)
+    if not outcome.problem and not (outcome.fired or outcome.recovered):
+        log.info("%s", outcome.summary())
+    return outcome
 
 
 def _offline_line(clients: Clients, report: RefreshReport) -> str | None:

@@ -28,7 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "charts": {"claims", "metrics", "models"},
     "views": {"charts", "claims", "errors", "metrics", "models", "registry", "store"},
     "exports": {"charts", "claims", "errors", "metrics", "models", "registry", "store", "views"},
-    "service": {"collectors", "errors", "registry", "settings", "store", "terminal"},
+    "alerts": {"collectors", "errors", "files", "metrics", "registry", "settings", "store"},
+    "service": {"alerts", "collectors", "errors", "registry", "settings", "store", "terminal"},
 }
 ROOMS = set(ALLOWED) | {"app", "cli", "dashboard", "scripts", "bench", "tests"}
 # third-party packages only some rooms may use

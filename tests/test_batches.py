@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import cli
+from alerts import AlertOutcome
 from errors import StoreError
 from service import batches, refresh
 from store import TABLES, SegmentStore
@@ -115,3 +116,18 @@ def test_a_shard_asks_with_the_published_cache_and_merge_keeps_what_it_learnt(
     assert cli.main(["merge"]) == 0
     after = json.loads(cache.read_text())["entries"]
     assert set(before) < set(after) and any("beta" in key for key in set(after) - set(before))
+
+
+def test_alerts_are_checked_once_after_the_merge_never_by_a_shard(pypi, user_data_dir, monkeypatch):
+    """A shard's batch is unpublished: the alert rules run on what the merge published."""
+    checked: list[str] = []
+
+    def after_refresh(projects, settings, now, run_id, *, sleep):
+        checked.append(run_id)
+        return AlertOutcome()
+
+    monkeypatch.setattr(refresh, "after_refresh", after_refresh)
+    assert _refresh(pypi, "--projects", "beta", "--shard", "1/1", "--batch", "z") == 0
+    assert checked == []
+    assert cli.main(["merge"]) == 0
+    assert len(checked) == 1

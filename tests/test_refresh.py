@@ -406,11 +406,12 @@ def test_the_readme_exit_code_table_is_what_the_cli_says_and_does(
     import cli
 
     readme, helped = _readme_exit_codes(), _help_exit_codes()
-    assert sorted(readme) == sorted(helped) == [0, 2, 3, 4, 5, 6, 7]
+    assert sorted(readme) == sorted(helped) == [0, 2, 3, 4, 5, 6, 7, 8]
     for code in readme:
         assert _said(readme[code]) == _said(helped[code]), code
     assert (refresh.OK, cli.EXIT_USAGE, refresh.PARTIAL, refresh.FAILED) == (0, 2, 3, 4)
     assert (refresh.ALREADY_RUNNING, cli.EXIT_EXPORT, cli.EXIT_STORE) == (5, 6, 7)
+    assert refresh.NEW_ALERTS == 8
 
     # what a refresh returns: 3 (PyPI refreshed, the rest unreachable), 4 (nothing refreshed:
     # PyPI is current, the rest unreachable), 0 (only PyPI, current), 2 and 5
