@@ -31,8 +31,8 @@ BACKGROUNDS = {"light": "#FFFFFF", "dark": "#171614"}
 SERIES = ("#6699CC", "#CC6677", "#117733", "#AA4499", "#999933")
 
 # Marks that give context, not the subject: the cohort's spread, raw ratios, reference
-# lines (a threshold, parity), pre-releases. A mid grey, 3.5:1 on white and 5.1:1 on dark.
-NEUTRAL = "#888888"
+# lines (a threshold, parity), pre-releases. A mid grey, 4.5:1 on white and 4.0:1 on dark.
+NEUTRAL = "#777777"
 
 # One-off marks, from Tol's "vibrant" scheme: a release and a major release.
 BLUE = "#0077BB"

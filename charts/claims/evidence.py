@@ -202,7 +202,7 @@ def evidence_chart(
     return fig
 
 
-COHORT_FILL = "rgba(136, 136, 136, 0.25)"  # the cohort's grey, faint: its box behind its points
+COHORT_FILL = "rgba(119, 119, 119, 0.25)"  # the cohort's grey, faint: its box behind its points
 NOTE_WIDTH = 125  # characters a line of notes holds across the panels (about 750 px in the app)
 NOTE_FONT = 10.5
 NOTE_LINE = 15  # pixels a line of notes takes

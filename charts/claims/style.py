@@ -31,7 +31,7 @@ VERDICT_ORDER = (SUPPORTED, MIXED, NOT_SUPPORTED, INSUFFICIENT, AHEAD, LEVEL, BE
 # and the dark theme's background alike (charts/theme.py); the verdict colours above are
 # fills behind black words (4.5:1 or more), never marks on the background.
 TRACKED_COLOUR = "#0072B2"  # blue: the tracked projects' points
-GROUP_COLOUR = "#AA4499"  # purple (Tol muted): the group's median
+GROUP_COLOUR = "#997700"  # ochre (Tol medium-contrast): the group's median
 COHORT_COLOUR = NEUTRAL  # grey: the cohort's spread and members
 AHEAD_COLOUR = "#009E73"  # bluish green: the group ahead, like with like
 BEHIND_COLOUR = "#D55E00"  # vermillion: the cohort ahead
