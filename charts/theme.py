@@ -1,14 +1,15 @@
 """The charts' colours: one set that reads on the app's light and dark backgrounds alike.
 
 The app draws charts with Streamlit's theme (`st.plotly_chart(theme="streamlit")`), which
-paints each chart's background, grid, title, axis, legend and hover text in the reader's
-light or dark theme, and repaints them at once when the reader switches theme in the
-settings menu. So a figure never sets those colours itself. Streamlit (1.67) does not
-repaint a colour a figure sets: each such colour is a mark (a line, point, bar or reference
-line) chosen to keep WCAG's 3:1 for graphics against both themes' backgrounds, from Paul
-Tol's colour-blind-safe schemes (the claims' verdicts: Okabe-Ito's). Text inside a figure
-takes the theme's text colour, except words on a coloured cell (the verdict matrix): black
-on fills that keep 4.5:1 with it.
+paints each chart's background and grid in the reader's light or dark theme and repaints
+them at once when the reader switches theme in the settings menu; the words in a chart take
+the page's text colour (app/theme.py). So a figure never sets those colours itself.
+Streamlit (1.67) repaints nothing a figure sets, and a figure built for the theme the server
+knows (`st.context.theme.type`) would stay in the old theme after a switch until the next
+rerun: so each colour a figure does set is a mark (a line, point, bar or reference line)
+chosen to keep WCAG's 3:1 for graphics against both themes' backgrounds, from Paul Tol's
+colour-blind-safe schemes (the claims' verdicts: Okabe-Ito's). Words on a coloured cell (the
+verdict matrix) are black, on fills that keep 4.5:1 with it.
 
 Exports (PNG, SVG, HTML) have no Streamlit theme: they draw with TEMPLATE, plotly's white
 template, so a downloaded chart is always the light one (tests/test_theme.py checks all this).
