@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 
+import plotly.graph_objects as go
 import pytest
 
 from charts import theme
@@ -26,7 +27,7 @@ from charts.claims.style import (
     verdict_css,
 )
 from claims.model import load_claims
-from exports import export_tables
+from exports import ExportError, export_tables, figure_bytes
 from registry import load_registry
 from store import DEFAULT_DATA, Catalog
 from tests.colours import VISIONS, contrast, difference, rgba
@@ -49,16 +50,21 @@ def test_contrast_gives_wcags_known_answers():
 
 
 @pytest.fixture(scope="module")
-def figures() -> list[tuple[str, dict]]:
+def charts() -> list[tuple[str, go.Figure]]:
     """Every chart of every page, as the page draws it from the shipped data."""
     tables = export_tables(Catalog(DEFAULT_DATA, "/nonexistent-user-dir"))
     found = []
     for page in PAGES:
         for view in page_views(page, load_registry(), tables, load_claims()):
             if view.figure is not None:
-                found.append((f"{page}: {view.name}", json.loads(view.figure.to_json())))
+                found.append((f"{page}: {view.name}", view.figure))
     assert len(found) > 50  # every page's charts, not a few
     return found
+
+
+@pytest.fixture(scope="module")
+def figures(charts) -> list[tuple[str, dict]]:
+    return [(name, json.loads(figure.to_json())) for name, figure in charts]
 
 
 def _colours(node: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -168,3 +174,18 @@ def test_exports_keep_the_light_theme(figures):
         assert template["paper_bgcolor"] == "white" and template["plot_bgcolor"] == "white", name
         assert contrast(template["font"]["color"], "#FFFFFF") >= TEXT, name
         assert template["colorway"] == list(theme.SERIES), name
+
+
+def test_an_exported_image_is_drawn_light(charts):
+    """The SVG a reader downloads, drawn by Chromium: white behind dark words and the marks."""
+    name, figure = next((n, f) for n, f in charts if n.startswith("overview"))
+    try:
+        svg = figure_bytes(figure, "svg").decode()
+    except ExportError as exc:
+        pytest.fail(f"Chromium is needed for the image export: {exc}")
+    paper = re.search(r"<rect[^>]*style=\"fill: (rgb\([^)]*\))", svg)  # the first: the paper
+    assert paper and paper.group(1) == "rgb(255, 255, 255)", name
+    words = set(re.findall(r'<text[^>]*style="[^"]*fill: (rgb\([^)]*\))', svg))
+    assert words, name
+    for colour in words:
+        assert contrast(colour, "#FFFFFF") >= TEXT, (name, colour)
