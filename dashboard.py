@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import sidebar, widgets
+from app import sidebar, theme, widgets
 
 st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊", layout="wide")
+theme.follow_theme()  # charts' text in the reader's light or dark theme
 
 OVERVIEW = "app/overview_page.py"
 PAGES = [

@@ -126,7 +126,7 @@ def render() -> None:
         "its 95 % bootstrap interval; the grey tick is the plain ratio of the two medians, "
         "with its interval. Right of 1 the group is higher; green circles mark where the "
         "interval lies wholly on the side the claim wants (for hours and days, lower is "
-        "better), orange diamonds the other side, black squares an interval that holds 1. "
+        "better), orange diamonds the other side, blue squares an interval that holds 1. "
         "Rows without a point say why. These are the same figures as the verdicts above."
     )
 

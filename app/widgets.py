@@ -24,7 +24,9 @@ def chart(fig: go.Figure, data: pd.DataFrame, name: str, key: str) -> None:
 
     The files are made only when a button is clicked (a static image takes seconds).
     """
-    st.plotly_chart(fig, key=key, width="stretch")
+    # Streamlit's theme paints the background, grid and text in the reader's light or dark
+    # theme, and repaints them when the reader switches (charts/theme.py)
+    st.plotly_chart(fig, key=key, width="stretch", theme="streamlit")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-").lower() or "chart"
     columns = st.columns(4)
     formats = (("png", "image/png"), ("svg", "image/svg+xml"), ("html", "text/html"))

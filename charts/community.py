@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import theme
 from charts.labels import PERCENT_D3, plain, title_lines
 
 # characters of a title per line: a full-width chart (the page's main column at 1440 px),
@@ -16,7 +17,7 @@ def _layout(fig: go.Figure, title: str, y_title: str, title_width: int = FULL_TI
     text = title_lines(title, title_width)
     fig.update_layout(
         title={"text": text},
-        template="plotly_white",
+        template=theme.TEMPLATE,
         legend={"orientation": "h", "yanchor": "top", "y": -0.12},
         margin={"l": 60, "r": 20, "t": 40 + 22 * (text.count("<br>") + 1), "b": 40},
         height=420,
@@ -29,10 +30,17 @@ def contributor_flow_chart(flow: pd.DataFrame, title: str) -> go.Figure:
     """New and returning contributors stacked per period, drifting as a line."""
     fig = go.Figure()
     x = flow["period"].dt.strftime("%Y-%m-%d")
-    fig.add_trace(go.Bar(x=x, y=flow["new"], name="new"))
-    fig.add_trace(go.Bar(x=x, y=flow["returning"], name="returning"))
+    new, returning, drifting = theme.SERIES[:3]
+    fig.add_trace(go.Bar(x=x, y=flow["new"], name="new", marker_color=new))
+    fig.add_trace(go.Bar(x=x, y=flow["returning"], name="returning", marker_color=returning))
     fig.add_trace(
-        go.Scatter(x=x, y=flow["drifting"], name="drifting (silent 6-12 months)", mode="lines")
+        go.Scatter(
+            x=x,
+            y=flow["drifting"],
+            name="drifting (silent 6-12 months)",
+            mode="lines",
+            line_color=drifting,
+        )
     )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(type="date")
@@ -45,8 +53,12 @@ def organization_chart(shares: pd.DataFrame, title: str) -> go.Figure:
     order = (
         shares.groupby("organization")["commits"].sum().sort_values(ascending=False).index.tolist()
     )
-    for organization in order:
+    for index, organization in enumerate(order):
         rows = shares[shares["organization"] == organization].sort_values("period")
+        # past the series colours, the same colours again under a hatching: no two bands
+        # alike
+        colour = theme.SERIES[index % len(theme.SERIES)]
+        hatch = HATCHES[(index // len(theme.SERIES)) % len(HATCHES)]
         fig.add_trace(
             go.Scatter(
                 x=rows["period"].dt.strftime("%Y-%m-%d"),
@@ -54,6 +66,16 @@ def organization_chart(shares: pd.DataFrame, title: str) -> go.Figure:
                 name=plain(organization),
                 mode="lines",
                 stackgroup="one",
+                line={"color": colour, "width": 1},
+                fillcolor=colour,
+                fillpattern={
+                    "shape": hatch,
+                    "bgcolor": colour,
+                    "fgcolor": theme.ON_FILL,
+                    "fgopacity": 0.5,
+                }
+                if hatch
+                else None,
                 hovertemplate=f"%{{x|%Y}}: %{{y:{PERCENT_D3}}}<extra>{plain(organization)}</extra>",
             )
         )
@@ -62,12 +84,16 @@ def organization_chart(shares: pd.DataFrame, title: str) -> go.Figure:
     return _layout(fig, title, "share of authored commits")
 
 
+HATCHES = ("", "/", "x", ".")
+
+
 def release_chart(per_period: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=per_period["period"].dt.strftime("%Y-%m-%d"),
             y=per_period["releases"],
             name="releases",
+            marker_color=theme.SERIES[0],
         )
     )
     fig.update_xaxes(type="date")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import theme
 from charts.labels import plain
 
-# kind -> how its marks look; major releases stand out and carry their version as a label
+# kind -> how its marks look; major releases stand out and carry their version as a label.
+# Colours that read on the light and the dark theme (charts/theme.py); the symbols tell the
+# kinds apart without them.
 _STYLE = {
-    "major release": {"symbol": "diamond", "size": 13, "color": "#d62728"},
-    "release": {"symbol": "circle", "size": 7, "color": "#1f77b4"},
-    "pre-release": {"symbol": "circle-open", "size": 7, "color": "#7f7f7f"},
-    "yanked": {"symbol": "x-thin-open", "size": 9, "color": "#000000"},
+    "major release": {"symbol": "diamond", "size": 13, "color": theme.RED},
+    "release": {"symbol": "circle", "size": 7, "color": theme.BLUE},
+    "pre-release": {"symbol": "circle-open", "size": 7, "color": theme.NEUTRAL},
+    "yanked": {"symbol": "x-thin-open", "size": 9, "color": theme.SERIES[3]},
 }
 
 
@@ -45,7 +48,7 @@ def release_timeline_chart(timeline: pd.DataFrame, title: str) -> go.Figure:
     packages = timeline["package"].nunique()
     fig.update_layout(
         title={"text": plain(title)},
-        template="plotly_white",
+        template=theme.TEMPLATE,
         legend={"orientation": "h", "yanchor": "top", "y": -0.15},
         margin={"l": 110, "r": 20, "t": 60, "b": 40},
         height=220 + 60 * max(packages, 1),
@@ -68,7 +71,7 @@ def scorecard_chart(card: pd.DataFrame, title: str) -> go.Figure:
             orientation="h",
             text=checks["score"].map(lambda s: f"{s:g}" if pd.notna(s) else "did not run"),
             textposition="outside",
-            marker={"color": ["#1f77b4" if r else "#bbbbbb" for r in ran]},
+            marker={"color": [theme.BLUE if r else theme.NEUTRAL for r in ran]},
             customdata=checks["reason"].fillna("").map(plain),
             hovertemplate="%{y}: %{x}<br>%{customdata}<extra></extra>",
             name="score",
@@ -76,7 +79,7 @@ def scorecard_chart(card: pd.DataFrame, title: str) -> go.Figure:
     )
     fig.update_layout(
         title={"text": plain(title)},
-        template="plotly_white",
+        template=theme.TEMPLATE,
         margin={"l": 260, "r": 40, "t": 60, "b": 40},
         height=160 + 22 * max(len(checks), 1),
         showlegend=False,

@@ -8,15 +8,15 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import theme
 from charts.labels import log_ticks, plain
 from models.events import Event
 
-# Paul Tol's "muted" scheme, safe for colour-blind readers, without its two pale colours
-# (#88CCEE, #DDCC77) and its teal (#44AA99): each line keeps a contrast of at least 3:1 on
-# the white background (WCAG's minimum for graphics). Set per series so a series' line and
-# its isolated-point markers (a second trace) share one colour; past six lines the colours
-# repeat with another dash, so no two lines look alike.
-COLORS = ("#332288", "#CC6677", "#117733", "#882255", "#999933", "#AA4499")
+# The series colours (charts/theme.py: colour-blind-safe, 3:1 on the light and the dark
+# background alike), set per series so a series' line and its isolated-point markers (a
+# second trace) share one colour; past five lines the colours repeat with another dash, so
+# no two lines look alike.
+COLORS = theme.SERIES
 DASHES = ("solid", "dash", "dot", "dashdot")
 
 
@@ -87,7 +87,7 @@ def history_chart(
                 y0=0,
                 y1=1,
                 yref="paper",
-                line={"dash": "dot", "width": 1, "color": "grey"},
+                line={"dash": "dot", "width": 1, "color": theme.NEUTRAL},
             )
             # vertical text left of the line: it neither overlaps a neighbouring event's
             # label nor widens the x axis (plotly's autorange makes room for annotations)
@@ -100,11 +100,11 @@ def history_chart(
                 textangle=-90,
                 xanchor="right",
                 yanchor="top",
-                font={"size": 10, "color": "grey"},
+                font={"size": 10},  # the theme's text colour, light or dark
             )
     fig.update_layout(
         title={"text": plain(title)},
-        template="plotly_white",
+        template=theme.TEMPLATE,
         hovermode="x unified",
         showlegend=True,  # also for one line: the legend names what is drawn
         # an x axis title needs the room under the axis: the legend goes below it

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from charts.timeseries import history_chart
+from tests.colours import contrast
 
 
 def _frame(values: list[float | None]) -> pd.DataFrame:
@@ -62,23 +63,16 @@ def test_figures_read_by_their_unit_and_missing_stays_empty():
 # ----- issue 20, item 17: pages as drawn at 1440 px ---------------------------------------
 
 
-def _contrast_on_white(colour: str) -> float:
-    """WCAG's contrast ratio of a '#RRGGBB' colour against white."""
-    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return 1.05 / (luminance + 0.05)
-
-
-# Paul Tol's "muted" and Okabe-Ito's schemes: designed to stay apart for colour-blind readers
+# Paul Tol's "muted" (and his medium-contrast blue) and Okabe-Ito's schemes: designed to
+# stay apart for colour-blind readers
 COLOUR_BLIND_SAFE = {
     *("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677"),
-    *("#882255", "#AA4499"),
+    *("#882255", "#AA4499", "#6699CC"),
     *("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"),
 }
 
 
-def test_compare_lines_are_colour_blind_safe_visible_on_white_and_never_alike():
+def test_compare_lines_are_colour_blind_safe_visible_in_both_themes_and_never_alike():
     # the Compare page's default: eight projects, Stable Diffusion with two repositories
     names = [
         "GPT · openai/gpt-2",
@@ -97,7 +91,8 @@ def test_compare_lines_are_colour_blind_safe_visible_on_white_and_never_alike():
     assert set(lines) == set(names)
     for name, (colour, _) in lines.items():
         assert colour in COLOUR_BLIND_SAFE, (name, colour)
-        assert _contrast_on_white(colour) >= 3.0, (name, colour)  # WCAG's minimum for graphics
+        for background in ("#FFFFFF", "#171614"):  # the light and the dark theme
+            assert contrast(colour, background) >= 3.0, (name, colour)  # WCAG, for graphics
     assert len(set(lines.values())) == len(names)  # colour and dash tell every line apart
 
 

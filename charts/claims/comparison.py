@@ -9,8 +9,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.claims.style import BETTER, legend_below_title, short_label
+from charts.claims.style import (
+    AHEAD_COLOUR,
+    BEHIND_COLOUR,
+    BETTER,
+    PARITY_COLOUR,
+    legend_below_title,
+    short_label,
+)
 from charts.labels import figure_text, plain
+from charts.theme import NEUTRAL, TEMPLATE
 from claims.evaluate import evidence
 from claims.model import Claim
 from metrics.indicators import CATALOGUE
@@ -134,8 +142,8 @@ def comparison_chart(
                     [i for i, m in zip(y[1], raw, strict=True) if m],
                 ],
                 mode="markers",
-                marker={"color": "#999999", "size": 7, "symbol": "line-ns-open"},
-                error_x=_interval(part, "ratio", "#BBBBBB"),
+                marker={"color": NEUTRAL, "size": 7, "symbol": "line-ns-open"},
+                error_x=_interval(part, "ratio", NEUTRAL),
                 name="raw ratio of medians (95 % interval)",
                 hovertext=[
                     _comparison_hover(r, group_label, cohort_label) for r in part.itertuples()
@@ -144,9 +152,9 @@ def comparison_chart(
             )
         )
     styles = {
-        "open-source AI": (f"{group_label} ahead, like with like", "#009E73", "circle"),
-        "cohort": (f"{cohort_label} ahead, like with like", "#D55E00", "diamond"),
-        "parity": ("level: the interval holds 1", "#000000", "square"),
+        "open-source AI": (f"{group_label} ahead, like with like", AHEAD_COLOUR, "circle"),
+        "cohort": (f"{cohort_label} ahead, like with like", BEHIND_COLOUR, "diamond"),
+        "parity": ("level: the interval holds 1", PARITY_COLOUR, "square"),
     }
     for favours, (name, colour, symbol) in styles.items():
         mask = (frame["favours"] == favours).to_numpy()
@@ -185,7 +193,7 @@ def comparison_chart(
                 mode="text",
                 textposition="middle right",
                 text=[f"<i>\u2002{m}</i>" for m in frame.loc[gaps, "missing"]],
-                textfont={"color": "#777777", "size": 11},
+                textfont={"size": 11},  # the theme's text colour, light or dark
                 name="not comparable (missing data)",
                 hovertext=[
                     _comparison_hover(r, group_label, cohort_label)
@@ -200,7 +208,7 @@ def comparison_chart(
     ratios = ratios[ratios > 0]
     reach = max(1.0, math.ceil(max((abs(math.log10(r)) for r in ratios), default=1.0) + 0.3))
     ticks = [10.0**k for k in range(-int(reach), int(reach) + 1)]
-    fig.add_vline(x=1, line={"color": "#333333", "width": 1.5})  # parity
+    fig.add_vline(x=1, line={"color": NEUTRAL, "width": 1.5})  # parity
     height = 180 + 26 * len(frame)
     fig.update_xaxes(
         type="log",
@@ -210,9 +218,8 @@ def comparison_chart(
         title_text=f"{group_label} ÷ {cohort_label} at equal size, with 95 % bootstrap "
         "intervals (log scale; 1 = parity)",
         showgrid=True,
-        gridcolor="#EEEEEE",
     )
-    fig.update_yaxes(autorange="reversed", showgrid=True, gridcolor="#F3F3F3", automargin=True)
+    fig.update_yaxes(autorange="reversed", showgrid=True, automargin=True)
     for x, anchor, words in (
         (0.0, "left", f"← {cohort_label} higher"),
         (1.0, "right", f"{group_label} higher →"),
@@ -226,13 +233,13 @@ def comparison_chart(
             yshift=14,
             xanchor=anchor,
             showarrow=False,
-            font={"color": "#555555", "size": 11},
+            font={"size": 11},
         )
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "y": 0.99, "yanchor": "top"},
         height=height,
         margin={"l": 10, "r": 30, "t": 120, "b": 50},
-        plot_bgcolor="#FFFFFF",
+        template=TEMPLATE,  # the app's theme replaces its background, grid and text
         showlegend=True,
         legend=legend_below_title(height),
         hoverlabel={"align": "left"},

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from charts import theme
 from charts.claims.style import (
     BETTER,
     COHORT_COLOUR,
@@ -164,7 +165,7 @@ def evidence_chart(
         yanchor="top",
         align="left",
         showarrow=False,
-        font={"size": NOTE_FONT, "color": "#444444"},
+        font={"size": NOTE_FONT},  # the theme's text colour, light or dark
         name="notes",
     )
     fig.update_yaxes(
@@ -172,11 +173,10 @@ def evidence_chart(
         categoryarray=rows[::-1],
         type="category",
         showgrid=True,
-        gridcolor="#EEEEEE",
         range=[-0.6, len(rows) - 0.4],
         automargin=True,
     )
-    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE", zeroline=False)
+    fig.update_xaxes(showgrid=True, zeroline=False)
     fig.update_annotations(font_size=12)  # the subplot titles
     # from the top: the title, the panels' titles (up to four lines), the panels; under them
     # the x axes' titles, the notes, then the legend in a band of its own at the bottom
@@ -186,7 +186,7 @@ def evidence_chart(
         title={"text": title, "x": 0, "xanchor": "left", "y": 0.99, "yanchor": "top"},
         height=height,
         margin={"l": 10, "r": 20, "t": 110, "b": bottom},
-        plot_bgcolor="#FFFFFF",
+        template=theme.TEMPLATE,  # the app's theme replaces its background, grid and text
         showlegend=True,
         legend={
             "orientation": "h",
@@ -202,6 +202,7 @@ def evidence_chart(
     return fig
 
 
+COHORT_FILL = "rgba(119, 119, 119, 0.25)"  # the cohort's grey, faint: its box behind its points
 NOTE_WIDTH = 125  # characters a line of notes holds across the panels (about 750 px in the app)
 NOTE_FONT = 10.5
 NOTE_LINE = 15  # pixels a line of notes takes
@@ -251,7 +252,12 @@ def _evidence_panel(
                 textposition="top center",
                 textfont={"size": 11},
                 cliponaxis=False,
-                marker={"color": colour, "size": 11, "symbol": symbol, "line": {"width": 2}},
+                marker={
+                    "color": colour,
+                    "size": 11,
+                    "symbol": symbol,
+                    "line": {"width": 2, "color": colour},
+                },
                 name=name,
                 legendgroup=name,
                 showlegend=len(part) > 0 and once(name),
@@ -294,8 +300,8 @@ def _evidence_panel(
                 jitter=0.5,
                 pointpos=0,
                 marker={"color": COHORT_COLOUR, "size": 5, "opacity": 0.7},
-                line={"color": "#555555"},
-                fillcolor="rgba(153,153,153,0.25)",
+                line={"color": COHORT_COLOUR},
+                fillcolor=COHORT_FILL,
                 name="cohort: spread and members",
                 legendgroup="cohort",
                 showlegend=once("cohort"),
@@ -307,7 +313,7 @@ def _evidence_panel(
         )
     fig.add_vline(
         x=threshold,  # shapes take data values, on log axes too
-        line={"color": "#333333", "dash": "dash", "width": 1.5},
+        line={"color": theme.NEUTRAL, "dash": "dash", "width": 1.5},
         row=1,
         col=col,
     )
@@ -341,7 +347,7 @@ def _evidence_panel(
             x=0.5,
             y=0.5,
             showarrow=False,
-            font={"color": "#666666", "size": 13},
+            font={"size": 13},
         )
     title = plain(first["indicator"])
     return f"{title}: " + "; ".join(notes)

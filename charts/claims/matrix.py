@@ -17,6 +17,7 @@ from charts.claims.style import (
     wrap,
 )
 from charts.labels import plain
+from charts.theme import ON_FILL, TEMPLATE
 from claims.model import Claim
 
 
@@ -63,7 +64,7 @@ def matrix_chart(frame: pd.DataFrame, title: str) -> go.Figure:
             y=ticks,
             text=text,
             texttemplate="%{text}",
-            textfont={"color": "#000000", "size": 12},
+            textfont={"color": ON_FILL, "size": 12},  # on the cell's colour, in either theme
             hovertext=hover,
             hoverinfo="text",
             colorscale=scale,
@@ -80,7 +81,7 @@ def matrix_chart(frame: pd.DataFrame, title: str) -> go.Figure:
         title=title,
         height=100 + (CELL_PAD + CELL_LINE * lines) * len(subjects),
         margin={"l": 10, "r": 10, "t": 90, "b": 10},
-        plot_bgcolor="#FFFFFF",
+        template=TEMPLATE,  # the app's theme replaces its background (the gaps between cells)
     )
     fig.update_xaxes(side="top", showgrid=False, fixedrange=True, automargin=True)
     fig.update_yaxes(autorange="reversed", showgrid=False, fixedrange=True, automargin=True)

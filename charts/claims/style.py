@@ -10,6 +10,7 @@ import textwrap
 
 import pandas as pd
 
+from charts.theme import NEUTRAL, ON_FILL
 from claims.model import Claim
 from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.stats import AHEAD, BEHIND, LEVEL
@@ -26,9 +27,15 @@ VERDICT_COLOURS = {
     BEHIND: "#CC79A7",  # reddish purple
 }
 VERDICT_ORDER = (SUPPORTED, MIXED, NOT_SUPPORTED, INSUFFICIENT, AHEAD, LEVEL, BEHIND)
+# The points of the evidence and comparison charts: marks that keep 3:1 against the light
+# and the dark theme's background alike (charts/theme.py); the verdict colours above are
+# fills behind black words (4.5:1 or more), never marks on the background.
 TRACKED_COLOUR = "#0072B2"  # blue: the tracked projects' points
-GROUP_COLOUR = "#000000"
-COHORT_COLOUR = "#999999"
+GROUP_COLOUR = "#997700"  # ochre (Tol medium-contrast): the group's median
+COHORT_COLOUR = NEUTRAL  # grey: the cohort's spread and members
+AHEAD_COLOUR = "#009E73"  # bluish green: the group ahead, like with like
+BEHIND_COLOUR = "#D55E00"  # vermillion: the cohort ahead
+PARITY_COLOUR = TRACKED_COLOUR  # blue: an interval that holds 1
 BETTER = {"higher": "higher is better", "lower": "lower is better"}
 
 
@@ -50,11 +57,12 @@ def verdict_label(
 
 
 def verdict_css(label: object) -> str:
-    """Cell style for a verdict label (pandas Styler): its colour behind black words."""
+    """Cell style for a verdict label (pandas Styler): its colour behind black words, the
+    same in the light and the dark theme."""
     verdict = next((v for v in VERDICT_ORDER if str(label).startswith(v)), None)
     if verdict is None:
         return ""
-    return f"background-color: {VERDICT_COLOURS[verdict]}; color: #000000"
+    return f"background-color: {VERDICT_COLOURS[verdict]}; color: {ON_FILL}"
 
 
 def labelled(table: pd.DataFrame) -> pd.Series:
