@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, widgets
+from app import columns, loaders, urlstate, widgets
 from collectors import archives
 from metrics.indicators import Windows
 from metrics.packages import latest_dependents, latest_scorecards
@@ -27,7 +27,12 @@ def render() -> None:
     registry = loaders.registry()
     by_name = {p.name: p for p in registry}
     st.title("One project in depth")
-    name = st.selectbox("Project", list(by_name), key="project_name")
+    # ?project=<id> opens a project (the README's "Links to a view"; alerts link here)
+    name = urlstate.bound(
+        urlstate.choice("project", "project_name", {p.id: p.name for p in registry}),
+        next(iter(by_name)),
+        lambda: st.selectbox("Project", list(by_name), key="project_name"),
+    )
     project = by_name[name]
     family = [r for r in project.repo_names if r not in project.main_repo_names]
     st.caption(
