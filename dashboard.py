@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import sidebar, theme, widgets
+from app import sidebar, theme, urlstate, widgets
 
 st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊", layout="wide")
 theme.follow_theme()  # charts' text in the reader's light or dark theme
@@ -29,5 +29,8 @@ PAGES = [
 navigation = st.navigation(PAGES)
 sidebar.freshness()
 widgets.refresh_button()
+urlstate.start()
+address_notices = st.container()  # above the page: what the link asked for that was ignored
 navigation.run()
+urlstate.finish(address_notices)
 sidebar.problems()

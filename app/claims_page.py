@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, tracking, widgets
+from app import columns, loaders, tracking, urlstate, widgets
 from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
@@ -19,34 +19,51 @@ from views.base import ChartView
 
 
 def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
-    """Windows and per-claim thresholds chosen in the sidebar (defaults from data/claims.toml)."""
+    """Windows and per-claim thresholds chosen in the sidebar (defaults from data/claims.toml),
+    kept in the address as `activity`, `growth` (months) and `t.<claim>.<indicator>`."""
     with st.sidebar:
         st.subheader("Claims settings")
         windows = Windows(
-            activity_months=st.slider(
-                "Activity window (months)", 3, 36, 12, key="claims_activity_months"
+            activity_months=urlstate.bound(
+                urlstate.whole("activity", "claims_activity_months", 3, 36),
+                12,
+                lambda: st.slider(
+                    "Activity window (months)", 3, 36, 12, key="claims_activity_months"
+                ),
             ),
-            growth_months=st.slider(
-                "Growth window (months)", 3, 36, 12, key="claims_growth_months"
+            growth_months=urlstate.bound(
+                urlstate.whole("growth", "claims_growth_months", 3, 36),
+                12,
+                lambda: st.slider("Growth window (months)", 3, 36, 12, key="claims_growth_months"),
             ),
         )
         tuned: dict[tuple[str, str], float] = {}
         for claim in claims:
             with st.expander(f"Thresholds: {widgets.markdown_text(claim.title)}"):
                 for rule in claim.indicators:
-                    info = CATALOGUE[rule.metric]
-                    sign = "≥" if rule.direction == "higher" else "≤"
-                    tuned[(claim.id, rule.metric)] = st.number_input(
-                        f"{info.title} {sign}",
-                        value=float(rule.threshold),
-                        min_value=-THRESHOLD_LIMIT if rule.metric in CAN_BE_NEGATIVE else 0.0,
-                        max_value=1.0
-                        if info.unit == "share" and rule.metric not in CAN_BE_NEGATIVE
-                        else THRESHOLD_LIMIT,
-                        key=f"threshold__{claim.id}__{rule.metric}",
-                        help=f"Default {rule.threshold:g}. Met when the value is {sign} this.",
-                    )
+                    tuned[(claim.id, rule.metric)] = _threshold(claim, rule)
     return windows, tuned
+
+
+def _threshold(claim, rule) -> float:
+    """One threshold's input, within the limits its unit allows."""
+    info = CATALOGUE[rule.metric]
+    sign = "≥" if rule.direction == "higher" else "≤"
+    low = -THRESHOLD_LIMIT if rule.metric in CAN_BE_NEGATIVE else 0.0
+    high = 1.0 if info.unit == "share" and rule.metric not in CAN_BE_NEGATIVE else THRESHOLD_LIMIT
+    key = f"threshold__{claim.id}__{rule.metric}"
+    return urlstate.bound(
+        urlstate.number(f"t.{claim.id}.{rule.metric}", key, low, high),
+        float(rule.threshold),
+        lambda: st.number_input(
+            f"{info.title} {sign}",
+            value=float(rule.threshold),
+            min_value=low,
+            max_value=high,
+            key=key,
+            help=f"Default {rule.threshold:g}. Met when the value is {sign} this.",
+        ),
+    )
 
 
 def render() -> None:

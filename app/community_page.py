@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, widgets
+from app import columns, loaders, urlstate, widgets
 from metrics import community
 from views.base import ChartView
-from views.community import CommunitySettings
+from views.community import CommunitySettings, subjects
 
 SUMMARY_COLUMNS = {
     "project": columns.text("Project", 230, pinned=True),
@@ -60,27 +60,44 @@ def render() -> None:
     )
     with st.expander("Settings", expanded=False):
         left, right = st.columns(2)
+        periods = ["month", "quarter", "year"]
         settings = CommunitySettings(
-            freq=left.radio(
-                "Period",
-                ["month", "quarter", "year"],
-                index=1,
-                horizontal=True,
-                key="community_freq",
+            freq=urlstate.bound(
+                urlstate.choice("period", "community_freq", {p: p for p in periods}),
+                "quarter",
+                lambda: left.radio(
+                    "Period", periods, index=1, horizontal=True, key="community_freq"
+                ),
             ),
-            window_months=left.slider(
-                "Window for factors and the table (months)", 3, 36, 12, key="community_window"
+            window_months=urlstate.bound(
+                urlstate.whole("window", "community_window", 3, 36),
+                12,
+                lambda: left.slider(
+                    "Window for factors and the table (months)", 3, 36, 12, key="community_window"
+                ),
             ),
-            share=right.slider(
-                "Share of contributions for the factors",
-                0.1,
-                0.9,
+            share=urlstate.bound(
+                urlstate.number("share", "community_share", 0.1, 0.9, 0.05),
                 0.5,
-                0.05,
-                key="community_share",
+                lambda: right.slider(
+                    "Share of contributions for the factors",
+                    0.1,
+                    0.9,
+                    0.5,
+                    0.05,
+                    key="community_share",
+                ),
             ),
-            include_bots=right.checkbox("Count bots as contributors", key="community_bots"),
-            include_merges=right.checkbox("Count merge commits", key="community_merges"),
+            include_bots=urlstate.bound(
+                urlstate.flag("bots", "community_bots"),
+                False,
+                lambda: right.checkbox("Count bots as contributors", key="community_bots"),
+            ),
+            include_merges=urlstate.bound(
+                urlstate.flag("merges", "community_merges"),
+                False,
+                lambda: right.checkbox("Count merge commits", key="community_merges"),
+            ),
         )
     with st.expander("How these are computed", expanded=False):
         st.markdown(community.__doc__)
@@ -124,13 +141,19 @@ def render() -> None:
         "tags of its main repositories"
         + (f" — here: {widgets.markdown_text('; '.join(sources))}." if sources else ".")
     )
+    urlstate.expect("project")  # drawn only when there is git history
     if views.active is None:
         st.info("No git history is stored yet.")
         return
     _draw(views.active, "community_active_chart")
 
     st.subheader("One project in depth")
-    name = st.selectbox("Project", list(views.projects), key="community_project")
+    ids = {p.id: p.name for p in subjects(registry) if p.name in views.projects}
+    name = urlstate.bound(
+        urlstate.choice("project", "community_project", ids),
+        next(iter(views.projects)),
+        lambda: st.selectbox("Project", list(views.projects), key="community_project"),
+    )
     project = views.projects[name]
     charts = project.charts
     _draw(charts["contributors"], "community_flow_chart")

@@ -1,63 +1,33 @@
 """Compare: stars, forks, issues or downloads over time for chosen projects, cohort members
 and any repository or package of the public archives, by date or aligned by age.
 
-The archive names picked (app.archive_picker, the search box Explore uses) and the x axis
-are kept in the address as `?archive=repo:owner/name&archive=package:name&x=age`, so a
-comparison can be shared; opening such an address restores them.
+Every choice is kept in the address (app.urlstate): the tracked projects and cohort members
+(`project`, `cohort`: ids), the archive names picked (app.archive_picker, the search box
+Explore uses) as `archive=repo:owner/name&archive=package:name`, the metric, scale, view
+and axis (`x=age`) and the date range (`dates`), so a comparison can be shared; opening such
+an address restores them.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import archive_picker, loaders, widgets
+from app import archive_picker, loaders, urlstate, widgets
 from metrics.cohort import cohort_projects
 from metrics.compare import METRICS
 from views.compare import CompareSettings, date_range
 
 PAGE = "compare"
 ARCHIVE_PARAM = "archive"  # repeated: one 'kind:name' per picked archive name
-AXIS_PARAM = "x"  # 'age' when aligned by age
-AXES = widgets.AXES
-
-
-def _from_address() -> list[str]:
-    """On a session's first run, the picks and axis the address carries; returns the
-    values that are not 'repo:<name>' or 'package:<name>' (to be named, not dropped
-    silently)."""
-    if archive_picker.state_key(PAGE) in st.session_state:
-        return []
-    wrong = []
-    for value in st.query_params.get_all(ARCHIVE_PARAM):
-        kind, _, name = value.partition(":")
-        if kind in archive_picker.KIND_WORDS and name.strip():
-            archive_picker.pick(PAGE, kind, name.strip())
-        else:
-            wrong.append(value)
-    st.session_state.setdefault(archive_picker.state_key(PAGE), [])
-    if st.query_params.get(AXIS_PARAM) == "age":
-        st.session_state.setdefault("compare_axis", AXES[1])
-    return wrong
-
-
-def _to_address(picks: list[tuple[str, str]], aligned: bool) -> None:
-    """Keep the address in step with the picks and the axis (only when they change)."""
-    values = [f"{kind}:{name}" for kind, name in picks]
-    if st.query_params.get_all(ARCHIVE_PARAM) != values:
-        if values:
-            st.query_params[ARCHIVE_PARAM] = values
-        else:
-            del st.query_params[ARCHIVE_PARAM]
-    if aligned and st.query_params.get(AXIS_PARAM) != "age":
-        st.query_params[AXIS_PARAM] = "age"
-    elif not aligned and AXIS_PARAM in st.query_params:
-        del st.query_params[AXIS_PARAM]
+PICKS = urlstate.picks(
+    ARCHIVE_PARAM, archive_picker.state_key(PAGE), list(archive_picker.KIND_WORDS)
+)
 
 
 def _archive_section() -> tuple[tuple[str, str], ...]:
     """The search box, the picked archive series with a remove button each, and names the
     archive does not have; returns the picks."""
-    wrong = _from_address()
+    urlstate.seed(PICKS)
     with st.expander("Add any repository or package from the archives", expanded=True):
         archive_picker.search_box(PAGE)
         picks = tuple(archive_picker.picked(PAGE))
@@ -74,10 +44,10 @@ def _archive_section() -> tuple[tuple[str, str], ...]:
                 st.rerun()
         archive_picker.unavailable(PAGE, state.unavailable)
         unknown = [f"{k}:{n}" for k, n in state.unknown]
-        if unknown or wrong:
+        if unknown:
             st.warning(
                 "Not in the archives, left out: "
-                + ", ".join(widgets.markdown_text(v) for v in [*unknown, *wrong])
+                + ", ".join(widgets.markdown_text(v) for v in unknown)
                 + " (use repo:owner/name or package:name)."
             )
     return picks
@@ -90,15 +60,24 @@ def render() -> None:
     cohort = cohort_projects(loaders.load("cohort_members"), registry.cohort.label)
 
     st.title("Compare projects over time")
+    urlstate.expect("dates", *widgets.CONTROL_PARAMS)  # drawn only when there is data
     by_name = {p.name: p for p in registry}
-    chosen = st.multiselect(
-        "Tracked projects", list(by_name), default=list(by_name), key="compare_projects"
+    chosen = urlstate.bound(
+        urlstate.choices("project", "compare_projects", {p.id: p.name for p in registry}),
+        list(by_name),
+        lambda: st.multiselect(
+            "Tracked projects", list(by_name), default=list(by_name), key="compare_projects"
+        ),
     )
     cohort_by_name = {p.name: p for p in cohort}
-    chosen_cohort = st.multiselect(
-        f"Add from the {widgets.markdown_text(registry.cohort.label)}",
-        list(cohort_by_name),
-        key="compare_cohort",
+    chosen_cohort = urlstate.bound(
+        urlstate.choices("cohort", "compare_cohort", {p.id: p.name for p in cohort}),
+        [],
+        lambda: st.multiselect(
+            f"Add from the {widgets.markdown_text(registry.cohort.label)}",
+            list(cohort_by_name),
+            key="compare_cohort",
+        ),
     )
     picks = _archive_section()
     controls = widgets.chart_controls(
@@ -109,14 +88,16 @@ def render() -> None:
         "own first observation in the data, so projects of different ages start together.",
     )
     metric_key, aligned = controls.metric, controls.aligned
-    _to_address(list(picks), aligned)
+    urlstate.keep(PICKS, list(archive_picker.picked(PAGE)), [])
     metric = METRICS[metric_key]
     span = date_range(metric, snapshots, downloads, loaders.archive_subjects(picks))
     if span is None:
         st.info("No data stored for this metric yet.")
         return
     first, last = span
-    start, end = widgets.date_range_slider("Date range", first, last, key="compare_range")
+    start, end = widgets.date_range_slider(
+        "Date range", first, last, key="compare_range", address="dates"
+    )
     projects = [by_name[n] for n in chosen] + [cohort_by_name[n] for n in chosen_cohort]
     settings = CompareSettings(
         start=start,

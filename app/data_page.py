@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, tracking, widgets
+from app import columns, loaders, tracking, urlstate, widgets
 from collectors import archives
 from metrics.cohort import cohort_projects, members_of, with_git_history
 from metrics.coverage import KINDS
@@ -84,9 +84,17 @@ def render() -> None:
     )
 
     st.subheader("Coverage")
-    kind = st.selectbox("Kind of data", list(KINDS), key="data_kind")
+    kind = urlstate.bound(
+        urlstate.choice("kind", "data_kind", {urlstate.slug(k): k for k in KINDS}),
+        next(iter(KINDS)),
+        lambda: st.selectbox("Kind of data", list(KINDS), key="data_kind"),
+    )
     projects = list(registry)
-    if st.checkbox("Include the comparison cohort", key="data_include_cohort"):
+    if urlstate.bound(
+        urlstate.flag("cohort", "data_include_cohort"),
+        False,
+        lambda: st.checkbox("Include the comparison cohort", key="data_include_cohort"),
+    ):
         projects += cohort_projects(members, registry.cohort.label)
     table = loaders.coverage(projects)
     widgets.table(

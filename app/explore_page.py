@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import archive_picker, loaders, tracking, widgets
+from app import archive_picker, loaders, tracking, urlstate, widgets
 from errors import StoreError
 from metrics.explore import DOWNLOADS, METRIC_LABELS
 from store.archive import ArchiveEntry
@@ -31,6 +31,8 @@ from views.explore import (
 PAGE = "explore"
 PICKED = archive_picker.state_key(PAGE)  # list of (kind, name) on the chart, in the order added
 KIND_WORDS = archive_picker.KIND_WORDS
+# the picks in the address, as on Compare: ?archive=repo:owner/name&archive=package:name
+PICKS = urlstate.picks("archive", PICKED, list(KIND_WORDS))
 
 
 def picked() -> list[tuple[str, str]]:
@@ -96,6 +98,8 @@ def _subjects(entries, registry, chosen_tracked) -> list[Subject]:
 
 def render() -> None:
     st.title("Explore any repository or package")
+    urlstate.expect(*widgets.CONTROL_PARAMS)  # drawn once something is on the chart
+    urlstate.seed(PICKS)
     try:
         sources = loaders.archive().sources()
         counts = loaders.archive().manifest()["counts"]
@@ -108,11 +112,19 @@ def render() -> None:
         _archive_header(sources, counts)
         search_box()
     registry = loaders.registry()
-    chosen_tracked = st.multiselect(
-        "Beside tracked projects", [p.name for p in registry], key="explore_tracked"
+    chosen_tracked = urlstate.bound(
+        urlstate.choices("project", "explore_tracked", {p.id: p.name for p in registry}),
+        [],
+        lambda: st.multiselect(
+            "Beside tracked projects", [p.name for p in registry], key="explore_tracked"
+        ),
     )
     # a former name and the current one are one series: drawn once
     state = loaders.archive_pick_state(tuple(picked()))
+    for kind, name in state.unknown:  # only an address can pick a name the archive lacks
+        urlstate.notice(PICKS.name, f"{kind}:{name} is not in the archives (left out)")
+        archive_picker.unpick_name(PAGE, kind, name)
+    urlstate.keep(PICKS, picked(), [])
     entries = state.found
     if entries or state.unavailable:
         count = len(entries) + len(state.unavailable)

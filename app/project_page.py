@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, widgets
+from app import columns, loaders, urlstate, widgets
 from collectors import archives
 from metrics.indicators import Windows
 from metrics.packages import latest_dependents, latest_scorecards
@@ -27,8 +27,12 @@ def render() -> None:
     registry = loaders.registry()
     by_name = {p.name: p for p in registry}
     st.title("One project in depth")
-    _project_from_address(registry)
-    name = st.selectbox("Project", list(by_name), key="project_name")
+    # ?project=<id> opens a project (the README's "Links to a view"; alerts link here)
+    name = urlstate.bound(
+        urlstate.choice("project", "project_name", {p.id: p.name for p in registry}),
+        next(iter(by_name)),
+        lambda: st.selectbox("Project", list(by_name), key="project_name"),
+    )
     project = by_name[name]
     family = [r for r in project.repo_names if r not in project.main_repo_names]
     st.caption(
@@ -141,20 +145,6 @@ def render() -> None:
             if pd.notna(r.as_of)
         )
     )
-
-
-def _project_from_address(registry) -> None:
-    """`?project=ID` (an alert's link) chooses the project, once per address: an id that
-    names no project is ignored, with a notice."""
-    wanted = st.query_params.get("project")
-    if not wanted or st.session_state.get("_project_address") == wanted:
-        return
-    st.session_state["_project_address"] = wanted
-    found = next((p for p in registry if p.id == wanted), None)
-    if found is None:
-        st.info(f"No tracked project has the id {widgets.markdown_text(wanted)}.")
-        return
-    st.session_state["project_name"] = found.name
 
 
 def _draw(chart: ChartView, key: str) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import columns, loaders
+from app import columns, loaders, urlstate
 from app.text import markdown_text
 from errors import ConfigError, StoreError
 from exports import ExportError, csv_bytes, figure_bytes
@@ -62,6 +62,9 @@ class ChartControls:
     aligned: bool  # x = days since each line's first observation
 
 
+CONTROL_PARAMS = ("metric", "scale", "view", "x")  # the four radios' names in the address
+
+
 def chart_controls(
     page: str,
     metrics: Mapping[str, str],
@@ -70,23 +73,45 @@ def chart_controls(
     first: str,
     aligned_help: str,
 ) -> ChartControls:
-    """The four radios in a row, keyed `<page>_metric/_scale/_view/_axis`. `metrics`: key ->
-    label; `first`: what 'first value' means on this page (for the indexed view's label)."""
+    """The four radios in a row, keyed `<page>_metric/_scale/_view/_axis`, kept in the
+    address as `metric`, `scale=log`, `view=indexed`, `x=age` (app.urlstate). `metrics`:
+    key -> label; `first`: what 'first value' means on this page (for the indexed view's
+    label)."""
     left, middle, right, far = st.columns(4)
-    metric = left.radio(
-        "Metric", list(metrics), index=default, format_func=metrics.get, key=f"{page}_metric"
+    options = list(metrics)
+    scales = {"linear": "Linear", "log": "Log"}
+    views = {"absolute": "Absolute", "indexed": f"Indexed ({first} = 100)"}
+    axes = dict(zip(("date", "age"), AXES, strict=True))
+    metric = urlstate.bound(
+        urlstate.choice("metric", f"{page}_metric", {m: m for m in options}),
+        options[default],
+        lambda: left.radio(
+            "Metric", options, index=default, format_func=metrics.get, key=f"{page}_metric"
+        ),
     )
-    scale = middle.radio("Scale", ["Linear", "Log"], horizontal=True, key=f"{page}_scale")
-    view = right.radio(
-        "View",
-        ["Absolute", f"Indexed ({first} = 100)"],
-        horizontal=True,
-        key=f"{page}_view",
-        help="Indexed divides each line by its first value"
-        + (" in the date range" if first == "start" else "")
-        + ": growth, not size.",
+    scale = urlstate.bound(
+        urlstate.choice("scale", f"{page}_scale", scales),
+        "Linear",
+        lambda: middle.radio("Scale", list(scales.values()), horizontal=True, key=f"{page}_scale"),
     )
-    axis = far.radio("X axis", AXES, horizontal=True, key=f"{page}_axis", help=aligned_help)
+    view = urlstate.bound(
+        urlstate.choice("view", f"{page}_view", views),
+        "Absolute",
+        lambda: right.radio(
+            "View",
+            list(views.values()),
+            horizontal=True,
+            key=f"{page}_view",
+            help="Indexed divides each line by its first value"
+            + (" in the date range" if first == "start" else "")
+            + ": growth, not size.",
+        ),
+    )
+    axis = urlstate.bound(
+        urlstate.choice("x", f"{page}_axis", axes),
+        AXES[0],
+        lambda: far.radio("X axis", AXES, horizontal=True, key=f"{page}_axis", help=aligned_help),
+    )
     return ChartControls(metric, scale == "Log", view != "Absolute", axis == AXES[1])
 
 
@@ -197,14 +222,22 @@ SLIDER_LAST_DAY = dt.date(2250, 12, 31)
 
 
 def date_range_slider(
-    label: str, first: dt.date, last: dt.date, key: str
+    label: str, first: dt.date, last: dt.date, key: str, address: str | None = None
 ) -> tuple[dt.date, dt.date]:
     """A slider over the days from `first` to `last`, whatever they are: days a browser
     cannot hold are brought within its range, reversed ends are put in order, and a single
-    day is said in words instead of a slider of no width. Returns the days chosen."""
+    day is said in words instead of a slider of no width. Returns the days chosen; with
+    `address`, a range narrower than the whole is kept in the address under that name
+    (`2020-01-01..2024-06-30`)."""
     low, high = sorted(min(max(day, SLIDER_FIRST_DAY), SLIDER_LAST_DAY) for day in (first, last))
     if low == high:
         st.caption(f"{label}: {low:%Y-%m-%d} (the only day with data)")
         return low, high
-    start, end = st.slider(label, min_value=low, max_value=high, value=(low, high), key=key)
-    return start, end
+
+    def draw() -> tuple[dt.date, dt.date]:
+        start, end = st.slider(label, min_value=low, max_value=high, value=(low, high), key=key)
+        return start, end
+
+    if address is None:
+        return draw()
+    return urlstate.bound(urlstate.days(address, key, low, high), (low, high), draw)

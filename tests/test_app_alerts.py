@@ -69,14 +69,9 @@ def test_the_overview_shows_alerts_only_while_one_is_in_force(user_settings):
 
 
 def test_an_alerts_link_opens_the_project_page_on_its_project():
-    from streamlit.testing.v1 import AppTest
+    from tests.test_app_urls import reopened
 
-    from tests.apptest import APP
-
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["project"] = "keras"
-    at.run()
-    at.switch_page("app/project_page.py").run()
+    at = reopened("project", {"project": "keras"})  # the link an alert gives: /project?...
     assert at.selectbox(key="project_name").value == "Keras"
 
 
