@@ -74,6 +74,11 @@ class DataLayout:
         return self.root / "refresh.log"
 
     @property
+    def derived(self) -> Path:
+        """The views of the refreshed data computed ahead (derived/folder.py)."""
+        return self.root / "derived"
+
+    @property
     def tracked_file(self) -> Path:
         """The user's own project list (registry.tracking), beside data/projects.toml."""
         return self.root / "tracked.toml"
