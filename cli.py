@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from derived.background import after_refresh
 from errors import DashboardError, ExportError, ImplausibleValuesError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
@@ -394,6 +395,7 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
         _print_stored_since(settings, started)  # the summary the report could not give
         raise
     _print_report(report, settings)
+    after_refresh(settings)  # the new data's views computed ahead, in the background
     if report.log_failure:
         print(
             f"data folder: {printable(report.log_failure)}: the refresh log cannot be written; "
@@ -458,6 +460,7 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         # read again each run: a project tracked since the last run is collected by this one
         started = schedule_clock()
         report = refresh.run(_registry(settings), settings, options)
+        after_refresh(settings)  # the new data's views computed ahead, in the background
         meaning = _MEANING.get(report.exit_code, "?")
         print_run_summary(report, started, meaning, settings.data.log)
         return report.exit_code

@@ -108,6 +108,8 @@ class Settings:
     # drops its GIT_* variables. None: only the default PATH
     git_env: Mapping[str, str] | None = field(default=None, repr=False)
     network: NetworkLimits = field(default_factory=NetworkLimits)
+    # compute the pages' views ahead after a refresh publishes ($OSSAI_PRECOMPUTE=0: no)
+    precompute: bool = True
 
     def __post_init__(self) -> None:
         """The token goes only over https, or over plain http to a test server on this
@@ -139,7 +141,11 @@ class Settings:
             api_urls=parse_api_urls(_items(env.get(API_URLS_ENV, "")), API_URLS_ENV),
             refresh_sources=tuple(_items(env.get(SOURCES_ENV, ""))) or None,
             git_env=dict(env),
+            precompute=env.get(PRECOMPUTE_ENV, "1").strip() not in {"0", "no", "off", "false"},
         )
+
+
+PRECOMPUTE_ENV = "OSSAI_PRECOMPUTE"
 
 
 def data_dir(environ: Mapping[str, str]) -> Path:

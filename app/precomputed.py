@@ -42,3 +42,11 @@ def _damaged(exc: CorruptFileError) -> None:
     seen = st.session_state.setdefault("store_problems", [])
     if problem not in seen:
         seen.append(problem)
+
+
+def after_refresh(settings) -> None:
+    """Once "Refresh now" has published: the new data's views computed in a thread of the
+    server (derived/background.py), so the next page view looks them up."""
+    from derived.background import after_refresh as recompute
+
+    recompute(settings)

@@ -107,7 +107,7 @@ class Reader:
         data = self._bytes(name)
         try:
             return pd.read_parquet(io.BytesIO(data))
-        except Exception as exc:  # noqa: BLE001  pyarrow raises many kinds for a bad file
+        except Exception as exc:
             raise CorruptFileError(self.folder / name, f"not a Parquet file ({exc})") from None
 
     def _figure(self, name: str) -> go.Figure:

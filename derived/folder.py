@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import time
 import uuid
@@ -119,4 +118,4 @@ def remove_all(parent: Path) -> None:
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.name != LOCK:
-                os.unlink(path)
+                path.unlink()

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from claims.model import DEFAULT_CLAIMS  # noqa: E402
-from derived import folder  # noqa: E402
-from derived.background import Inputs, build  # noqa: E402
-from errors import DashboardError  # noqa: E402
-from registry import DEFAULT_REGISTRY  # noqa: E402
-from store import DEFAULT_DATA  # noqa: E402
+from claims.model import DEFAULT_CLAIMS
+from derived import folder
+from derived.background import Inputs, build
+from errors import DashboardError
+from registry import DEFAULT_REGISTRY
+from store import DEFAULT_DATA
 
 
 def main(argv: list[str] | None = None) -> int:
