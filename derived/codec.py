@@ -40,19 +40,46 @@ class Writer:
         frame.to_parquet(buffer, index=True)
         return self._file("parquet", buffer.getvalue())
 
+    def _frame(self, frame: pd.DataFrame) -> list:
+        """[Parquet file, column labels, time units, columns' name, mixed columns]: what
+        Parquet would change is kept beside it, so a frame reads back exactly as it was."""
+        labels = list(frame.columns)
+        plain = all(isinstance(label, str) for label in labels) and len(set(labels)) == len(labels)
+        # Parquet names columns with text: other labels (a heatmap's hours) are kept here
+        named = (
+            frame if plain else frame.set_axis([f"column {i}" for i in range(len(labels))], axis=1)
+        )
+        # Parquet keeps times to the millisecond at best: their own units are kept here
+        units = {str(i): str(t) for i, t in enumerate(frame.dtypes) if "datetime64" in str(t)}
+        # a column of mixed values (counts with None) would come back as floats: kept as JSON
+        mixed = {
+            str(i): [named.columns[i], _json_values(named.iloc[:, i])]
+            for i in range(len(labels))
+            if pd.api.types.is_object_dtype(named.dtypes.iloc[i]) and not _text(named.iloc[:, i])
+        }
+        rest = named.drop(columns=[named.columns[int(i)] for i in mixed])
+        return [
+            self._parquet(rest),
+            None if plain else [_label(label) for label in labels],
+            units,
+            frame.columns.name,
+            mixed,
+        ]
+
     def encode(self, value: object) -> object:
         """The JSON tree of `value`, writing its frames and figures as files."""
         if value is None or isinstance(value, bool | int | float | str):
             return {"value": value}
         if isinstance(value, pd.DataFrame):
-            labels = list(value.columns)
-            if all(isinstance(label, str) for label in labels) and len(set(labels)) == len(labels):
-                return {"frame": self._parquet(value)}
-            # Parquet names columns with text: other labels (a heatmap's hours) are kept here
-            named = value.set_axis([f"column {i}" for i in range(len(labels))], axis=1)
-            return {"labelled": [self._parquet(named), [_label(label) for label in labels]]}
+            return {"frame": self._frame(value)}
         if isinstance(value, go.Figure):
-            return {"figure": self._file("json", pio.to_json(value, validate=False).encode())}
+            spec = json.loads(pio.to_json(value, validate=False))
+            if spec.get("layout", {}).get("template") == _default_template():
+                # a figure that names no template of its own takes the default of the process
+                # that draws it (the app's is Streamlit's): left out here, the app's default
+                # is applied when the figure is read back, as when it is computed live
+                del spec["layout"]["template"]
+            return {"figure": self._file("json", json.dumps(spec).encode())}
         if isinstance(value, ChartView):
             return {"chart": [value.name, self.encode(value.figure), self.encode(value.data)]}
         if isinstance(value, CommunityViews):
@@ -120,20 +147,58 @@ class Reader:
             raise CorruptFileError(self.folder / name, f"not a plotly figure ({exc})") from None
 
 
+def _default_template() -> dict | None:
+    """This process's default plotly template as a figure's JSON holds it."""
+    return json.loads(pio.to_json(go.Figure(), validate=False)).get("layout", {}).get("template")
+
+
 def _label(label: object) -> list:
     if isinstance(label, bool) or not isinstance(label, int | float | str):
         raise TypeError(f"a derived frame cannot have a {type(label).__name__} column label")
     return [type(label).__name__, label]
 
 
-def _labelled(reader: Reader, body: list) -> pd.DataFrame:
-    name, labels = body
+def _frame(reader: Reader, body: list) -> pd.DataFrame:
+    name, labels, units, columns_name, mixed = body
     kinds = {"int": int, "float": float, "str": str}
     frame = reader._frame(name)
     try:
-        return frame.set_axis([kinds[kind](label) for kind, label in labels], axis=1)
-    except (KeyError, TypeError, ValueError):
+        for column in sorted(mixed, key=int):
+            label, values = mixed[column]
+            values = pd.Series([_missing(v) for v in values], index=frame.index, dtype=object)
+            frame.insert(int(column), label, values)
+        if labels is not None:
+            frame = frame.set_axis([kinds[kind](label) for kind, label in labels], axis=1)
+        for column, unit in units.items():
+            frame[frame.columns[int(column)]] = frame.iloc[:, int(column)].astype(unit)
+        frame.columns.name = columns_name
+    except (KeyError, TypeError, ValueError, IndexError):
         raise CorruptFileError(reader.folder / name, "its column labels are damaged") from None
+    return frame
+
+
+def _missing(value: object) -> object:
+    if isinstance(value, dict):
+        return {"NA": pd.NA, "NaT": pd.NaT}[value["missing"]]
+    return value
+
+
+def _text(column: pd.Series) -> bool:
+    return all(v is None or isinstance(v, str) for v in column)
+
+
+def _json_values(column: pd.Series) -> list:
+    values = []
+    for v in column:
+        if v is pd.NA or v is pd.NaT:
+            values.append({"missing": "NA" if v is pd.NA else "NaT"})
+            continue
+        if hasattr(v, "item") and not isinstance(v, str):  # a numpy scalar
+            v = v.item()
+        if not (v is None or isinstance(v, bool | int | float | str)):
+            raise TypeError(f"a derived frame cannot hold a {type(v).__name__} in a mixed column")
+        values.append(v)
+    return values
 
 
 def _chart(reader: Reader, body: list) -> ChartView:
@@ -153,8 +218,7 @@ def _project(reader: Reader, body: list) -> ProjectCommunity:
 
 _DECODERS: dict[str, Callable[[Reader, object], object]] = {
     "value": lambda reader, body: body,
-    "frame": Reader._frame,
-    "labelled": _labelled,
+    "frame": _frame,
     "figure": Reader._figure,
     "chart": _chart,
     "community": _community,

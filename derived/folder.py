@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shutil
 import time
 import uuid
@@ -24,6 +25,7 @@ from files import atomic_write_text, file_lock
 from store import DEFAULT_DATA
 
 SHIPPED = DEFAULT_DATA / "derived"  # the shipped data's views, committed with it
+log = logging.getLogger(__name__)
 INDEX = "index.json"
 LOCK = ".write.lock"
 KEEP = 2  # folders kept after a write: the newest, and the one a reader may still be reading
@@ -40,7 +42,12 @@ def write(parent: Path, key: dict, results: Iterable[tuple[str, object]]) -> Pat
     staged.mkdir()
     try:
         writer = Writer(staged)
-        entries = {entry: writer.encode(value) for entry, value in results}
+        entries = {}
+        for entry, value in results:
+            try:
+                entries[entry] = writer.encode(value)
+            except TypeError as exc:  # a result these files cannot hold: computed live
+                log.warning("%s is not computed ahead: %s", entry, exc)
         index = {"key": key, "files": writer.files, "entries": entries}
         atomic_write_text(staged / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
         with file_lock(parent / LOCK, lambda: StoreLockedError(parent, "derived views busy")):
