@@ -26,6 +26,8 @@ from settings import Settings
 from store import DEFAULT_DATA, Catalog, SegmentStore
 from tests.apptest import open_page
 from tests.conftest import snapshot_rows
+from tests.gitrepo import build_community_repo
+from tests.test_cli import REGISTRY
 from views.base import ChartView
 from views.community import CommunityViews, ProjectCommunity
 
@@ -236,3 +238,28 @@ def test_a_recompute_for_unchanged_data_computes_nothing(user_data_dir, monkeypa
     first = build(inputs)
     monkeypatch.setattr(compute, "defaults", lambda *a: pytest.fail("computed again"))
     assert build(inputs) == first
+
+
+def test_the_cli_refresh_computes_the_new_views_in_the_background(
+    tmp_path, user_data_dir, monkeypatch, capsys
+):
+    import threading
+
+    import cli
+
+    small_registry = tmp_path / "projects.toml"
+    small_registry.write_text(REGISTRY)
+    monkeypatch.setenv("OSSAI_PROJECTS", str(small_registry))
+    monkeypatch.setenv("OSSAI_PRECOMPUTE", "1")
+    location = f"acme/widget={build_community_repo(tmp_path / 'widget').path}"
+    argv = ["refresh", "--sources", "git", "--quiet", "--projects", "widget"]
+    assert cli.main([*argv, "--git-location", location]) == 0
+    for thread in threading.enumerate():
+        if thread.name == "derived-recompute":
+            thread.join()
+    key = data_key(DEFAULT_DATA, user_data_dir)
+    found = open_key(user_data_dir / "derived", key)
+    assert found is not None
+    # the views of the refreshed projects: the user's projects file, as the app reads it
+    registry = user_list.shown(load_registry(small_registry, tracked=user_data_dir / "x.toml"))
+    assert entry_id("coverage", tuple(registry)) in found.entries
