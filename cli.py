@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from derived.background import after_refresh as compute_views_ahead
 from errors import DashboardError, ExportError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
@@ -46,8 +46,10 @@ from settings import Settings, parse_api_urls
 from store import DEFAULT_DATA, Catalog, ReadResult, SegmentStore
 from terminal import printable, printable_table, progress_bar
 
-if TYPE_CHECKING:
-    from metrics.status import Budget
+# after every publish (a refresh, a scheduled run, a merge): the new data's views, computed
+# ahead in the background (derived/), so the next page view does not compute them
+if compute_views_ahead not in batches.AFTER_PUBLISH:
+    batches.AFTER_PUBLISH.append(compute_views_ahead)
 
 EXIT_USAGE = 2
 EXIT_EXPORT = 6
@@ -545,25 +547,10 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         print("  unknown: the refreshed data could not be read (see the store problems above)")
     else:
         print("  none yet (showing the default data)")
-    budget = _budget(github_budget(user_runs), unreadable)
+    budget = github_budget(user_runs).line(unreadable)
     print(f"\nGitHub budget left after the last GitHub run: {printable(budget)}")
     print(f"User data directory: {printable(settings.data.root)}")
     return EXIT_STORE if problems else 0
-
-
-def _budget(budget: Budget, unreadable: bool) -> str:
-    """The GitHub budget line: the number, or why it is unknown."""
-    if budget.remaining is not None:
-        return str(budget.remaining)
-    if budget.last_outcome is None:
-        why = "the refreshed data could not be read" if unreadable else "no GitHub run yet"
-        return f"unknown ({why})"
-    said = f"unknown: the last GitHub run ({budget.last_outcome}) reported none"
-    if budget.last_reason:
-        said += f": {budget.last_reason}"
-    if budget.earlier is not None:
-        said += f"; {budget.earlier} after the run before ({budget.earlier_at:%Y-%m-%d %H:%M} UTC)"
-    return said
 
 
 def _repair(args: argparse.Namespace, settings: Settings) -> int:

@@ -87,6 +87,11 @@ class DataLayout:
         return (self.batch or self.root) / "refresh.log"
 
     @property
+    def derived(self) -> Path:
+        """The views of the refreshed data computed ahead (derived/folder.py)."""
+        return self.root / "derived"
+
+    @property
     def tracked_file(self) -> Path:
         """The user's own project list (registry.tracking), beside data/projects.toml."""
         return self.root / "tracked.toml"
@@ -128,6 +133,8 @@ class Settings:
     network: NetworkLimits = field(default_factory=NetworkLimits)
     # where new alerts are POSTed (None: nowhere); its path may be a secret: never shown
     alert_webhook: str | None = field(default=None, repr=False)
+    # compute the pages' views ahead after a refresh publishes ($OSSAI_PRECOMPUTE=0: no)
+    precompute: bool = True
 
     def __post_init__(self) -> None:
         """The token goes only over https, or over plain http to a test server on this
@@ -160,7 +167,11 @@ class Settings:
             refresh_sources=tuple(_items(env.get(SOURCES_ENV, ""))) or None,
             git_env=dict(env),
             alert_webhook=webhook_url(env.get(WEBHOOK_ENV, "").strip()),
+            precompute=env.get(PRECOMPUTE_ENV, "1").strip() not in {"0", "no", "off", "false"},
         )
+
+
+PRECOMPUTE_ENV = "OSSAI_PRECOMPUTE"
 
 
 def data_dir(environ: Mapping[str, str]) -> Path:

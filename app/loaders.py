@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app import precomputed
 from app.text import markdown_text
 from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
@@ -144,6 +145,8 @@ def _shared(max_entries: int):
 
 @_shared(max_entries=8)
 def _overview_tables(version: tuple[str, str], registry: Registry):
+    if (hit := precomputed.lookup("overview_tables", registry)) is not None:
+        return hit
     tables = {name: load(name) for name in OVERVIEW_TABLES}
     tracked, cohort = overview_views.project_tables(registry, tables)
     return tracked, repository_facts(registry, load("repositories")), cohort
@@ -156,6 +159,8 @@ def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 
 @_shared(max_entries=8)
 def _group_overview(version: tuple[str, str], registry: Registry) -> pd.DataFrame:
+    if (hit := precomputed.lookup("group_overview", registry)) is not None:
+        return hit
     return overview_views.group_table(registry, {name: load(name) for name in OVERVIEW_TABLES})
 
 
@@ -166,6 +171,8 @@ def group_overview(registry: Registry) -> pd.DataFrame:
 
 @_shared(max_entries=16)
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
+    if (hit := precomputed.lookup("community", registry, settings)) is not None:
+        return hit
     return community_views(registry, load("commits"), load("releases"), settings)
 
 
@@ -180,6 +187,8 @@ INDICATOR_TABLES = claim_views.INDICATOR_TABLES
 
 @_shared(max_entries=16)
 def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
+    if (hit := precomputed.lookup("indicators", registry, windows, earlier)) is not None:
+        return hit
     tables = {name: load(name) for name in INDICATOR_TABLES}
     if earlier:
         tables = a_year_earlier(tables)
@@ -202,6 +211,8 @@ def _claim_views(
     windows: Windows,
     tuned: tuple[tuple[tuple[str, str], float], ...],
 ):
+    if (hit := precomputed.lookup("claim_views", registry, claims, windows, tuned)) is not None:
+        return hit
     found, cohort_ids = _indicators(version, registry, windows, False)
     thresholds = dict(tuned)
     table = claim_views.verdicts(claims, found, registry, cohort_ids, thresholds)
@@ -230,6 +241,8 @@ def claim_charts(
 
 @_shared(max_entries=8)
 def _overview_views(version: tuple[str, str], registry: Registry, claims: tuple[Claim, ...]):
+    if (hit := precomputed.lookup("overview_views", registry, claims)) is not None:
+        return hit
     tracked, _, cohort = _overview_tables(version, registry)
     found, cohort_ids = _indicators(version, registry, Windows(), False)
     views = overview_views.overview_views(claims, found, cohort_ids, registry, tracked, cohort)
@@ -250,6 +263,8 @@ def overview_page_views(registry: Registry, claims: tuple[Claim, ...]) -> dict[s
 
 @_shared(max_entries=8)
 def _coverage(version: tuple[str, str], projects: tuple[Project, ...]):
+    if (hit := precomputed.lookup("coverage", projects)) is not None:
+        return hit
     tables = {name: load(name) for name, *_ in KINDS.values()}
     return coverage_table(list(projects), tables, load("source_days"))
 

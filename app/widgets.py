@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import columns, loaders, urlstate
+from app import columns, loaders, precomputed, urlstate
 from app.text import markdown_text
 from errors import ConfigError, StoreError
 from exports import ExportError, csv_bytes, figure_bytes
@@ -181,6 +181,7 @@ def refresh_button() -> None:
         except StoreError as exc:  # a read-only or full data folder
             st.error(f"The refresh could not write its data: {markdown_text(exc)}")
             return
+        precomputed.after_refresh(settings)  # the new data's views, in the background
         table = report.table()
         failed = table[~table["status"].isin(refresh.SUCCEEDED)]
         if report.refresh_code == refresh.OK:

@@ -173,6 +173,21 @@ class Budget:
     earlier: int | None  # the last budget any earlier GitHub refresh reported
     earlier_at: pd.Timestamp | None
 
+    def line(self, unreadable: bool) -> str:
+        """The GitHub budget as `status` says it: the number, or why it is unknown
+        (`unreadable`: the refreshed data could not be read)."""
+        if self.remaining is not None:
+            return str(self.remaining)
+        if self.last_outcome is None:
+            why = "the refreshed data could not be read" if unreadable else "no GitHub run yet"
+            return f"unknown ({why})"
+        said = f"unknown: the last GitHub run ({self.last_outcome}) reported none"
+        if self.last_reason:
+            said += f": {self.last_reason}"
+        if self.earlier is not None:
+            said += f"; {self.earlier} after the run before ({self.earlier_at:%Y-%m-%d %H:%M} UTC)"
+        return said
+
 
 def github_budget(runs: pd.DataFrame) -> Budget:
     """The budget GitHub reported at the end of its latest refresh, and that refresh's

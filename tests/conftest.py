@@ -71,6 +71,8 @@ def sealed_environment(monkeypatch, tmp_path_factory):
             monkeypatch.delenv(name, raising=False)
     user_dir = tmp_path_factory.mktemp("user-data")
     monkeypatch.setenv("OSSAI_DATA_DIR", str(user_dir))
+    # a refresh computes the pages' views ahead in a thread: only the tests of that ask for it
+    monkeypatch.setenv("OSSAI_PRECOMPUTE", "0")
     monkeypatch.setattr(socket.socket, "connect", _connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _connect_ex)
     return user_dir

@@ -28,6 +28,17 @@ ALLOWED: dict[str, set[str]] = {
     "charts": {"claims", "metrics", "models"},
     "views": {"charts", "claims", "errors", "metrics", "models", "registry", "store"},
     "exports": {"charts", "claims", "errors", "metrics", "models", "registry", "store", "views"},
+    "derived": {
+        "charts",
+        "claims",
+        "errors",
+        "files",
+        "metrics",
+        "models",
+        "registry",
+        "store",
+        "views",
+    },
     "alerts": {"collectors", "errors", "files", "metrics", "registry", "settings", "store"},
     "service": {"alerts", "collectors", "errors", "registry", "settings", "store", "terminal"},
 }
