@@ -28,6 +28,17 @@ ALLOWED: dict[str, set[str]] = {
     "charts": {"claims", "metrics", "models"},
     "views": {"charts", "claims", "errors", "metrics", "models", "registry", "store"},
     "exports": {"charts", "claims", "errors", "metrics", "models", "registry", "store", "views"},
+    "static_site": {
+        "charts",
+        "claims",
+        "errors",
+        "exports",
+        "metrics",
+        "models",
+        "registry",
+        "store",
+        "views",
+    },
     "service": {"collectors", "errors", "registry", "settings", "store", "terminal"},
 }
 ROOMS = set(ALLOWED) | {"app", "cli", "dashboard", "scripts", "bench", "tests"}
