@@ -19,6 +19,7 @@ import html
 import inspect
 import io
 import json
+import numbers
 import os
 import shutil
 import tempfile
@@ -27,9 +28,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from markdown_it import MarkdownIt
 
+from charts.labels import percent
 from claims.model import load_claims
 from errors import ExportError
 from exports import _plotly_js, csv_bytes, export_tables, page_charts
@@ -348,25 +351,38 @@ def _same_source(used: str, listed: str) -> bool:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    shown = frame.copy()
-    for column in shown.columns:
-        shown[column] = [_cell(v) for v in shown[column]]
-    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
-    return "<div class=table>" + shown.to_html(index=False, escape=True, border=0) + "</div>"
+    """The frame as an HTML table, every cell escaped (outside text shows as written)."""
+    head = "".join(f"<th>{_text(str(c).replace('_', ' '))}</th>" for c in frame.columns)
+    rows = [
+        "<tr>"
+        + "".join(
+            f"<td>{_text(_cell(v, str(c)))}</td>" for c, v in zip(frame.columns, row, strict=True)
+        )
+        + "</tr>"
+        for row in frame.itertuples(index=False)
+    ]
+    body = "".join(rows)
+    return (
+        f"<div class=table><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
-def _cell(value: object) -> str:
-    """A cell as a reader reads it: missing is blank (never 0 or 'nan'), numbers grouped."""
-    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+def _cell(value: object, column: str) -> str:
+    """A cell as a reader reads it: missing is blank (never 0 or 'nan'), counts grouped,
+    growth as signed per cent (as the app shows it)."""
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else ""
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 10 else f"{value:,.3g}"
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if "growth" in column:
+            return percent(value, signed=True)
+        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:,.3g}"
     return str(value)
 
 
