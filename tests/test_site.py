@@ -193,3 +193,19 @@ def test_the_zip_is_one_folder_with_a_fixed_date():
         assert names == sorted(f"ossai-report/{n}" for n in files)
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert site_zip(dict(reversed(list(files.items())))) == data
+
+
+def test_the_data_page_builds_the_report_as_a_zip_download(monkeypatch):
+    from tests.apptest import open_page
+
+    monkeypatch.setattr(static_site, "site_files", _small({"index.html": b"<!doctype html>"}))
+    at = open_page("data")
+    with pytest.raises(KeyError):  # nothing is built until asked
+        at.download_button(key="data_site_download")
+    at.button(key="data_build_site").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    button = at.download_button(key="data_site_download")
+    assert button.label.startswith("Download the static report (zip")
+    built = at.session_state["data_site_zip"]
+    with zipfile.ZipFile(io.BytesIO(built)) as archive:
+        assert archive.read("ossai-report/index.html") == b"<!doctype html>"
