@@ -36,9 +36,10 @@ from charts.labels import percent
 from claims.model import load_claims
 from errors import ExportError
 from exports import _plotly_js, csv_bytes, export_tables, page_charts
-from registry import Registry, load_registry
+from registry import Project, Registry, load_registry
 from store import Catalog
 from views import ChartView
+from views.community import subjects as community_subjects
 from views.methods import INTRO, Section, methods_sections
 
 MARK = ".ossai-report.json"  # names the files of a report; an export may replace only those
@@ -139,7 +140,7 @@ def site_files(catalog: Catalog, registry: Registry | None = None) -> dict[str, 
             views = page_charts(page.view, registry, tables)
             for view in views:
                 files[_csv(page, view)] = csv_bytes(view.data)
-            body = "".join(_view(page, view, tables, sources) for view in views)
+            body = _views(page, views, registry, tables, sources)
         else:
             members = catalog.read("cohort_members").frame
             body = _methods(methods_sections(load_claims(), registry, members))
@@ -288,7 +289,49 @@ def _source_list(sources: pd.DataFrame) -> str:
     return f"<ul>{''.join(items)}</ul>\n"
 
 
-def _view(page: Page, view: ChartView, tables: Mapping[str, pd.DataFrame], sources) -> str:
+def _views(
+    page: Page,
+    views: Sequence[ChartView],
+    registry: Registry,
+    tables: Mapping[str, pd.DataFrame],
+    sources: pd.DataFrame,
+) -> str:
+    """The page's views in order; on the pages with one block per project (Community,
+    Projects), each block under the project's heading, with a list of them at the top."""
+    subjects = _subjects(page, registry)
+    out, contents, current = [], [], None
+    for view in views:
+        subject = max(
+            (s for s in subjects if view.name.startswith(f"{s.id}-")),
+            key=lambda s: len(s.id),
+            default=None,
+        )
+        if subject is not None and subject is not current:
+            current = subject
+            anchor = f"{page.view}-{_slug(subject.id)}"
+            out.append(f'<h2 id="{anchor}" class=subject>{_text(subject.name)}</h2>\n')
+            contents.append(f'<li><a href="#{anchor}">{_text(subject.name)}</a></li>')
+        out.append(_view(page, view, tables, sources, subject))
+    if contents:
+        out.insert(0, f"<nav class=toc><ul>{''.join(contents)}</ul></nav>\n")
+    return "".join(out)
+
+
+def _subjects(page: Page, registry: Registry) -> list[Project]:
+    if page.view == "project":
+        return list(registry)
+    if page.view == "community":
+        return community_subjects(registry)
+    return []
+
+
+def _view(
+    page: Page,
+    view: ChartView,
+    tables: Mapping[str, pd.DataFrame],
+    sources: pd.DataFrame,
+    subject: Project | None = None,
+) -> str:
     anchor = _anchor(page, view)
     if view.figure is None:
         heading = f"<h2>{_text(view.name.replace('-', ' ').capitalize())}</h2>\n"
@@ -303,7 +346,7 @@ def _view(page: Page, view: ChartView, tables: Mapping[str, pd.DataFrame], sourc
             default_height=f"{height}px",
             config={"displaylogo": False, "responsive": True},
         )
-    said = _provenance(page, view, tables, sources)
+    said = _provenance(page, view, tables, sources, subject)
     return (
         f'<section id="{anchor}-view" class=view>\n{heading}{shown}\n'
         f'<p class=provenance>{said} · <a href="{_csv(page, view)}">data (CSV)</a></p>\n'
@@ -311,9 +354,11 @@ def _view(page: Page, view: ChartView, tables: Mapping[str, pd.DataFrame], sourc
     )
 
 
-def _provenance(page: Page, view: ChartView, tables, sources: pd.DataFrame) -> str:
-    """Where the figure's data comes from (each source with its as-of day) and the latest day
-    its data reaches."""
+def _provenance(
+    page: Page, view: ChartView, tables, sources: pd.DataFrame, subject: Project | None
+) -> str:
+    """Where the figure's data comes from (each source with its as-of day; for one project's
+    figure, the sources of that project's rows) and the latest day its data reaches."""
     kind = view.name.rsplit("-", 1)[-1] if page.view in ("compare", "project") else ""
     if page.view == "community":
         reads = _READS["releases"] if kind == "releases" else _COMMUNITY
@@ -322,6 +367,8 @@ def _provenance(page: Page, view: ChartView, tables, sources: pd.DataFrame) -> s
     used = set()
     for name in reads:
         frame = tables.get(name)
+        if frame is not None and subject is not None:
+            frame = _rows_of(frame, subject)
         if frame is not None and "source" in frame:
             used |= set(frame["source"].dropna().astype(str).unique())
     used = {part.strip() for u in used for part in u.split(";") if part.strip()}
@@ -342,6 +389,15 @@ def _provenance(page: Page, view: ChartView, tables, sources: pd.DataFrame) -> s
     days = [d for d in days if pd.notna(d)]
     reach = f" · latest day in the data: {max(days):%Y-%m-%d}" if days else ""
     return f"Sources: {'; '.join(said) or 'those listed at the foot of the page'}{reach}"
+
+
+def _rows_of(frame: pd.DataFrame, subject: Project) -> pd.DataFrame:
+    """The rows about one project: its repositories' and its packages'."""
+    if "repo" in frame:
+        return frame[frame["repo"].isin(subject.repo_names)]
+    if "package" in frame:
+        return frame[frame["package"].isin(subject.packages)]
+    return frame
 
 
 def _same_source(used: str, listed: str) -> bool:
@@ -416,9 +472,12 @@ def _text(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "view"
+
+
 def _anchor(page: Page, view: ChartView) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in view.name.lower()).strip("-")
-    return f"{page.view}-{safe or 'view'}"
+    return f"{page.view}-{_slug(view.name)}"
 
 
 def _csv(page: Page, view: ChartView) -> str:
@@ -447,5 +506,6 @@ th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line); text-ali
 th { background: #f5f7fa; }
 nav.toc { display: block; background: none; border: 0; padding: 0; }
 nav.toc ul { columns: 3; margin: 0.25rem 0 1rem; }
+h2.subject { margin-top: 2.5rem; padding-top: 1rem; border-top: 2px solid var(--line); }
 code { font-size: 0.9em; overflow-wrap: anywhere; }
 """
