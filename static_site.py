@@ -178,8 +178,17 @@ def site_zip(files: Mapping[str, bytes]) -> bytes:
 
 
 def _refuse_file(out: Path) -> None:
-    if out.exists() and not (out.is_file() and zipfile.is_zipfile(out)):
-        raise ExportError(f"{out} already exists and is not a zip file; nothing was changed")
+    """An existing file is replaced only when it is an earlier report's zip."""
+    if not out.exists():
+        return
+    try:
+        with zipfile.ZipFile(out) as archive:
+            archive.getinfo(f"ossai-report/{MARK}")
+    except (OSError, zipfile.BadZipFile, KeyError):
+        raise ExportError(
+            f"{out} already exists and is not a static report made by this dashboard; "
+            "nothing was changed. Choose another name"
+        ) from None
 
 
 def _earlier_report(out: Path) -> set[str] | None:

@@ -209,3 +209,21 @@ def test_the_data_page_builds_the_report_as_a_zip_download(monkeypatch):
     built = at.session_state["data_site_zip"]
     with zipfile.ZipFile(io.BytesIO(built)) as archive:
         assert archive.read("ossai-report/index.html") == b"<!doctype html>"
+
+
+def test_a_zip_replaces_only_an_earlier_report(tmp_path, monkeypatch):
+    catalog = Catalog(DEFAULT_DATA, tmp_path / "user")
+    monkeypatch.setattr(static_site, "site_files", _small({"index.html": b"1"}))
+    out = tmp_path / "report.zip"
+    export_site(out, catalog=catalog)
+    monkeypatch.setattr(static_site, "site_files", _small({"index.html": b"2"}))
+    export_site(out, catalog=catalog)  # an earlier report: replaced
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("ossai-report/index.html") == b"2"
+    theirs = tmp_path / "photos.zip"
+    with zipfile.ZipFile(theirs, "w") as archive:
+        archive.writestr("holiday.jpg", b"jpeg")
+    before = theirs.read_bytes()
+    with pytest.raises(ExportError, match="not a static report"):
+        export_site(theirs, catalog=catalog)
+    assert theirs.read_bytes() == before
