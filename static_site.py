@@ -102,6 +102,8 @@ _READS = {
     "forks": ("repo_snapshots",),
     "open_issues": ("repo_snapshots",),
     "downloads": ("package_downloads",),
+    "tracked-projects": ("repo_snapshots", "package_downloads"),  # the Overview's tables
+    "cohort": ("repo_snapshots", "package_downloads"),
     "releases": ("releases",),
     "scorecard": ("scorecards",),
 }
@@ -368,7 +370,8 @@ def _provenance(
 ) -> str:
     """Where the figure's data comes from (each source with its as-of day; for one project's
     figure, the sources of that project's rows) and the latest day its data reaches."""
-    kind = view.name.rsplit("-", 1)[-1] if page.view in ("compare", "project") else ""
+    kind = view.name if page.view == "overview" else view.name.rsplit("-", 1)[-1]
+    kind = "" if page.view == "claims" else kind
     if page.view == "community":
         reads = _READS["releases"] if kind == "releases" else _COMMUNITY
     else:
@@ -421,7 +424,8 @@ def _table(frame: pd.DataFrame) -> str:
     rows = [
         "<tr>"
         + "".join(
-            f"<td>{_text(_cell(v, str(c)))}</td>" for c, v in zip(frame.columns, row, strict=True)
+            f"<td{' class=day' if _is_day(v) else ''}>{_text(_cell(v, str(c)))}</td>"
+            for c, v in zip(frame.columns, row, strict=True)
         )
         + "</tr>"
         for row in frame.itertuples(index=False)
@@ -430,6 +434,10 @@ def _table(frame: pd.DataFrame) -> str:
     return (
         f"<div class=table><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
+
+
+def _is_day(value: object) -> bool:
+    return isinstance(value, pd.Timestamp) and not pd.isna(value)
 
 
 def _cell(value: object, column: str) -> str:
@@ -513,6 +521,7 @@ table { border-collapse: collapse; font-size: 0.85em; }
 th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line); text-align: left;
   vertical-align: top; }
 th { background: #f5f7fa; }
+td.day { white-space: nowrap; }
 nav.toc { display: block; background: none; border: 0; padding: 0; }
 nav.toc ul { columns: 3; margin: 0.25rem 0 1rem; }
 h2.subject { margin-top: 2.5rem; padding-top: 1rem; border-top: 2px solid var(--line); }
