@@ -7,6 +7,7 @@
     python cli.py repair [--dry-run]
     python cli.py track [OWNER/NAME] [--package NAME]   |   untrack ID   |   tracked
     python cli.py export [--page PAGE|all] [--out DIR|FILE.zip] [--formats png,svg,html,csv]
+    python cli.py export --site DIR   (the whole dashboard as a static report: DIR/index.html)
 
 (`./dev refresh ...` and so on run the same in the project's environment.) Errors from the
 library are mapped to one message and an exit code here, and nowhere else. Text from outside
@@ -226,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--formats", default="png,svg,html,csv", help="comma-separated: png, svg, html, csv"
     )
+    export.add_argument("--site", type=Path, help="instead: every page as a static HTML report")
     export.set_defaults(handler=_export)
     return parser
 
@@ -569,17 +571,17 @@ def _repair(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from exports import export_pages
+    from static_site import export_site
 
+    where = {"catalog": Catalog(DEFAULT_DATA, settings.data.store), "registry": _registry(settings)}
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    written = export_pages(
-        args.page,
-        args.out,
-        formats=formats,
-        catalog=Catalog(DEFAULT_DATA, settings.data.store),
-        registry=_registry(settings),
-        overwrite=args.overwrite,
-    )
-    print(f"wrote {len(written)} files to {printable(args.out)}")
+    if args.site is not None:  # the whole dashboard as a static report
+        written = export_site(args.site, **where)
+    else:
+        written = export_pages(
+            args.page, args.out, formats=formats, overwrite=args.overwrite, **where
+        )
+    print(f"wrote {len(written)} files to {printable(args.site or args.out)}")
     return 0
 
 

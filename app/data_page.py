@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import static_site
 from app import columns, loaders, tracking, urlstate, widgets
 from collectors import archives
+from errors import DashboardError
 from metrics.cohort import cohort_projects, members_of, with_git_history
 from metrics.coverage import KINDS
 from metrics.freshness import current_sources, source_ages
@@ -192,7 +194,38 @@ def render() -> None:
         key="data_runs",
     )
 
+    static_report(registry)
     tracking.tracked_section(registry)
+
+
+def static_report(registry) -> None:
+    """The whole dashboard as a static report (`cli.py export --site`), built on request and
+    offered as a zip: every page as HTML that opens offline and can be published as it is."""
+    st.subheader("Static report")
+    st.caption(
+        "Every page with its default settings as static HTML: interactive charts, the tables, "
+        "the Methods text and each figure's sources. Unzip it and open index.html (offline), "
+        "or publish the folder on any static host. `./dev cli export --site DIR` makes the "
+        "same. Building it takes about half a minute."
+    )
+    if st.button("Build the static report", key="data_build_site"):
+        with st.spinner("Building the static report"):
+            try:
+                files = static_site.site_files(loaders.catalog(), registry)
+            except DashboardError as exc:
+                st.error(f"The report could not be built: {widgets.markdown_text(exc)}")
+                return
+            st.session_state["data_site_zip"] = static_site.site_zip(files)
+    built = st.session_state.get("data_site_zip")
+    if built:
+        st.download_button(
+            f"Download the static report (zip, {len(built) / 1e6:.1f} MB)",
+            data=built,
+            file_name="ossai-report.zip",
+            mime="application/zip",
+            key="data_site_download",
+            on_click="ignore",
+        )
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -6,6 +6,7 @@
     python -m bench explore [--prefixes 400] [--repos 40]   the Explore page's figures
     python -m bench git REPO=PATH ...   the git collector against plain `git log`
     python -m bench export [--page compare]   chart export
+    python -m bench site [--runs 2]   the static report (export --site): time and size
     python -m bench mutants [--only NAME]   injected bugs the tests must catch
     python -m bench tracked [--entries 10000]   the pages and edits with a crowded tracked.toml
     python -m bench store [--writes 10000]   what an append costs at 100 and 10,000 writes
@@ -140,7 +141,7 @@ def chart_payloads() -> dict[str, int]:
 
 
 # The benches run by name: python -m bench NAME [ARGS] (each module's docstring says more).
-BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants", "store", "tracked")
+BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants", "site", "store", "tracked")
 
 
 def main() -> int:

@@ -39,6 +39,17 @@ ALLOWED: dict[str, set[str]] = {
         "store",
         "views",
     },
+    "static_site": {
+        "charts",
+        "claims",
+        "errors",
+        "exports",
+        "metrics",
+        "models",
+        "registry",
+        "store",
+        "views",
+    },
     "alerts": {"collectors", "errors", "files", "metrics", "registry", "settings", "store"},
     "service": {"alerts", "collectors", "errors", "registry", "settings", "store", "terminal"},
 }

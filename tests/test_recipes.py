@@ -197,3 +197,24 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
         [analyze, "verify", "--man=no", str(bad)], capture_output=True, text=True, check=False
     )
     assert "ExecStrat" in result.stderr  # the check can fail
+
+
+def test_each_recipe_offers_a_static_report_step_the_cli_accepts():
+    """After each refresh, optionally: `export --site DIR` (commented out in the crontab and
+    the systemd unit, behind a repository variable in the workflow)."""
+    crontab = [
+        line.lstrip("# ")
+        for line in (DEPLOY / "crontab").read_text().splitlines()
+        if "--site" in line and "./dev cli refresh" in line
+    ]
+    assert len(crontab) == 1
+    site = crontab[0].split("; ./dev cli ", 1)[1].split(";")[0]  # up to the group's end
+    assert " ".join(crontab[0].split()[:5]) == " ".join(_crontab_line().split()[:5])
+    post = next(r for r in SERVICE.read_text().splitlines() if r.startswith("#ExecStartPost="))
+    steps = _workflow()["jobs"]["refresh"]["steps"]
+    build = next(s for s in steps if "--site" in s.get("run", ""))
+    for command in (f"./dev cli {site}", post.split("=", 1)[1], build["run"]):
+        parsed = cli.build_parser().parse_args(_cli_args(command.replace("%h", "/home/me")))
+        assert parsed.command == "export" and parsed.site is not None, command
+    upload = next(s for s in steps if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == _cli_args(build["run"])[-1]
