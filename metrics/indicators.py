@@ -500,25 +500,41 @@ def _deps_dev(projects, tables, windows: Windows) -> list[dict]:
     return rows
 
 
-def a_year_earlier(tables: Mapping[str, pd.DataFrame], months: int = 12) -> dict[str, pd.DataFrame]:
+# The column each table is cut on for its values a year earlier.
+EARLIER_COLUMNS = {
+    "repo_snapshots": "date",
+    "package_downloads": "period_end",
+    "download_totals": "period_end",
+    "truck_factors": "as_of",
+    "commits": "authored_at",
+    "releases": "published_at",
+    "issue_activity": "window_end",
+    "package_dependents": "date",
+    "scorecards": "date",
+}
+
+
+def earlier_cutoff(newest: pd.Timestamp | None, months: int = 12) -> pd.Timestamp | None:
+    """The last moment a table whose newest row is `newest` is read up to, `months` earlier."""
+    return None if newest is None else newest - pd.DateOffset(months=months)
+
+
+def a_year_earlier(
+    tables: Mapping[str, pd.DataFrame],
+    months: int = 12,
+    *,
+    newest: Mapping[str, pd.Timestamp | None] | None = None,
+) -> dict[str, pd.DataFrame]:
     """The tables as they stood `months` before each one's newest row: indicators computed on
-    them give each indicator's value a year earlier, for the trend."""
-    columns = {
-        "repo_snapshots": "date",
-        "package_downloads": "period_end",
-        "download_totals": "period_end",
-        "truck_factors": "as_of",
-        "commits": "authored_at",
-        "releases": "published_at",
-        "issue_activity": "window_end",
-        "package_dependents": "date",
-        "scorecards": "date",
-    }
+    them give each indicator's value a year earlier, for the trend. `newest` gives each
+    table's newest value when the frames hold only part of a table (the rows of the projects
+    a page shows): the cut-off is the whole table's, as it would be on all of it."""
     out = dict(tables)
-    for name, column in columns.items():
+    for name, column in EARLIER_COLUMNS.items():
         frame = tables.get(name)
         if frame is not None and len(frame):
-            cutoff = frame[column].max() - pd.DateOffset(months=months)
+            last = newest.get(name) if newest is not None else None
+            cutoff = earlier_cutoff(last if last is not None else frame[column].max(), months)
             earlier = frame[frame[column] <= cutoff]
             if name == "releases":
                 # a release list read today, as it would have been read a year ago
