@@ -140,7 +140,7 @@ def measure(folder: str, pages: list[str], warm: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=3600)
-    first, warmed = {}, {}
+    first, warmed, failed = {}, {}, {}
     for page in pages:
         start = time.perf_counter()
         if page == "overview" and not first:
@@ -149,8 +149,10 @@ def measure(folder: str, pages: list[str], warm: int) -> dict:
             at.switch_page(f"app/{page}_page.py").run()
         first[page] = time.perf_counter() - start
         if at.exception:
-            return {"error": f"{page}: {at.exception[0].message}"}
+            failed[page] = at.exception[0].message + " ".join(at.exception[0].stack_trace[-3:])
     for page in pages:
+        if page in failed:
+            continue
         at.switch_page(f"app/{page}_page.py").run()  # on the page, then its reruns
         times = []
         for _ in range(warm):
@@ -158,10 +160,8 @@ def measure(folder: str, pages: list[str], warm: int) -> dict:
             at.run()
             times.append(time.perf_counter() - start)
         warmed[page] = statistics.median(times)
-        if at.exception:
-            return {"error": f"{page}: {at.exception[0].message}"}
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"first": first, "warm": warmed, "rss_gb": rss_kb / 1024**2}
+    return {"first": first, "warm": warmed, "failed": failed, "rss_gb": rss_kb / 1024**2}
 
 
 def _child(folder: Path, pages: list[str], warm: int) -> dict:
@@ -194,6 +194,11 @@ def report(results: list[dict], pages: list[str]) -> bool:
         label = "Overview first render" if target else f"{page} first visit"
         ok &= _line(label, first, "s", target)
     for page in pages:
+        failed = [r["failed"][page] for r in results if page in r.get("failed", {})]
+        if failed:
+            print(f"{page} page FAILED in {len(failed)} run(s): {failed[0][-600:]}")
+            ok = False
+            continue
         warm = statistics.median(r["warm"][page] for r in results)
         ok &= _line(f"{page} server-side script, warm", warm, "s", WARM_TARGET_S)
     return ok
