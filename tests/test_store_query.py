@@ -21,10 +21,10 @@ from metrics.coverage import coverage as coverage_table
 from metrics.indicators import Windows, a_year_earlier
 from registry import load_registry
 from store import DEFAULT_DATA, TABLES, Catalog, SegmentStore, merge_newest
+from tests.conftest import snapshot_rows
 from views import claims as claim_views
 from views import overview as overview_views
 from views.community import CommunitySettings, community_views
-from tests.conftest import snapshot_rows
 
 REPO = "keras-team/keras"
 
@@ -67,9 +67,7 @@ def stores(tmp_path_factory) -> tuple[Path, Path]:
             "commits": tied.assign(author_domain="user.example").reset_index(drop=True),
         }
     )
-    user.append(
-        {"repo_snapshots": snapshot_rows(REPO, ["2026-08-31"], [10], fetched="2026-09-01")}
-    )
+    user.append({"repo_snapshots": snapshot_rows(REPO, ["2026-08-31"], [10], fetched="2026-09-01")})
     return shipped_root, user_root
 
 
