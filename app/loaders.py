@@ -65,7 +65,9 @@ def catalog() -> Catalog:
     return Catalog(DEFAULT_DATA, settings().data.store)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# Shared, never copied: a frame is read-only by contract (see `_shared`), and a copy of a
+# table per rerun would cost what the engine saves.
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _read(
     table: str,
     version: tuple[str, str],
@@ -243,6 +245,12 @@ def _cohort(registry: Registry) -> list[Project]:
     return cohort_projects(load("cohort_members"), registry.cohort.label)
 
 
+def _git_projects(registry: Registry) -> list[Project]:
+    """Whom the indicators are computed for: the tracked projects, the group, the cohort."""
+    group = claim_views.rule_group(registry, {"cohort_members": load("cohort_members")})
+    return [*registry, *group, *_cohort(registry)]
+
+
 @_shared(max_entries=8)
 def _overview_tables(version: tuple[str, str], registry: Registry):
     tables = _tables_for(OVERVIEW_TABLES, [*registry, *_cohort(registry)])
@@ -268,10 +276,11 @@ def group_overview(registry: Registry) -> pd.DataFrame:
 
 @_shared(max_entries=16)
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
-    shown = list(registry)
-    commits = load_for("commits", shown, _commit_columns())
+    # the indicators' commits (a superset of the registry's: one frame cached for both)
+    commits = load_for("commits", _git_projects(registry), _commit_columns())
     end = community_end(newest("commits", "authored_at"))
-    return community_views(registry, commits, load_for("releases", shown), settings, end=end)
+    releases = load_for("releases", list(registry))
+    return community_views(registry, commits, releases, settings, end=end)
 
 
 def community(registry: Registry, settings: CommunitySettings) -> CommunityViews:
@@ -285,9 +294,7 @@ INDICATOR_TABLES = claim_views.INDICATOR_TABLES
 
 @_shared(max_entries=16)
 def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
-    members = load("cohort_members")
-    about = {"cohort_members": members}
-    projects = [*registry, *claim_views.rule_group(registry, about), *_cohort(registry)]
+    projects = _git_projects(registry)
     tables = {
         name: load_for(name, projects, _commit_columns() if name == "commits" else None)
         for name in INDICATOR_TABLES
