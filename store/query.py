@@ -22,13 +22,14 @@ What a read never hides:
 
 Engine settings: one in-memory DuckDB database per process (no database file, so no writer
 lock: a refresh in another process writes while the app reads), with `MEMORY_LIMIT` and
-`THREADS`; every query runs on its own cursor, so Streamlit's script threads never share a
-connection.
+`THREADS`, spilling past the limit into the system's temporary folder; every query runs on
+its own cursor, so Streamlit's script threads never share a connection.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -62,6 +63,8 @@ def connection() -> duckdb.DuckDBPyConnection:
                 config={
                     "memory_limit": MEMORY_LIMIT,
                     "threads": THREADS,
+                    # where a query past the memory limit spills: never the working folder
+                    "temp_directory": str(Path(tempfile.gettempdir()) / "ossai-duckdb"),
                 },
             )
             _database = db
