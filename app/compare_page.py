@@ -55,9 +55,9 @@ def _archive_section() -> tuple[tuple[str, str], ...]:
 
 def render() -> None:
     registry = loaders.registry()
-    snapshots = loaders.load("repo_snapshots")
-    downloads = loaders.load("package_downloads")
     cohort = cohort_projects(loaders.load("cohort_members"), registry.cohort.label)
+    snapshots = loaders.load_for("repo_snapshots", [*registry, *cohort])  # what it can draw
+    downloads = loaders.load_for("package_downloads", [*registry, *cohort])
 
     st.title("Compare projects over time")
     urlstate.expect("dates", *widgets.CONTROL_PARAMS)  # drawn only when there is data

@@ -136,7 +136,7 @@ def render() -> None:
         )
         listed = pd.concat([members_of(members, "group"), members_of(members, "cohort")])
         listed = listed.assign(side=listed["side"].fillna("cohort"))
-        shown = with_git_history(listed, loaders.load("commits"))
+        shown = with_git_history(listed, counts=loaders.commit_counts())
         widgets.table(
             shown[["side", "rank", "name", "repo", "measure", "value", "commits", "as_of"]],
             column_config={

@@ -80,8 +80,9 @@ def _subjects(entries, registry, chosen_tracked) -> list[Subject]:
     for entry, rows in entries:
         subjects.append(archive_subject(entry, rows, sources[entry.kind].as_of))
     if chosen_tracked:
-        snapshots = loaders.load("repo_snapshots")
-        downloads = loaders.load("package_downloads")
+        chosen = [p for p in registry if p.name in chosen_tracked]
+        snapshots = loaders.load_for("repo_snapshots", chosen)
+        downloads = loaders.load_for("package_downloads", chosen)
         for project in registry:
             if project.name not in chosen_tracked:
                 continue

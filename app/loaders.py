@@ -7,6 +7,7 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,15 +19,17 @@ from app.text import markdown_text
 from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
 from errors import ConfigError, StoreError
+from metrics.cohort import cohort_projects
+from metrics.community import community_end
 from metrics.compare import METRICS
 from metrics.coverage import KINDS
 from metrics.coverage import coverage as coverage_table
-from metrics.indicators import Windows, a_year_earlier
+from metrics.indicators import EARLIER_COLUMNS, Windows, a_year_earlier, earlier_cutoff
 from metrics.overview import repository_facts
 from registry import Project, Registry, load_registry
 from registry import tracking as user_list
 from settings import TOKEN_ENV, Settings
-from store import DEFAULT_DATA, Catalog
+from store import DEFAULT_DATA, TABLES, Catalog
 from store.archive import ARCHIVE_DATA, Archive, ArchiveEntry
 from views import claims as claim_views
 from views import overview as overview_views
@@ -63,21 +66,112 @@ def catalog() -> Catalog:
     return Catalog(DEFAULT_DATA, settings().data.store)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _read(table: str, version: tuple[str, str], default_root: str, user_root: str):
-    result = Catalog(default_root, user_root).read(table)
+# Shared, never copied: a frame is read-only by contract (see `_shared`), and a copy of a
+# table per rerun would cost what the engine saves.
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _read(
+    table: str,
+    version: tuple[str, str],
+    default_root: str,
+    user_root: str,
+    where: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    columns: tuple[str, ...] | None = None,
+):
+    result = Catalog(default_root, user_root).read(table, where=dict(where), columns=columns)
     return result.frame, [str(p) for p in result.problems]
 
 
-def load(table: str) -> pd.DataFrame:
-    """A merged table; unreadable files are remembered for `problems()` and skipped."""
+def load(
+    table: str,
+    where: dict[str, tuple[str, ...]] | None = None,
+    columns: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """A merged table (only the rows whose key column `where` names, and `columns`: both
+    done in the store's engine); unreadable files are remembered for `problems()`."""
     cat = catalog()
-    frame, problems = _read(table, cat.version(), str(cat.default.root), str(cat.user.root))
+    key = tuple(sorted((c, tuple(sorted(set(v)))) for c, v in (where or {}).items()))
+    frame, problems = _read(
+        table, cat.version(), str(cat.default.root), str(cat.user.root), key, columns
+    )
     seen = st.session_state.setdefault("store_problems", [])
     for problem in problems:
         if problem not in seen:
             seen.append(problem)
     return frame
+
+
+# The key column a table is narrowed on to a page's projects: their repositories (main and
+# family), their packages, or both (a release's subject is either).
+_BY_REPO = ("repo_snapshots", "commits", "issue_activity", "scorecards", "truck_factors")
+_BY_PACKAGE = ("package_downloads", "package_dependents", "packages")
+_BY_SUBJECT = ("releases",)
+# what the git indicators and the Community page never read (metrics.indicators)
+_UNREAD_COMMIT_COLUMNS = ("files_changed", "lines_added", "lines_deleted", "source", "quality")
+
+
+def load_for(table: str, projects, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A table's rows of these projects only (their repositories or packages), filtered in
+    the store's engine: a page never holds the rows of projects it does not show. Any other
+    table is read whole."""
+    projects = list(projects)
+    repos = tuple(r for p in projects for r in p.repo_names)
+    packages = tuple(n for p in projects for n in p.packages)
+    if table in _BY_REPO:
+        return load(table, {"repo": repos}, columns)
+    if table in _BY_PACKAGE:
+        return load(table, {"package": packages}, columns)
+    if table in _BY_SUBJECT:
+        return load(table, {"subject": repos + packages}, columns)
+    return load(table, columns=columns)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _newest(version: tuple[str, str], default_root: str, user_root: str, table: str, column: str):
+    found = Catalog(default_root, user_root).aggregate(table, f'max("{column}") AS newest')
+    return found["newest"].iloc[0] if len(found) else None
+
+
+def newest(table: str, column: str):
+    """The newest value of a column over the whole table (both stores), from the engine."""
+    cat = catalog()
+    value = _newest(cat.version(), str(cat.default.root), str(cat.user.root), table, column)
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
+def commit_counts() -> pd.Series:
+    """How many commits the data holds per repository, counted in the engine."""
+    cat = catalog()
+    return _commit_counts(cat.version(), str(cat.default.root), str(cat.user.root))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _commit_counts(version: tuple[str, str], default_root: str, user_root: str) -> pd.Series:
+    found = Catalog(default_root, user_root).aggregate(
+        "commits", "repo, count(*) AS commits", group_by="repo"
+    )
+    return found.set_index("repo")["commits"].rename("count")
+
+
+def _commit_columns() -> tuple[str, ...]:
+    return tuple(c for c in TABLES["commits"].column_names if c not in _UNREAD_COMMIT_COLUMNS)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _newest_commit_before(
+    version: tuple[str, str], default_root: str, user_root: str, cut: pd.Timestamp
+):
+    stamp = cut.isoformat()
+    found = Catalog(default_root, user_root).aggregate(
+        "commits", f"max(authored_at) FILTER (WHERE authored_at <= TIMESTAMPTZ '{stamp}') AS n"
+    )
+    return found["n"].iloc[0] if len(found) else None
+
+
+def newest_commit_before(cut: pd.Timestamp) -> pd.Timestamp | None:
+    """The newest commit authored up to `cut` in the whole table (the engine's answer)."""
+    cat = catalog()
+    value = _newest_commit_before(cat.version(), str(cat.default.root), str(cat.user.root), cut)
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
 def problems() -> list[str]:
@@ -143,11 +237,26 @@ def _shared(max_entries: int):
     return st.cache_resource(show_spinner=False, max_entries=max_entries)
 
 
+def _tables_for(names, projects) -> dict[str, pd.DataFrame]:
+    """Tables narrowed to these projects' repositories and packages (load_for)."""
+    return {name: load_for(name, projects) for name in names}
+
+
+def _cohort(registry: Registry) -> list[Project]:
+    return cohort_projects(load("cohort_members"), registry.cohort.label)
+
+
+def _git_projects(registry: Registry) -> list[Project]:
+    """Whom the indicators are computed for: the tracked projects, the group, the cohort."""
+    group = claim_views.rule_group(registry, {"cohort_members": load("cohort_members")})
+    return [*registry, *group, *_cohort(registry)]
+
+
 @_shared(max_entries=8)
 def _overview_tables(version: tuple[str, str], registry: Registry):
     if (hit := precomputed.lookup("overview_tables", registry)) is not None:
         return hit
-    tables = {name: load(name) for name in OVERVIEW_TABLES}
+    tables = _tables_for(OVERVIEW_TABLES, [*registry, *_cohort(registry)])
     tracked, cohort = overview_views.project_tables(registry, tables)
     return tracked, repository_facts(registry, load("repositories")), cohort
 
@@ -161,7 +270,8 @@ def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 def _group_overview(version: tuple[str, str], registry: Registry) -> pd.DataFrame:
     if (hit := precomputed.lookup("group_overview", registry)) is not None:
         return hit
-    return overview_views.group_table(registry, {name: load(name) for name in OVERVIEW_TABLES})
+    members = claim_views.rule_group(registry, {"cohort_members": load("cohort_members")})
+    return overview_views.group_table(registry, _tables_for(OVERVIEW_TABLES, members))
 
 
 def group_overview(registry: Registry) -> pd.DataFrame:
@@ -173,7 +283,11 @@ def group_overview(registry: Registry) -> pd.DataFrame:
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
     if (hit := precomputed.lookup("community", registry, settings)) is not None:
         return hit
-    return community_views(registry, load("commits"), load("releases"), settings)
+    # the indicators' commits (a superset of the registry's: one frame cached for both)
+    commits = load_for("commits", _git_projects(registry), _commit_columns())
+    end = community_end(newest("commits", "authored_at"))
+    releases = load_for("releases", list(registry))
+    return community_views(registry, commits, releases, settings, end=end)
 
 
 def community(registry: Registry, settings: CommunitySettings) -> CommunityViews:
@@ -189,9 +303,22 @@ INDICATOR_TABLES = claim_views.INDICATOR_TABLES
 def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
     if (hit := precomputed.lookup("indicators", registry, windows, earlier)) is not None:
         return hit
-    tables = {name: load(name) for name in INDICATOR_TABLES}
+    projects = _git_projects(registry)
+    tables = {
+        name: load_for(name, projects, _commit_columns() if name == "commits" else None)
+        for name in INDICATOR_TABLES
+        if name != "git_histories"  # matched without case: read whole (a few rows)
+    }
+    tables["git_histories"] = load("git_histories")
+    # The newest row of each table is the whole table's, not only these projects' rows:
+    # the year-earlier cut-off and the git window's end are the data's, for everyone.
+    stamps = {name: newest(name, column) for name, column in EARLIER_COLUMNS.items()}
     if earlier:
-        tables = a_year_earlier(tables)
+        tables = a_year_earlier(tables, newest=stamps)
+        cut = earlier_cutoff(stamps.get("commits"))
+        stamps["commits"] = newest_commit_before(cut) if cut is not None else None
+    if windows.end is None:
+        windows = dataclasses.replace(windows, end=community_end(stamps.get("commits")))
     return claim_views.indicators(registry, tables, windows)
 
 
@@ -265,7 +392,7 @@ def overview_page_views(registry: Registry, claims: tuple[Claim, ...]) -> dict[s
 def _coverage(version: tuple[str, str], projects: tuple[Project, ...]):
     if (hit := precomputed.lookup("coverage", projects)) is not None:
         return hit
-    tables = {name: load(name) for name, *_ in KINDS.values()}
+    tables = {name: load_for(name, projects) for name, *_ in KINDS.values()}
     return coverage_table(list(projects), tables, load("source_days"))
 
 
@@ -400,7 +527,8 @@ def _compare(
     picks: tuple[tuple[str, str], ...],
     archive_key: tuple[str, tuple] | None = None,  # the archive's version when picks are read
 ):
-    snapshots, downloads = load("repo_snapshots"), load("package_downloads")
+    snapshots = load_for("repo_snapshots", projects)
+    downloads = load_for("package_downloads", projects)
     subjects = archive_subjects(picks)
     return compare_view(projects, METRICS[metric], snapshots, downloads, settings, subjects)
 

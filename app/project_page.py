@@ -51,7 +51,7 @@ def render() -> None:
     windows = Windows()
     now, cohort_ids = loaders.indicators(registry, windows)
     before, _ = loaders.indicators(registry, windows, a_year_before=True)
-    tables = {name: loaders.load(name) for name in PROJECT_TABLES}
+    tables = {name: loaders.load_for(name, [project]) for name in PROJECT_TABLES}
     profile = profile_table(project, now, before, cohort_ids, tables["package_downloads"])
     widgets.table(
         profile,

@@ -10,6 +10,7 @@
     python -m bench mutants [--only NAME]   injected bugs the tests must catch
     python -m bench tracked [--entries 10000]   the pages and edits with a crowded tracked.toml
     python -m bench store [--writes 10000]   what an append costs at 100 and 10,000 writes
+    python -m bench scale [--repos 3000] [--years 8] [--segments 4]   the app on a big store
 
 - default data load: every table of data/default read through the Catalog;
 - Overview render with AppTest: cold (first run in a fresh process state) and warm (rerun);
@@ -141,7 +142,18 @@ def chart_payloads() -> dict[str, int]:
 
 
 # The benches run by name: python -m bench NAME [ARGS] (each module's docstring says more).
-BENCHES = ("browser", "explore", "export", "firstrun", "git", "mutants", "site", "store", "tracked")
+BENCHES = (
+    "browser",
+    "explore",
+    "export",
+    "firstrun",
+    "git",
+    "mutants",
+    "scale",
+    "site",
+    "store",
+    "tracked",
+)
 
 
 def main() -> int:

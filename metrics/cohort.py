@@ -273,10 +273,18 @@ def _package_repo(repo: object) -> tuple[RepoRef, ...]:
     return (RepoRef(str(repo)),) if isinstance(repo, str) and repo else ()
 
 
-def with_git_history(members: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
+def with_git_history(
+    members: pd.DataFrame,
+    commits: pd.DataFrame | None = None,
+    *,
+    counts: pd.Series | None = None,
+) -> pd.DataFrame:
     """The members with `commits`: how many commits of each member's repository the data
-    holds (missing, not zero, when it holds none or the member names no repository)."""
-    counts = commits["repo"].value_counts() if len(commits) else pd.Series(dtype="int64")
+    holds (missing, not zero, when it holds none or the member names no repository).
+    `counts` (commits per repository, counted elsewhere) stands for the `commits` frame."""
+    if counts is None:
+        has = commits is not None and len(commits)
+        counts = commits["repo"].value_counts() if has else pd.Series(dtype="int64")
     repo = members["repo"].where(members["kind"] == "package", members["name"])
     found = repo.map(counts)
     return members.assign(commits=found.where(found > 0).astype("Int64"))

@@ -259,8 +259,14 @@ def data_end(commits: pd.DataFrame) -> pd.Timestamp | None:
     day after the newest commit, or None without commits."""
     if commits.empty:
         return None
-    newest = commits["authored_at"].max().tz_convert("UTC")
-    return newest.normalize() + pd.Timedelta(days=1)
+    return community_end(commits["authored_at"].max())
+
+
+def community_end(newest: pd.Timestamp | None) -> pd.Timestamp | None:
+    """`data_end` from the newest commit's time (None: no commits): the day after it, UTC."""
+    if newest is None or pd.isna(newest):
+        return None
+    return newest.tz_convert("UTC").normalize() + pd.Timedelta(days=1)
 
 
 def organization_shares(contribs: pd.DataFrame, freq: str = "year", top: int = 8) -> pd.DataFrame:

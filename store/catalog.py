@@ -3,15 +3,19 @@
 The default data under `data/default/` is read-only and travels with the code. Refreshes
 write to the user data directory. On read the two are merged per table, the newer
 observation of each key winning (the user's on a tie), so a refresh can correct or extend
-the shipped history without touching it.
+the shipped history without touching it. The merge runs in DuckDB over both stores'
+published files (store/query.py); `merge_newest` is the pandas reference it is tested against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from store.schema import TABLES
-from store.segments import ReadResult, SegmentStore, merge_newest
+import pandas as pd
+
+from store.query import StoreQuery
+from store.segments import ReadResult, SegmentStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "default"
@@ -24,14 +28,26 @@ class Catalog:
         """`user_root` is the user data layout's store (`Settings.data.store`)."""
         self.default = SegmentStore(default_root, read_only=True)
         self.user = SegmentStore(user_root)
+        self.query = StoreQuery([self.default, self.user])
 
     def version(self) -> tuple[str, str]:
         """Changes when either store publishes a write: the key for the app's caches."""
         return (self.default.version(), self.user.version())
 
-    def read(self, table: str) -> ReadResult:
-        """A table from both stores, newest per key; problems from both are kept."""
-        shipped = self.default.read(table)
-        refreshed = self.user.read(table)
-        frame = merge_newest(TABLES[table], [shipped.frame, refreshed.frame])
-        return ReadResult(frame, shipped.problems + refreshed.problems)
+    def read(
+        self,
+        table: str,
+        *,
+        where: Mapping[str, Iterable] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> ReadResult:
+        """A table from both stores, newest per key; problems from both are kept. `where`
+        keeps the rows whose key column holds one of the given values (e.g. the repositories
+        a page shows), `columns` the columns asked for: both are done in the scan."""
+        return self.query.read(table, where=where, columns=columns)
+
+    def aggregate(
+        self, table: str, select: str, *, group_by: str = "", where: Mapping | None = None
+    ) -> pd.DataFrame:
+        """An aggregate over a table of both stores, computed in the engine (StoreQuery)."""
+        return self.query.aggregate(table, select, group_by=group_by, where=where)

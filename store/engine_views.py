@@ -102,21 +102,32 @@ def _key(spec: Table, quote: str = '"') -> str:
     return ", ".join(f"{quote}{k}{quote}" for k in spec.key)
 
 
-def _duckdb(spec: Table) -> str:
+def duckdb_newest(
+    spec: Table, rows: str, tie: str = "filename DESC", keep: tuple[str, ...] = ()
+) -> str:
+    """The read rule in DuckDB over `rows` (a SELECT of a table's segment rows, by column
+    name): every column typed as the schema says (a column a segment lacks reads as null),
+    and per key the row with the newest `fetched_at`, `tie` breaking an equal one. The one
+    definition: the shipped views and the app's engine (store/query.py) both use it. `keep`
+    names more columns of `rows` to select (the engine's file and row order)."""
     types = _TYPES["duckdb"]
+    selected = _columns(spec) + "".join(f",\n  {name}" for name in keep)
     typed = ", ".join(f'NULL::{types[c.dtype]} AS "{c.name}"' for c in spec.columns)
     return f"""\
-CREATE OR REPLACE VIEW {spec.name} AS
 SELECT
-  {_columns(spec)}
+  {selected}
 FROM (
   SELECT {typed}, NULL::VARCHAR AS filename WHERE false
   UNION ALL BY NAME
-  SELECT * FROM read_parquet(
-    '{PLACEHOLDER}/{spec.name}/*.parquet', union_by_name = true, filename = true)
+  {rows}
 )
-QUALIFY row_number() OVER (PARTITION BY {_key(spec)} ORDER BY fetched_at DESC, filename DESC) = 1;
-"""  # noqa: S608 (names from store/schema.py, no outside input)
+QUALIFY row_number() OVER (PARTITION BY {_key(spec)} ORDER BY fetched_at DESC, {tie}) = 1"""  # noqa: S608 (names from store/schema.py, no outside input)
+
+
+def _duckdb(spec: Table) -> str:
+    files = f"""SELECT * FROM read_parquet(
+    '{PLACEHOLDER}/{spec.name}/*.parquet', union_by_name = true, filename = true)"""  # noqa: S608
+    return f"CREATE OR REPLACE VIEW {spec.name} AS\n{duckdb_newest(spec, files)};\n"
 
 
 def _clickhouse(spec: Table) -> str:

@@ -195,6 +195,25 @@ class SegmentStore:
             return ReadResult(merge_newest(spec, list(segments.frames.values())), problems)
         raise AssertionError("unreachable")
 
+    def published(self, table: str) -> tuple[list[tuple[str, Path]], list[CorruptFileError]]:
+        """The table's listed segments as (name, where the file is now), in manifest order,
+        and what is wrong: a damaged index, a listed file found nowhere, unindexed history."""
+        try:
+            manifest = self.manifest()
+        except CorruptFileError as exc:
+            return [], [exc]
+        names = manifest["tables"].get(table, [])
+        places = {n: next((p for p in self._places(n) if p.is_file()), None) for n in names}
+        missing = [_missing(self.root / n) for n, p in places.items() if p is None]
+        return [(n, p) for n, p in places.items() if p], missing + self._unindexed(table, manifest)
+
+    def read_segment(self, spec: Table, name: str) -> ReadResult:
+        """One listed segment by the pandas path: its plausible rows (frame None when it
+        cannot be read at all), and what is wrong with it."""
+        found = self._read_segments(spec, [name])
+        problems = [*found.problems.values(), *map(_missing, found.missing)]
+        return ReadResult(found.frames.get(name), problems)  # type: ignore[arg-type]
+
     def _listing_changed(self, table: str, names: list[str]) -> bool:
         try:
             return self.manifest()["tables"].get(table, []) != names

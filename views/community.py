@@ -87,10 +87,15 @@ def community_views(
     commits: pd.DataFrame,
     releases: pd.DataFrame,
     settings: CommunitySettings = CommunitySettings(),
+    *,
+    end: pd.Timestamp | None = None,
 ) -> CommunityViews:
     """The page's table and charts with the given settings: each project on its own
-    repositories, each family repository on its own row (`subjects`)."""
+    repositories, each family repository on its own row (`subjects`). `end` is the data's
+    as-of day (`community.data_end` of every commit in the data) when `commits` holds only
+    the shown projects' commits; by default it is taken from `commits`."""
     shown = subjects(registry)
+    end = end if end is not None else community.data_end(commits)
     summary = community.summary(
         shown,
         commits,
@@ -99,9 +104,9 @@ def community_views(
         share=settings.share,
         include_bots=settings.include_bots,
         include_merges=settings.include_merges,
+        end=end,
     )
     projects, flows = {}, []
-    end = community.data_end(commits)
     for project in shown:
         mine = commits[commits["repo"].isin(project.repo_names)]
         if end is not None:
