@@ -7,7 +7,6 @@ did not change. Domain functions stay free of Streamlit; only these thin wrapper
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,25 +15,20 @@ import streamlit as st
 
 from app import precomputed
 from app.text import markdown_text
-from claims.evaluate import evidence as claim_evidence
 from claims.model import DEFAULT_CLAIMS, Claim, load_claims
+from derived import compute
 from errors import ConfigError, StoreError
-from metrics.cohort import cohort_projects
-from metrics.community import community_end
 from metrics.compare import METRICS
-from metrics.coverage import KINDS
-from metrics.coverage import coverage as coverage_table
-from metrics.indicators import EARLIER_COLUMNS, Windows, a_year_earlier, earlier_cutoff
-from metrics.overview import repository_facts
+from metrics.indicators import Windows
 from registry import Project, Registry, load_registry
 from registry import tracking as user_list
 from settings import TOKEN_ENV, Settings
-from store import DEFAULT_DATA, TABLES, Catalog
+from store import DEFAULT_DATA, Catalog
 from store.archive import ARCHIVE_DATA, Archive, ArchiveEntry
+from store.reader import CatalogReader
 from views import claims as claim_views
-from views import overview as overview_views
 from views.base import ChartView
-from views.community import CommunitySettings, CommunityViews, community_views
+from views.community import CommunitySettings, CommunityViews
 from views.compare import CompareSettings, CompareView, compare_view
 from views.explore import archive_subject
 
@@ -100,78 +94,47 @@ def load(
     return frame
 
 
-# The key column a table is narrowed on to a page's projects: their repositories (main and
-# family), their packages, or both (a release's subject is either).
-_BY_REPO = ("repo_snapshots", "commits", "issue_activity", "scorecards", "truck_factors")
-_BY_PACKAGE = ("package_downloads", "package_dependents", "packages")
-_BY_SUBJECT = ("releases",)
-# what the git indicators and the Community page never read (metrics.indicators)
-_UNREAD_COMMIT_COLUMNS = ("files_changed", "lines_added", "lines_deleted", "source", "quality")
-
-
 def load_for(table: str, projects, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """A table's rows of these projects only (their repositories or packages), filtered in
-    the store's engine: a page never holds the rows of projects it does not show. Any other
-    table is read whole."""
-    projects = list(projects)
-    repos = tuple(r for p in projects for r in p.repo_names)
-    packages = tuple(n for p in projects for n in p.packages)
-    if table in _BY_REPO:
-        return load(table, {"repo": repos}, columns)
-    if table in _BY_PACKAGE:
-        return load(table, {"package": packages}, columns)
-    if table in _BY_SUBJECT:
-        return load(table, {"subject": repos + packages}, columns)
-    return load(table, columns=columns)
+    the store's engine (store/reader.py): a page never holds the rows of projects it does not
+    show. Any other table is read whole."""
+    return compute.rows_of(READER, table, projects, columns)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _newest(version: tuple[str, str], default_root: str, user_root: str, table: str, column: str):
-    found = Catalog(default_root, user_root).aggregate(table, f'max("{column}") AS newest')
-    return found["newest"].iloc[0] if len(found) else None
+@st.cache_data(show_spinner=False, max_entries=32)
+def _figure(version: tuple[str, str], default_root: str, user_root: str, ask: str, *args):
+    return getattr(CatalogReader(Catalog(default_root, user_root)), ask)(*args)
 
 
-def newest(table: str, column: str):
-    """The newest value of a column over the whole table (both stores), from the engine."""
+def _ask(ask: str, *args):
     cat = catalog()
-    value = _newest(cat.version(), str(cat.default.root), str(cat.user.root), table, column)
-    return None if value is None or pd.isna(value) else pd.Timestamp(value)
+    return _figure(cat.version(), str(cat.default.root), str(cat.user.root), ask, *args)
+
+
+class _CachedReader:
+    """The store/reader.py Reader for the app: each answer cached per store version."""
+
+    load = staticmethod(load)
+
+    @staticmethod
+    def newest(table: str, column: str) -> pd.Timestamp | None:
+        return _ask("newest", table, column)
+
+    @staticmethod
+    def newest_before(table: str, column: str, cut: pd.Timestamp) -> pd.Timestamp | None:
+        return _ask("newest_before", table, column, cut)
+
+    @staticmethod
+    def counts(table: str, by: str) -> pd.Series:
+        return _ask("counts", table, by)
+
+
+READER = _CachedReader()
 
 
 def commit_counts() -> pd.Series:
     """How many commits the data holds per repository, counted in the engine."""
-    cat = catalog()
-    return _commit_counts(cat.version(), str(cat.default.root), str(cat.user.root))
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _commit_counts(version: tuple[str, str], default_root: str, user_root: str) -> pd.Series:
-    found = Catalog(default_root, user_root).aggregate(
-        "commits", "repo, count(*) AS commits", group_by="repo"
-    )
-    return found.set_index("repo")["commits"].rename("count")
-
-
-def _commit_columns() -> tuple[str, ...]:
-    return tuple(c for c in TABLES["commits"].column_names if c not in _UNREAD_COMMIT_COLUMNS)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _newest_commit_before(
-    version: tuple[str, str], default_root: str, user_root: str, cut: pd.Timestamp
-):
-    stamp = cut.isoformat()
-    found = Catalog(default_root, user_root).aggregate(
-        "commits", f"max(authored_at) FILTER (WHERE authored_at <= TIMESTAMPTZ '{stamp}') AS n"
-    )
-    return found["n"].iloc[0] if len(found) else None
-
-
-def newest_commit_before(cut: pd.Timestamp) -> pd.Timestamp | None:
-    """The newest commit authored up to `cut` in the whole table (the engine's answer)."""
-    cat = catalog()
-    value = _newest_commit_before(cat.version(), str(cat.default.root), str(cat.user.root), cut)
-    return None if value is None or pd.isna(value) else pd.Timestamp(value)
+    return READER.counts("commits", "repo")
 
 
 def problems() -> list[str]:
@@ -237,28 +200,11 @@ def _shared(max_entries: int):
     return st.cache_resource(show_spinner=False, max_entries=max_entries)
 
 
-def _tables_for(names, projects) -> dict[str, pd.DataFrame]:
-    """Tables narrowed to these projects' repositories and packages (load_for)."""
-    return {name: load_for(name, projects) for name in names}
-
-
-def _cohort(registry: Registry) -> list[Project]:
-    return cohort_projects(load("cohort_members"), registry.cohort.label)
-
-
-def _git_projects(registry: Registry) -> list[Project]:
-    """Whom the indicators are computed for: the tracked projects, the group, the cohort."""
-    group = claim_views.rule_group(registry, {"cohort_members": load("cohort_members")})
-    return [*registry, *group, *_cohort(registry)]
-
-
 @_shared(max_entries=8)
 def _overview_tables(version: tuple[str, str], registry: Registry):
     if (hit := precomputed.lookup("overview_tables", registry)) is not None:
         return hit
-    tables = _tables_for(OVERVIEW_TABLES, [*registry, *_cohort(registry)])
-    tracked, cohort = overview_views.project_tables(registry, tables)
-    return tracked, repository_facts(registry, load("repositories")), cohort
+    return compute.overview_tables(READER, registry)
 
 
 def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -270,8 +216,7 @@ def overview_tables(registry: Registry) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 def _group_overview(version: tuple[str, str], registry: Registry) -> pd.DataFrame:
     if (hit := precomputed.lookup("group_overview", registry)) is not None:
         return hit
-    members = claim_views.rule_group(registry, {"cohort_members": load("cohort_members")})
-    return overview_views.group_table(registry, _tables_for(OVERVIEW_TABLES, members))
+    return compute.group_overview(READER, registry)
 
 
 def group_overview(registry: Registry) -> pd.DataFrame:
@@ -283,11 +228,7 @@ def group_overview(registry: Registry) -> pd.DataFrame:
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
     if (hit := precomputed.lookup("community", registry, settings)) is not None:
         return hit
-    # the indicators' commits (a superset of the registry's: one frame cached for both)
-    commits = load_for("commits", _git_projects(registry), _commit_columns())
-    end = community_end(newest("commits", "authored_at"))
-    releases = load_for("releases", list(registry))
-    return community_views(registry, commits, releases, settings, end=end)
+    return compute.community(READER, registry, settings)
 
 
 def community(registry: Registry, settings: CommunitySettings) -> CommunityViews:
@@ -303,23 +244,7 @@ INDICATOR_TABLES = claim_views.INDICATOR_TABLES
 def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
     if (hit := precomputed.lookup("indicators", registry, windows, earlier)) is not None:
         return hit
-    projects = _git_projects(registry)
-    tables = {
-        name: load_for(name, projects, _commit_columns() if name == "commits" else None)
-        for name in INDICATOR_TABLES
-        if name != "git_histories"  # matched without case: read whole (a few rows)
-    }
-    tables["git_histories"] = load("git_histories")
-    # The newest row of each table is the whole table's, not only these projects' rows:
-    # the year-earlier cut-off and the git window's end are the data's, for everyone.
-    stamps = {name: newest(name, column) for name, column in EARLIER_COLUMNS.items()}
-    if earlier:
-        tables = a_year_earlier(tables, newest=stamps)
-        cut = earlier_cutoff(stamps.get("commits"))
-        stamps["commits"] = newest_commit_before(cut) if cut is not None else None
-    if windows.end is None:
-        windows = dataclasses.replace(windows, end=community_end(stamps.get("commits")))
-    return claim_views.indicators(registry, tables, windows)
+    return compute.indicators(READER, registry, windows, earlier)
 
 
 def indicators(
@@ -341,16 +266,7 @@ def _claim_views(
     if (hit := precomputed.lookup("claim_views", registry, claims, windows, tuned)) is not None:
         return hit
     found, cohort_ids = _indicators(version, registry, windows, False)
-    thresholds = dict(tuned)
-    table = claim_views.verdicts(claims, found, registry, cohort_ids, thresholds)
-    charts = claim_views.claim_views(claims, found, registry, cohort_ids, thresholds)
-    tracked_ids = [p.id for p in claim_views.group_projects(registry)]
-    members = claim_views.members_in(registry, found)
-    evidence = {
-        c.id: claim_evidence(c, found, tracked_ids, cohort_ids, thresholds, group_ids=members)
-        for c in claims
-    }
-    return table, charts, evidence
+    return compute.claim_page(found, cohort_ids, registry, claims, tuned)
 
 
 def claim_charts(
@@ -372,8 +288,7 @@ def _overview_views(version: tuple[str, str], registry: Registry, claims: tuple[
         return hit
     tracked, _, cohort = _overview_tables(version, registry)
     found, cohort_ids = _indicators(version, registry, Windows(), False)
-    views = overview_views.overview_views(claims, found, cohort_ids, registry, tracked, cohort)
-    return {view.name: view for view in views}
+    return compute.overview_page(found, cohort_ids, registry, claims, tracked, cohort)
 
 
 def group_member_ids(registry: Registry) -> list[str]:
@@ -392,8 +307,7 @@ def overview_page_views(registry: Registry, claims: tuple[Claim, ...]) -> dict[s
 def _coverage(version: tuple[str, str], projects: tuple[Project, ...]):
     if (hit := precomputed.lookup("coverage", projects)) is not None:
         return hit
-    tables = {name: load_for(name, projects) for name, *_ in KINDS.values()}
-    return coverage_table(list(projects), tables, load("source_days"))
+    return compute.coverage(READER, projects)
 
 
 def coverage(projects: list[Project]) -> pd.DataFrame:

@@ -40,6 +40,7 @@ def build(inputs: Inputs, attempts: int = 3) -> Path | None:
     from registry import load_registry
     from registry import tracking as user_list
     from store import Catalog
+    from store.reader import CatalogReader
 
     for _ in range(attempts):
         key = data_key(inputs.default_root, inputs.user_root)
@@ -48,14 +49,7 @@ def build(inputs: Inputs, attempts: int = 3) -> Path | None:
         registry = user_list.shown(load_registry(inputs.projects_file, tracked=inputs.tracked_file))
         claims = load_claims(inputs.claims_file)
         catalog = Catalog(inputs.default_root, inputs.user_root)
-        tables: dict = {}
-
-        def load(name: str, catalog: Catalog = catalog, tables: dict = tables):
-            if name not in tables:
-                tables[name] = catalog.read(name).frame
-            return tables[name]
-
-        results = list(compute.defaults(load, registry, claims))
+        results = list(compute.defaults(CatalogReader(catalog), registry, claims))
         if data_key(inputs.default_root, inputs.user_root) == key:
             return folder.write(inputs.target, key, results)
     return None

@@ -1,26 +1,30 @@
-"""What is computed ahead, with the arguments the pages use by default: the same calls the
-app's loaders make (app/loaders.py), over the tables `load` returns. Each result is named
-by `keys.entry_id(name, *arguments)`, the name a loader looks it up by."""
+"""The pages' heavy views, defined once: the app's loaders compute them live through a
+cached reader (app/loaders.py), and `defaults` computes them ahead with the arguments the
+pages use by default, through a `CatalogReader` (store/reader.py). Each result is named by
+`keys.entry_id(name, *arguments)`, the name a loader looks it up by."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
 from claims.evaluate import evidence as claim_evidence
 from claims.model import Claim
 from derived.keys import entry_id
+from metrics.cohort import cohort_projects
+from metrics.community import community_end
 from metrics.coverage import KINDS
 from metrics.coverage import coverage as coverage_table
-from metrics.indicators import Windows, a_year_earlier
+from metrics.indicators import EARLIER_COLUMNS, Windows, a_year_earlier, earlier_cutoff
 from metrics.overview import repository_facts
 from registry import Project, Registry
+from store.reader import Reader, commit_columns, load_for
 from views import claims as claim_views
 from views import overview as overview_views
 from views.community import CommunitySettings, community_views
 
-Load = Callable[[str], pd.DataFrame]
 OVERVIEW_TABLES = ("repo_snapshots", "package_downloads", "cohort_members")
 
 
@@ -31,24 +35,66 @@ def default_tuned(claims: Sequence[Claim]) -> tuple[tuple[tuple[str, str], float
     return tuple(sorted(tuned.items()))
 
 
-def overview_tables(load: Load, registry: Registry):
-    tables = {name: load(name) for name in OVERVIEW_TABLES}
+def rows_of(reader: Reader, table: str, projects, columns=None) -> pd.DataFrame:
+    """A table's rows of these projects only (their repositories or packages)."""
+    projects = list(projects)
+    repos = [r for p in projects for r in p.repo_names]
+    packages = [n for p in projects for n in p.packages]
+    return load_for(reader, table, repos, packages, columns)
+
+
+def _tables_for(reader: Reader, names, projects) -> dict[str, pd.DataFrame]:
+    return {name: rows_of(reader, name, projects) for name in names}
+
+
+def _cohort(reader: Reader, registry: Registry) -> list[Project]:
+    return cohort_projects(reader.load("cohort_members"), registry.cohort.label)
+
+
+def _git_projects(reader: Reader, registry: Registry) -> list[Project]:
+    """Whom the indicators are computed for: the tracked projects, the group, the cohort."""
+    group = claim_views.rule_group(registry, {"cohort_members": reader.load("cohort_members")})
+    return [*registry, *group, *_cohort(reader, registry)]
+
+
+def overview_tables(reader: Reader, registry: Registry):
+    tables = _tables_for(reader, OVERVIEW_TABLES, [*registry, *_cohort(reader, registry)])
     tracked, cohort = overview_views.project_tables(registry, tables)
-    return tracked, repository_facts(registry, load("repositories")), cohort
+    return tracked, repository_facts(registry, reader.load("repositories")), cohort
 
 
-def group_overview(load: Load, registry: Registry) -> pd.DataFrame:
-    return overview_views.group_table(registry, {name: load(name) for name in OVERVIEW_TABLES})
+def group_overview(reader: Reader, registry: Registry) -> pd.DataFrame:
+    members = claim_views.rule_group(registry, {"cohort_members": reader.load("cohort_members")})
+    return overview_views.group_table(registry, _tables_for(reader, OVERVIEW_TABLES, members))
 
 
-def community(load: Load, registry: Registry, settings: CommunitySettings):
-    return community_views(registry, load("commits"), load("releases"), settings)
+def community(reader: Reader, registry: Registry, settings: CommunitySettings):
+    # the indicators' commits (a superset of the registry's: one frame cached for both)
+    commits = rows_of(reader, "commits", _git_projects(reader, registry), commit_columns())
+    end = community_end(reader.newest("commits", "authored_at"))
+    releases = rows_of(reader, "releases", list(registry))
+    return community_views(registry, commits, releases, settings, end=end)
 
 
-def indicators(load: Load, registry: Registry, windows: Windows, earlier: bool):
-    tables = {name: load(name) for name in claim_views.INDICATOR_TABLES}
+def indicators(reader: Reader, registry: Registry, windows: Windows, earlier: bool):
+    projects = _git_projects(reader, registry)
+    tables = {
+        name: rows_of(reader, name, projects, commit_columns() if name == "commits" else None)
+        for name in claim_views.INDICATOR_TABLES
+        if name != "git_histories"  # matched without case: read whole (a few rows)
+    }
+    tables["git_histories"] = reader.load("git_histories")
+    # The newest row of each table is the whole table's, not only these projects' rows:
+    # the year-earlier cut-off and the git window's end are the data's, for everyone.
+    stamps = {name: reader.newest(name, column) for name, column in EARLIER_COLUMNS.items()}
     if earlier:
-        tables = a_year_earlier(tables)
+        tables = a_year_earlier(tables, newest=stamps)
+        cut = earlier_cutoff(stamps.get("commits"))
+        stamps["commits"] = (
+            reader.newest_before("commits", "authored_at", cut) if cut is not None else None
+        )
+    if windows.end is None:
+        windows = dataclasses.replace(windows, end=community_end(stamps.get("commits")))
     return claim_views.indicators(registry, tables, windows)
 
 
@@ -70,21 +116,24 @@ def overview_page(found, cohort_ids, registry: Registry, claims, tracked, cohort
     return {view.name: view for view in views}
 
 
-def coverage(load: Load, projects: tuple[Project, ...]) -> pd.DataFrame:
-    tables = {name: load(name) for name, *_ in KINDS.values()}
-    return coverage_table(list(projects), tables, load("source_days"))
+def coverage(reader: Reader, projects: tuple[Project, ...]) -> pd.DataFrame:
+    tables = {name: rows_of(reader, name, projects) for name, *_ in KINDS.values()}
+    return coverage_table(list(projects), tables, reader.load("source_days"))
 
 
-def defaults(load: Load, registry: Registry, claims: tuple[Claim, ...]) -> Iterator[tuple]:
+def defaults(reader: Reader, registry: Registry, claims: tuple[Claim, ...]) -> Iterator[tuple]:
     """(entry id, result) for every view a first visit computes, with the pages' defaults,
     under the names and arguments the loaders look them up by."""
     windows, settings = Windows(), CommunitySettings()
-    tracked, facts, cohort = overview_tables(load, registry)
+    tracked, facts, cohort = overview_tables(reader, registry)
     yield entry_id("overview_tables", registry), (tracked, facts, cohort)
-    yield entry_id("group_overview", registry), group_overview(load, registry)
-    found, cohort_ids = indicators(load, registry, windows, False)
+    yield entry_id("group_overview", registry), group_overview(reader, registry)
+    found, cohort_ids = indicators(reader, registry, windows, False)
     yield entry_id("indicators", registry, windows, False), (found, cohort_ids)
-    yield entry_id("indicators", registry, windows, True), indicators(load, registry, windows, True)
+    yield (
+        entry_id("indicators", registry, windows, True),
+        indicators(reader, registry, windows, True),
+    )
     tuned = default_tuned(claims)
     yield (
         entry_id("claim_views", registry, claims, windows, tuned),
@@ -94,6 +143,6 @@ def defaults(load: Load, registry: Registry, claims: tuple[Claim, ...]) -> Itera
         entry_id("overview_views", registry, claims),
         overview_page(found, cohort_ids, registry, claims, tracked, cohort),
     )
-    yield entry_id("community", registry, settings), community(load, registry, settings)
+    yield entry_id("community", registry, settings), community(reader, registry, settings)
     projects = tuple(registry)
-    yield entry_id("coverage", projects), coverage(load, projects)
+    yield entry_id("coverage", projects), coverage(reader, projects)

@@ -73,7 +73,7 @@ import pyarrow.parquet as pq
 from errors import CorruptFileError, ImplausibleValuesError, StoreError, StoreLockedError
 from files import atomic_write, file_lock
 from store.plausible import Implausible, implausible_rows
-from store.schema import TABLES, Table
+from store.schema import TABLES, Table, merge_newest
 
 MANIFEST = "manifest.json"
 LOCK = ".write.lock"
@@ -589,19 +589,3 @@ def _missing(path: Path) -> CorruptFileError:
         "is listed in the store's index but missing: its rows are not shown. Put the file "
         f"back from a backup, or {REPAIR_HINT}",
     )
-
-
-def merge_newest(spec: Table, parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate frames of one table, keeping the newest `fetched_at` per key.
-
-    On equal `fetched_at` the later part wins, so pass parts oldest source first.
-    """
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return spec.empty()
-    if len(parts) == 1:
-        return parts[0]
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame.sort_values("fetched_at", kind="stable")
-    frame = frame[~frame.duplicated(subset=list(spec.key), keep="last")]
-    return frame.sort_index().reset_index(drop=True)

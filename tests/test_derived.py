@@ -24,6 +24,7 @@ from registry import DEFAULT_REGISTRY, load_registry
 from registry import tracking as user_list
 from settings import Settings
 from store import DEFAULT_DATA, Catalog, SegmentStore
+from store.reader import CatalogReader
 from tests.apptest import open_page
 from tests.conftest import snapshot_rows
 from tests.gitrepo import build_community_repo
@@ -33,8 +34,8 @@ from views.community import CommunityViews, ProjectCommunity
 
 # what a page calls to compute its views live, by module and name
 LIVE = (
-    ("app.loaders", "community_views"),
-    ("app.loaders", "coverage_table"),
+    ("derived.compute", "community_views"),
+    ("derived.compute", "coverage_table"),
     ("views.claims", "indicators"),
     ("views.claims", "claim_views"),
     ("views.claims", "verdicts"),
@@ -75,14 +76,9 @@ def test_the_shipped_views_are_current_and_equal_what_is_computed_live(user_data
     assert shipped is not None, (
         "data/default/derived does not match the shipped data and code: run ./dev build-derived"
     )
-    catalog = Catalog(DEFAULT_DATA, user_data_dir / "no-store")
-    tables: dict[str, pd.DataFrame] = {}
-
-    def load(name: str) -> pd.DataFrame:
-        return tables.setdefault(name, catalog.read(name).frame)
-
+    reader = CatalogReader(Catalog(DEFAULT_DATA, user_data_dir / "no-store"))
     registry = _registry(user_data_dir / "tracked.toml")
-    live = dict(compute.defaults(load, registry, load_claims(DEFAULT_CLAIMS)))
+    live = dict(compute.defaults(reader, registry, load_claims(DEFAULT_CLAIMS)))
     assert set(live) == set(shipped.entries)
     for entry, value in live.items():
         _assert_same(shipped.get(entry), value, entry)
