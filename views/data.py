@@ -6,6 +6,8 @@ these (the static report as sections of blocks, like the Methods page: `views.me
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from metrics.coverage import KINDS
@@ -54,9 +56,13 @@ HISTORY_COLUMNS = ["repo", "status", "snapshot", "size_mb", "reason"]
 
 
 def _revision(value: object) -> object:
-    """A source's revision as a reader can take it in: one commit, or how many (a source
-    read from many repositories names a commit for each)."""
-    if not isinstance(value, str) or value.count(",") < 3:
+    """A source's revision as a reader can take it in: one commit (abbreviated, as git
+    does), or how many (a source read from many repositories names a commit for each)."""
+    if not isinstance(value, str):
+        return value
+    if re.fullmatch(r"[0-9a-f]{40}", value):
+        return value[:12]  # a commit, as git abbreviates it
+    if value.count(",") < 3:
         return value
     return f"{value.count(',') + 1} repositories, each at the commit read"
 
