@@ -250,6 +250,10 @@ def test_the_data_page_has_the_sources_coverage_and_caveats(built):
     for row in catalog.read("sources").frame.itertuples():
         assert _plain(row.title) in said
     assert "MIT License, Copyright (c) 2018 Evan Li" in said
+    # a revision as a reader takes it in: a commit abbreviated, a commit per repository counted
+    assert "2026-08-22 MIT License" in said and " 1f3e17015251 " in said
+    assert re.search(r"\b\d+ repositories, each at the commit read", said)
+    assert "tensorflow/addons@" not in said
     # the coverage of every kind of data, with the tracked projects' rows
     for kind in KINDS:
         assert kind in said
