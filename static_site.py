@@ -36,11 +36,19 @@ from charts.labels import percent
 from claims.model import load_claims
 from errors import ExportError
 from exports import _plotly_js, csv_bytes, export_tables, page_charts
+from metrics.coverage import KINDS
+from metrics.coverage import coverage as coverage_table
 from registry import Project, Registry, load_registry
 from store import Catalog
+from store.archive import Archive
 from views import ChartView
+from views.claims import group_name, member_count
 from views.community import subjects as community_subjects
+from views.data import LEAD as DATA_LEAD
+from views.data import data_sections
+from views.explore import explore_sections
 from views.methods import INTRO, Section, methods_sections
+from views.overview import HOW, claims_heading, introduction, story
 
 MARK = ".ossai-report.json"  # names the files of a report; an export may replace only those
 PLOTLY = "assets/plotly.min.js"
@@ -80,6 +88,14 @@ PAGES = (
         "Every metric over time for the tracked projects, over its whole range, linear scale.",
     ),
     Page(
+        "explore.html",
+        "Explore",
+        "",
+        "In the dashboard, Explore charts any repository or package of the embedded whole "
+        "archives beside the tracked projects. This report cannot search; it says what the "
+        "archives hold and where the tracked projects are in them.",
+    ),
+    Page(
         "community.html",
         "Community",
         "community",
@@ -95,6 +111,7 @@ PAGES = (
         "Scorecard checks.",
     ),
     Page("methods.html", "Methods", "", INTRO),
+    Page("data.html", "Data", "", DATA_LEAD),
 )
 # the tables each view's figures are read from, for its sources (the rest: the indicators')
 _READS = {
@@ -127,41 +144,66 @@ _TABLE_COLUMNS = {
     ],
 }
 _TABLE_COLUMNS["cohort"] = _TABLE_COLUMNS["tracked-projects"]
+_STYLE = Path(__file__).with_name("static_site.css")  # the report's one stylesheet
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})  # the dashboard's own prose only
 
 
-def site_files(catalog: Catalog, registry: Registry | None = None) -> dict[str, bytes]:
+def site_files(
+    catalog: Catalog, registry: Registry | None = None, archive: Archive | None = None
+) -> dict[str, bytes]:
     """Every file of the report by its relative path, sorted: the pages, their charts' CSV
-    files, assets/plotly.min.js, assets/style.css and the report's list of files (MARK)."""
+    files, assets/plotly.min.js, assets/style.css and the report's list of files (MARK).
+    `archive`: the embedded whole archives the Explore page describes (data/archive/)."""
     registry = registry or load_registry()
     tables = export_tables(catalog)
     sources = _sources(tables)
-    files: dict[str, bytes] = {PLOTLY: _plotly_js(), STYLE: _STYLE.encode()}
+    files: dict[str, bytes] = {PLOTLY: _plotly_js(), STYLE: _STYLE.read_bytes()}
     for page in PAGES:
         if page.view:
             views = page_charts(page.view, registry, tables)
             for view in views:
                 files[_csv(page, view)] = csv_bytes(view.data)
-            body = _views(page, views, registry, tables, sources)
+            body = _prose(page, views, registry, tables) + _views(
+                page, views, registry, tables, sources
+            )
         else:
-            members = catalog.read("cohort_members").frame
-            body = _methods(methods_sections(load_claims(), registry, members))
+            body = _methods(_sections(page, catalog, registry, tables, archive or Archive()))
         files[page.file] = _page(page, body, sources).encode()
     files[MARK] = (json.dumps({"report": TITLE, "files": sorted(files)}, indent=1) + "\n").encode()
     return dict(sorted(files.items()))
 
 
-def export_site(out: Path, *, catalog: Catalog, registry: Registry | None = None) -> list[str]:
+def _sections(page: Page, catalog: Catalog, registry: Registry, tables, archive: Archive):
+    """A page of text and tables (Methods, Explore, Data), from `views`."""
+    if page.file == "explore.html":
+        return explore_sections(archive, registry)
+    if page.file == "data.html":
+        read = {name for name, *_ in KINDS.values()} - set(tables)
+        found = {**tables, **{name: catalog.read(name).frame for name in sorted(read)}}
+        source_days = catalog.read("source_days").frame
+        covered = coverage_table(list(registry), found, source_days)
+        return data_sections(tables["sources"], covered, tables["git_histories"])
+    members = catalog.read("cohort_members").frame
+    return methods_sections(load_claims(), registry, members)
+
+
+def export_site(
+    out: Path,
+    *,
+    catalog: Catalog,
+    registry: Registry | None = None,
+    archive: Archive | None = None,
+) -> list[str]:
     """Write the report into the folder `out` (or, for a .zip, into the file); returns the
     files' names. Raises ExportError when `out` holds files but is not an earlier report
     (nothing is touched), or cannot be written (nothing is left of the attempt)."""
     if out.suffix.lower() == ".zip":
         _refuse_file(out)
-        files = site_files(catalog, registry)
+        files = site_files(catalog, registry, archive)
         _write_zip(out, site_zip(files))
         return sorted(files)
     earlier = _earlier_report(out)
-    files = site_files(catalog, registry)
+    files = site_files(catalog, registry, archive)
     _write_folder(out, files, earlier)
     return sorted(files)
 
@@ -322,10 +364,47 @@ def _views(
             anchor = f"{page.view}-{_slug(subject.id)}"
             out.append(f'<h2 id="{anchor}" class=subject>{_text(subject.name)}</h2>\n')
             contents.append(f'<li><a href="#{anchor}">{_text(subject.name)}</a></li>')
+        if page.view == "claims":
+            matrix = next((v.data for v in views if v.name == "verdicts"), None)
+            out.append(_claim_prose(view, matrix))
         out.append(_view(page, view, tables, sources, subject))
     if contents:
         out.insert(0, f"<nav class=toc><ul>{''.join(contents)}</ul></nav>\n")
     return "".join(out)
+
+
+def _prose(page: Page, views: Sequence[ChartView], registry: Registry, tables) -> str:
+    """The Overview's opening and its verdicts in words (views.overview), as the app says them;
+    outside text in them (claims' titles, the group's and the cohort's names) escaped."""
+    if page.view != "overview":
+        return ""
+    claims, group = load_claims(), group_name(registry)
+    members = member_count(registry, tables)
+    verdicts = next(v.data for v in views if v.name == "claims-verdicts")
+    said = " ".join(story(verdicts, group, registry.cohort.label, members))
+    return (
+        f"<p>{_text(introduction(claims, group, members, registry.cohort.label))}</p>\n"
+        f"<h2>{_text(claims_heading(claims))}</h2>\n<p class=story>{_text(said)}</p>\n"
+        f"{_markdown(HOW)}"
+    )
+
+
+def _claim_prose(view: ChartView, verdicts: pd.DataFrame | None) -> str:
+    """Over a claim's evidence chart: its title, its hypothesis and its two verdicts in words
+    (the group's medians, and the group against the cohort), as the Claims page says them."""
+    claim = next((c for c in load_claims() if view.name == f"claim-{c.id}"), None)
+    if claim is None or verdicts is None:
+        return ""
+    rows = verdicts[verdicts["claim_id"] == claim.id]
+    said = " · ".join(
+        f"<strong>{_text(row.subject)}:</strong> {_text(row.label)}"
+        for kind in ("group", "cohort")
+        for row in rows[rows["kind"] == kind].head(1).itertuples()
+    )
+    return (
+        f'<h2 id="claim-{_slug(claim.id)}">{_text(claim.title)}</h2>\n'
+        f"<p>{_text(claim.hypothesis)}</p>\n<p class=verdicts>{said}</p>\n"
+    )
 
 
 def _subjects(page: Page, registry: Registry) -> list[Project]:
@@ -499,31 +578,3 @@ def _anchor(page: Page, view: ChartView) -> str:
 
 def _csv(page: Page, view: ChartView) -> str:
     return f"data/{page.view}/{_anchor(page, view).removeprefix(page.view + '-')}.csv"
-
-
-_STYLE = """\
-:root { --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --accent: #0b6e99; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif;
-  color: var(--ink); background: #fff; }
-nav { display: flex; flex-wrap: wrap; gap: 0.25rem 1.25rem; align-items: baseline;
-  padding: 0.75rem 2rem; border-bottom: 1px solid var(--line); background: #f5f7fa; }
-nav strong { margin-right: 1rem; }
-nav a { color: var(--accent); text-decoration: none; }
-nav a[aria-current] { color: var(--ink); font-weight: 600; border-bottom: 2px solid var(--ink); }
-main, footer { max-width: 1200px; margin: 0 auto; padding: 1rem 2rem; }
-footer { color: var(--muted); border-top: 1px solid var(--line); font-size: 0.9em; }
-h1 { margin: 0.5rem 0; }
-.view { margin: 1.5rem 0 2.5rem; }
-.provenance { color: var(--muted); font-size: 0.85em; margin: 0.25rem 0; }
-.table { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.85em; }
-th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line); text-align: left;
-  vertical-align: top; }
-th { background: #f5f7fa; }
-td.day { white-space: nowrap; }
-nav.toc { display: block; background: none; border: 0; padding: 0; }
-nav.toc ul { columns: 3; margin: 0.25rem 0 1rem; }
-h2.subject { margin-top: 2.5rem; padding-top: 1rem; border-top: 2px solid var(--line); }
-code { font-size: 0.9em; overflow-wrap: anywhere; }
-"""

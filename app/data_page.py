@@ -7,39 +7,11 @@ import streamlit as st
 
 import static_site
 from app import columns, loaders, tracking, urlstate, widgets
-from collectors import archives
 from errors import DashboardError
 from metrics.cohort import cohort_projects, members_of, with_git_history
 from metrics.coverage import KINDS
 from metrics.freshness import current_sources, source_ages
-
-CAVEATS = [
-    "**Absence is not zero.** The GitHub archive lists only each language's top 100 "
-    "repositories per day, and the PyPI archive only the top 4,000-15,000 packages. A project "
-    "missing on a day was outside the lists; it is shown as a gap, never as zero.",
-    "**Gaps.** The GitHub archive misses 283 days, two of them long (2021-10-01 to 2021-12-18 "
-    "and 2024-10-23 to 2025-01-08). Lines break across gaps longer than a week.",
-    "**Anomalous days.** On some days the archive's source returned wrong lists. Values that "
-    "dip for a single observation below 90 % of both neighbours are kept but flagged and not "
-    "charted.",
-    "**Renames and case variants.** huggingface/pytorch-transformers became "
-    "huggingface/transformers on 2019-09-26; the registry's `formerly` joins them into one "
-    "series (the name the archive used each day is kept in `listed_as`). Names differing only "
-    "in letter case are one repository.",
-    "**Never listed.** CompVis/stable-diffusion is a Jupyter Notebook repository, a language "
-    "the archive does not track, and it never reached the overall top 100: it has no GitHub "
-    "figures until a live refresh.",
-    "**Download windows.** Windows were 30 days, then 22-29 days (2024-12 to 2025-06), then "
-    "calendar months (from 2025-07). Charts use downloads per day; the 365-day series (until "
-    "2021-04) is kept apart.",
-    f"**Counting changes.** Up to {archives.PIP_ONLY_UNTIL:%Y-%m-%d} only pip downloads were "
-    f"counted, all installers after; from {archives.CLICKHOUSE_FROM:%Y-%m} the source moved "
-    "from BigQuery to ClickHouse. Growth across those changes is not computed (missing, with "
-    "the reason); the share of PyPI downloads is compared within one counting method only.",
-    "**Stars are not users.** Stars and forks measure attention, downloads include CI and "
-    "mirrors; neither counts people.",
-]
-
+from views.data import CAVEATS, histories_note
 
 # the runs as people read them: when, what, how it went (the run's id and its other counters
 # stay in the CSV download and in `./dev cli status`)
@@ -163,13 +135,7 @@ def render() -> None:
     histories = loaders.load("git_histories")
     if len(histories):
         st.subheader("Git histories sought for the shipped data")
-        kept = int((histories["status"] == "in data").sum())
-        st.caption(
-            f"{kept} of {len(histories)} full histories could be brought in. The snapshot is "
-            "the newest commit on any ref of the copy read: a copy that ends long before the "
-            "data's as-of day may be stale or the project inactive, and its window figures "
-            "are left out of the medians."
-        )
+        st.caption(histories_note(histories))
         widgets.table(
             histories.sort_values(["status", "repo"])[
                 ["repo", "status", "snapshot", "size_mb", "reason"]

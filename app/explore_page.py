@@ -20,10 +20,10 @@ from errors import StoreError
 from metrics.explore import DOWNLOADS, METRIC_LABELS
 from store.archive import ArchiveEntry
 from views.explore import (
-    ARCHIVE_NAMES,
     ExploreSettings,
     Subject,
     archive_subject,
+    archive_summary,
     explore_view,
     tracked_subject,
 )
@@ -151,15 +151,7 @@ def render() -> None:
 
 def _archive_header(sources, counts) -> None:
     """What the archives hold and how old they are."""
-    repo, package = sources["repo"], sources["package"]
-    st.caption(
-        f"{counts['repository_names']:,} repository names ({counts['repository_series']:,} "
-        f"series once renames and case variants are joined) from the {ARCHIVE_NAMES['repo']} "
-        f"({repo.url}, daily to {repo.as_of:%Y-%m-%d}) and {counts['packages']:,} packages "
-        f"from the {ARCHIVE_NAMES['package']} ({package.url}, to {package.as_of:%Y-%m-%d}). "
-        "A name appears only while it is in the archive's top lists: a missing day is "
-        "unknown, never zero."
-    )
+    st.caption(archive_summary(sources, counts))
 
 
 def facts(entry: ArchiveEntry, rows) -> None:

@@ -9,11 +9,9 @@ import streamlit as st
 from app import alerts_page, columns, loaders, tracking, widgets
 from charts.claims import labelled, verdict_css
 from charts.labels import PERCENT_DECIMALS
-from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.overview import DatedTotal, dated_total
-from metrics.stats import AHEAD, BEHIND, LEVEL
 from views.claims import group_name
-from views.overview import claims_heading, claims_sentence
+from views.overview import HOW, claims_heading, introduction, story
 
 GROWTH = f"%+.{PERCENT_DECIMALS}f%%"  # growth in per cent, signed, as every percentage: "+12.3%"
 COLUMNS = {
@@ -43,23 +41,6 @@ COLUMNS = {
         "Repos", 60, help="Repositories in the GitHub figures, of the project's"
     ),
 }
-WORDS = {
-    SUPPORTED: "support",
-    MIXED: "give a mixed answer on",
-    NOT_SUPPORTED: "do not support",
-    INSUFFICIENT: "lack the data for",
-}
-STANDING = {AHEAD: "ahead of", LEVEL: "level with", BEHIND: "behind"}
-HOW = (
-    "How a verdict is reached: each claim has two to four indicators with thresholds from "
-    "CHAOSS, OpenSSF Scorecard or the cohort's own median (Methods page); the group's "
-    "medians are supported when at least two thirds of the indicators that have a value are "
-    "met, and say *insufficient data* when fewer than two thirds of the claim's indicators "
-    "have one (each cell says how many: *k of n*). Against popular open source, the group "
-    "is compared like with like: each indicator's ratio at equal size (contributors ever) "
-    "with a 95 % bootstrap interval; *ahead* or *behind* when the interval lies wholly on "
-    "one side of parity for most of the claim's comparable indicators, *level* otherwise."
-)
 
 
 def render() -> None:
@@ -73,19 +54,13 @@ def render() -> None:
     n_members = len(loaders.group_member_ids(registry))
 
     st.title("Open-source AI: ecosystem health")
-    st.write(
-        f"{widgets.markdown_text(claims_sentence(claims))} Here each claim is tested against "
-        "public GitHub, git and PyPI data for the projects the essays "
-        f"name and for {widgets.markdown_text(group)}: {n_members} open-source AI libraries "
-        "chosen by a stated rule (Methods page), next to a comparison cohort, "
-        f"{widgets.markdown_text(registry.cohort.label)}, chosen by the "
-        "same rule. Empty cells mean the data does not have the figure (never zero)."
-    )
+    st.write(widgets.markdown_text(introduction(claims, group, n_members, registry.cohort.label)))
     alerts_page.overview_section()  # only when an alert is in force
 
     st.subheader(claims_heading(claims))
     board = _verdict_board(claims, verdicts, group, registry.cohort.label)
-    st.markdown(_story(verdicts, group, registry.cohort.label, n_members))
+    said = story(verdicts, group, registry.cohort.label, n_members)
+    st.markdown(" ".join(widgets.markdown_text(s) for s in said))
     st.caption(HOW)
     if note := tracking.group_note(registry):
         st.caption(note)
@@ -294,33 +269,6 @@ def _verdict_board(claims, verdicts: pd.DataFrame, group: str, cohort: str) -> p
             "evidence": [f"/claims#claim-{c.id}" for c in claims],
         }
     )
-
-
-def _story(verdicts: pd.DataFrame, group: str, cohort: str, members: int) -> str:
-    """Two sentences: how many claims get each verdict from the group's medians, and where
-    the group stands against the cohort like with like."""
-    total = verdicts["claim_id"].nunique()
-    counts = verdicts[verdicts["kind"] == "group"]["verdict"].value_counts()
-    parts = [f"{words} {counts[v]}" for v, words in WORDS.items() if counts.get(v, 0)]
-    sentences = [
-        f"The medians of the {members} members of {group} {_join(parts)} of the {total} claims."
-    ]
-    standing = verdicts[verdicts["kind"] == "cohort"]["verdict"].value_counts()
-    words = cohort.removesuffix("(cohort)").strip().lower()
-    parts = [
-        f"{said} {words} on {standing[v]}" for v, said in STANDING.items() if standing.get(v, 0)
-    ]
-    unknown = int(standing.get(INSUFFICIENT, 0))
-    if parts:
-        sentences.append(
-            f"Like with like, the group is {_join(parts)}"
-            + (f"; {unknown} cannot be compared on the data." if unknown else ".")
-        )
-    return " ".join(widgets.markdown_text(s) for s in sentences)
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -14,7 +14,6 @@ ClickHouse changes (recorded per row in `installers` and `method`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,9 @@ import pyarrow.csv as pacsv
 
 from errors import SourceError
 from registry.names import PYPI_SEPARATORS
+
+# the PyPI archive's methodology boundaries (store.archive: the Data page's caveats read them)
+from store.archive import CLICKHOUSE_FROM, PIP_ONLY_UNTIL
 from store.schema import (
     DOWNLOAD_TOTALS,
     PACKAGE_DOWNLOADS,
@@ -38,10 +40,6 @@ PYPI_MONTHLY = "pypi-top-downloads-monthly.csv.gz"
 
 RANKING_SOURCE = "archive:EvanLi/Github-Ranking@1f3e170"
 PYPI_SOURCE = "archive:hugovk/top-pypi-packages@5501c5c"
-
-# Methodology boundaries of the PyPI archive (shared/datasets/README.md, caveat 7).
-PIP_ONLY_UNTIL = date(2024, 11, 1)  # snapshots up to this day count pip downloads only
-CLICKHOUSE_FROM = date(2025, 7, 5)  # snapshots from this day count calendar months
 
 # A value below this share of both neighbours, for one observation, is an archive glitch.
 DIP_RATIO = 0.9

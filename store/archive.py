@@ -56,6 +56,9 @@ NAME_COLUMNS = [
     "latest",
     "language",
 ]
+# Methodology boundaries of the top-PyPI archive (shared/datasets/README.md, caveat 7)
+PIP_ONLY_UNTIL = date(2024, 11, 1)  # snapshots up to this day count pip downloads only
+CLICKHOUSE_FROM = date(2025, 7, 5)  # snapshots from this day count calendar months
 _LAST = "\U0010ffff"  # sorts after every character: the end of a prefix range
 
 

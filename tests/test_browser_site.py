@@ -93,6 +93,9 @@ def test_every_page_renders_and_draws_from_file_with_nothing_leaving(browser, re
         total, drawn = _charts_drawn(page)
         assert total == expected[shown.file] and drawn == total, shown.file
         assert "Sources" in page.locator("footer").inner_text()
+        if shown.file in ("data.html", "explore.html"):  # their tables, drawn as tables
+            assert page.locator("main table").count() >= 2, shown.file
+            assert page.locator("main table").first.is_visible()
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(shots) / f"{Path(shown.file).stem}.png"))
@@ -126,6 +129,10 @@ def test_outside_text_shows_as_written(browser, report):
     assert page.locator("img").count() == 0
     said = plain(page.locator("main").inner_text())
     assert plain(HOSTILE) in said  # the name as written, in the tracked projects' table
+    for name in ("data.html", "explore.html"):  # the coverage; the archives' place
+        page.goto((report / name).as_uri())
+        assert plain(HOSTILE) in plain(page.locator("main").inner_text()), name
+        assert page.locator("img").count() == 0, name
     page.goto((report / "compare.html").as_uri())
     _charts_drawn(page)
     assert "<img src=http://127.0.0.1:9/s.png>" in page.locator("main").inner_text()

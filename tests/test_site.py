@@ -24,6 +24,7 @@ from tests.conftest import snapshot_rows
 HOSTILE = '<img src="http://127.0.0.1:9/x.png"><script>alert(1)</script>'
 HOSTILE_SOURCE = "<img src=http://127.0.0.1:9/s.png>"
 PAGES = ("index.html", "claims.html", "compare.html", "community.html", "project.html")
+TEXT_PAGES = ("methods.html", "explore.html", "data.html")  # text and tables, no charts
 
 
 def hostile_data(user_data: Path) -> tuple[Catalog, object]:
@@ -79,7 +80,7 @@ def test_every_page_and_one_shared_plotly(built):
     files = _on_disk(out)
     assert [name for name in files if name.endswith(".js")] == [PLOTLY]
     assert len(files[PLOTLY]) > 1_000_000  # plotly.js itself, once
-    for page in (*PAGES, "methods.html"):
+    for page in (*PAGES, *TEXT_PAGES):
         text = files[page].decode()
         assert f'<script src="{PLOTLY}"></script>' in text
         # everything a page refers to is a relative file inside the report
@@ -101,6 +102,8 @@ def test_outside_text_is_escaped_everywhere(built):
     files = _on_disk(out)
     escaped = "&lt;img src=&quot;http://127.0.0.1:9/x.png&quot;&gt;&lt;script&gt;"
     assert escaped in files["index.html"].decode()  # the tracked projects' table
+    assert escaped in files["data.html"].decode()  # its coverage rows
+    assert escaped in files["explore.html"].decode()  # where it is in the archives
     assert "&lt;img src=http://127.0.0.1:9/s.png&gt;" in files["compare.html"].decode()
     for name, data in files.items():
         if name.endswith(".html"):
@@ -129,7 +132,7 @@ def test_a_folder_of_other_files_is_refused_untouched(tmp_path):
 def _small(files: dict[str, bytes]):
     """site_files replaced by a fixed set of files (the real one takes half a minute)."""
 
-    def make(catalog, registry=None) -> dict[str, bytes]:
+    def make(catalog, registry=None, archive=None) -> dict[str, bytes]:
         out = dict(files)
         out[MARK] = json.dumps({"files": sorted(out)}).encode()
         return out
@@ -227,3 +230,82 @@ def test_a_zip_replaces_only_an_earlier_report(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="not a static report"):
         export_site(theirs, catalog=catalog)
     assert theirs.read_bytes() == before
+
+
+def _plain(html_text: str) -> str:
+    """A page's text without its tags, entities read, spaces joined: what a reader reads."""
+    import html as markup
+
+    inline = re.sub(r"</?(?:code|strong|em|a)\b[^>]*>", "", html_text)
+    return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", inline)).split())
+
+
+def test_the_data_page_has_the_sources_coverage_and_caveats(built):
+    from metrics.coverage import KINDS
+    from views.data import CAVEATS
+
+    out, catalog, _ = built
+    said = _plain((out / "data.html").read_text())
+    # every source with the day its data reaches and its licence
+    for row in catalog.read("sources").frame.itertuples():
+        assert _plain(row.title) in said
+    assert "MIT License, Copyright (c) 2018 Evan Li" in said
+    # a revision as a reader takes it in: a commit abbreviated, a commit per repository counted
+    assert "2026-08-22 MIT License" in said and " 1f3e17015251 " in said
+    assert re.search(r"\b\d+ repositories, each at the commit read", said)
+    assert "tensorflow/addons@" not in said
+    # the coverage of every kind of data, with the tracked projects' rows
+    for kind in KINDS:
+        assert kind in said
+    assert "tensorflow/tensorflow 2018-12-18" in said  # a repository and its first day
+    assert "acme/widget 2026-01-01 2026-03-01 3" in said  # the hostile project's three days
+    # the caveats, as the app writes them (the same text: views/data.py)
+    for caveat in CAVEATS:
+        assert _plain(caveat.replace("**", "").replace("`", "")) in said
+    assert "full histories could be brought in" in said
+
+
+def test_the_explore_page_says_what_the_archives_hold_and_that_search_needs_the_app(built):
+    from store.archive import Archive
+
+    out, _, _ = built
+    said = _plain((out / "explore.html").read_text())
+    archive = Archive()
+    counts = archive.manifest()["counts"]
+    assert f"{counts['repository_names']:,} repository names" in said
+    assert f"{counts['packages']:,} packages" in said
+    for source in archive.sources().values():
+        assert source.title in said and f"{source.as_of:%Y-%m-%d}" in said
+        assert source.licence in said
+    assert "a static report cannot search" in said
+    # the tracked projects' series in the archive, with their former names
+    assert "huggingface/transformers 2019-07-17 to 2026-08-22" in said
+    assert "huggingface/pytorch-transformers; huggingface/transformers" in said
+    assert "acme/widget never listed" in said  # the user's project is not in the archive
+
+
+def test_an_archive_that_cannot_be_read_is_said_so_on_the_explore_page(tmp_path):
+    from store.archive import Archive
+    from views.explore import explore_sections
+
+    sections = explore_sections(Archive(tmp_path / "no-archive"), load_registry())
+    said = " ".join(block.text for section in sections for block in section.blocks)
+    assert "The embedded archive cannot be read" in said and "missing" in said
+    assert not [b for s in sections for b in s.blocks if b.kind == "table"]
+
+
+def test_the_overview_and_claims_say_their_verdicts_in_words(built):
+    from claims.model import load_claims
+
+    out, _, _ = built
+    overview = _plain((out / "index.html").read_text())
+    assert "Essays say open-source AI fosters innovation" in overview
+    assert re.search(r"The medians of the \d+ members of .* of the 7 claims\.", overview)
+    assert "Like with like, the group is" in overview
+    assert "How a verdict is reached" in overview
+    claims = (out / "claims.html").read_text()
+    for claim in load_claims():
+        assert f'id="claim-{claim.id}"' in claims
+        assert _plain(claim.hypothesis) in _plain(claims)
+    assert claims.count("<p class=verdicts>") == len(load_claims())
+    assert "(group median):</strong> " in claims

@@ -101,6 +101,16 @@ def members_in(registry: Registry, indicator_frame: pd.DataFrame) -> list[str]:
     return ids + [p.id for p in registry.by_user if p.group == registry.cohort.group_label]
 
 
+def member_count(registry: Registry, tables: Mapping[str, pd.DataFrame]) -> int:
+    """How many projects the group's medians are over, as `members_in` counts them on the
+    indicators computed from these tables: the rule's members and the user's projects put in
+    the rule's group, else the tracked projects."""
+    rule = rule_group(registry, tables)
+    if not rule:
+        return len(group_projects(registry))
+    return len(rule) + sum(p.group == registry.cohort.group_label for p in registry.by_user)
+
+
 def group_name(registry: Registry) -> str:
     """The group the medians are about: the rule's group, or the tracked projects' group."""
     return registry.cohort.group_label if registry.cohort.ranking_pool else group_label(registry)

@@ -4,11 +4,13 @@ per line saying where its data ends and why."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
+from errors import StoreError
 from metrics.compare import method_changes
 from metrics.explore import (
     DOWNLOADS,
@@ -24,6 +26,7 @@ from metrics.series import AGE
 from models.events import Event
 from store.archive import ArchiveEntry
 from views.base import ChartView, series_chart
+from views.methods import Block, Section
 
 
 @dataclass(frozen=True)
@@ -174,3 +177,99 @@ def tracked_subject(label: str, kind: str, rows: pd.DataFrame) -> Subject:
 def _end(label, kind, last, archive_end, name, *, yearly=False) -> DataEnd:
     day = None if last is None or pd.isna(last) else pd.Timestamp(last).date()
     return data_end(label, kind, day, archive_end, archive_name=name, yearly=yearly)
+
+
+SEARCH_NEEDS_APP = (
+    "Searching these names and charting any of them, beside the tracked projects, needs the "
+    "dashboard itself (`./dev run`, then the Explore page): a static report cannot search. "
+    "What follows is what Explore holds, and where each tracked project's repositories and "
+    "packages appear in it."
+)
+ARCHIVE_COLUMNS = ["title", "url", "as_of", "coverage", "licence", "notes"]
+
+
+def archive_summary(sources, counts) -> str:
+    """What the archives hold and how old they are, in one paragraph (outside text: the
+    manifest's titles and addresses are shown as written)."""
+    repo, package = sources["repo"], sources["package"]
+    return (
+        f"{counts['repository_names']:,} repository names ({counts['repository_series']:,} "
+        f"series once renames and case variants are joined) from the {ARCHIVE_NAMES['repo']} "
+        f"({repo.url}, daily to {repo.as_of:%Y-%m-%d}) and {counts['packages']:,} packages "
+        f"from the {ARCHIVE_NAMES['package']} ({package.url}, to {package.as_of:%Y-%m-%d}). "
+        "A name appears only while it is in the archive's top lists: a missing day is "
+        "unknown, never zero."
+    )
+
+
+def tracked_in_archive(registry, archive) -> pd.DataFrame:
+    """Each tracked project's repositories and packages as the archive holds them: the span
+    of its series (every former name included), the names it was listed under, and its
+    latest value (stars, or downloads per day); a name the archive never listed says so.
+    Raises StoreError when the archive cannot be read."""
+    rows = []
+    for project in registry:
+        for kind, names in (("repo", project.repo_names), ("package", project.packages)):
+            for name in names:
+                entry = archive.entry(name, kind)
+                row = {"project": project.name, "archive": ARCHIVE_NAMES[kind], "name": name}
+                if entry is None:
+                    rows.append({**row, "in_archive": "never listed"})
+                    continue
+                listed = archive.names_of(entry)["name"]
+                rows.append(
+                    {
+                        **row,
+                        "in_archive": f"{entry.series_first:%Y-%m-%d} to "
+                        f"{entry.series_last:%Y-%m-%d}",
+                        "listed_as": "; ".join(listed) if len(listed) > 1 else "",
+                        "latest": entry.latest,
+                        "latest_is": "stars" if kind == "repo" else "downloads per day",
+                    }
+                )
+    columns = ["project", "archive", "name", "in_archive", "listed_as", "latest", "latest_is"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def explore_sections(archive, registry) -> list[Section]:
+    """The Explore page as a static report can show it: what the archives hold (their
+    sources, as-of days, licences, how many names), that searching needs the app, and the
+    tracked projects' place in the archives. An archive that cannot be read is said so."""
+    try:
+        sources, counts = archive.sources(), archive.manifest()["counts"]
+        tracked = tracked_in_archive(registry, archive)
+    except StoreError as exc:
+        said = (
+            "The embedded archive cannot be read, so Explore can chart only tracked "
+            f"projects: {exc}"
+        )
+        return [Section("What Explore holds", "archives", [Block("text", said)])]
+    listed = pd.DataFrame(
+        [{"archive": ARCHIVE_NAMES[k], **dataclasses.asdict(s)} for k, s in sorted(sources.items())]
+    )
+    return [
+        Section(
+            "What Explore holds",
+            "archives",
+            [
+                Block("text", archive_summary(sources, counts)),
+                Block("markdown", SEARCH_NEEDS_APP),
+                Block("table", table=listed[["archive", *ARCHIVE_COLUMNS]]),
+            ],
+        ),
+        Section(
+            "The tracked projects in the archives",
+            "tracked",
+            [
+                Block(
+                    "markdown",
+                    "Each tracked repository and package: the days its series spans in the "
+                    "archive (former names and case variants joined), the names it was listed "
+                    "under, and its value on the last of those days. Explore charts these "
+                    "series whole; the Compare and Projects pages draw the tracked projects' "
+                    "stored history.",
+                ),
+                Block("table", table=tracked),
+            ],
+        ),
+    ]

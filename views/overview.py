@@ -9,8 +9,10 @@ import pandas as pd
 
 from charts.claims import comparison_chart, comparison_frame
 from claims.model import Claim
+from claims.verdicts import INSUFFICIENT, MIXED, NOT_SUPPORTED, SUPPORTED
 from metrics.cohort import cohort_projects
 from metrics.overview import overview
+from metrics.stats import AHEAD, BEHIND, LEVEL
 from registry import Registry
 from views import claims as claim_views
 from views.base import ChartView
@@ -113,3 +115,62 @@ def claims_sentence(claims: Sequence[Claim]) -> str:
     if len(said) > 1:
         said[-1] = "and " + said[-1]
     return "Essays say open-source AI " + (", " if len(said) > 2 else " ").join(said) + "."
+
+
+def introduction(claims: Sequence[Claim], group: str, members: int, cohort: str) -> str:
+    """The Overview's opening paragraph: the claims, and what they are tested on (outside
+    text in it: the claims' titles, the group's and the cohort's names)."""
+    return (
+        f"{claims_sentence(claims)} Here each claim is tested against public GitHub, git and "
+        f"PyPI data for the projects the essays name and for {group}: {members} open-source AI "
+        "libraries chosen by a stated rule (Methods page), next to a comparison cohort, "
+        f"{cohort}, chosen by the same rule. Empty cells mean the data does not have the "
+        "figure (never zero)."
+    )
+
+
+WORDS = {
+    SUPPORTED: "support",
+    MIXED: "give a mixed answer on",
+    NOT_SUPPORTED: "do not support",
+    INSUFFICIENT: "lack the data for",
+}
+STANDING = {AHEAD: "ahead of", LEVEL: "level with", BEHIND: "behind"}
+HOW = (
+    "How a verdict is reached: each claim has two to four indicators with thresholds from "
+    "CHAOSS, OpenSSF Scorecard or the cohort's own median (Methods page); the group's "
+    "medians are supported when at least two thirds of the indicators that have a value are "
+    "met, and say *insufficient data* when fewer than two thirds of the claim's indicators "
+    "have one (each cell says how many: *k of n*). Against popular open source, the group "
+    "is compared like with like: each indicator's ratio at equal size (contributors ever) "
+    "with a 95 % bootstrap interval; *ahead* or *behind* when the interval lies wholly on "
+    "one side of parity for most of the claim's comparable indicators, *level* otherwise."
+)
+
+
+def story(verdicts: pd.DataFrame, group: str, cohort: str, members: int) -> list[str]:
+    """Two sentences: how many claims get each verdict from the group's medians, and where
+    the group stands against the cohort like with like (outside text in them: the group's
+    and the cohort's names)."""
+    total = verdicts["claim_id"].nunique()
+    counts = verdicts[verdicts["kind"] == "group"]["verdict"].value_counts()
+    parts = [f"{words} {counts[v]}" for v, words in WORDS.items() if counts.get(v, 0)]
+    sentences = [
+        f"The medians of the {members} members of {group} {_join(parts)} of the {total} claims."
+    ]
+    standing = verdicts[verdicts["kind"] == "cohort"]["verdict"].value_counts()
+    words = cohort.removesuffix("(cohort)").strip().lower()
+    parts = [
+        f"{said} {words} on {standing[v]}" for v, said in STANDING.items() if standing.get(v, 0)
+    ]
+    unknown = int(standing.get(INSUFFICIENT, 0))
+    if parts:
+        sentences.append(
+            f"Like with like, the group is {_join(parts)}"
+            + (f"; {unknown} cannot be compared on the data." if unknown else ".")
+        )
+    return sentences
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
