@@ -11,10 +11,23 @@ own shas, dated a few days earlier), and a tracked.toml naming every one of thos
 repositories, so they are the user's tracked projects (the pages draw the first
 `registry.tracking.SHOWN`).
 
-Then, `--runs` times, a fresh process opens the app on it with streamlit's AppTest
-(OSSAI_DATA_DIR pointing at the store): the Overview's first render, each page's first
-visit, then each page's server-side script warm (`--warm` reruns); and the process's peak
-RSS. Medians over the runs are printed beside the targets:
+Then it measures the two ways the app can meet that store, and prints both:
+
+(a) as a refresh leaves it: a user store reaches the app through a refresh, whose
+    `after_publish` computes the pages' heavy views in the background
+    (derived.background.after_refresh, with this store as the user store and its tracked.toml,
+    in a process of its own like the refresh's). That build's wall and CPU time and its peak
+    RSS are printed beside no target: they are the refresh's cost, in the refresh's process.
+    Then the app on the store with those views: every lookup of a view computed ahead
+    (app.precomputed.lookup) is recorded, and the bench FAILS if any one of them missed
+    (a key mismatch would otherwise fall back to computing live without a word);
+(b) with no views computed ahead (every lookup answers "none", as for data no refresh has
+    followed): the pages compute them live, the worst case.
+
+Each app measurement is `--runs` fresh processes opening the app with streamlit's AppTest
+(OSSAI_DATA_DIR pointing at the store): the Overview's first render, each page's first visit,
+then each page's server-side script warm (`--warm` reruns); and the process's peak RSS.
+Medians over the runs are printed beside the targets:
 
 - app peak RSS <= 1.5 GB (before the app read through DuckDB: 6.7 GB);
 - the Overview's first render <= 5 s (before: 27 s);
@@ -27,6 +40,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -134,10 +148,28 @@ def build(folder: Path, repos: int, years: int, segments: int) -> dict[str, int]
     return rows
 
 
-def measure(folder: str, pages: list[str], warm: int) -> dict:
+def _record_lookups(ahead: bool) -> list[tuple[str, bool]]:
+    """Wrap the app's lookup of views computed ahead: each call is recorded as (view, found);
+    without `ahead`, every lookup answers None, as when no refresh computed them."""
+    from app import precomputed
+
+    real, seen = precomputed.lookup, []
+
+    def lookup(name: str, *args: object) -> object | None:
+        found = real(name, *args) if ahead else None
+        seen.append((name, found is not None))
+        return found
+
+    precomputed.lookup = lookup  # app.loaders calls it through the module
+    return seen
+
+
+def measure(folder: str, pages: list[str], warm: int, ahead: bool = True) -> dict:
     """In this (fresh) process: the app on the store in `folder`, page by page."""
     os.environ["OSSAI_DATA_DIR"] = folder  # read by the app's settings, at the edge
     from streamlit.testing.v1 import AppTest
+
+    lookups = _record_lookups(ahead)
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=3600)
     first, warmed, failed, cpu = {}, {}, {}, {}
@@ -168,17 +200,44 @@ def measure(folder: str, pages: list[str], warm: int) -> dict:
         "warm": warmed,
         "failed": failed,
         "rss_gb": rss_kb / 1024**2,
+        "lookups": lookups,
     }
 
 
-def _child(folder: Path, pages: list[str], warm: int) -> dict:
-    """One measurement in a new process, so its caches start cold and its peak RSS is the
-    app's alone (not the build's)."""
+def precompute(folder: str) -> dict:
+    """In this (fresh) process: what a refresh's `after_publish` runs once it has published
+    into the store in `folder`: the pages' views computed in the background thread, awaited
+    (as the CLI awaits it before exiting). Its wall and CPU time, peak RSS and whether it
+    wrote the views of the store's current data."""
+    os.environ["OSSAI_DATA_DIR"] = folder
+    from derived.background import after_refresh
+    from derived.folder import open_key
+    from derived.keys import data_key
+    from settings import Settings
+    from store import DEFAULT_DATA
+
+    settings = Settings.from_environment()
+    if not settings.precompute:
+        return {"error": "OSSAI_PRECOMPUTE is off: unset it to measure the views computed ahead"}
+    shutil.rmtree(settings.data.derived, ignore_errors=True)  # computed now, not reused
+    start, began = time.perf_counter(), time.process_time()
+    thread = after_refresh(settings)
+    thread.join()
+    wall, cpu = time.perf_counter() - start, time.process_time() - began
+    built = open_key(settings.data.derived, data_key(DEFAULT_DATA, settings.data.store))
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "built": built is not None,
+    }
+
+
+def _child(folder: Path, *args: str) -> dict:
+    """One measurement in a new process (`args` say which), so its caches start cold and its
+    peak RSS is its own (not the store build's, nor the other measurements')."""
     out = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.scale", "--measure", str(folder)),
-            *("--pages", ",".join(pages), "--warm", str(warm)),
-        ],
+        [sys.executable, "-m", "bench.scale", *args, str(folder)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -188,6 +247,26 @@ def _child(folder: Path, pages: list[str], warm: int) -> dict:
     if out.returncode or not lines:
         return {"error": (out.stderr or out.stdout)[-2000:]}
     return json.loads(lines[-1])
+
+
+def _app_runs(folder: Path, args, pages: list[str], ahead: bool) -> list[dict] | str:
+    """`args.runs` fresh app processes on the store; the results, or what went wrong."""
+    results = []
+    for run in range(args.runs):
+        result = _child(
+            folder,
+            *("--pages", ",".join(pages), "--warm", str(args.warm)),
+            *("--ahead", "1" if ahead else "0", "--measure"),
+        )
+        if "error" in result:
+            return f"run {run + 1}: the app failed: {result['error']}"
+        missed = sorted({name for name, found in result["lookups"] if not found})
+        if ahead and (missed or not result["lookups"]):
+            return f"run {run + 1}: the app did NOT serve the views computed ahead: " + (
+                f"computed live: {', '.join(missed)}" if missed else "it looked none up"
+            )
+        results.append(result)
+    return results
 
 
 def report(results: list[dict], pages: list[str]) -> bool:
@@ -222,11 +301,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=3, help="warm reruns of each page")
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--keep", help="build (or reuse) the store in this folder")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child process
+    # the child processes: the app on a store, or the build a refresh runs after publishing
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ahead", default="1", help=argparse.SUPPRESS)
+    parser.add_argument("--precompute", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("store", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     pages = args.pages.split(",")
     if args.measure:
-        print(json.dumps(measure(args.measure, pages, args.warm)))
+        print(json.dumps(measure(args.store, pages, args.warm, ahead=args.ahead == "1")))
+        return 0
+    if args.precompute:
+        print(json.dumps(precompute(args.store)))
         return 0
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(args.keep or scratch)
@@ -239,15 +325,36 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rows['commits']:,} more commits (the shipped ones x{COMMIT_COPIES} in all); "
                 f"built in {time.perf_counter() - start:.0f} s"
             )
-        results = []
-        for run in range(args.runs):
-            result = _child(folder, pages, args.warm)
-            if "error" in result:
-                print(f"run {run + 1}: the app failed: {result['error']}")
-                return 1
-            results.append(result)
-        print(f"median of {len(results)} fresh app process(es), {args.warm} warm rerun(s) each")
-        return 0 if report(results, pages) else 1
+        print(
+            "\n(a) as a refresh leaves the store: its after_publish computes the pages' views "
+            "in the background (derived.background.after_refresh, in the refresh's process)"
+        )
+        built = _child(folder, "--precompute")
+        if "error" in built or not built["built"]:
+            print(f"the views computed ahead were not written: {built.get('error', built)}")
+            return 1
+        _line("views computed ahead: wall (the refresh's cost)", built["wall"], "s")
+        _line("views computed ahead: CPU", built["cpu"], "s")
+        _line("views computed ahead: peak RSS (refresh process)", built["rss_gb"], "GB")
+        ahead = _app_runs(folder, args, pages, ahead=True)
+        if isinstance(ahead, str):
+            print(ahead)
+            return 1
+        served = sorted({name for name, _ in ahead[0]["lookups"]})
+        print(
+            f"the app served every view it looked up from the views computed ahead "
+            f"({', '.join(served)}); median of {len(ahead)} fresh app process(es), "
+            f"{args.warm} warm rerun(s) each"
+        )
+        ok = report(ahead, pages)
+        print("\n(b) no views computed ahead: the pages compute them live")
+        live = _app_runs(folder, args, pages, ahead=False)
+        if isinstance(live, str):
+            print(live)
+            return 1
+        print(f"median of {len(live)} fresh app process(es), {args.warm} warm rerun(s) each")
+        ok &= report(live, pages)
+        return 0 if ok else 1
 
 
 if __name__ == "__main__":
