@@ -5,6 +5,7 @@ is used, so a truncated or damaged file is named instead of half read."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -30,14 +31,21 @@ class Writer:
         self.files: Files = {}
 
     def _file(self, suffix: str, data: bytes) -> str:
+        """The file holding `data`: written once, however many results hold the same bytes
+        (a frame one view shares with another); the shipped views count against data/'s
+        size budget."""
+        digest = hashlib.sha256(data).hexdigest()
+        for name, facts in self.files.items():
+            if facts["sha256"] == digest and name.endswith(suffix):
+                return name
         name = f"{len(self.files):05d}.{suffix}"
         (self.folder / name).write_bytes(data)
-        self.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        self.files[name] = {"sha256": digest, "bytes": len(data)}
         return name
 
     def _parquet(self, frame: pd.DataFrame) -> str:
         buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=True)
+        frame.to_parquet(buffer, index=True, compression="zstd")
         return self._file("parquet", buffer.getvalue())
 
     def _frame(self, frame: pd.DataFrame) -> list:
@@ -79,7 +87,9 @@ class Writer:
                 # that draws it (the app's is Streamlit's): left out here, the app's default
                 # is applied when the figure is read back, as when it is computed live
                 del spec["layout"]["template"]
-            return {"figure": self._file("json", json.dumps(spec).encode())}
+            # gzip without a timestamp: the same figure gives the same bytes (they ship)
+            data = gzip.compress(json.dumps(spec).encode(), mtime=0)
+            return {"figure": self._file("json.gz", data)}
         if isinstance(value, ChartView):
             return {"chart": [value.name, self.encode(value.figure), self.encode(value.data)]}
         if isinstance(value, CommunityViews):
@@ -140,10 +150,11 @@ class Reader:
     def _figure(self, name: str) -> go.Figure:
         data = self._bytes(name)
         try:
+            data = gzip.decompress(data) if name.endswith(".gz") else data
             # written by plotly itself, from a validated figure: checking every property
             # again would cost a second per page for nothing
             return go.Figure(json.loads(data), _validate=False)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OSError, EOFError) as exc:
             raise CorruptFileError(self.folder / name, f"not a plotly figure ({exc})") from None
 
 

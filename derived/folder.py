@@ -49,7 +49,9 @@ def write(parent: Path, key: dict, results: Iterable[tuple[str, object]]) -> Pat
             except TypeError as exc:  # a result these files cannot hold: computed live
                 log.warning("%s is not computed ahead: %s", entry, exc)
         index = {"key": key, "files": writer.files, "entries": entries}
-        atomic_write_text(staged / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(
+            staged / INDEX, json.dumps(index, sort_keys=True, separators=(",", ":")) + "\n"
+        )
         with file_lock(parent / LOCK, lambda: StoreLockedError(parent, "derived views busy")):
             if final.exists():
                 shutil.rmtree(staged)
