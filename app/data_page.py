@@ -11,7 +11,7 @@ from errors import DashboardError
 from metrics.cohort import cohort_projects, members_of, with_git_history
 from metrics.coverage import KINDS
 from metrics.freshness import current_sources, source_ages
-from views.data import CAVEATS, histories_note
+from views.data import caveats, histories_note
 
 # the runs as people read them: when, what, how it went (the run's id and its other counters
 # stay in the CSV download and in `./dev cli status`)
@@ -92,7 +92,7 @@ def render() -> None:
     )
 
     st.subheader("Known caveats and how they are handled")
-    for caveat in CAVEATS:
+    for caveat in caveats():
         st.markdown(f"- {caveat}")
 
     st.subheader(

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from app import columns, loaders, urlstate, widgets
-from collectors import archives
 from metrics.indicators import Windows
 from metrics.packages import latest_dependents, latest_scorecards
 from registry import Project
+from store import archive
 from views.base import ChartView
 from views.project import profile_table, project_views
 
@@ -130,8 +130,8 @@ def render() -> None:
         st.caption(
             "Daily counts (pypistats.org, mirrors excluded, kept by each refresh beyond the "
             "site's 180 days) and monthly windows divided by their length (top-PyPI archive: "
-            f"pip downloads only up to {archives.PIP_ONLY_UNTIL:%Y-%m-%d}, all installers "
-            f"after; calendar months counted by ClickHouse from {archives.CLICKHOUSE_FROM:%Y-%m}"
+            f"pip downloads only up to {archive.PIP_ONLY_UNTIL:%Y-%m-%d}, all installers "
+            f"after; calendar months counted by ClickHouse from {archive.CLICKHOUSE_FROM:%Y-%m}"
             ") are separate lines and are never added together: they count with different "
             "methods. Dotted lines mark where the monthly counting changed."
         )

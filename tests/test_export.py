@@ -191,7 +191,7 @@ def test_each_kind_of_failure_has_its_own_documented_exit_code(tmp_path, monkeyp
     assert cli.main(["export", "--page", "compare", "--formats", "png", "--out", out]) == 6
     assert "need a Chromium" in capsys.readouterr().err
     codes = {line.split()[0] for line in cli.EXIT_CODES.splitlines()[1:] if line[2] != " "}
-    assert codes == {"0", "2", "3", "4", "5", "6", "7"}
+    assert codes == {"0", "2", "3", "4", "5", "6", "7", "8"}
 
 
 def _tables():

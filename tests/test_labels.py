@@ -16,6 +16,7 @@ import pytest
 from collectors import archives
 from metrics import overview as overview_metrics
 from registry import load_registry
+from store import archive
 from tests.apptest import frame, open_page, texts
 from tests.conftest import ROOT
 
@@ -82,7 +83,7 @@ def test_overview_star_total_is_of_one_day_and_names_gpt_with_its_older_day(raw_
     assert at.metric[1].label == "Downloads, all 8 projects (Mar 2026)"
 
 
-# ----- item 26: the dates of counting changes come from collectors.archives ---------------
+# ----- item 26: the dates of counting changes come from one constant (store.archive) -----
 
 
 @pytest.mark.raw_archives
@@ -98,8 +99,8 @@ def test_pip_only_boundary_is_the_archives_documented_one_on_both_pages(shared_d
 
 
 def test_pages_follow_the_one_constant_for_the_pip_only_boundary(monkeypatch):
-    monkeypatch.setattr(archives, "PIP_ONLY_UNTIL", dt.date(2031, 2, 3))
-    monkeypatch.setattr(archives, "CLICKHOUSE_FROM", dt.date(2032, 4, 5))
+    monkeypatch.setattr(archive, "PIP_ONLY_UNTIL", dt.date(2031, 2, 3))
+    monkeypatch.setattr(archive, "CLICKHOUSE_FROM", dt.date(2032, 4, 5))
     project = texts(open_page("project"))
     assert "pip downloads only up to 2031-02-03" in project
     assert "calendar months counted by ClickHouse from 2032-04" in project

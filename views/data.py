@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from metrics.coverage import KINDS
-from store.archive import CLICKHOUSE_FROM, PIP_ONLY_UNTIL
+from store import archive
 from views.methods import Block, Section
 
 LEAD = (
@@ -19,32 +19,39 @@ LEAD = (
     "sources with the day their data reaches and their licences, what the data holds for "
     "each tracked project, and the known caveats with how each is handled."
 )
-CAVEATS = [
-    "**Absence is not zero.** The GitHub archive lists only each language's top 100 "
-    "repositories per day, and the PyPI archive only the top 4,000-15,000 packages. A project "
-    "missing on a day was outside the lists; it is shown as a gap, never as zero.",
-    "**Gaps.** The GitHub archive misses 283 days, two of them long (2021-10-01 to 2021-12-18 "
-    "and 2024-10-23 to 2025-01-08). Lines break across gaps longer than a week.",
-    "**Anomalous days.** On some days the archive's source returned wrong lists. Values that "
-    "dip for a single observation below 90 % of both neighbours are kept but flagged and not "
-    "charted.",
-    "**Renames and case variants.** huggingface/pytorch-transformers became "
-    "huggingface/transformers on 2019-09-26; the registry's `formerly` joins them into one "
-    "series (the name the archive used each day is kept in `listed_as`). Names differing only "
-    "in letter case are one repository.",
-    "**Never listed.** CompVis/stable-diffusion is a Jupyter Notebook repository, a language "
-    "the archive does not track, and it never reached the overall top 100: it has no GitHub "
-    "figures until a live refresh.",
-    "**Download windows.** Windows were 30 days, then 22-29 days (2024-12 to 2025-06), then "
-    "calendar months (from 2025-07). Charts use downloads per day; the 365-day series (until "
-    "2021-04) is kept apart.",
-    f"**Counting changes.** Up to {PIP_ONLY_UNTIL:%Y-%m-%d} only pip downloads were "
-    f"counted, all installers after; from {CLICKHOUSE_FROM:%Y-%m} the source moved "
-    "from BigQuery to ClickHouse. Growth across those changes is not computed (missing, with "
-    "the reason); the share of PyPI downloads is compared within one counting method only.",
-    "**Stars are not users.** Stars and forks measure attention, downloads include CI and "
-    "mirrors; neither counts people.",
-]
+
+
+def caveats() -> list[str]:
+    """The known caveats and how each is handled; the counting changes' dates are read from
+    the one constant each (store.archive) when the page is drawn."""
+    return [
+        "**Absence is not zero.** The GitHub archive lists only each language's top 100 "
+        "repositories per day, and the PyPI archive only the top 4,000-15,000 packages. A project "
+        "missing on a day was outside the lists; it is shown as a gap, never as zero.",
+        "**Gaps.** The GitHub archive misses 283 days, two of them long (2021-10-01 to 2021-12-18 "
+        "and 2024-10-23 to 2025-01-08). Lines break across gaps longer than a week.",
+        "**Anomalous days.** On some days the archive's source returned wrong lists. Values that "
+        "dip for a single observation below 90 % of both neighbours are kept but flagged and not "
+        "charted.",
+        "**Renames and case variants.** huggingface/pytorch-transformers became "
+        "huggingface/transformers on 2019-09-26; the registry's `formerly` joins them into one "
+        "series (the name the archive used each day is kept in `listed_as`). Names differing only "
+        "in letter case are one repository.",
+        "**Never listed.** CompVis/stable-diffusion is a Jupyter Notebook repository, a language "
+        "the archive does not track, and it never reached the overall top 100: it has no GitHub "
+        "figures until a live refresh.",
+        "**Download windows.** Windows were 30 days, then 22-29 days (2024-12 to 2025-06), then "
+        "calendar months (from 2025-07). Charts use downloads per day; the 365-day series (until "
+        "2021-04) is kept apart.",
+        f"**Counting changes.** Up to {archive.PIP_ONLY_UNTIL:%Y-%m-%d} only pip downloads were "
+        f"counted, all installers after; from {archive.CLICKHOUSE_FROM:%Y-%m} the source moved "
+        "from BigQuery to ClickHouse. Growth across those changes is not computed (missing, with "
+        "the reason); the share of PyPI downloads is compared within one counting method only.",
+        "**Stars are not users.** Stars and forks measure attention, downloads include CI and "
+        "mirrors; neither counts people.",
+    ]
+
+
 SOURCE_COLUMNS = ["title", "as_of", "licence", "url", "revision", "coverage", "notes"]
 COVERAGE_NOTE = (
     "For each tracked project, each kind of data: the first and last day with a usable "
@@ -100,7 +107,7 @@ def data_sections(
         Section(
             "Known caveats and how they are handled",
             "caveats",
-            [Block("markdown", caveat) for caveat in CAVEATS],
+            [Block("markdown", caveat) for caveat in caveats()],
         )
     )
     if len(histories):
