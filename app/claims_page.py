@@ -1,7 +1,8 @@
 """Claims: each claim about open-source AI set against its evidence, with tunable thresholds.
 
-The verdict matrix leads; each claim's section leads with the chart of its evidence. The
-charts come from `views.claims`, so the export draws exactly what the page shows.
+The verdict matrix leads; below it, one tab per claim leads with the chart of its evidence.
+Only the open tab is drawn (seven claims' charts at once took the browser seconds to lay
+out). The charts come from `views.claims`, so the export draws exactly what the page shows.
 """
 
 from __future__ import annotations
@@ -102,27 +103,52 @@ def render() -> None:
         + "."
     )
 
-    for claim, chart in zip(claims, charts[1:], strict=True):
-        st.subheader(widgets.markdown_text(claim.title), anchor=f"claim-{claim.id}")
-        st.markdown(widgets.markdown_text(claim.hypothesis))
-        rows = table[table["claim_id"] == claim.id]
-        group = rows[rows["kind"] == "group"].iloc[0]
-        cohort = rows[rows["kind"] == "cohort"].iloc[0]
-        st.markdown(
-            f"**{widgets.markdown_text(group['subject'])}:** {group['label']} · "
-            f"**{widgets.markdown_text(cohort['subject'])}:** {cohort['label']}"
-        )
-        _draw(chart, f"claims_evidence_chart_{claim.id}")
-        _gaps(claim, rows)
-        st.markdown("**The group against the cohort, indicator by indicator**")
-        _evidence_table(claim, evidence_tables[claim.id])
-        st.caption(
-            "Medians over fresh values only (n of N members); raw: the ratio of the two "
-            "medians; at equal size: the ratio from a regression on log contributors ever, "
-            "which compares projects of the same size; both with 95 % bootstrap intervals. "
-            "The standing comes from the interval at equal size. Thresholds and their "
-            "sources: Methods page."
-        )
+    st.subheader("Each claim's evidence")
+    tabs = _claim_tabs(claims)
+    for claim, chart, tab in zip(claims, charts[1:], tabs, strict=True):
+        with tab:
+            if tab.open:  # only the open claim is drawn: a tab's choice reruns the page
+                _claim_section(claim, chart, table, evidence_tables[claim.id])
+
+
+def _claim_tabs(claims) -> list:
+    """One tab per claim, named as the matrix's columns; the open one is kept in the address
+    as `claim=<id>` (the Overview links to each claim that way)."""
+    labels = [claim.id.capitalize() for claim in claims]
+    param = urlstate.choice(
+        "claim",
+        "claims_tab",
+        {claim.id: label for claim, label in zip(claims, labels, strict=True)},
+    )
+    urlstate.seed(param)
+    tabs = st.tabs(labels, key="claims_tab", on_change="rerun")
+    urlstate.keep(param, st.session_state["claims_tab"], labels[0])
+    return tabs
+
+
+def _claim_section(claim, chart: ChartView, table: pd.DataFrame, evidence: pd.DataFrame) -> None:
+    """A claim's hypothesis, its two verdicts in words, its evidence chart, what is missing
+    and the group against the cohort indicator by indicator."""
+    st.subheader(widgets.markdown_text(claim.title), anchor=f"claim-{claim.id}")
+    st.markdown(widgets.markdown_text(claim.hypothesis))
+    rows = table[table["claim_id"] == claim.id]
+    group = rows[rows["kind"] == "group"].iloc[0]
+    cohort = rows[rows["kind"] == "cohort"].iloc[0]
+    st.markdown(
+        f"**{widgets.markdown_text(group['subject'])}:** {group['label']} · "
+        f"**{widgets.markdown_text(cohort['subject'])}:** {cohort['label']}"
+    )
+    _draw(chart, f"claims_evidence_chart_{claim.id}")
+    _gaps(claim, rows)
+    st.markdown("**The group against the cohort, indicator by indicator**")
+    _evidence_table(claim, evidence)
+    st.caption(
+        "Medians over fresh values only (n of N members); raw: the ratio of the two "
+        "medians; at equal size: the ratio from a regression on log contributors ever, "
+        "which compares projects of the same size; both with 95 % bootstrap intervals. "
+        "The standing comes from the interval at equal size. Thresholds and their "
+        "sources: Methods page."
+    )
 
 
 def _draw(chart: ChartView, key: str) -> None:

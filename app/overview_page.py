@@ -254,7 +254,7 @@ def _notes(table: pd.DataFrame) -> None:
 
 def _verdict_board(claims, verdicts: pd.DataFrame, group: str, cohort: str) -> pd.DataFrame:
     """One row per claim: the group's and the cohort's verdicts in words, and a link to the
-    claim's section on the Claims page."""
+    claim's tab on the Claims page."""
     shown = verdicts.assign(label=labelled(verdicts))
     pick = {
         kind: shown[shown["kind"] == kind].set_index("claim_id")["label"]
@@ -266,7 +266,7 @@ def _verdict_board(claims, verdicts: pd.DataFrame, group: str, cohort: str) -> p
             "claim": [c.title for c in claims],
             f"{group} (median)": [pick["group"].get(c.id, "") for c in claims],
             f"vs {words}, like with like": [pick["cohort"].get(c.id, "") for c in claims],
-            "evidence": [f"/claims#claim-{c.id}" for c in claims],
+            "evidence": [f"/claims?claim={c.id}" for c in claims],
         }
     )
 

@@ -56,7 +56,7 @@ def test_overview_opens_with_the_claims_verdicts_in_words_and_links_to_their_evi
     # every cell says on how many of its claim's indicators it rests
     for column in (group, cohort):
         assert all(re.search(r" · \d of \d", str(v)) for v in board[column]), board[column]
-    assert board["evidence"].tolist() == [f"/claims#claim-{c}" for c in CLAIM_IDS]
+    assert board["evidence"].tolist() == [f"/claims?claim={c}" for c in CLAIM_IDS]
     assert "None" not in board.to_string() and "nan" not in board.to_string()
     said = texts(at).replace("\\", "")
     assert "of the 7 claims" in said

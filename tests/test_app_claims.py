@@ -8,6 +8,7 @@ import pandas as pd
 
 from metrics.indicators import CATALOGUE
 from tests.apptest import figure, open_page, texts
+from tests.conftest import CLAIM_IDS
 
 VERDICTS = ("supported", "mixed", "not supported", "insufficient data")
 STANDINGS = ("ahead of", "level with", "behind", "insufficient data")
@@ -40,21 +41,33 @@ def test_all_seven_claims_get_a_verdict_or_name_what_is_missing():
     assert matrix.loc["Keras", "Collaboration"].startswith("supported")
     # TensorFlow's own history is not in the data: never judged on tensorflow/addons
     assert matrix.loc["TensorFlow", "Collaboration"].startswith("insufficient data 0 of 4")
-    # one evidence chart per claim, after the matrix, each with its threshold lines
-    charts = at.get("plotly_chart")
-    assert len(charts) == 8
-    for index in range(1, 8):
-        spec = figure(at, index)
-        assert spec["layout"]["shapes"], index  # the thresholds
+    # one tab per claim under the matrix; only the open one is drawn, with its threshold lines
+    assert [tab.label for tab in at.tabs] == list(matrix.columns)
+    assert len(at.get("plotly_chart")) == 2
+    insufficient = matrix.apply(lambda c: c.str.startswith("insufficient data")).sum()
+    for claim, label in zip(CLAIM_IDS, matrix.columns, strict=True):
+        at = _open_claim(at, claim)
+        charts = at.get("plotly_chart")
+        assert len(charts) == 2, claim  # the matrix and this claim's evidence
+        spec = figure(at, 1)
+        assert spec["layout"]["shapes"], claim  # the thresholds
         assert spec["layout"]["title"]["text"].endswith(": the evidence")
-    # "insufficient data" folds into one line per project, naming what would supply it
-    said = texts(at).replace("\\", "")
-    lines = [line for line in said.splitlines() if "(insufficient data)" in line]
-    insufficient = matrix.apply(lambda c: c.str.startswith("insufficient data")).to_numpy().sum()
-    assert len(lines) == insufficient
-    # each names what is missing and why: "- **X** (insufficient data): A, B: the reason"
-    assert all(re.search(r"\(insufficient data\): .+: .{10,}", line) for line in lines), lines
-    assert "None" not in said
+        # "insufficient data" folds into one line per project, naming what would supply it
+        said = texts(at).replace("\\", "")
+        lines = [line for line in said.splitlines() if "(insufficient data)" in line]
+        assert len(lines) == insufficient[label], claim
+        # each names what is missing and why: "- **X** (insufficient data): A, B: the reason"
+        assert all(re.search(r"\(insufficient data\): .+: .{10,}", line) for line in lines)
+        assert "None" not in said
+
+
+def _open_claim(at, claim: str):
+    """The Claims page with `claim`'s tab open, as a click on the tab does (it reruns)."""
+    at.session_state["claims_tab"] = claim.capitalize()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["claims_tab"] == claim.capitalize()
+    return at
 
 
 def test_partial_verdicts_are_marked_apart_from_fragile_ones():
@@ -62,7 +75,7 @@ def test_partial_verdicts_are_marked_apart_from_fragile_ones():
     matrix = _matrix(at)
     partial = [c for c in matrix.to_numpy().ravel() if "partial data" in c]
     assert partial  # Stable Diffusion and GPT leave out repositories
-    said = texts(at)
+    said = "\n".join(texts(_open_claim(at, claim)) for claim in CLAIM_IDS)
     assert "Partial data:" in said and "git history" in said
 
 
@@ -75,7 +88,7 @@ def test_changing_a_threshold_changes_the_affected_verdicts_and_nothing_else():
     assert changed == ["Acceleration"]
     # the comparison with the cohort does not depend on thresholds
     assert before.iloc[-1].equals(after.iloc[-1])
-    spec = figure(at, 4)  # the acceleration evidence chart moves its threshold line
+    spec = figure(_open_claim(at, "acceleration"), 1)  # its evidence chart moves its line
     assert any(shape["x0"] == 500.0 for shape in spec["layout"]["shapes"])
     at.slider(key="claims_activity_months").set_value(24).run()
     assert not at.exception

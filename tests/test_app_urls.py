@@ -132,14 +132,24 @@ def test_claims_windows_and_sidebar_thresholds_survive_a_copied_link():
     at.slider(key="claims_activity_months").set_value(6).run()
     at.slider(key="claims_growth_months").set_value(24).run()
     at.number_input(key="threshold__acceleration__releases").set_value(2.5).run()
+    at.session_state["claims_tab"] = "Acceleration"  # as a click on the claim's tab
+    at.run()
     link = address(at)
-    assert link == {"activity": "6", "growth": "24", "t.acceleration.releases": "2.5"}
+    assert link == {
+        "activity": "6",
+        "growth": "24",
+        "t.acceleration.releases": "2.5",
+        "claim": "acceleration",
+    }
     verdicts = [str(e.value) for e in at.markdown if "·" in str(e.value)]
+    assert len(verdicts) == 1  # the open claim's two verdicts in words
 
     new = reopened("claims", link)
     assert new.slider(key="claims_activity_months").value == 6
     assert new.slider(key="claims_growth_months").value == 24
     assert new.number_input(key="threshold__acceleration__releases").value == 2.5
+    assert new.session_state["claims_tab"] == "Acceleration"
+    assert any("Accelerates development" in h.value for h in new.subheader)
     assert [str(e.value) for e in new.markdown if "·" in str(e.value)] == verdicts
     assert address(new) == link and not notices(new)
 

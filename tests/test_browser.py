@@ -42,7 +42,7 @@ PAGES = [
     ("compare", "Compare projects over time", 1),
     ("explore", "Explore any repository or package", 0),  # no chart until a name is added
     ("community", "Community: who contributes, and how concentrated", 4),
-    ("claims", "Claims against evidence", 8),  # the verdict matrix, one chart per claim
+    ("claims", "Claims against evidence", 2),  # the verdict matrix, the open claim's evidence
     ("project", "One project in depth", 1),
     ("methods", "Methods", 0),
     ("data", "Data: sources, coverage and caveats", 0),

@@ -103,3 +103,26 @@ def test_a_hostile_parameter_is_named_as_text_and_left_out(page, app_url):
     assert notice.locator("img, b").count() == 0  # shown as written, never as markup
     expect(page.get_by_role("radio", name="Stars")).to_be_checked()
     assert _address(page) == {}  # the address keeps only what was used
+
+
+def _chart_titles(page) -> list[str]:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".map(d => d._fullLayout.title.text || '')"
+    )
+
+
+def test_a_claim_link_opens_its_tab_and_a_click_on_a_tab_follows(page, app_url):
+    page.goto(app_url + "/claims?claim=access")  # as the Overview links to each claim
+    wait_until_drawn(page)
+    expect(page.get_by_role("tab", name="Access")).to_have_attribute("aria-selected", "true")
+    titles = _chart_titles(page)
+    assert len(titles) == 2 and "Democratizes access" in titles[1]  # only the open tab
+
+    page.get_by_role("tab", name="Barriers").click()
+    expect(page).to_have_url(app_url + "/claims?claim=barriers")
+    wait_until_drawn(page)
+    titles = _chart_titles(page)
+    assert len(titles) == 2 and "Reduces barriers" in titles[1]
+    page.get_by_role("tab", name="Collaboration").click()  # the first tab: a bare address
+    expect(page).to_have_url(app_url + "/claims")
