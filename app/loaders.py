@@ -132,11 +132,6 @@ class _CachedReader:
 READER = _CachedReader()
 
 
-def commit_counts() -> pd.Series:
-    """How many commits the data holds per repository, counted in the engine."""
-    return READER.counts("commits", "repo")
-
-
 def problems() -> list[str]:
     """Files that could not be read during this session, each named."""
     return list(st.session_state.get("store_problems", []))
@@ -313,6 +308,19 @@ def _coverage(version: tuple[str, str], projects: tuple[Project, ...]):
 def coverage(projects: list[Project]) -> pd.DataFrame:
     """The Data page's coverage table for these projects, once per store version."""
     return _coverage(catalog().version(), tuple(projects))
+
+
+def commit_counts() -> pd.Series:
+    """How many commits the data holds per repository: computed ahead with the data, else
+    counted in the engine, once per store version."""
+    return _commit_counts(catalog().version())
+
+
+@_shared(max_entries=4)
+def _commit_counts(version: tuple[str, str]) -> pd.Series:
+    if (found := precomputed.lookup("commit_counts")) is None:
+        found = compute.commit_counts(READER)
+    return pd.Series(found, dtype="int64", name="count").rename_axis("repo")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -121,6 +121,11 @@ def coverage(reader: Reader, projects: tuple[Project, ...]) -> pd.DataFrame:
     return coverage_table(list(projects), tables, reader.load("source_days"))
 
 
+def commit_counts(reader: Reader) -> dict[str, int]:
+    """How many commits the data holds per repository (the Data page's git histories)."""
+    return {str(repo): int(n) for repo, n in reader.counts("commits", "repo").items()}
+
+
 def defaults(reader: Reader, registry: Registry, claims: tuple[Claim, ...]) -> Iterator[tuple]:
     """(entry id, result) for every view a first visit computes, with the pages' defaults,
     under the names and arguments the loaders look them up by."""
@@ -146,3 +151,4 @@ def defaults(reader: Reader, registry: Registry, claims: tuple[Claim, ...]) -> I
     yield entry_id("community", registry, settings), community(reader, registry, settings)
     projects = tuple(registry)
     yield entry_id("coverage", projects), coverage(reader, projects)
+    yield entry_id("commit_counts"), commit_counts(reader)

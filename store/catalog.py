@@ -51,3 +51,7 @@ class Catalog:
     ) -> pd.DataFrame:
         """An aggregate over a table of both stores, computed in the engine (StoreQuery)."""
         return self.query.aggregate(table, select, group_by=group_by, where=where)
+
+    def key_counts(self, table: str, by: str) -> pd.DataFrame:
+        """Rows per value of a key column, of both stores by the rule (StoreQuery)."""
+        return self.query.key_counts(table, by)

@@ -121,6 +121,19 @@ class StoreQuery:
         grouped = f" GROUP BY {group_by} ORDER BY {group_by}" if group_by else ""
         return self._run(f"SELECT {select} FROM ({sql}){grouped}", params, odd).to_pandas()  # noqa: S608
 
+    def key_counts(self, table: str, by: str) -> pd.DataFrame:
+        """How many rows the rule keeps per value of `by`, a key column: the rule keeps one row
+        per key, so this counts distinct keys, reading the key columns only and never ordering
+        every row by `fetched_at` (which row of a key is kept does not change how many)."""
+        spec = TABLES[table]
+        if by not in spec.key:
+            raise ValueError(f"{spec.name}: {by!r} is not a key column")
+        files, odd, _ = self._files(spec)
+        rows, params = self._rows(spec, files, odd, None, keys_only=True)
+        name = _q(by)
+        sql = f"SELECT {name}, count(*) AS n FROM (SELECT DISTINCT * FROM ({rows})) GROUP BY {name} ORDER BY {name}"  # noqa: S608, E501
+        return self._run(sql, params, odd).to_pandas()
+
     # ----- which files, and which of them DuckDB may read as they are --------------------
 
     def _files(self, spec: Table) -> tuple[list[_File], dict[str, pa.Table], list]:
@@ -154,6 +167,20 @@ class StoreQuery:
         where: Mapping[str, Iterable] | None,
     ) -> tuple[str, list]:
         """The rule's SQL over these files, with its parameters."""
+        rows, params = self._rows(spec, files, odd, where)
+        newest = duckdb_newest(spec, rows, tie="_rank DESC, _row DESC", keep=("_rank", "_row"))
+        return newest, params
+
+    def _rows(
+        self,
+        spec: Table,
+        files: list[_File],
+        odd: Mapping[str, pa.Table],
+        where: Mapping[str, Iterable] | None,
+        keys_only: bool = False,
+    ) -> tuple[str, list]:
+        """Every listed segment's rows (those `where` keeps), unioned by column name, with
+        their file's rank and row number; `keys_only`: the key columns alone."""
         params: list = []
         conditions = []
         for column, values in (where or {}).items():
@@ -162,6 +189,7 @@ class StoreQuery:
             params.append(sorted({str(v) for v in values}))
             conditions.append(f"list_contains(?, {_q(column)})")
         filtered = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        keys = ", ".join(_q(c) for c in spec.key)
         parts = []
         if files:
             paths = [str(f.path) for f in files]
@@ -169,16 +197,21 @@ class StoreQuery:
             # the paths quoted as SQL strings, the filter's values bound
             source = f"read_parquet({_literal(paths)}, union_by_name = true, filename = true, "
             rank = _rank_of(paths, ranks)
-            scan = f"SELECT * EXCLUDE (file_row_number), file_row_number AS _row, {rank} AS _rank FROM {source}file_row_number = true)"  # noqa: S608, E501
+            picked = (
+                keys
+                if keys_only
+                else f"* EXCLUDE (file_row_number), file_row_number AS _row, {rank} AS _rank"
+            )
+            scan = f"SELECT {picked} FROM {source}file_row_number = true)"  # noqa: S608
             parts.append(scan + filtered)
         for name in odd:
-            parts.append(f"SELECT * FROM {name}{filtered}")  # noqa: S608 (our own names)
+            parts.append(f"SELECT {keys if keys_only else '*'} FROM {name}{filtered}")  # noqa: S608 (our own names)
         params = params * len(parts)  # each part filters with the same values
         if not parts:
-            parts.append("SELECT NULL::BIGINT AS _rank, NULL::BIGINT AS _row WHERE false")
-        rows = "\n  UNION ALL BY NAME\n  ".join(parts)
-        newest = duckdb_newest(spec, rows, tie="_rank DESC, _row DESC", keep=("_rank", "_row"))
-        return newest, params
+            nothing = ", ".join(f"NULL AS {_q(c)}" for c in spec.key)
+            empty = nothing if keys_only else "NULL::BIGINT AS _rank, NULL::BIGINT AS _row"
+            parts.append(f"SELECT {empty} WHERE false")
+        return "\n  UNION ALL BY NAME\n  ".join(parts), params
 
     def _run(self, sql: str, params: list, odd: Mapping[str, pa.Table]) -> pa.Table:
         cursor = connection()

@@ -111,6 +111,5 @@ class CatalogReader:
 
     def counts(self, table: str, by: str) -> pd.Series:
         """How many rows the table holds per value of `by` (e.g. commits per repository)."""
-        name = _column(table, by)
-        found = self.catalog.aggregate(table, f"{name}, count(*) AS n", group_by=name)
+        found = self.catalog.key_counts(table, by)
         return found.set_index(by)["n"].rename("count")
