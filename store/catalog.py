@@ -55,3 +55,7 @@ class Catalog:
     def key_counts(self, table: str, by: str) -> pd.DataFrame:
         """Rows per value of a key column, of both stores by the rule (StoreQuery)."""
         return self.query.key_counts(table, by)
+
+    def key_newest(self, table: str, column: str, upto: str | None = None) -> pd.DataFrame:
+        """The newest value of a key column, of both stores by the rule (StoreQuery)."""
+        return self.query.key_newest(table, column, upto)

@@ -125,14 +125,32 @@ class StoreQuery:
         """How many rows the rule keeps per value of `by`, a key column: the rule keeps one row
         per key, so this counts distinct keys, reading the key columns only and never ordering
         every row by `fetched_at` (which row of a key is kept does not change how many)."""
-        spec = TABLES[table]
-        if by not in spec.key:
-            raise ValueError(f"{spec.name}: {by!r} is not a key column")
-        files, odd, _ = self._files(spec)
-        rows, params = self._rows(spec, files, odd, None, keys_only=True)
-        name = _q(by)
+        name = _q(self._key_column(table, by))
+        rows, params, odd = self._keys(table)
         sql = f"SELECT {name}, count(*) AS n FROM (SELECT DISTINCT * FROM ({rows})) GROUP BY {name} ORDER BY {name}"  # noqa: S608, E501
         return self._run(sql, params, odd).to_pandas()
+
+    def key_newest(self, table: str, column: str, upto: str | None = None) -> pd.DataFrame:
+        """The newest value of a key column (up to `upto`, an ISO time) by the rule: every key
+        the table holds is kept by the rule, so the newest over every listed row is the
+        rule's, found without ordering every row by `fetched_at`."""
+        name = _q(self._key_column(table, column))
+        rows, params, odd = self._keys(table)
+        kept = f" FILTER (WHERE {name} <= ?::TIMESTAMPTZ)" if upto is not None else ""
+        sql = f"SELECT max({name}){kept} AS n FROM ({rows})"  # noqa: S608
+        return self._run(sql, [*params, *([upto] if upto is not None else [])], odd).to_pandas()
+
+    def _key_column(self, table: str, column: str) -> str:
+        if column not in TABLES[table].key:
+            raise ValueError(f"{table}: {column!r} is not a key column")
+        return column
+
+    def _keys(self, table: str) -> tuple[str, list, dict[str, pa.Table]]:
+        """Every listed row's key columns, of both stores (problems are left to `read`)."""
+        spec = TABLES[table]
+        files, odd, _ = self._files(spec)
+        rows, params = self._rows(spec, files, odd, None, keys_only=True)
+        return rows, params, odd
 
     # ----- which files, and which of them DuckDB may read as they are --------------------
 

@@ -101,11 +101,15 @@ class CatalogReader:
 
     def newest(self, table: str, column: str) -> pd.Timestamp | None:
         """The newest value of a column over the whole table (both stores)."""
+        if column in TABLES[table].key:  # every key is kept: no need to find which row
+            return _timestamp(self.catalog.key_newest(table, column))
         return _timestamp(self.catalog.aggregate(table, f"max({_column(table, column)}) AS n"))
 
     def newest_before(self, table: str, column: str, cut: pd.Timestamp) -> pd.Timestamp | None:
         """The newest value of a column up to `cut`, over the whole table."""
         name, stamp = _column(table, column), pd.Timestamp(cut).isoformat()
+        if column in TABLES[table].key:
+            return _timestamp(self.catalog.key_newest(table, column, stamp))
         select = f"max({name}) FILTER (WHERE {name} <= TIMESTAMPTZ '{stamp}') AS n"
         return _timestamp(self.catalog.aggregate(table, select))
 
