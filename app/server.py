@@ -1,0 +1,40 @@
+"""The server's start: `streamlit run dashboard.py` finds the `st.App` in dashboard.py and
+serves it, entering `lifespan` once before the first visit.
+
+Why: a page's first visit after a start paid for importing the app (pandas, plotly, DuckDB,
+the pages' modules: about half a second here) before it could draw anything. The server now
+imports them in a thread as it starts, so the first reader does not wait for it; a visit that
+comes sooner simply waits on the same imports, as it did before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PAGES = sorted(p.stem for p in Path(__file__).parent.glob("*_page.py"))
+
+
+def warm_up() -> None:
+    """Import every page's module (their `render` runs only as a page script) and open the
+    query engine."""
+    try:
+        for page in PAGES:
+            importlib.import_module(f"app.{page}")
+        from store.query import connection
+
+        connection().close()
+    except Exception:  # a warm-up never stops the server: the pages import on first visit
+        log.warning("warming up at start failed; the pages load on first visit", exc_info=True)
+
+
+@asynccontextmanager
+async def lifespan(_server) -> AsyncIterator[None]:
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    yield
