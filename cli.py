@@ -3,6 +3,7 @@
     python cli.py refresh [--projects ID,...] [--sources github,git] [--git-location R=PATH]
     python cli.py refresh --shard K/N [--batch NAME] [refresh options]   |   merge [BATCH...]
     python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [--run-now] [refresh options]
+                           [--shard K/N [--batch NAME] | --merge]   (a lane; the lanes' merge)
     python cli.py status
     python cli.py repair [--dry-run]
     python cli.py track [OWNER/NAME] [--package NAME]   |   untrack ID   |   tracked
@@ -35,15 +36,12 @@ from errors import DashboardError, ExportError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
 from service import batches, refresh
+from service import schedule as scheduled
 from service.schedule import (
-    check_fan_out,
     cron_schedule,
     every_hours_schedule,
-    merge_run,
     print_run_summary,
-    schedule_banner,
     schedule_loop,
-    shard_run,
 )
 from service.sources import SOURCES
 from settings import Settings, parse_api_urls
@@ -161,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or at once with --run-now. The schedule is checked before anything runs: one that "
         "never fires is refused. A failed run is logged and the next one goes ahead; runs "
         "never overlap. Each run prints a few lines (when, the outcome per source, the exit "
-        "status, where the log is); the details go to refresh.log in the user data folder.",
+        "status, where the log is); the details go to refresh.log in the user data folder. "
+        "With --shard K/N each run is that lane's `refresh --shard` into its batch of the day, "
+        "continued by its next run until merged, never published; with --merge, a `merge`.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -188,9 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser(
         "status",
-        help="show how fresh the data is, the last runs and the GitHub budget",
-        description="Freshness per project and source, the last refresh runs, and the GitHub "
-        "rate-limit budget left after the last GitHub run.",
+        help="show how fresh the data is, the last runs, batches waiting and the GitHub budget",
+        description="Freshness per project and source, the last refresh runs, the shards' "
+        "batches waiting to be merged, and the GitHub budget left after the last GitHub run.",
     )
     status.set_defaults(handler=_status)
 
@@ -485,7 +485,7 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     options = _options(args)
     settings = _refresh_settings(args, settings)
     _registry(settings)  # a broken projects file stops the schedule before its first run
-    check_fan_out(settings, options, args.batch, args.merge)  # --merge alone; --batch a name
+    scheduled.check_fan_out(settings, options, args.batch, args.merge)  # --merge runs alone
     # the schedule is checked before anything runs: one that never fires is refused
     if args.cron is not None:
         next_time = cron_schedule(args.cron, now=schedule_clock())
@@ -493,15 +493,15 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     else:
         next_time = every_hours_schedule(args.every_hours)
         every = f"every {args.every_hours:g} h"
-    print(schedule_banner(every, settings.data, options.shard, args.merge), flush=True)
+    print(scheduled.banner(every, settings.data, options.shard, args.merge), flush=True)
 
     def job() -> int:
         # read again each run: a project tracked since the last run is collected by this one
         started, registry = schedule_clock(), _registry(settings)
         if args.merge:
-            return merge_run(settings, registry, started)
+            return scheduled.merge_run(settings, registry, started)
         if options.shard:  # a lane: its batch of the day, never published, no alert checked
-            return shard_run(registry, settings, options, args.batch, started, _MEANING)
+            return scheduled.shard_run(registry, settings, options, args.batch, started, _MEANING)
         report = refresh.run(registry, settings, options)
         batches.after_publish(settings, report)
         meaning = _MEANING.get(report.exit_code, "?")

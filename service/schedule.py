@@ -205,7 +205,7 @@ def check_fan_out(
         batches.batch_settings(settings, batch, options.shard)
 
 
-def schedule_banner(every: str, data: DataLayout, shard: Shard | None, merge: bool) -> str:
+def banner(every: str, data: DataLayout, shard: Shard | None, merge: bool) -> str:
     """The line a schedule starts with: what it runs, how often, where the details go."""
     if merge:
         what = f"Merging the finished batches of {data.batches}"

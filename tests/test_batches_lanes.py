@@ -18,12 +18,14 @@ import cli
 from alerts import AlertOutcome
 from service import batches, refresh
 from store import SegmentStore
+from tests.conftest import ROOT
 from tests.fakes.clock import NOW, FakeClock
 from tests.fakes.pypi.depsdev import small_scorecards
 from tests.fakes.pypi.server import FakePackageHosts
 from tests.fakes.pypi.world import SMALL_REGISTRY, small_world
 from tests.test_batches import _all, _refresh
 from tests.test_cli import _fake_clock
+from tests.test_recipes import _cli_args
 
 # with 4 shards: gamma (and ghost) go to shard 1, beta to 2, alpha to 3, none to 4
 THREE = ["--projects", "alpha,beta,gamma"]
@@ -268,3 +270,20 @@ def test_a_lane_never_continues_a_batch_already_merged(
     assert cli.main(["merge"]) == 0
     assert "already merged" not in capsys.readouterr().out
     assert len(_all(user_data_dir)["collection_runs"]) == runs + 2
+
+
+def test_the_documented_lane_and_merge_schedules_are_accepted_by_the_cli():
+    """Every `./dev cli schedule --shard` or `--merge` command in a code block of README.md
+    and deploy/README.md parses, and is what it says."""
+    seen = set()
+    for doc in (ROOT / "README.md", ROOT / "deploy" / "README.md"):
+        in_code = False
+        for line in doc.read_text().splitlines():
+            in_code ^= line.startswith("```")
+            if not in_code or "./dev cli schedule" not in line:
+                continue
+            command = line.split("#")[0].strip().rstrip("&")
+            args = cli.build_parser().parse_args(_cli_args(command))
+            assert args.command == "schedule", line
+            seen |= {"merge"} if args.merge else {"shard"} if args.shard else set()
+    assert seen == {"merge", "shard"}
