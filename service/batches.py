@@ -16,6 +16,12 @@ row (one atomic write each). Running the same shard again continues that batch; 
 
 `after_publish` is what follows every publish of new data (a refresh, a merge); a shard's
 run publishes nothing and is not followed by it.
+
+A lane on a schedule (`schedule --shard K/N`, service/schedule.py) writes the batch of the
+day its run starts (UTC) unless given --batch; its next run continues that batch while it is
+not merged (finished or not: newer observations replace older ones per key) and starts a new
+one once a merge published it. `waiting_batches` and `waiting_lines` are what `status` says of
+the batches waiting: read without a lock or a write, the damaged ones named, never a crash.
 """
 
 from __future__ import annotations
