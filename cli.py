@@ -421,11 +421,7 @@ def _fan_out_commands(commands, *runs: argparse.ArgumentParser) -> None:
             help="with --shard: the batch's name (default: the day the run starts, UTC, e.g. "
             "20261204); the shard's next run continues its batch until it is merged",
         )
-    runs[-1].add_argument(
-        "--merge",
-        action="store_true",
-        help="instead of refreshing: merge the finished batches on the schedule, as `merge`",
-    )
+    runs[-1].add_argument("--merge", action="store_true", help="each run a `merge`, not a refresh")
     merge = commands.add_parser(
         "merge",
         help="publish the batches of `refresh --shard` in one write",

@@ -320,7 +320,7 @@ class Waiting:
     name: str  # the --batch name the shards of one set share
     shard: Shard
     state: str  # FINISHED, RUNNING_NOW (its shard holds its lock) or STOPPED (half-way)
-    exit_code: object  # the last run's exit status, when it finished
+    exit_code: object  # the exit status of its last run that finished, if one did
     rows: dict[str, int]  # per table, what a merge would publish
     written: pd.Timestamp | None  # batch.json or its store's index, the newer
     problem: str = ""  # a file of its store that cannot be read: merge leaves the batch
@@ -357,7 +357,7 @@ def waiting_batches(settings: Settings) -> tuple[list[Waiting], list[tuple[str, 
                 batch.name,
                 shard,
                 state,
-                batch.report.get("exit_code") if finished else None,
+                batch.report.get("exit_code"),
                 rows,
                 batch.last_written(),
                 problem=problem,
@@ -437,6 +437,8 @@ def _batch_lines(item: Waiting, now: pd.Timestamp) -> list[str]:
     else:
         state = f"unfinished: its shard stopped half-way ({item.rows.get('collection_runs', 0)}"
         state += " target(s) finished)"
+    if item.state != FINISHED and item.exit_code is not None:  # continued after a finished run
+        state += f", its run before finished with exit status {item.exit_code}"
     age = "unknown"
     if item.written is not None:
         age = f"{duration(max((now - item.written).total_seconds(), 0))} ago"

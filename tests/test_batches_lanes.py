@@ -97,6 +97,7 @@ def test_status_lists_each_waiting_batch_and_the_shards_missing_from_its_set(
 
     four = _block(text, "b-4-of-4")
     assert f"its shard is running now (pid {os.getpid()} since " in four[0]
+    assert "), its run before finished with exit status 4; last written " in four[0]
     assert four[1] == "    rows: none"
 
     assert "  batch b: shard 3/4 missing (3 of 4 here)" in text
