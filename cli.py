@@ -3,6 +3,7 @@
     python cli.py refresh [--projects ID,...] [--sources github,git] [--git-location R=PATH]
     python cli.py refresh --shard K/N [--batch NAME] [refresh options]   |   merge [BATCH...]
     python cli.py schedule (--every-hours N | --cron "15 */6 * * *") [--run-now] [refresh options]
+                           [--shard K/N [--batch NAME] | --merge]   (a lane; the lanes' merge)
     python cli.py status
     python cli.py repair [--dry-run]
     python cli.py track [OWNER/NAME] [--package NAME]   |   untrack ID   |   tracked
@@ -35,13 +36,13 @@ from errors import DashboardError, ExportError, StoreError
 from registry import Registry, load_registry
 from registry import tracking as user_list
 from service import batches, refresh
+from service import schedule as scheduled
 from service.schedule import (
     cron_schedule,
     every_hours_schedule,
     print_run_summary,
     schedule_loop,
 )
-from service.shards import Shard
 from service.sources import SOURCES
 from settings import Settings, parse_api_urls
 from store import DEFAULT_DATA, Catalog, ReadResult, SegmentStore
@@ -149,7 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     _refresh_options(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_refresh)
-    _fan_out_commands(commands, run)
 
     schedule = commands.add_parser(
         "schedule",
@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or at once with --run-now. The schedule is checked before anything runs: one that "
         "never fires is refused. A failed run is logged and the next one goes ahead; runs "
         "never overlap. Each run prints a few lines (when, the outcome per source, the exit "
-        "status, where the log is); the details go to refresh.log in the user data folder.",
+        "status, where the log is); the details go to refresh.log in the user data folder. "
+        "With --shard K/N each run is that lane's `refresh --shard` into its batch of the day, "
+        "continued by its next run until merged, never published; with --merge, a `merge`.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -182,12 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     _refresh_options(schedule)
     schedule.set_defaults(handler=_schedule)
+    _fan_out_commands(commands, run, schedule)
 
     status = commands.add_parser(
         "status",
-        help="show how fresh the data is, the last runs and the GitHub budget",
-        description="Freshness per project and source, the last refresh runs, and the GitHub "
-        "rate-limit budget left after the last GitHub run.",
+        help="show how fresh the data is, the last runs, batches waiting and the GitHub budget",
+        description="Freshness per project and source, the last refresh runs, the shards' "
+        "batches waiting to be merged, and the GitHub budget left after the last GitHub run.",
     )
     status.set_defaults(handler=_status)
 
@@ -346,7 +349,7 @@ def _options(args: argparse.Namespace) -> refresh.RefreshOptions:
         projects=[p.strip() for p in args.projects.split(",")] if args.projects else None,
         force=args.force,
         git_locations=locations,
-        shard=Shard.parse(args.shard) if getattr(args, "shard", None) else None,
+        shard=batches.lane_shard(args.shard, args.batch),
     )
 
 
@@ -404,20 +407,21 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
 # ----- collection that fans out: refresh --shard K/N, then merge (service/batches.py) -------
 
 
-def _fan_out_commands(commands, run: argparse.ArgumentParser) -> None:
-    run.add_argument(
-        "--shard",
-        metavar="K/N",
-        help="collect only shard K of N (a project goes to shard 1 + sha256(its id) mod N) "
-        "into an unpublished batch with its own HTTP cache, for `merge` to publish",
-    )
-    run.add_argument(
-        "--batch",
-        metavar="NAME",
-        default=f"{datetime.now(UTC):%Y%m%d}",
-        help="with --shard: the batch's name (default: today, UTC); run again, a shard "
-        "stopped half-way continues its batch",
-    )
+def _fan_out_commands(commands, *runs: argparse.ArgumentParser) -> None:
+    for run in runs:  # refresh and schedule: the same options, read the same way
+        run.add_argument(
+            "--shard",
+            metavar="K/N",
+            help="collect only shard K of N (a project goes to shard 1 + sha256(its id) mod "
+            "N) into an unpublished batch with its own HTTP cache, for `merge` to publish",
+        )
+        run.add_argument(
+            "--batch",
+            metavar="NAME",
+            help="with --shard: the batch's name (default: the day the run starts, UTC, e.g. "
+            "20261204); the shard's next run continues its batch until it is merged",
+        )
+    runs[-1].add_argument("--merge", action="store_true", help="each run a `merge`, not a refresh")
     merge = commands.add_parser(
         "merge",
         help="publish the batches of `refresh --shard` in one write",
@@ -477,6 +481,7 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     options = _options(args)
     settings = _refresh_settings(args, settings)
     _registry(settings)  # a broken projects file stops the schedule before its first run
+    scheduled.check_fan_out(settings, options, args.batch, args.merge)  # --merge runs alone
     # the schedule is checked before anything runs: one that never fires is refused
     if args.cron is not None:
         next_time = cron_schedule(args.cron, now=schedule_clock())
@@ -484,16 +489,16 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     else:
         next_time = every_hours_schedule(args.every_hours)
         every = f"every {args.every_hours:g} h"
-    print(
-        f"Refreshing {printable(every)}, until stopped (Ctrl-C); each run's details go to "
-        f"{printable(settings.data.log)}.",
-        flush=True,
-    )
+    print(scheduled.banner(every, settings.data, options.shard, args.merge), flush=True)
 
     def job() -> int:
         # read again each run: a project tracked since the last run is collected by this one
-        started = schedule_clock()
-        report = refresh.run(_registry(settings), settings, options)
+        started, registry = schedule_clock(), _registry(settings)
+        if args.merge:
+            return scheduled.merge_run(settings, registry, started)
+        if options.shard:  # a lane: its batch of the day, never published, no alert checked
+            return scheduled.shard_run(registry, settings, options, args.batch, started, _MEANING)
+        report = refresh.run(registry, settings, options)
         batches.after_publish(settings, report)
         meaning = _MEANING.get(report.exit_code, "?")
         print_run_summary(report, started, meaning, settings.data.log)
@@ -536,7 +541,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         for problem in problems:
             print(f"  {printable(problem)}")
         print()
-    fresh = freshness(registry, tables, pd.Timestamp.now(tz="UTC"))
+    fresh = freshness(registry, tables, now := pd.Timestamp.now(tz="UTC"))
     print("Freshness (newest observation, age in days):")
     ages = fresh.pivot(index="project", columns="source", values="age_days")
     ages = ages.reindex([p.name for p in registry]).astype(object)
@@ -549,6 +554,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         print("  unknown: the refreshed data could not be read (see the store problems above)")
     else:
         print("  none yet (showing the default data)")
+    print(f"\n{batches.waiting_text(settings, now)}")  # the shards' batches not merged yet
     budget = github_budget(user_runs).line(unreadable)
     print(f"\nGitHub budget left after the last GitHub run: {printable(budget)}")
     print(f"User data directory: {printable(settings.data.root)}")

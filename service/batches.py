@@ -16,16 +16,26 @@ row (one atomic write each). Running the same shard again continues that batch; 
 
 `after_publish` is what follows every publish of new data (a refresh, a merge); a shard's
 run publishes nothing and is not followed by it.
+
+A lane on a schedule (`schedule --shard K/N`, service/schedule.py) writes the batch of the
+day its run starts (UTC) unless given --batch; its next run continues that batch while it is
+not merged (finished or not: newer observations replace older ones per key) and starts a new
+one once a merge published it. `waiting_batches` and `waiting_lines` are what `status` says of
+the batches waiting: read without a lock or a write, the damaged ones named, never a crash.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -37,7 +47,17 @@ from service.shards import Shard
 from service.sources import SOURCES, Outcome
 from settings import DataLayout, Settings
 from store import SegmentStore
-from store.batches import FINISHED, Batch, list_batches, merge_batches, merged_ids, open_batch
+from store.batches import (
+    FINISHED,
+    FOLDER_NAME,
+    Batch,
+    list_batches,
+    merge_batches,
+    merged_ids,
+    open_batch,
+    still_there,
+)
+from terminal import duration, printable
 
 # what follows a publish of new data (a refresh or a merge): each is called with the settings
 AFTER_PUBLISH: list[Callable[[Settings], None]] = []
@@ -52,8 +72,21 @@ def after_publish(settings: Settings, report: refresh.RefreshReport | None = Non
         step(settings)
 
 
-def batch_settings(settings: Settings, name: str, shard: Shard) -> Settings:
-    """The settings of a shard's run: its writes go to `batches/<name>-K-of-N/`."""
+def lane_shard(shard: str | None, batch: str | None) -> Shard | None:
+    """--shard K/N as given (None without it). Raises ConfigError for one that is no K/N, and
+    for a --batch without --shard (a plain refresh publishes: it writes no batch)."""
+    if batch is not None and not shard:
+        raise ConfigError("--batch", None, "names a shard's batch: give --shard K/N too")
+    return Shard.parse(shard) if shard else None
+
+
+def batch_settings(
+    settings: Settings, name: str | None, shard: Shard, now: datetime | None = None
+) -> Settings:
+    """The settings of a shard's run: its writes go to `batches/<name>-K-of-N/`; without a
+    name, the batch of the day `now` falls on (UTC): `20261204`."""
+    if name is None:
+        name = f"{(now or datetime.now(UTC)).astimezone(UTC):%Y%m%d}"
     if not name or "/" in name or name.startswith(".") or not name.isprintable():
         raise ConfigError("--batch", None, f"{name!r}: a plain folder name, e.g. 20261204")
     folder = settings.data.batches / f"{name}-{shard.label}"
@@ -67,12 +100,18 @@ def run_shard(
     **run_options,
 ) -> refresh.RefreshReport:
     """One shard's refresh into its batch (`settings` from `batch_settings`, `options.shard`
-    set). Raises what `refresh.run` raises, and StoreError for a batch already finished."""
+    set): a new batch, or the one this shard left (stopped half-way, or finished and not
+    merged yet: continued). Raises what `refresh.run` raises."""
     data = settings.data
     assert data.batch is not None and options.shard is not None
-    batch = open_batch(data.batch, data.batch.name.rsplit("-", 3)[0], str(options.shard))
+    published = SegmentStore(DataLayout(data.root).store)
+    name = data.batch.name.rsplit("-", 3)[0]
+    batch = open_batch(data.batch, name, str(options.shard), merged_ids(published))
     _seed_caches(settings.data)
     report = refresh.run(registry, settings, options, **run_options)
+    if not still_there(batch):  # merged and removed before this run took the batch's lock:
+        batch.id = uuid.uuid4().hex  # what this run wrote is a new batch, never a merged one
+        batch.started_at = report.started_at.isoformat()
     batch.state, batch.pid = FINISHED, None
     batch.finished_at = pd.Timestamp.now(tz="UTC").isoformat()
     batch.report = {
@@ -264,3 +303,162 @@ def _fold_log(batch: Batch, data: DataLayout) -> None:
         text = shard.log.read_text(encoding="utf-8", errors="replace")
         with data.log.open("a", encoding="utf-8") as log:
             log.write(f"--- shard {batch.shard}, batch {batch.folder.name} (merged) ---\n{text}")
+
+
+# ----- what `status` says of the batches waiting under batches/ ------------------------------
+
+RUNNING_NOW, STOPPED = "running", "stopped"  # besides FINISHED
+_EXITS = {refresh.OK: "every target refreshed or current", refresh.PARTIAL: "partial failure"}
+_EXITS[refresh.FAILED] = "no target refreshed"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One batch waiting under batches/, as `status` shows it."""
+
+    folder: str  # its folder's name: what `merge NAME` takes
+    name: str  # the --batch name the shards of one set share
+    shard: Shard
+    state: str  # FINISHED, RUNNING_NOW (its shard holds its lock) or STOPPED (half-way)
+    exit_code: object  # the exit status of its last run that finished, if one did
+    rows: dict[str, int]  # per table, what a merge would publish
+    written: pd.Timestamp | None  # batch.json or its store's index, the newer
+    problem: str = ""  # a file of its store that cannot be read: merge leaves the batch
+    holder: str = ""  # who holds its lock while its shard runs ('pid 12 since ...')
+    merged: bool = False  # published by a merge that stopped before removing it
+
+
+def waiting_batches(settings: Settings) -> tuple[list[Waiting], list[tuple[str, str]]]:
+    """The batches waiting under the data folder's batches/, read without writing anything
+    or taking a lock, and the folders there that are no readable batch, with the problem."""
+    found, problems = list_batches(settings.data.batches)
+    damaged = [(p.path.parent.name, f"{p.path.name} {p.problem}") for p in problems]
+    try:
+        done = merged_ids(SegmentStore(settings.data.store))
+    except StoreError:  # the published store's own problem, which status names
+        done = set()
+    waiting = []
+    for batch in found:
+        try:
+            shard = Shard.parse(batch.shard)
+        except ConfigError:
+            damaged.append((batch.folder.name, f"batch.json names no shard ({batch.shard!r})"))
+            continue
+        try:
+            rows, problem = batch.table_rows(), ""
+        except StoreError as exc:
+            rows, problem = {}, str(exc)
+        holder = _lock_holder(DataLayout(settings.data.root, batch.folder).lock)
+        finished = batch.state == FINISHED
+        state = RUNNING_NOW if holder else FINISHED if finished else STOPPED
+        waiting.append(
+            Waiting(
+                batch.folder.name,
+                batch.name,
+                shard,
+                state,
+                batch.report.get("exit_code"),
+                rows,
+                batch.last_written(),
+                problem=problem,
+                holder=holder,
+                merged=batch.id in done,
+            )
+        )
+    return waiting, damaged
+
+
+def _lock_holder(lock: Path) -> str:
+    """Who holds a batch's lock ('pid 12 since ...'), or '' when nobody does. Asks with a
+    shared lock on a read-only handle, let go at once: nothing is written."""
+    try:
+        handle = lock.open("r", encoding="utf-8", errors="replace")
+    except OSError:  # no lock file: its shard never ran here, or it cannot be read
+        return ""
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        except OSError:
+            return ""
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return ""
+
+
+def waiting_text(settings: Settings, now: pd.Timestamp) -> str:
+    """`waiting_lines` of the data folder's batches, each line safe for a terminal."""
+    lines = waiting_lines(*waiting_batches(settings), now, settings.data.batches)
+    return "\n".join(map(printable, lines))
+
+
+def waiting_lines(
+    waiting: list[Waiting], damaged: list[tuple[str, str]], now: pd.Timestamp, where: Path
+) -> list[str]:
+    """What `status` prints of the batches waiting in `where` (batches/): each batch's shard,
+    state, last run's exit, rows per table, age and the command that publishes it; the shards
+    missing from each set; the folders that are no readable batch. One line when none waits."""
+    if not waiting and not damaged:
+        return ["Batches waiting to be merged: none"]
+    out = [f"Batches waiting to be merged ({where}):"]
+    ordered = sorted(waiting, key=lambda w: (w.name, w.shard.count, w.shard.index, w.folder))
+    sets: dict[tuple[str, int], set[int]] = {}
+    for item in ordered:
+        sets.setdefault((item.name, item.shard.count), set()).add(item.shard.index)
+        out += _batch_lines(item, now)
+    for folder, _ in damaged:  # a damaged batch is there, if not mergeable: not missing
+        if match := FOLDER_NAME.fullmatch(folder):
+            key = (match["name"], int(match["count"]))
+            if key in sets:
+                sets[key].add(int(match["index"]))
+    for (name, count), present in sets.items():
+        missing = [k for k in range(1, count + 1) if k not in present]
+        if missing:
+            shards = ", ".join(f"{k}/{count}" for k in missing)
+            out.append(
+                f"  batch {name}: shard {shards} missing ({len(present)} of {count} here): not "
+                "run, still running elsewhere, not copied here yet, or merged already"
+            )
+    for folder, problem in damaged:
+        out.append(
+            f"  damaged: {folder}: {problem}; merge leaves it: restore the file, or remove "
+            f"{where / folder} and run its shard again"
+        )
+    return out
+
+
+def _batch_lines(item: Waiting, now: pd.Timestamp) -> list[str]:
+    """One batch in three lines: what it is, its rows, what publishes it."""
+    if item.state == FINISHED:
+        said = _EXITS.get(item.exit_code, "") if isinstance(item.exit_code, int) else ""
+        state = f"finished, exit status {item.exit_code}" + (f" ({said})" if said else "")
+    elif item.state == RUNNING_NOW:
+        state = f"unfinished: its shard is running now ({item.holder})"
+    else:
+        state = f"unfinished: its shard stopped half-way ({item.rows.get('collection_runs', 0)}"
+        state += " target(s) finished)"
+    if item.state != FINISHED and item.exit_code is not None:  # continued after a finished run
+        state += f", its run before finished with exit status {item.exit_code}"
+    age = "unknown"
+    if item.written is not None:
+        age = f"{duration(max((now - item.written).total_seconds(), 0))} ago"
+    rows = ", ".join(f"{table} {count:,}" for table, count in sorted(item.rows.items()))
+    merge = f"./dev cli merge {item.folder}"
+    if item.merged:
+        publish = f"already merged (a merge stopped before removing it): `{merge}` removes it"
+    elif item.problem:
+        publish = f"damaged: {item.problem}; merge leaves it until the file is restored"
+    elif item.state == FINISHED:
+        publish = f"ready to merge: `{merge}` (or `./dev cli merge` for every finished batch)"
+    elif item.state == RUNNING_NOW:
+        publish = f"once it finishes: `{merge}`"
+    else:
+        publish = (
+            f"`{merge}` publishes what it finished; run shard {item.shard} again with "
+            f"--batch {item.name} to finish it"
+        )
+    return [
+        f"  {item.folder}: shard {item.shard}, {state}; last written {age}",
+        f"    rows: {rows or 'none'}",
+        f"    {publish}",
+    ]

@@ -4,6 +4,10 @@ first run, and the loop that runs one refresh at a time and survives any failure
 Cron expressions are read by croniter, as cron reads them (weekdays 0-7 from Sunday);
 APScheduler 3's `from_crontab` counted them from Monday. Clock and sleep are arguments, so
 tests never wait.
+
+Besides a plain refresh, a scheduled run is one lane of a refresh that fans out
+(`schedule --shard K/N`: `shard_run`, into the lane's batch of the day, never published) or a
+merge of the batches the lanes finished (`schedule --merge`: `merge_run`).
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from errors import ConfigError
-from service import refresh
+from registry import Registry
+from service import batches, refresh
+from service.shards import Shard
+from settings import DataLayout, Settings
 from terminal import duration, printable
 
 # --every-hours: at least a minute apart (cron's own step), at most a year
@@ -180,3 +187,64 @@ def print_run_summary(
             f"  data folder: {printable(report.log_failure)}: the refresh log cannot be written",
             file=sys.stderr,
         )
+
+
+def check_fan_out(
+    settings: Settings, options: refresh.RefreshOptions, batch: str | None, merge: bool
+) -> None:
+    """Before a schedule's first run: `--merge` runs alone (no --shard nor refresh options),
+    and a lane's `--batch` is a plain folder name. Raises ConfigError otherwise."""
+    if merge and (options.shard or options.projects or options.sources or options.force):
+        raise ConfigError(
+            "--merge",
+            None,
+            "merges the batches the lanes wrote: it takes no --shard, --projects, --sources "
+            "or --force (give those to the lanes' `schedule --shard`)",
+        )
+    if options.shard is not None:
+        batches.batch_settings(settings, batch, options.shard)
+
+
+def banner(every: str, data: DataLayout, shard: Shard | None, merge: bool) -> str:
+    """The line a schedule starts with: what it runs, how often, where the details go."""
+    if merge:
+        what = f"Merging the finished batches of {data.batches}"
+    elif shard is not None:
+        what = f"Refreshing shard {shard} into unpublished batches in {data.batches}"
+    else:
+        what = "Refreshing"
+    log = "its batch's refresh.log" if shard is not None and not merge else data.log
+    return printable(f"{what} {every}, until stopped (Ctrl-C); each run's details go to {log}.")
+
+
+def shard_run(
+    registry: Registry,
+    settings: Settings,
+    options: refresh.RefreshOptions,
+    batch: str | None,
+    started: datetime,
+    meanings: Mapping[int, str],
+) -> int:
+    """One scheduled run of a lane (`options.shard`) into its batch: `batch`, or the one of
+    the day `started` falls on (UTC), continued by the lane's next run until it is merged.
+    Prints what a scheduled refresh prints and the batch; publishes nothing, checks no alert.
+    Returns the run's exit status; raises what `batches.run_shard` raises."""
+    assert options.shard is not None
+    lane = batches.batch_settings(settings, batch, options.shard, started)
+    report = batches.run_shard(registry, lane, options)
+    print_run_summary(report, started, meanings.get(report.exit_code, "?"), lane.data.log)
+    print(f"  shard {options.shard}: unpublished batch {printable(lane.data.batch)}", flush=True)
+    return report.exit_code
+
+
+def merge_run(settings: Settings, registry: Registry, started: datetime) -> int:
+    """One scheduled merge, as `merge` without names: every finished batch in one write, the
+    alert rules checked on what it published, then what follows every publish. Prints the
+    merge's lines under the time it ran; returns its exit status."""
+    report = batches.merge(settings, None, registry)
+    print(f"{started:%Y-%m-%d %H:%M} UTC: merge")
+    for line in report.lines():
+        print(f"  {printable(line)}", flush=True)
+    if report.merged:
+        batches.after_publish(settings)
+    return report.exit_code

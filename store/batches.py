@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,8 @@ from store.segments import MERGED, ReadResult, SegmentStore, merge_newest
 BATCH_FILE = "batch.json"
 STORE_FOLDER = "store"  # the batch's own segment store, inside its folder
 RUNNING, FINISHED = "running", "finished"
+FOLDER_NAME = re.compile(r"(?P<name>.+)-(?P<index>\d+)-of-(?P<count>\d+)")  # <name>-K-of-N
+SHARD_TEXT = re.compile(r"\d+/\d+")
 
 
 class BatchStore(SegmentStore):
@@ -86,37 +91,78 @@ class Batch:
         path = folder / BATCH_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            batch = cls(folder, **{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         except FileNotFoundError:
             raise CorruptFileError(path, "is missing: not a shard's batch") from None
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError) as exc:
             raise CorruptFileError(path, f"cannot be read ({exc})") from None
-        if not isinstance(batch.id, str) or batch.state not in (RUNNING, FINISHED):
+        fields = [k for k in cls.__dataclass_fields__ if k != "folder"]
+        if not isinstance(data, dict) or not {"id", "name", "shard"} <= set(data):
+            raise CorruptFileError(path, "is not a shard's batch description (no id, name, shard)")
+        batch = cls(folder, **{k: data[k] for k in fields if k in data})
+        if not batch._well_formed():
             raise CorruptFileError(path, "is not a shard's batch description")
         return batch
 
+    def _well_formed(self) -> bool:
+        """Every field of the type it is written with (a hand-edited or foreign batch.json
+        is named as damaged, never a crash of `status` or `merge` further on)."""
+        texts = (self.id, self.name, self.shard, self.started_at)
+        return (
+            all(isinstance(t, str) for t in texts)
+            and bool(SHARD_TEXT.fullmatch(self.shard))
+            and self.state in (RUNNING, FINISHED)
+            and (self.pid is None or (isinstance(self.pid, int) and not isinstance(self.pid, bool)))
+            and (self.finished_at is None or isinstance(self.finished_at, str))
+            and isinstance(self.report, dict)
+        )
 
-def open_batch(folder: Path, name: str, shard: str) -> Batch:
-    """The batch in `folder`, created if new; a shard stopped half-way continues its batch.
+    def table_rows(self) -> dict[str, int]:
+        """Rows per table in the batch (the newest per key: what `merge` publishes), tables
+        with none left out. Raises CorruptFileError naming a file that cannot be read."""
+        return {table: len(frame) for table, frame in batch_rows(self).items() if len(frame)}
 
-    Raises StoreError when that batch already finished (merge it, or name another batch)."""
-    if (folder / BATCH_FILE).exists():
-        batch = Batch.load(folder)
-        if batch.state == FINISHED:
-            raise StoreError(
-                folder,
-                "holds a finished batch that is not merged yet: merge it (`./dev cli merge`) "
-                "or give this run another --batch name",
-            )
-        if batch.shard != shard:
-            raise StoreError(folder, f"holds the batch of shard {batch.shard}, not {shard}")
-    else:
+    def last_written(self) -> pd.Timestamp | None:
+        """When the batch was last written: its batch.json or its store's index, the newer."""
+        times = []
+        for path in (self.folder / BATCH_FILE, self.folder / STORE_FOLDER / "manifest.json"):
+            try:
+                times.append(path.stat().st_mtime)
+            except OSError:
+                continue
+        return pd.Timestamp(max(times), unit="s", tz="UTC") if times else None
+
+
+def open_batch(folder: Path, name: str, shard: str, merged: Collection[str] = ()) -> Batch:
+    """The batch in `folder`, created if new. The same shard's next run continues its batch,
+    whether it stopped half-way or finished and is not merged yet: a newer observation
+    replaces an older one of the same key, as in the store, and the batch keeps the last run's
+    report. A batch whose id is in `merged` (a merge published it and stopped before removing
+    it) is replaced by a new one: its rows are published already, so none is counted twice.
+
+    Raises StoreError when the folder holds another shard's batch, CorruptFileError when its
+    batch.json is damaged."""
+    batch = Batch.load(folder) if (folder / BATCH_FILE).exists() else None
+    if batch is not None and batch.shard != shard:
+        raise StoreError(folder, f"holds the batch of shard {batch.shard}, not {shard}")
+    if batch is not None and batch.id in merged:
+        shutil.rmtree(folder / STORE_FOLDER, ignore_errors=True)
+        batch = None
+    if batch is None:
         folder.mkdir(parents=True, exist_ok=True)
         batch = Batch(folder, uuid.uuid4().hex, name, shard)
         batch.started_at = pd.Timestamp.now(tz="UTC").isoformat()
     batch.state, batch.pid = RUNNING, os.getpid()
     batch.save()
     return batch
+
+
+def still_there(batch: Batch) -> bool:
+    """Whether the folder still holds this batch (a merge may have published and removed it
+    between `open_batch` and the shard's run taking the batch's lock)."""
+    try:
+        return Batch.load(batch.folder).id == batch.id
+    except CorruptFileError:
+        return False
 
 
 def list_batches(root: Path) -> tuple[list[Batch], list[CorruptFileError]]:

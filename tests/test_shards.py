@@ -340,3 +340,63 @@ def test_the_self_hosted_script_runs_one_process_per_token_then_merges(
     assert "lane-" not in result.stdout + result.stderr  # tokens are never printed
     repos = set(SegmentStore(tmp_path / "data").read("repositories").frame["repo"])
     assert {f"octo-org/{name}" for name in EXTRA_REPOS} <= repos
+
+
+def test_the_self_hosted_script_scheduled_runs_one_lane_per_token_and_stops_them_all(
+    worlds, projects, tmp_path
+):
+    """OSSAI_SCHEDULE set: one `schedule --shard` lane per token (here run at once, once) and
+    one `schedule --merge`; the lanes publish nothing, stopping the script stops every
+    process it started, and a merge then publishes both lanes' batches once."""
+    github, packages = worlds[0]
+    checkout = tmp_path / "checkout"
+    (checkout / "deploy").mkdir(parents=True)
+    shutil.copy2(SCRIPT, checkout / "deploy" / SCRIPT.name)
+    dev = checkout / "dev"
+    dev.write_text(
+        f'#!/usr/bin/env bash\nshift\nexec "{sys.executable}" "{ROOT / "cli.py"}" "$@"\n'
+    )
+    dev.chmod(0o755)
+    root = tmp_path / "data"
+    env = _env(root, projects, (github, packages))
+    env.pop("GITHUB_TOKEN")
+    env.update(OSSAI_SHARDS="2", OSSAI_TOKEN_1="lane-one-token", OSSAI_TOKEN_2="lane-two-token")
+    env.update(OSSAI_SCHEDULE="15 */6 * * *")
+    once = ["--run-now", "--max-runs", "1", "--sources", "github,pypi"]
+    script = subprocess.Popen(
+        [str(checkout / "deploy" / SCRIPT.name), *once],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+
+        def lanes_done() -> bool:
+            found = sorted((root / "batches").glob("*-of-2/batch.json"))
+            return len(found) == 2 and all('"finished"' in p.read_text() for p in found)
+
+        _wait_for(lanes_done)
+        assert SegmentStore(root).manifest()["version"] == 0  # a lane publishes nothing
+        assert script.poll() is None  # the merge schedule keeps it running
+        script.send_signal(signal.SIGTERM)
+        out, err = script.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(script.pid, signal.SIGKILL)
+    assert script.returncode == 0, out + err
+    with pytest.raises(ProcessLookupError):  # no lane and no merge left running
+        os.killpg(script.pid, 0)
+    assert out.count("Refreshing shard ") == 2 and "Merging the finished batches" in out
+    assert {a.split()[-1] for a in github.authorizations} == {"lane-one-token", "lane-two-token"}
+    assert "lane-" not in out + err  # tokens are never printed
+    names = sorted(p.name for p in (root / "batches").iterdir())
+    assert [n[9:] for n in names] == ["1-of-2", "2-of-2"] and names[0][:8].isdigit()
+
+    merged = _run(env, "merge")
+    assert merged.returncode in (0, 3), merged.stdout + merged.stderr
+    assert "published 2 batch(es) in one write" in merged.stdout
+    repos = set(SegmentStore(root).read("repositories").frame["repo"])
+    assert {f"octo-org/{name}" for name in EXTRA_REPOS} <= repos
+    assert "nothing to merge" in _run(env, "merge").stdout
