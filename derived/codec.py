@@ -9,7 +9,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -100,7 +100,7 @@ class Writer:
         if isinstance(value, list | tuple):
             kind = "list" if isinstance(value, list) else "tuple"
             return {kind: [self.encode(v) for v in value]}
-        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
             return {"dict": [[k, self.encode(v)] for k, v in value.items()]}
         raise TypeError(f"a derived view cannot hold a {type(value).__name__}")
 
@@ -218,8 +218,62 @@ def _chart(reader: Reader, body: list) -> ChartView:
 
 
 def _community(reader: Reader, body: list) -> CommunityViews:
-    summary, active, projects = (reader.decode(part) for part in body)
-    return CommunityViews(summary, active, projects)
+    summary, active, projects = body
+    decoded = _projects(reader, projects)
+    return CommunityViews(reader.decode(summary), reader.decode(active), decoded)
+
+
+def _projects(reader: Reader, tree: object) -> Mapping[str, ProjectCommunity]:
+    """Each project's Community views, decoded when the page first shows that project: the
+    page draws one project, and decoding every project's charts cost half a second of a first
+    visit. Every file they name is read and checked now, so damage is still found at lookup
+    (and the views computed live) rather than when a reader picks the project."""
+    try:
+        ((kind, pairs),) = tree.items()  # type: ignore[union-attr]
+        trees = {str(name): part for name, part in pairs} if kind == "dict" else None
+    except (AttributeError, ValueError, TypeError):
+        trees = None
+    if trees is None:
+        raise CorruptFileError(reader.folder, "the derived index's Community projects are damaged")
+    for part in trees.values():
+        for name in _files(part):
+            reader._bytes(name)
+    return _Decoded(reader, trees)
+
+
+def _files(tree: object) -> list[str]:
+    """The files a tree names (a frame's Parquet, a figure's JSON), at any depth."""
+    if isinstance(tree, dict):
+        found = []
+        for kind, body in tree.items():
+            if kind == "frame" and isinstance(body, list) and body:
+                found.append(str(body[0]))
+            elif kind == "figure":
+                found.append(str(body))
+            else:
+                found += _files(body)
+        return found
+    if isinstance(tree, list):
+        return [name for part in tree for name in _files(part)]
+    return []
+
+
+class _Decoded(Mapping):
+    """A read-only mapping whose values are decoded on first access, then kept."""
+
+    def __init__(self, reader: Reader, trees: dict[str, object]) -> None:
+        self._reader, self._trees, self._values = reader, trees, {}
+
+    def __getitem__(self, key: str) -> object:
+        if key not in self._values:
+            self._values[key] = self._reader.decode(self._trees[key])
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._trees)
+
+    def __len__(self) -> int:
+        return len(self._trees)
 
 
 def _project(reader: Reader, body: list) -> ProjectCommunity:

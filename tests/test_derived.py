@@ -192,6 +192,26 @@ def test_a_damaged_file_is_named_and_computed_live(
     assert len(at.dataframe[1].value) > 0  # the coverage table is shown all the same
 
 
+def test_a_damaged_file_of_a_project_not_shown_yet_is_still_found_at_lookup(
+    computed_live, monkeypatch, tmp_path, user_data_dir
+):
+    """Community decodes a project's views when the page first shows it (derived/codec.py),
+    but checks every project's files when the views are looked up: a damaged one is named
+    and the page computed live, never a failure when the reader picks that project later."""
+    folder = _shipped_copy(tmp_path, monkeypatch)
+    index = json.loads((folder / "index.json").read_text())
+    (tree,) = [t for t in index["entries"].values() if "community" in t]
+    _, _, projects = tree["community"]
+    _, last = projects["dict"][-1]  # the page opens on the first project, not this one
+    path = folder / _files_of(last)[0]
+    path.write_bytes(path.read_bytes()[:10])
+    at = open_page("community")
+    assert "community_views" in computed_live
+    problems = "\n".join(str(c.value) for c in at.sidebar.code)
+    assert str(path) in problems, problems
+    assert not at.exception
+
+
 def test_an_index_of_other_data_is_never_served(computed_live, monkeypatch, tmp_path):
     folder = _shipped_copy(tmp_path, monkeypatch)
     index = json.loads((folder / "index.json").read_text())
