@@ -1,8 +1,8 @@
 """Claims: each claim about open-source AI set against its evidence, with tunable thresholds.
 
-The verdict matrix leads; below it, one tab per claim leads with the chart of its evidence.
-Only the open tab is drawn (seven claims' charts at once took the browser seconds to lay
-out). The charts come from `views.claims`, so the export draws exactly what the page shows.
+The verdict matrix leads; below it, one tab per claim leads with the chart of its evidence
+(only the open tab is drawn: widgets.open_tab). The charts come from `views.claims`, so the
+export draws exactly what the page shows.
 """
 
 from __future__ import annotations
@@ -104,26 +104,12 @@ def render() -> None:
     )
 
     st.subheader("Each claim's evidence")
-    tabs = _claim_tabs(claims)
-    for claim, chart, tab in zip(claims, charts[1:], tabs, strict=True):
-        with tab:
-            if tab.open:  # only the open claim is drawn: a tab's choice reruns the page
-                _claim_section(claim, chart, table, evidence_tables[claim.id])
-
-
-def _claim_tabs(claims) -> list:
-    """One tab per claim, named as the matrix's columns; the open one is kept in the address
-    as `claim=<id>` (the Overview links to each claim that way)."""
-    labels = [claim.id.capitalize() for claim in claims]
-    param = urlstate.choice(
-        "claim",
-        "claims_tab",
-        {claim.id: label for claim, label in zip(claims, labels, strict=True)},
-    )
-    urlstate.seed(param)
-    tabs = st.tabs(labels, key="claims_tab", on_change="rerun")
-    urlstate.keep(param, st.session_state["claims_tab"], labels[0])
-    return tabs
+    by_id = {claim.id: (claim, chart) for claim, chart in zip(claims, charts[1:], strict=True)}
+    # the tabs are named as the matrix's columns; the Overview links to each (claim=<id>)
+    opened, tab = widgets.open_tab("claim", "claims_tab", {c: c.capitalize() for c in by_id})
+    claim, chart = by_id[opened]
+    with tab:
+        _claim_section(claim, chart, table, evidence_tables[claim.id])
 
 
 def _claim_section(claim, chart: ChartView, table: pd.DataFrame, evidence: pd.DataFrame) -> None:

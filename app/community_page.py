@@ -156,22 +156,36 @@ def render() -> None:
     )
     project = views.projects[name]
     charts = project.charts
-    _draw(charts["contributors"], "community_flow_chart")
-    _draw(charts["factors"], "community_factor_chart")
-    _draw(charts["organizations"], "community_org_chart")
-    left, right = st.columns(2)
-    if "releases" not in charts:
-        left.info(
-            f"{widgets.markdown_text(name)}: no releases on PyPI and no tags in its main "
-            "repositories."
-        )
-    else:
-        with left:
-            _draw(charts["releases"], "community_release_chart")
-        if project.median_gap is not None:
-            left.caption(f"Median {project.median_gap:.0f} days between releases.")
-    with right:
-        _draw(charts["heatmap"], "community_heatmap")
+    opened, tab = widgets.open_tab("chart", "community_chart", IN_DEPTH)
+    with tab:
+        if opened != "releases":
+            _draw(charts[opened], IN_DEPTH_KEYS[opened])
+        elif "releases" not in charts:
+            st.info(
+                f"{widgets.markdown_text(name)}: no releases on PyPI and no tags in its main "
+                "repositories."
+            )
+        else:
+            _draw(charts["releases"], IN_DEPTH_KEYS["releases"])
+            if project.median_gap is not None:
+                st.caption(f"Median {project.median_gap:.0f} days between releases.")
+
+
+# One project in depth: its charts, one tab each (only the open one is drawn)
+IN_DEPTH = {
+    "contributors": "Contributors",
+    "factors": "Absence factors",
+    "organizations": "Organizations",
+    "releases": "Releases",
+    "heatmap": "Working hours",
+}
+IN_DEPTH_KEYS = {
+    "contributors": "community_flow_chart",
+    "factors": "community_factor_chart",
+    "organizations": "community_org_chart",
+    "releases": "community_release_chart",
+    "heatmap": "community_heatmap",
+}
 
 
 def _draw(chart: ChartView, key: str) -> None:

@@ -242,3 +242,19 @@ def date_range_slider(
     if address is None:
         return draw()
     return urlstate.bound(urlstate.days(address, key, low, high), (low, high), draw)
+
+
+def open_tab(name: str, key: str, labels: Mapping[str, str]):
+    """Tabs of which only the open one is drawn: a click on a tab reruns the page, which
+    then draws that tab's content alone (every tab's charts at once took the browser seconds
+    to lay out). `labels`: address word -> tab label, the first open by default; the open
+    tab is kept in the address as `name=<word>`. Returns the open tab's word and its
+    container, for the caller to draw in."""
+    shown = list(labels.values())
+    param = urlstate.choice(name, key, dict(labels))
+    urlstate.seed(param)
+    tabs = st.tabs(shown, key=key, on_change="rerun")
+    label = st.session_state[key]
+    urlstate.keep(param, label, shown[0])
+    index = shown.index(label)
+    return list(labels)[index], tabs[index]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from app.community_page import IN_DEPTH
 from tests.apptest import figure, open_page, texts
 
 
@@ -33,7 +34,9 @@ def test_community_page_compares_projects_and_says_which_have_no_git_data():
     assert str(keras["history_ends"])[:10] == "2026-08-21"
     names = {t["name"] for t in figure(at, 0)["data"]}
     assert "TensorFlow" not in names and "tensorflow/addons — TensorFlow family" in names
-    assert len(at.get("plotly_chart")) == 6
+    # the comparison, then one project's charts one tab at a time (only the open one drawn)
+    assert [tab.label for tab in at.tabs] == list(IN_DEPTH.values())
+    assert len(at.get("plotly_chart")) == 2
     assert "the same for every project" in said
 
 
@@ -57,5 +60,12 @@ def test_one_project_in_depth():
     at = open_page("community")
     at.selectbox(key="community_project").set_value("Stable Diffusion").run()
     assert not at.exception
-    titles = [figure(at, i)["layout"]["title"]["text"] for i in range(1, 6)]
-    assert all(t.startswith("Stable Diffusion") for t in titles)
+    titles = []
+    for chart, label in IN_DEPTH.items():
+        at.session_state["community_chart"] = label  # as a click on the tab (it reruns)
+        at.run()
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 2, chart
+        titles.append(figure(at, 1)["layout"]["title"]["text"])
+    assert len(set(titles)) == len(IN_DEPTH)  # each tab its own chart
+    assert all(t.startswith("Stable Diffusion") for t in titles), titles

@@ -108,6 +108,8 @@ def test_community_choices_survive_a_copied_link():
     at.checkbox(key="community_bots").check().run()
     at.checkbox(key="community_merges").check().run()
     at.selectbox(key="community_project").set_value("Stable Diffusion").run()
+    at.session_state["community_chart"] = "Organizations"  # as a click on the tab
+    at.run()
     link = address(at)
     assert link == {
         "period": "year",
@@ -116,6 +118,7 @@ def test_community_choices_survive_a_copied_link():
         "bots": "1",
         "merges": "1",
         "project": "stable-diffusion",
+        "chart": "organizations",
     }
 
     new = reopened("community", link)
@@ -124,6 +127,7 @@ def test_community_choices_survive_a_copied_link():
     assert new.slider(key="community_share").value == pytest.approx(0.8)
     assert new.checkbox(key="community_bots").value and new.checkbox(key="community_merges").value
     assert new.selectbox(key="community_project").value == "Stable Diffusion"
+    assert new.session_state["community_chart"] == "Organizations"
     assert address(new) == link and not notices(new)
 
 

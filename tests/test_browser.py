@@ -41,7 +41,7 @@ PAGES = [
     ("", "Open-source AI: ecosystem health", 1),  # the default page lives at /
     ("compare", "Compare projects over time", 1),
     ("explore", "Explore any repository or package", 0),  # no chart until a name is added
-    ("community", "Community: who contributes, and how concentrated", 4),
+    ("community", "Community: who contributes, and how concentrated", 2),  # one tab drawn
     ("claims", "Claims against evidence", 2),  # the verdict matrix, the open claim's evidence
     ("project", "One project in depth", 1),
     ("methods", "Methods", 0),
