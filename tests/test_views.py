@@ -55,15 +55,31 @@ def test_compare_draws_the_view_of_its_default_metric(tables):
     assert _expected([exported["stars"]]) == _expected([shown.chart])
 
 
+def _drawn_tab_by_tab(at, key: str) -> list[tuple[str, list[str]]]:
+    """The charts above the tabs, then each tab's charts, opened one by one as a click does
+    (a page draws only its open tab; the first is open at first)."""
+    above = _drawn(at)[:-1]
+    drawn = list(above)
+    for tab in at.tabs:
+        at.session_state[key] = tab.label
+        at.run()
+        assert not at.exception
+        shown = _drawn(at)
+        assert shown[: len(above)] == above  # the charts above the tabs stay as they were
+        drawn += shown[len(above) :]
+    return drawn
+
+
 def test_community_draws_the_comparison_and_the_first_projects_views(tables):
     views = community_views(load_registry(), tables["commits"], tables["releases"])
     first = next(iter(views.projects.values()))
-    assert _drawn(open_page("community")) == _expected([views.active, *first.charts.values()])
+    drawn = _drawn_tab_by_tab(open_page("community"), "community_chart")
+    assert drawn == _expected([views.active, *first.charts.values()])
 
 
 def test_claims_draws_its_views(tables):
     views = page_views("claims", load_registry(), tables, load_claims())
-    assert _drawn(open_page("claims")) == _expected(views)
+    assert _drawn_tab_by_tab(open_page("claims"), "claims_tab") == _expected(views)
 
 
 def test_project_draws_the_first_projects_views(tables):
