@@ -204,3 +204,19 @@ def commit_rows(rows: list[dict], fetched_at: pd.Timestamp = COMMITS_READ_AT) ->
     commits = TABLES["commits"]
     columns = [c for c in commits.column_names if c in frame]
     return commits.conform(commits.widen(frame[columns]))
+
+
+@pytest.fixture
+def pypi(tmp_path, monkeypatch):
+    """The fake PyPI (small world), and the registry the CLI reads (alpha, beta, gamma,
+    ghost): the shards' and batches' tests."""
+    from tests.fakes.clock import NOW, FakeClock
+    from tests.fakes.pypi.depsdev import small_scorecards
+    from tests.fakes.pypi.server import FakePackageHosts
+    from tests.fakes.pypi.world import SMALL_REGISTRY, small_world
+
+    path = tmp_path / "projects.toml"
+    path.write_text(SMALL_REGISTRY, encoding="utf-8")
+    monkeypatch.setenv("OSSAI_PROJECTS", str(path))
+    with FakePackageHosts(small_world(), clock=FakeClock(NOW), scorecards=small_scorecards()) as h:
+        yield h

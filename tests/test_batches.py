@@ -17,20 +17,6 @@ from alerts import AlertOutcome
 from errors import StoreError
 from service import batches, refresh
 from store import TABLES, SegmentStore
-from tests.fakes.clock import NOW, FakeClock
-from tests.fakes.pypi.depsdev import small_scorecards
-from tests.fakes.pypi.server import FakePackageHosts
-from tests.fakes.pypi.world import SMALL_REGISTRY, small_world
-
-
-@pytest.fixture
-def pypi(tmp_path, monkeypatch):
-    """The fake PyPI, and the registry the CLI reads (alpha, beta, gamma, ghost)."""
-    path = tmp_path / "projects.toml"
-    path.write_text(SMALL_REGISTRY, encoding="utf-8")
-    monkeypatch.setenv("OSSAI_PROJECTS", str(path))
-    with FakePackageHosts(small_world(), clock=FakeClock(NOW), scorecards=small_scorecards()) as h:
-        yield h
 
 
 def _refresh(pypi, *args: str) -> int:

@@ -20,26 +20,12 @@ from alerts import AlertOutcome
 from service import batches, refresh
 from store import SegmentStore
 from tests.conftest import ROOT
-from tests.fakes.clock import NOW, FakeClock
-from tests.fakes.pypi.depsdev import small_scorecards
-from tests.fakes.pypi.server import FakePackageHosts
-from tests.fakes.pypi.world import SMALL_REGISTRY, small_world
 from tests.test_batches import _all, _refresh
 from tests.test_cli import _fake_clock
 from tests.test_recipes import _cli_args
 
 # with 4 shards: gamma (and ghost) go to shard 1, beta to 2, alpha to 3, none to 4
 THREE = ["--projects", "alpha,beta,gamma"]
-
-
-@pytest.fixture
-def pypi(tmp_path, monkeypatch):
-    """The fake PyPI, and the registry the CLI reads (alpha, beta, gamma, ghost)."""
-    path = tmp_path / "projects.toml"
-    path.write_text(SMALL_REGISTRY, encoding="utf-8")
-    monkeypatch.setenv("OSSAI_PROJECTS", str(path))
-    with FakePackageHosts(small_world(), clock=FakeClock(NOW), scorecards=small_scorecards()) as h:
-        yield h
 
 
 def _status(capsys) -> str:

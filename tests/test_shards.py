@@ -309,13 +309,9 @@ def test_a_shard_killed_half_way_loses_nothing_published_and_is_merged_or_named(
     assert {status for *_, status in runs[0] - runs[1]} == {"skipped"}
 
 
-def test_the_self_hosted_script_runs_one_process_per_token_then_merges(
-    worlds,
-    projects,
-    tmp_path,
-):
-    """The script, run for real: `./dev` is replaced by the CLI itself (no venv set-up)."""
-    github, packages = worlds[0]
+def _checkout(tmp_path: Path) -> Path:
+    """A checkout holding the self-hosted script, whose `./dev` is the CLI itself (no venv
+    set-up)."""
     checkout = tmp_path / "checkout"
     (checkout / "deploy").mkdir(parents=True)
     shutil.copy2(SCRIPT, checkout / "deploy" / SCRIPT.name)
@@ -324,6 +320,17 @@ def test_the_self_hosted_script_runs_one_process_per_token_then_merges(
         f'#!/usr/bin/env bash\nshift\nexec "{sys.executable}" "{ROOT / "cli.py"}" "$@"\n'
     )
     dev.chmod(0o755)
+    return checkout
+
+
+def test_the_self_hosted_script_runs_one_process_per_token_then_merges(
+    worlds,
+    projects,
+    tmp_path,
+):
+    """The script, run for real: `./dev` is replaced by the CLI itself (no venv set-up)."""
+    github, packages = worlds[0]
+    checkout = _checkout(tmp_path)
     env = _env(tmp_path / "data", projects, (github, packages))
     env.pop("GITHUB_TOKEN")
     env.update(OSSAI_SHARDS="2", OSSAI_TOKEN_1="lane-one-token", OSSAI_TOKEN_2="lane-two-token")
@@ -349,14 +356,7 @@ def test_the_self_hosted_script_scheduled_runs_one_lane_per_token_and_stops_them
     one `schedule --merge`; the lanes publish nothing, stopping the script stops every
     process it started, and a merge then publishes both lanes' batches once."""
     github, packages = worlds[0]
-    checkout = tmp_path / "checkout"
-    (checkout / "deploy").mkdir(parents=True)
-    shutil.copy2(SCRIPT, checkout / "deploy" / SCRIPT.name)
-    dev = checkout / "dev"
-    dev.write_text(
-        f'#!/usr/bin/env bash\nshift\nexec "{sys.executable}" "{ROOT / "cli.py"}" "$@"\n'
-    )
-    dev.chmod(0o755)
+    checkout = _checkout(tmp_path)
     root = tmp_path / "data"
     env = _env(root, projects, (github, packages))
     env.pop("GITHUB_TOKEN")
