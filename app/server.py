@@ -30,8 +30,20 @@ def warm_up() -> None:
         from store.query import connection
 
         connection().close()
+        _skip_direct_run_check()
     except Exception:  # a warm-up never stops the server: the pages import on first visit
         log.warning("warming up at start failed; the pages load on first visit", exc_info=True)
+
+
+def _skip_direct_run_check() -> None:
+    """Mark Streamlit's "run it with `streamlit run`" warning as given. Its check runs once, on
+    a process's first element, and walks the script thread's whole stack with source lookups
+    (`env_util.is_repl`): about 0.1 s of every page's first visit, to choose a warning this
+    server, started by `streamlit run`, never prints. The flag is Streamlit's own, module
+    private; tests/test_app_server.py fails if a Streamlit upgrade renames it."""
+    from streamlit import delta_generator
+
+    delta_generator._use_warning_has_been_displayed = True
 
 
 @asynccontextmanager

@@ -354,11 +354,13 @@ def _typed(spec: Table, arrow: pa.Table, columns: Sequence[str]) -> pd.DataFrame
     }
     frame = arrow.to_pandas(types_mapper=mapping.get)
     dtypes = spec.dtypes
-    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    out = {}
     for name in columns:
         series = frame[name]
         dtype = dtypes[name]
         if dtype == DAY and getattr(series.dtype, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         out[name] = series.astype(dtype) if str(series.dtype) != dtype else series
-    return out
+    # one frame of all the columns, not copied: inserting them one by one took about 1 ms a
+    # column, 70 ms of a first visit to the Project page
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), columns=list(columns), copy=False)
