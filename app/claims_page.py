@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import columns, loaders, tracking, urlstate, widgets
+from app import loaders, tracking, urlstate, widgets
 from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
@@ -196,35 +196,19 @@ def _evidence_table(claim, table: pd.DataFrame) -> None:
             for p, note in zip(table["position"], table["effect_note"], strict=True)
         ],
     )
-    widgets.table(
+    widgets.static_table(
         shown,
-        column_order=[
-            "indicator",
-            "standing",
-            "adjusted_ratio",
-            "raw_ratio",
-            "group",
-            "cohort",
-            "rule",
-            "methods",
-        ],
-        column_config={
-            "indicator": columns.text("Indicator", 190),
-            "standing": columns.text("AI is …", 150, help="than the cohort, like with like"),
-            "adjusted_ratio": columns.text(
-                "At equal size",
-                125,
-                help="From a regression on log contributors ever, with its 95 % interval",
-            ),
-            "raw_ratio": columns.text(
-                "Raw ratio", 115, help="AI median ÷ cohort median, with its 95 % interval"
-            ),
-            "group": columns.text("AI median (n of N)", 115),
-            "cohort": columns.text("Cohort median (n of N)", 120),
-            "rule": columns.text("Met when", 70),
-            "methods": columns.link("Method", "how", 70),
+        {
+            "indicator": "Indicator",
+            "standing": "AI is … (than the cohort, like with like)",
+            "adjusted_ratio": "At equal size (95 % interval)",
+            "raw_ratio": "Raw ratio (95 % interval)",
+            "group": "AI median (n of N)",
+            "cohort": "Cohort median (n of N)",
+            "rule": "Met when",
+            "methods": "Method",
         },
-        key=f"claims_evidence_{claim.id}",
+        links={"methods": "how"},
     )
 
 

@@ -6,12 +6,14 @@ import re
 
 import pandas as pd
 
+from claims.model import DEFAULT_CLAIMS, load_claims
 from metrics.indicators import CATALOGUE
 from tests.apptest import figure, open_page, texts
 from tests.conftest import CLAIM_IDS
 
 VERDICTS = ("supported", "mixed", "not supported", "insufficient data")
 STANDINGS = ("ahead of", "level with", "behind", "insufficient data")
+CLAIMS_FILE = load_claims(DEFAULT_CLAIMS)
 CLAIMS = ("Collaboration", "Barriers", "Transparency", "Acceleration", "Access", "Quality")
 
 
@@ -59,6 +61,31 @@ def test_all_seven_claims_get_a_verdict_or_name_what_is_missing():
         # each names what is missing and why: "- **X** (insufficient data): A, B: the reason"
         assert all(re.search(r"\(insufficient data\): .+: .{10,}", line) for line in lines)
         assert "None" not in said
+        _check_evidence_table(at, claim)
+
+
+def _check_evidence_table(at, claim: str) -> None:
+    """The group against the cohort: one row per indicator of the claim, each standing
+    either backed by an interval at equal size or saying why there is none, whole (a plain
+    table: nothing cut), with its method linked."""
+    [table] = at.table
+
+    def plain(markdown: str) -> str:  # the text a reader sees
+        return re.sub(r"\\(.)", r"\1", markdown)
+
+    shown = table.value.map(plain).rename(columns=plain)
+    assert list(shown.columns)[:2] == ["Indicator", "AI is … (than the cohort, like with like)"]
+    rules = next(c for c in CLAIMS_FILE if c.id == claim).indicators
+    assert len(shown) == len(rules), claim
+    for row in shown.itertuples(index=False):
+        standing, adjusted = row[1], row[2]
+        if standing.startswith("insufficient data"):
+            assert standing.startswith("insufficient data: "), standing  # says why
+        else:
+            assert standing in ("ahead of", "level with", "behind"), standing
+            assert re.fullmatch(r"[\d.e+-]+× \([\d.e+-]+–[\d.e+-]+\)", adjusted), adjusted
+        assert re.fullmatch(r"\[how\]\(/methods#[a-z-]+\)", row[-1]), row[-1]
+        assert "None" not in "".join(row) and "nan" not in "".join(row)
 
 
 def _open_claim(at, claim: str):
