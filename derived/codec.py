@@ -228,16 +228,22 @@ def _projects(reader: Reader, tree: object) -> Mapping[str, ProjectCommunity]:
     page draws one project, and decoding every project's charts cost half a second of a first
     visit. Every file they name is read and checked now, so damage is still found at lookup
     (and the views computed live) rather than when a reader picks the project."""
+    decoded = _lazy(reader, tree, "Community projects")
+    for part in decoded.trees.values():
+        for name in _files(part):
+            reader._bytes(name)
+    return decoded
+
+
+def _lazy(reader: Reader, tree: object, what: str) -> _Decoded:
+    """A dict's tree as a mapping that decodes each value when it is first asked for."""
     try:
         ((kind, pairs),) = tree.items()  # type: ignore[union-attr]
         trees = {str(name): part for name, part in pairs} if kind == "dict" else None
     except (AttributeError, ValueError, TypeError):
         trees = None
     if trees is None:
-        raise CorruptFileError(reader.folder, "the derived index's Community projects are damaged")
-    for part in trees.values():
-        for name in _files(part):
-            reader._bytes(name)
+        raise CorruptFileError(reader.folder, f"the derived index's {what} are damaged")
     return _Decoded(reader, trees)
 
 
@@ -262,23 +268,27 @@ class _Decoded(Mapping):
     """A read-only mapping whose values are decoded on first access, then kept."""
 
     def __init__(self, reader: Reader, trees: dict[str, object]) -> None:
-        self._reader, self._trees, self._values = reader, trees, {}
+        self._reader, self.trees, self._values = reader, trees, {}
 
     def __getitem__(self, key: str) -> object:
         if key not in self._values:
-            self._values[key] = self._reader.decode(self._trees[key])
+            self._values[key] = self._reader.decode(self.trees[key])
         return self._values[key]
 
+    def __contains__(self, key: object) -> bool:  # without decoding (Mapping's would)
+        return key in self.trees
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._trees)
+        return iter(self.trees)
 
     def __len__(self) -> int:
-        return len(self._trees)
+        return len(self.trees)
 
 
 def _project(reader: Reader, body: list) -> ProjectCommunity:
-    charts, gap = (reader.decode(part) for part in body)
-    return ProjectCommunity(charts, gap)
+    """A project's Community charts, each decoded when its tab is first opened."""
+    charts, gap = body
+    return ProjectCommunity(_lazy(reader, charts, "Community charts"), reader.decode(gap))
 
 
 _DECODERS: dict[str, Callable[[Reader, object], object]] = {
