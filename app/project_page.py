@@ -116,6 +116,34 @@ def render() -> None:
             )
         )
     charts = {c.name.removeprefix(f"{project.id}-"): c for c in project_views(project, tables)}
+    opened, tab = widgets.open_tab("section", "project_section", SECTIONS)
+    with tab:
+        if opened == "popularity":
+            _popularity(name, charts)
+        elif opened == "pypi":
+            _pypi_section(project, tables, charts)
+        else:
+            _security_section(project, tables, charts)
+    sources = loaders.load("sources")
+    st.caption(
+        "Sources: "
+        + "; ".join(
+            f"{widgets.markdown_text(r.title)} (as of {r.as_of:%Y-%m-%d})"
+            for r in sources.itertuples()
+            if pd.notna(r.as_of)
+        )
+    )
+
+
+# The sections below the profile, one tab each (only the open one is drawn: widgets.open_tab)
+SECTIONS = {
+    "popularity": "Stars and downloads",
+    "pypi": "On PyPI",
+    "security": "Dependents and security",
+}
+
+
+def _popularity(name: str, charts: dict) -> None:
     left, right = st.columns(2)
     for column, key, missing in (
         (left, "stars", "No star counts"),
@@ -135,16 +163,6 @@ def render() -> None:
             ") are separate lines and are never added together: they count with different "
             "methods. Dotted lines mark where the monthly counting changed."
         )
-    _pypi_section(project, tables, charts)
-    sources = loaders.load("sources")
-    st.caption(
-        "Sources: "
-        + "; ".join(
-            f"{widgets.markdown_text(r.title)} (as of {r.as_of:%Y-%m-%d})"
-            for r in sources.itertuples()
-            if pd.notna(r.as_of)
-        )
-    )
 
 
 def _draw(chart: ChartView, key: str) -> None:
@@ -152,8 +170,7 @@ def _draw(chart: ChartView, key: str) -> None:
 
 
 def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dict) -> None:
-    """What PyPI, deps.dev and OpenSSF Scorecard say, where a refresh has collected it."""
-    st.subheader("On PyPI")
+    """What PyPI says of the project's packages, where a refresh has collected it."""
     if not project.packages:
         st.info(
             f"{widgets.markdown_text(project.name)} lists no PyPI package in data/projects.toml."
@@ -216,9 +233,16 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
             )
     if "releases" in charts:
         _draw(charts["releases"], "releases")
+
+
+def _security_section(project: Project, tables: dict[str, pd.DataFrame], charts: dict) -> None:
+    """What deps.dev and OpenSSF Scorecard say, where a refresh has collected it."""
+    st.caption(
+        "From deps.dev: the packages that depend on the project's, and the OpenSSF "
+        "Scorecard of its own repositories as deps.dev publishes it."
+    )
     dependents = latest_dependents(tables["package_dependents"], project.packages)
     cards = latest_scorecards(tables["scorecards"], project.main_repo_names)
-    st.subheader("Dependents and security (deps.dev)")
     if dependents.empty and cards.empty:
         st.info(
             "No deps.dev data yet: a refresh with the depsdev source collects dependent "

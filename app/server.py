@@ -27,6 +27,8 @@ def warm_up() -> None:
     try:
         for page in PAGES:
             importlib.import_module(f"app.{page}")
+        # the page icon's emoji check compiles one large pattern on first use (55 ms)
+        importlib.import_module("streamlit.emojis")
         from store.query import connection
 
         connection().close()

@@ -134,7 +134,22 @@ def test_project_page_shows_every_indicator_with_trend_and_cohort_percentile():
     profile = at.dataframe[0].value.set_index("indicator")
     assert profile.loc["Star growth", "quality"] == "partial"  # 1 of 3 repositories counted
     assert profile.loc["Active contributors", "value"] > 0
-    assert len(at.get("plotly_chart")) == 3  # stars, downloads, PyPI releases
+    # the sections below the profile, one tab each, drawn only when open
+    assert [tab.label for tab in at.tabs] == [
+        "Stars and downloads",
+        "On PyPI",
+        "Dependents and security",
+    ]
+    assert _chart_keys(at) == ["project_stars_chart", "project_downloads_chart"]
+    at.session_state["project_section"] = "On PyPI"
+    at.run()
+    assert _chart_keys(at) == ["project_releases_chart"]
+    assert at.dataframe[1].value["package"].tolist() == ["diffusers"]  # what PyPI says
+    at.session_state["project_section"] = "Dependents and security"
+    at.run()
+    assert _chart_keys(at) == []
+    assert "No deps.dev data yet" in texts(at)  # the shipped data has none: said, not zero
+    at.session_state["project_section"] = "Stars and downloads"
     at.selectbox(key="project_name").set_value("PyTorch").run()
     profile = at.dataframe[0].value.set_index("indicator")
     active = profile.loc["Active contributors"]
@@ -149,6 +164,10 @@ def test_project_page_shows_every_indicator_with_trend_and_cohort_percentile():
     assert "pip downloads only up to 2024-11-01, all installers after" in said
     assert "mid-2022" not in said
     assert pd.notna(profile.loc["Median days between releases", "value"])  # from PyPI
+
+
+def _chart_keys(at) -> list[str]:
+    return [chart.key for chart in at.get("plotly_chart")]
 
 
 def test_methods_page_defines_every_indicator():

@@ -22,6 +22,7 @@ print(json.dumps({
     "before": before,
     "after": getattr(delta_generator, flag, "renamed"),
     "pages": sorted(m for m in sys.modules if m.startswith("app.") and m.endswith("_page")),
+    "emojis": "streamlit.emojis" in sys.modules,
 }))
 """
 
@@ -45,3 +46,4 @@ def test_the_start_imports_every_page_and_skips_the_direct_run_check(tmp_path):
     assert said["after"] is True
     assert said["pages"] == [f"app.{stem}" for stem in PAGES]
     assert len(said["pages"]) == 9
+    assert said["emojis"]

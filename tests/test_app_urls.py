@@ -162,8 +162,13 @@ def test_project_and_data_choices_survive_a_copied_link():
     at = open_page("project")
     at.selectbox(key="project_name").set_value("Stable Diffusion").run()
     assert address(at) == {"project": "stable-diffusion"}
+    at.session_state["project_section"] = "On PyPI"  # as a click on the tab
+    at.run()
+    assert address(at) == {"project": "stable-diffusion", "section": "pypi"}
     new = reopened("project", address(at))
     assert new.selectbox(key="project_name").value == "Stable Diffusion"
+    assert new.session_state["project_section"] == "On PyPI"
+    assert [c.key for c in new.get("plotly_chart")] == ["project_releases_chart"]
     assert new.title[0].value == "One project in depth" and not notices(new)
 
     at = open_page("data")

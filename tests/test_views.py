@@ -55,10 +55,10 @@ def test_compare_draws_the_view_of_its_default_metric(tables):
     assert _expected([exported["stars"]]) == _expected([shown.chart])
 
 
-def _drawn_tab_by_tab(at, key: str) -> list[tuple[str, list[str]]]:
-    """The charts above the tabs, then each tab's charts, opened one by one as a click does
-    (a page draws only its open tab; the first is open at first)."""
-    above = _drawn(at)[:-1]
+def _drawn_tab_by_tab(at, key: str, above: int = 1) -> list[tuple[str, list[str]]]:
+    """The `above` charts above the tabs, then each tab's charts, opened one by one as a
+    click does (a page draws only its open tab; the first is open at first)."""
+    above = _drawn(at)[:above]
     drawn = list(above)
     for tab in at.tabs:
         at.session_state[key] = tab.label
@@ -84,4 +84,5 @@ def test_claims_draws_its_views(tables):
 
 def test_project_draws_the_first_projects_views(tables):
     first = next(iter(load_registry()))
-    assert _drawn(open_page("project")) == _expected(project_views(first, tables))
+    drawn = _drawn_tab_by_tab(open_page("project"), "project_section", above=0)
+    assert drawn == _expected(project_views(first, tables))
