@@ -390,6 +390,10 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
         _print_stored_since(settings, started)  # the summary the report could not give
         raise
     _print_report(report, settings)
+    if options.shard:
+        print(f"shard {options.shard}: unpublished batch {printable(settings.data.batch)}")
+    else:  # what was stored is published, log or no log
+        batches.after_publish(settings, report)
     if report.log_failure:
         print(
             f"data folder: {printable(report.log_failure)}: the refresh log cannot be written; "
@@ -397,10 +401,6 @@ def _refresh(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_STORE
-    if options.shard:
-        print(f"shard {options.shard}: unpublished batch {printable(settings.data.batch)}")
-    else:
-        batches.after_publish(settings, report)
     return report.exit_code
 
 

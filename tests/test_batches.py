@@ -88,6 +88,23 @@ def test_after_publish_follows_a_refresh_and_a_merge_but_never_a_shard(
     assert len(called) == 2
 
 
+def test_after_publish_follows_a_refresh_whose_log_could_not_be_written(
+    pypi, user_data_dir, monkeypatch, capsys
+):
+    """The data was published all the same: its views are computed ahead, as after any
+    publish, and the exit code still says the log was not written."""
+    called: list[str] = []
+    monkeypatch.setattr(batches, "AFTER_PUBLISH", [lambda s: called.append(str(s.data.root))])
+
+    def full(handler) -> None:
+        handler.failure = f"{handler.baseFilename}: No space left on device"
+
+    monkeypatch.setattr(refresh._LogFile, "flush", full)
+    assert _refresh(pypi, "--projects", "alpha") == cli.EXIT_STORE
+    assert "the refresh log cannot be written" in capsys.readouterr().err
+    assert called == [str(user_data_dir)]
+
+
 def test_a_shard_asks_with_the_published_cache_and_merge_keeps_what_it_learnt(
     pypi, user_data_dir, capsys
 ):
