@@ -13,7 +13,7 @@ from app import server
 
 
 def main() -> None:
-    from app import sidebar, theme, urlstate, widgets
+    from app import precomputed, sidebar, theme, urlstate, widgets
 
     st.set_page_config(page_title="Open-source AI ecosystem health", page_icon="📊", layout="wide")
     theme.follow_theme()  # charts' text in the reader's light or dark theme
@@ -39,6 +39,7 @@ def main() -> None:
     widgets.refresh_button()
     urlstate.start()
     address_notices = st.container()  # above the page: what the link asked for that was ignored
+    precomputed.wait_for_views()
     navigation.run()
     urlstate.finish(address_notices)
     sidebar.problems()

@@ -48,7 +48,21 @@ def _skip_direct_run_check() -> None:
     delta_generator._use_warning_has_been_displayed = True
 
 
+def start_recompute() -> None:
+    """The current data's views computed in the background when no folder holds them
+    (derived.background.at_start): after an upgrade, pages would otherwise compute them
+    live until the next refresh. Pages wait for it (app/precomputed.wait_for_views)."""
+    try:
+        from derived.background import at_start
+        from settings import Settings
+
+        at_start(Settings.from_environment())
+    except Exception:  # never stops the server: the pages then compute live
+        log.warning("the views could not be computed at start", exc_info=True)
+
+
 @asynccontextmanager
 async def lifespan(_server) -> AsyncIterator[None]:
     await asyncio.to_thread(warm_up)
+    start_recompute()
     yield

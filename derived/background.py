@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from errors import DashboardError
 
 log = logging.getLogger(__name__)
 _one_at_a_time = threading.Lock()  # one recompute per process; a second waits its turn
+_lock = threading.Lock()
+_started: list[float] = []  # when each recompute of this process still running started
 
 
 @dataclass(frozen=True)
@@ -55,24 +58,49 @@ def build(inputs: Inputs, attempts: int = 3) -> Path | None:
     return None
 
 
-def recompute_in_background(inputs: Inputs) -> threading.Thread:
-    """Start `build` in a thread (not a daemon: a CLI waits for it before exiting, so its
-    work is never cut off half-way) and return it. A failure is logged, never raised: the
-    pages then compute live, as before."""
+def recompute_in_background(inputs: Inputs, daemon: bool = False) -> threading.Thread:
+    """Start `build` in a thread and return it. Not a daemon by default: a CLI waits for it
+    before exiting, so its work is never cut off half-way (a server's may be: a folder is
+    renamed into place whole, and a half-written one is removed later). A failure is logged,
+    never raised: the pages then compute live, as before."""
 
     def run() -> None:
-        with _one_at_a_time:
-            try:
-                built = build(inputs)
-            except (DashboardError, OSError, ValueError, TypeError) as exc:
-                log.warning("the pages' views were not computed ahead: %s", exc)
-                return
-            if built is None:
-                log.warning("the pages' views were not computed ahead: the data kept changing")
+        try:
+            with _one_at_a_time:
+                try:
+                    built = build(inputs)
+                except (DashboardError, OSError, ValueError, TypeError) as exc:
+                    log.warning("the pages' views were not computed ahead: %s", exc)
+                    return
+                if built is None:
+                    log.warning("the pages' views were not computed ahead: the data kept changing")
+        finally:
+            with _lock:
+                _started.remove(began)
 
-    thread = threading.Thread(target=run, name="derived-recompute", daemon=False)
+    began = time.monotonic()
+    with _lock:
+        _started.append(began)
+    thread = threading.Thread(target=run, name="derived-recompute", daemon=daemon)
     thread.start()
     return thread
+
+
+def running_since() -> float | None:
+    """How many seconds the oldest recompute running in this process has run, or None."""
+    with _lock:
+        return time.monotonic() - min(_started) if _started else None
+
+
+def wait(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for this process's recomputes to finish; True when none
+    is running any more."""
+    deadline = time.monotonic() + timeout
+    while running_since() is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def after_refresh(
@@ -83,16 +111,41 @@ def after_refresh(
     (None when `settings.precompute` is off). `settings` is a settings.Settings."""
     if not settings.precompute:
         return None
+    return recompute_in_background(_inputs(settings, default_root, claims_file))
+
+
+def at_start(
+    settings, default_root: Path | None = None, claims_file: Path | None = None
+) -> threading.Thread | None:
+    """A server's start: when no folder holds the views of the current data, code and
+    libraries (after an upgrade, or a refresh whose recompute never finished), recompute
+    them in the background now rather than have every page compute them live until the
+    next refresh. None when they are there or `settings.precompute` is off."""
+    from derived.folder import SHIPPED, open_key
+    from derived.keys import data_key
+
+    if not settings.precompute:
+        return None
+    inputs = _inputs(settings, default_root, claims_file)
+    key = data_key(inputs.default_root, inputs.user_root)
+    for parent in (inputs.target, SHIPPED):
+        try:
+            if open_key(parent, key) is not None:
+                return None
+        except DashboardError:  # a damaged index: computed again, and written anew
+            continue
+    return recompute_in_background(inputs, daemon=True)
+
+
+def _inputs(settings, default_root: Path | None, claims_file: Path | None) -> Inputs:
     from claims.model import DEFAULT_CLAIMS
     from store import DEFAULT_DATA
 
-    return recompute_in_background(
-        Inputs(
-            default_root=default_root or DEFAULT_DATA,
-            user_root=settings.data.store,
-            projects_file=settings.projects_file,
-            tracked_file=settings.data.tracked_file,
-            claims_file=claims_file or DEFAULT_CLAIMS,
-            target=settings.data.derived,
-        )
+    return Inputs(
+        default_root=default_root or DEFAULT_DATA,
+        user_root=settings.data.store,
+        projects_file=settings.projects_file,
+        tracked_file=settings.data.tracked_file,
+        claims_file=claims_file or DEFAULT_CLAIMS,
+        target=settings.data.derived,
     )

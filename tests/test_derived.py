@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +16,9 @@ import plotly.io as pio
 import pytest
 import streamlit as st
 
+from app import precomputed
 from claims.model import DEFAULT_CLAIMS, load_claims
-from derived import codec, compute
+from derived import background, codec, compute
 from derived.background import Inputs, after_refresh
 from derived.folder import SHIPPED, open_key
 from derived.keys import data_key, entry_id
@@ -262,6 +264,45 @@ def test_a_refresh_computes_the_new_views_in_the_background_and_the_next_view_us
         at = open_page(page)
         assert computed_live == [], f"the {page} page computed {computed_live} live"
         assert not at.exception
+
+
+def test_a_server_start_computes_missing_views_and_pages_wait_for_them(
+    computed_live, monkeypatch, user_data_dir
+):
+    """Views no folder holds (new data, or new code after an upgrade) are computed when the
+    server starts; a page opened meanwhile waits for them rather than computing them live
+    beside them, and then finds them. Views already there are not computed again."""
+    _refreshed(user_data_dir)
+    assert background.at_start(Settings.from_environment()) is None  # OSSAI_PRECOMPUTE=0
+    monkeypatch.setenv("OSSAI_PRECOMPUTE", "1")
+    release = threading.Event()
+    real_build = background.build
+
+    def slow_build(inputs):
+        release.wait(30)
+        return real_build(inputs)
+
+    monkeypatch.setattr(background, "build", slow_build)
+    thread = background.at_start(Settings.from_environment())
+    assert thread is not None and thread.daemon  # a server's: never holds its exit
+    assert background.running_since() is not None
+    looked: list[tuple[str, bool, bool]] = []
+    real_lookup = precomputed.lookup
+
+    def recorded(name, *args):
+        found = real_lookup(name, *args)
+        looked.append((name, background.running_since() is None, found is not None))
+        return found
+
+    monkeypatch.setattr(precomputed, "lookup", recorded)
+    threading.Timer(1.0, release.set).start()
+    at = open_page("data")  # opened while the views are computed
+    assert not at.exception
+    # every view was looked up once the recompute had ended, and found: none computed live
+    assert looked and all(ended and found for _, ended, found in looked), looked
+    key = data_key(DEFAULT_DATA, user_data_dir)
+    assert open_key(user_data_dir / "derived", key) is not None
+    assert background.at_start(Settings.from_environment()) is None  # there: not again
 
 
 def test_a_recompute_for_unchanged_data_computes_nothing(user_data_dir, monkeypatch):
