@@ -104,10 +104,12 @@ def render() -> None:
     )
 
     st.subheader("Each claim's evidence")
-    by_id = {claim.id: (claim, chart) for claim, chart in zip(claims, charts[1:], strict=True)}
+    # the charts after the matrix are the claims', in order (only the open one is decoded)
+    by_id = {claim.id: (claim, 1 + i) for i, claim in enumerate(claims)}
     # the tabs are named as the matrix's columns; the Overview links to each (claim=<id>)
     opened, tab = widgets.open_tab("claim", "claims_tab", {c: c.capitalize() for c in by_id})
-    claim, chart = by_id[opened]
+    claim, index = by_id[opened]
+    chart = charts[index]
     with tab:
         _claim_section(claim, chart, table, evidence_tables[claim.id])
 

@@ -9,7 +9,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -285,6 +285,46 @@ class _Decoded(Mapping):
         return len(self.trees)
 
 
+class _DecodedList(Sequence):
+    """A read-only list whose items are decoded on first access, then kept: a page shows
+    one claim's chart of the eight in its result."""
+
+    def __init__(self, reader: Reader, trees: list, values: dict | None = None) -> None:
+        self._reader, self._trees, self._values = reader, trees, {} if values is None else values
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self._trees))[index]  # negative and out-of-range as a list's
+        if index not in self._values:
+            self._values[index] = self._reader.decode(self._trees[index])
+        return self._values[index]
+
+    def __len__(self) -> int:
+        return len(self._trees)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+
+_FILE_BACKED = frozenset({"frame", "figure", "chart"})
+
+
+def _file_backed(trees: list) -> bool:
+    """Every item a frame, figure or chart: items worth decoding only when asked for."""
+    return bool(trees) and all(isinstance(t, dict) and set(t) <= _FILE_BACKED for t in trees)
+
+
+def _list(reader: Reader, body: list) -> Sequence:
+    return _DecodedList(reader, body) if _file_backed(body) else [reader.decode(v) for v in body]
+
+
+def _dict(reader: Reader, body: list) -> Mapping:
+    if _file_backed([tree for _, tree in body]):
+        return _Decoded(reader, {k: tree for k, tree in body})
+    return {k: reader.decode(v) for k, v in body}
+
+
 def _project(reader: Reader, body: list) -> ProjectCommunity:
     """A project's Community charts, each decoded when its tab is first opened."""
     charts, gap = body
@@ -298,7 +338,7 @@ _DECODERS: dict[str, Callable[[Reader, object], object]] = {
     "chart": _chart,
     "community": _community,
     "project_community": _project,
-    "list": lambda reader, body: [reader.decode(v) for v in body],
+    "list": _list,
     "tuple": lambda reader, body: tuple(reader.decode(v) for v in body),
-    "dict": lambda reader, body: {k: reader.decode(v) for k, v in body},
+    "dict": _dict,
 }
