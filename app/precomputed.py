@@ -42,8 +42,8 @@ WAIT_LIMIT_S = 600.0  # beyond, the page computes live after all
 def wait_for_views() -> None:
     """Before a page draws: when this server is computing the newest data's views (after
     "Refresh now", or at its start), wait for them instead of computing the same views live
-    beside them, which doubled the memory the server held (at 3,000 repositories, 3.9 GB
-    for the recompute plus 4.0 GB for a page computing live)."""
+    beside them (at 3,000 repositories the recompute holds 3.9 GB, and a page computing live
+    another 4.0 GB)."""
     from derived import background
 
     since = background.running_since()

@@ -229,10 +229,17 @@ def _projects(reader: Reader, tree: object) -> Mapping[str, ProjectCommunity]:
     visit. Every file they name is read and checked now, so damage is still found at lookup
     (and the views computed live) rather than when a reader picks the project."""
     decoded = _lazy(reader, tree, "Community projects")
-    for part in decoded.trees.values():
-        for name in _files(part):
-            reader._bytes(name)
+    _check_files(reader, decoded.trees.values())
     return decoded
+
+
+def _check_files(reader: Reader, trees) -> None:
+    """Read and check (sha256) every file the trees name, now: a value decoded later, when a
+    page asks for it, must not be the first to find a damaged file (the lookup names it and
+    the views are computed live)."""
+    for tree in trees:
+        for name in _files(tree):
+            reader._bytes(name)
 
 
 def _lazy(reader: Reader, tree: object, what: str) -> _Decoded:
@@ -289,8 +296,8 @@ class _DecodedList(Sequence):
     """A read-only list whose items are decoded on first access, then kept: a page shows
     one claim's chart of the eight in its result."""
 
-    def __init__(self, reader: Reader, trees: list, values: dict | None = None) -> None:
-        self._reader, self._trees, self._values = reader, trees, {} if values is None else values
+    def __init__(self, reader: Reader, trees: list) -> None:
+        self._reader, self._trees, self._values = reader, trees, {}
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
@@ -316,13 +323,18 @@ def _file_backed(trees: list) -> bool:
 
 
 def _list(reader: Reader, body: list) -> Sequence:
-    return _DecodedList(reader, body) if _file_backed(body) else [reader.decode(v) for v in body]
+    if not _file_backed(body):
+        return [reader.decode(v) for v in body]
+    _check_files(reader, body)
+    return _DecodedList(reader, body)
 
 
 def _dict(reader: Reader, body: list) -> Mapping:
-    if _file_backed([tree for _, tree in body]):
-        return _Decoded(reader, {k: tree for k, tree in body})
-    return {k: reader.decode(v) for k, v in body}
+    trees = {k: tree for k, tree in body}
+    if not _file_backed(list(trees.values())):
+        return {k: reader.decode(v) for k, v in body}
+    _check_files(reader, trees.values())
+    return _Decoded(reader, trees)
 
 
 def _project(reader: Reader, body: list) -> ProjectCommunity:

@@ -231,6 +231,28 @@ def _count_decoded(monkeypatch) -> list[str]:
     return decoded
 
 
+def test_a_damaged_file_of_a_claim_not_shown_yet_is_still_found_at_lookup(
+    computed_live, monkeypatch, tmp_path, user_data_dir
+):
+    """Claims decodes a claim's chart when its tab is opened, but the lookup checks every
+    claim's files: the damage is named and the views computed live, never an error when the
+    reader opens that claim later."""
+    folder = _shipped_copy(tmp_path, monkeypatch)
+    index = json.loads((folder / "index.json").read_text())
+    (tree,) = [t for name, t in index["entries"].items() if name.startswith("claim_views-")]
+    _, charts, _ = tree["tuple"]
+    last = charts["list"][-1]  # the last claim's chart: the page opens on the first claim
+    path = folder / _files_of(last)[0]
+    path.write_bytes(path.read_bytes()[:10])
+    at = open_page("claims")
+    assert "claim_views" in computed_live
+    problems = "\n".join(str(c.value) for c in at.sidebar.code)
+    assert str(path) in problems, problems
+    at.session_state["claims_tab"] = "Customization"
+    at.run()
+    assert not at.exception
+
+
 def test_a_first_claims_visit_decodes_the_matrix_and_the_open_claim_only(
     computed_live, monkeypatch
 ):
