@@ -43,8 +43,12 @@ def _charts(at) -> dict[str, dict]:
     return {spec["layout"]["title"]["text"]: spec for spec in specs}
 
 
-def _project(at, name: str):
+def _project(at, name: str, section: str | None = None):
+    """The page on `name`, with its tab `section` open, as a click on it does."""
     at.selectbox(key="project_name").set_value(name).run()
+    if section is not None:
+        at.session_state["project_section"] = section
+        at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -68,7 +72,7 @@ def test_downloads_show_daily_and_monthly_as_separate_lines_never_summed(refresh
 
 
 def test_every_release_is_on_the_timeline_and_majors_stand_out(refreshed):
-    at = _project(open_page("project"), "Keras")
+    at = _project(open_page("project"), "Keras", "On PyPI")
     spec = _charts(at)["Keras: releases on PyPI"]
     by_kind = {t["name"].split(" (")[0]: t for t in spec["data"]}
     assert set(by_kind) <= {"major release", "release", "pre-release", "yanked"}
@@ -84,7 +88,7 @@ def test_every_release_is_on_the_timeline_and_majors_stand_out(refreshed):
 
 
 def test_dependents_and_scorecard_are_shown_and_feed_the_indicators(refreshed):
-    at = _project(open_page("project"), "Keras")
+    at = _project(open_page("project"), "Keras", "Dependents and security")
     metrics = {m.label.replace("\\", ""): m.value for m in at.metric}  # labels are escaped
     dependents = next(v for k, v in metrics.items() if k.startswith("Packages depending on keras"))
     assert dependents == "10,000"
@@ -100,7 +104,7 @@ def test_dependents_and_scorecard_are_shown_and_feed_the_indicators(refreshed):
 
 
 def test_a_package_linking_to_another_repository_is_pointed_out(refreshed):
-    at = _project(open_page("project"), "OpenCV")
+    at = _project(open_page("project"), "OpenCV", "On PyPI")
     warnings = [w.value.replace("\\", "") for w in at.warning]  # outside text is escaped
     assert any("skvark/opencv-python" in w and "opencv/opencv" in w for w in warnings)
     profile = at.dataframe[0].value.set_index("indicator")
@@ -108,12 +112,12 @@ def test_a_package_linking_to_another_repository_is_pointed_out(refreshed):
 
 
 def test_without_a_refresh_the_page_shows_the_shipped_pypi_metadata_and_says_what_is_missing():
-    at = _project(open_page("project"), "Keras")
-    said = texts(at)
+    at = _project(open_page("project"), "Keras", "On PyPI")
     # the default data carries PyPI's release history and facts (recorded answers)
-    assert "No PyPI metadata yet" not in said
+    assert "No PyPI metadata yet" not in texts(at)
     assert "Keras: releases on PyPI" in _charts(at)
-    assert "No deps.dev data yet" in said
+    at = _project(at, "Keras", "Dependents and security")
+    assert "No deps.dev data yet" in texts(at)
 
 
 def _values(values) -> list[float]:

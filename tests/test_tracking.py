@@ -302,6 +302,8 @@ def test_a_package_only_project_is_refreshed_from_the_package_sources(
     # its Project page: the package's figures, and its repository offered rather than refused
     at = open_page("project")
     at.selectbox(key="project_name").set_value("beta-kit").run()
+    at.session_state["project_section"] = "On PyPI"  # the tab with what PyPI says
+    at.run()
     assert not at.exception and not at.warning, [w.value for w in at.warning]
     assert "beta-kit links to beta-org/beta-kit; track that repository too" in _plain(at)
 
