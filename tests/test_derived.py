@@ -208,13 +208,24 @@ def test_a_damaged_file_of_a_project_not_shown_yet_is_still_found_at_lookup(
     (tree,) = [t for t in index["entries"].values() if "community" in t]
     _, _, projects = tree["community"]
     _, last = projects["dict"][-1]  # the page opens on the first project, not this one
-    path = folder / _files_of(last)[0]
-    path.write_bytes(path.read_bytes()[:10])
+    path = _truncate_first_file(folder, last)
     at = open_page("community")
     assert "community_views" in computed_live
+    _assert_named(at, path)
+    assert not at.exception
+
+
+def _truncate_first_file(folder: Path, tree: object) -> Path:
+    """Damage the first file a derived tree names; returns it."""
+    path = folder / _files_of(tree)[0]
+    path.write_bytes(path.read_bytes()[:10])
+    return path
+
+
+def _assert_named(at, path: Path) -> None:
+    """The page names the damaged file among its problems (the sidebar)."""
     problems = "\n".join(str(c.value) for c in at.sidebar.code)
     assert str(path) in problems, problems
-    assert not at.exception
 
 
 def _count_decoded(monkeypatch) -> list[str]:
@@ -242,12 +253,10 @@ def test_a_damaged_file_of_a_claim_not_shown_yet_is_still_found_at_lookup(
     (tree,) = [t for name, t in index["entries"].items() if name.startswith("claim_views-")]
     _, charts, _ = tree["tuple"]
     last = charts["list"][-1]  # the last claim's chart: the page opens on the first claim
-    path = folder / _files_of(last)[0]
-    path.write_bytes(path.read_bytes()[:10])
+    path = _truncate_first_file(folder, last)
     at = open_page("claims")
     assert "claim_views" in computed_live
-    problems = "\n".join(str(c.value) for c in at.sidebar.code)
-    assert str(path) in problems, problems
+    _assert_named(at, path)
     at.session_state["claims_tab"] = "Customization"
     at.run()
     assert not at.exception
