@@ -338,9 +338,9 @@ def _dict(reader: Reader, body: list) -> Mapping:
 
 
 def _project(reader: Reader, body: list) -> ProjectCommunity:
-    """A project's Community charts, each decoded when its tab is first opened."""
-    charts, gap = body
-    return ProjectCommunity(_lazy(reader, charts, "Community charts"), reader.decode(gap))
+    # its charts are a dict of charts: decoded one by one, as their tabs are opened (_dict)
+    charts, gap = (reader.decode(part) for part in body)
+    return ProjectCommunity(charts, gap)
 
 
 _DECODERS: dict[str, Callable[[Reader, object], object]] = {
