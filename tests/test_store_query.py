@@ -92,6 +92,16 @@ def test_every_table_reads_as_the_pandas_path_read_it(stores):
     assert snaps.loc[snaps["date"] == pd.Timestamp("2026-08-29"), "open_prs"].isna().all()
 
 
+def test_text_columns_come_in_one_piece_so_slicing_a_project_out_is_cheap(stores):
+    """DuckDB answers in one chunk per row group; a text column left in those chunks makes
+    every per-project slice (`take`) cost about the whole column."""
+    frame = Catalog(*stores).read("commits").frame
+    assert len(frame) > 200_000  # several of DuckDB's row groups
+    text = [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)]
+    assert {"repo", "sha", "author_id"} <= set(text)
+    assert {c: frame[c].array._pa_array.num_chunks for c in text} == dict.fromkeys(text, 1)
+
+
 def test_a_page_reads_only_its_projects_rows_and_the_columns_it_asks_for(stores):
     shipped, user = stores
     catalog = Catalog(shipped, user)
