@@ -5,9 +5,13 @@ page view finds them instead of computing them (the CLI's refresh and schedule, 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +19,7 @@ from errors import DashboardError
 
 log = logging.getLogger(__name__)
 _one_at_a_time = threading.Lock()  # one recompute per process; a second waits its turn
-_lock = threading.Lock()
-_started: list[float] = []  # when each recompute of this process still running started
+MARKER = ".computing-"  # a recompute running, in the folder its views go to (`announce`)
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,12 @@ def build(inputs: Inputs, attempts: int = 3) -> Path | None:
 
 
 def recompute_in_background(inputs: Inputs, daemon: bool = False) -> threading.Thread:
-    """Start `build` in a thread and return it. Not a daemon by default: a CLI waits for it
-    before exiting, so its work is never cut off half-way (a server's may be: a folder is
-    renamed into place whole, and a half-written one is removed later). A failure is logged,
-    never raised: the pages then compute live, as before."""
+    """Start `build` in a thread and return it, announced (`announce`) from now until it
+    ends. Not a daemon by default: a CLI waits for it before exiting, so its work is never
+    cut off half-way (a server's may be: a folder is renamed into place whole, and a
+    half-written one is removed later). A failure is logged, never raised: the pages then
+    compute live, as before."""
+    end = announce(inputs.target)
 
     def run() -> None:
         try:
@@ -75,28 +80,71 @@ def recompute_in_background(inputs: Inputs, daemon: bool = False) -> threading.T
                 if built is None:
                     log.warning("the pages' views were not computed ahead: the data kept changing")
         finally:
-            with _lock:
-                _started.remove(began)
+            end()
 
-    began = time.monotonic()
-    with _lock:
-        _started.append(began)
     thread = threading.Thread(target=run, name="derived-recompute", daemon=daemon)
     thread.start()
     return thread
 
 
-def running_since() -> float | None:
-    """How many seconds the oldest recompute running in this process has run, or None."""
-    with _lock:
-        return time.monotonic() - min(_started) if _started else None
+def announce(target: Path) -> Callable[[], None]:
+    """Tell every process whose pages read views from `target` that a recompute of them is
+    running, until the returned function is called: a file `.computing-*` there holds its
+    start time and stays locked (flock) by this process. The kernel drops the lock when the
+    process dies, so a killed recompute never leaves pages waiting; a reader removes its
+    file (`running_since`). The file is locked before it takes its name, so a reader never
+    sees it unlocked while it is in use."""
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        staged = target / f".announcing-{uuid.uuid4().hex[:12]}"
+        handle = staged.open("x", encoding="utf-8")
+    except OSError as exc:
+        log.warning("a recompute is not announced (%s): pages compute live meanwhile", exc)
+        return lambda: None
+    path = target / (MARKER + staged.name.partition("-")[2])
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle.write(f"{time.time()!r}\n")
+        handle.flush()
+        staged.rename(path)
+    except OSError as exc:
+        handle.close()
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        log.warning("a recompute is not announced (%s): pages compute live meanwhile", exc)
+        return lambda: None
+
+    def end() -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        handle.close()
+
+    return end
 
 
-def wait(timeout: float) -> bool:
-    """Wait up to `timeout` seconds for this process's recomputes to finish; True when none
-    is running any more."""
+def running_since(target: Path) -> float | None:
+    """How many seconds the oldest recompute of the views in `target` still running, in this
+    process or another, has run; None when none is."""
+    started = []
+    for path in target.glob(MARKER + "*"):
+        try:
+            with path.open(encoding="utf-8") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:  # its recompute holds it: running
+                    started.append(float(handle.read()))
+                    continue
+                path.unlink()  # unlocked: its process died before it ended the recompute
+        except (OSError, ValueError):  # gone meanwhile, or not ours to read
+            continue
+    return max(0.0, time.time() - min(started)) if started else None
+
+
+def wait(target: Path, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for every recompute of the views in `target`, in any
+    process, to end; True when none is running any more."""
     deadline = time.monotonic() + timeout
-    while running_since() is not None:
+    while running_since(target) is not None:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
@@ -120,13 +168,16 @@ def at_start(
     """A server's start: when no folder holds the views of the current data, code and
     libraries (after an upgrade, or a refresh whose recompute never finished), recompute
     them in the background now rather than have every page compute them live until the
-    next refresh. None when they are there or `settings.precompute` is off."""
+    next refresh. None when they are there, when another process is computing them, or when
+    `settings.precompute` is off."""
     from derived.folder import SHIPPED, open_key
     from derived.keys import data_key
 
     if not settings.precompute:
         return None
     inputs = _inputs(settings, default_root, claims_file)
+    if running_since(inputs.target) is not None:
+        return None  # another process computes them (a scheduled refresh): pages wait for it
     key = data_key(inputs.default_root, inputs.user_root)
     for parent in (inputs.target, SHIPPED):
         try:

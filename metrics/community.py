@@ -362,12 +362,29 @@ class GitCoverage:
         return f"{head}; {', '.join(self.missing)} not collected"
 
 
-def git_coverage(repos: Sequence[str], commits: pd.DataFrame) -> GitCoverage:
-    """Which of `repos` have commits in `commits` (order kept)."""
-    present = set(commits["repo"].unique()) if len(commits) else set()
-    return GitCoverage(
-        tuple(r for r in repos if r in present), tuple(r for r in repos if r not in present)
-    )
+class ByRepo:
+    """`commits` split by repository once: each repository's row positions, taken when a
+    project asks for its rows (in the frame's order) or its coverage.
+
+    Masking every commit again for each project (`isin`, `unique`) cost 15-30 ms a project
+    at 5.8M commits, most of the Community views' time at 3,000 repositories."""
+
+    def __init__(self, commits: pd.DataFrame):
+        self.commits = commits
+        self._at = commits.groupby("repo", sort=False).indices if len(commits) else {}
+
+    def rows(self, repos: Sequence[str]) -> pd.DataFrame:
+        """The commits of `repos`, as `commits[commits["repo"].isin(repos)]` gives them."""
+        found = [self._at[r] for r in dict.fromkeys(repos) if r in self._at]
+        if not found:
+            return self.commits.iloc[0:0]
+        return self.commits.take(np.sort(np.concatenate(found)))
+
+    def coverage(self, repos: Sequence[str]) -> GitCoverage:
+        """Which of `repos` have commits (order kept)."""
+        return GitCoverage(
+            tuple(r for r in repos if r in self._at), tuple(r for r in repos if r not in self._at)
+        )
 
 
 def project_releases(
@@ -441,7 +458,7 @@ def activity_heatmap(contribs: pd.DataFrame) -> pd.DataFrame:
 
 def summary(
     projects,
-    commits: pd.DataFrame,
+    commits: pd.DataFrame | ByRepo,
     releases: pd.DataFrame,
     *,
     window_months: int = 12,
@@ -457,13 +474,15 @@ def summary(
     have no git data. `coverage` says which repositories the figures rest on (`partial` when
     some have no git history); a family repository is a project of its own here (see
     `views.community.subjects`). Releases are `release_pace` of what `project_releases`
-    chooses, exactly as the Claims page counts them.
+    chooses, exactly as the Claims page counts them. `commits` may come split already
+    (`ByRepo`), when the caller reads them per project too.
     """
-    end = end if end is not None else data_end(commits)
+    split = commits if isinstance(commits, ByRepo) else ByRepo(commits)
+    end = end if end is not None else data_end(split.commits)
     rows = []
     for project in projects:
-        mine = commits[commits["repo"].isin(project.main_repo_names)]
-        coverage = git_coverage(project.main_repo_names, commits)
+        mine = split.rows(project.main_repo_names)
+        coverage = split.coverage(project.main_repo_names)
         rel, rel_source = project_releases(project.main_repo_names, project.packages, releases)
         if mine.empty or end is None:
             rows.append(

@@ -227,26 +227,26 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
     window_end = pd.Timestamp(window_end)
     window_end = window_end.tz_localize("UTC") if window_end.tzinfo is None else window_end
     start = window_end - pd.DateOffset(months=windows.activity_months)
-    commits = commits[commits["authored_at"] < window_end]
-    # Each repository's rows are found once (positions, not copies) and taken when a project
-    # needs them; who contributed is worked out per repository then. Splitting every commit
-    # and every contribution up front held four copies of the table at once (7.6 GB for
-    # 5.8M commits); now memory is the table plus the largest project's share.
-    by_repo = commits.groupby("repo", sort=False).indices if len(commits) else {}
+    # Each repository's rows are found once (positions, not copies) and taken, up to the
+    # window's end, when a project needs them; who contributed is worked out per repository
+    # then. Splitting every commit and every contribution up front held four copies of the
+    # table at once (7.6 GB for 5.8M commits), and cutting the whole table at the window's
+    # end one more; now memory is the table plus the largest project's share.
+    split = community.ByRepo(commits)
     as_of = window_end.tz_convert("UTC").tz_localize(None) - pd.Timedelta(days=1)
     rows = []
     for p in projects:
         # A project is judged on its own repositories only: a family repository's people
         # and pace are not the project's (they keep their own rows on Community).
         main = p.main_repo_names
-        present = [commits.take(by_repo[r]) for r in main if r in by_repo]
-        mine = pd.concat(present) if present else commits.iloc[0:0]
+        cut = {r: split.rows([r]) for r in main}
+        cut = {r: f[f["authored_at"] < window_end] for r, f in cut.items()}
+        present = {r: f for r, f in cut.items() if len(f)}
+        coverage = community.GitCoverage(tuple(present), tuple(r for r in main if r not in present))
+        mine = pd.concat(present.values()) if present else commits.iloc[0:0]
         if mine.empty:
             rows += _no_history(p, tables)
             continue
-        coverage = community.GitCoverage(
-            tuple(r for r in main if r in by_repo), tuple(r for r in main if r not in by_repo)
-        )
         quality, covers = ("partial" if coverage.partial else "ok"), coverage.text()
         newest = mine["committed_at"].max()
         note = ""
@@ -258,7 +258,7 @@ def _git(projects, tables, windows: Windows) -> list[dict]:
                 "cannot tell apart, so it is left out of the medians"
             )
         # a repository's contributions are its commits' own: worked out per repository
-        contribs = pd.concat([community.contributions(rows) for rows in present])
+        contribs = pd.concat([community.contributions(rows) for rows in present.values()])
         recent = contribs[contribs["when"] > start]
         authors = recent[recent["role"] == "author"]
         first = contribs.groupby("person")["when"].min()

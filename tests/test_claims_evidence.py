@@ -85,12 +85,14 @@ def test_git_coverage_names_the_repositories_left_out():
     commits = commit_rows(
         [{"repo": "org/lib", "sha": "a", "authored_at": "2024-05-01", "author_id": "x"}]
     )
-    cov = community.git_coverage(PROJECT.repo_names, commits)
+    split = community.ByRepo(commits)
+    cov = split.coverage(PROJECT.repo_names)
     assert cov.partial and cov.covered == ("org/lib",) and cov.missing == ("org/main",)
     assert cov.text() == "git history: 1 of 2 repositories; org/main not collected"
-    full = community.git_coverage(("org/lib",), commits)
+    full = split.coverage(("org/lib",))
     assert not full.partial and full.text() == "git history: 1 of 1 repository"
-    assert not community.git_coverage(("x/y",), commits).partial  # nothing is not partial
+    assert not split.coverage(("x/y",)).partial  # nothing is not partial
+    assert split.rows(("x/y",)).empty and split.rows(PROJECT.repo_names)["sha"].tolist() == ["a"]
 
 
 def test_git_indicators_on_partial_coverage_are_marked_partial_with_their_coverage():

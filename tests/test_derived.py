@@ -342,13 +342,15 @@ def test_a_server_start_computes_missing_views_and_pages_wait_for_them(
     monkeypatch.setattr(background, "build", slow_build)
     thread = background.at_start(Settings.from_environment())
     assert thread is not None and thread.daemon  # a server's: never holds its exit
-    assert background.running_since() is not None
+    derived = user_data_dir / "derived"
+    assert background.running_since(derived) is not None
+    assert background.at_start(Settings.from_environment()) is None  # one at a time
     looked: list[tuple[str, bool, bool]] = []
     real_lookup = precomputed.lookup
 
     def recorded(name, *args):
         found = real_lookup(name, *args)
-        looked.append((name, background.running_since() is None, found is not None))
+        looked.append((name, background.running_since(derived) is None, found is not None))
         return found
 
     monkeypatch.setattr(precomputed, "lookup", recorded)

@@ -96,9 +96,10 @@ def community_views(
     the shown projects' commits; by default it is taken from `commits`."""
     shown = subjects(registry)
     end = end if end is not None else community.data_end(commits)
+    split = community.ByRepo(commits)
     summary = community.summary(
         shown,
-        commits,
+        split,
         releases,
         window_months=settings.window_months,
         share=settings.share,
@@ -108,7 +109,7 @@ def community_views(
     )
     projects, flows = {}, []
     for project in shown:
-        mine = commits[commits["repo"].isin(project.repo_names)]
+        mine = split.rows(project.repo_names)
         if end is not None:
             mine = mine[mine["authored_at"] < end]
         if mine.empty:
