@@ -186,13 +186,21 @@ def registry(everything: bool = False) -> Registry:
 OVERVIEW_TABLES = ("repo_snapshots", "package_downloads", "cohort_members")
 
 
-def _shared(max_entries: int):
+def _shared(max_entries: int, spinner: str | bool = False):
     """Cache a page's derived views once per store version and settings, shared by every
     session and rerun without a copy. st.cache_data would unpickle a fresh copy on every hit,
     which for figures and whole pages of frames costs seconds on each rerun; these results
     are read-only by contract (views are frozen dataclasses, and no page modifies a frame in
-    place: pandas' copy-on-write makes every derived frame its own)."""
-    return st.cache_resource(show_spinner=False, max_entries=max_entries)
+    place: pandas' copy-on-write makes every derived frame its own). `spinner` says what is
+    being computed; Streamlit shows it only when the work takes over half a second, and
+    only for the outermost cached call (a loader that calls another says it for both)."""
+    return st.cache_resource(show_spinner=spinner, max_entries=max_entries)
+
+
+LIVE = (
+    "; none was computed ahead for these settings or this data, so the page computes it now "
+    "(seconds on the shipped data, up to half a minute for thousands of repositories)"
+)
 
 
 @_shared(max_entries=8)
@@ -219,7 +227,7 @@ def group_overview(registry: Registry) -> pd.DataFrame:
     return _group_overview(catalog().version(), registry)
 
 
-@_shared(max_entries=16)
+@_shared(max_entries=16, spinner="Computing the community figures" + LIVE)
 def _community(version: tuple[str, str], registry: Registry, settings: CommunitySettings):
     if (hit := precomputed.lookup("community", registry, settings)) is not None:
         return hit
@@ -235,7 +243,7 @@ def community(registry: Registry, settings: CommunitySettings) -> CommunityViews
 INDICATOR_TABLES = claim_views.INDICATOR_TABLES
 
 
-@_shared(max_entries=16)
+@_shared(max_entries=16, spinner="Computing the indicators" + LIVE)
 def _indicators(version: tuple[str, str], registry: Registry, windows: Windows, earlier: bool):
     if (hit := precomputed.lookup("indicators", registry, windows, earlier)) is not None:
         return hit
@@ -250,7 +258,7 @@ def indicators(
     return _indicators(catalog().version(), registry, windows, a_year_before)
 
 
-@_shared(max_entries=32)
+@_shared(max_entries=32, spinner="Computing the claims' verdicts" + LIVE)
 def _claim_views(
     version: tuple[str, str],
     registry: Registry,
@@ -277,7 +285,7 @@ def claim_charts(
     )
 
 
-@_shared(max_entries=8)
+@_shared(max_entries=8, spinner="Computing the Overview's figures" + LIVE)
 def _overview_views(version: tuple[str, str], registry: Registry, claims: tuple[Claim, ...]):
     if (hit := precomputed.lookup("overview_views", registry, claims)) is not None:
         return hit

@@ -211,9 +211,11 @@ def _pypi_section(project: Project, tables: dict[str, pd.DataFrame], charts: dic
                     "Repository it links to", 180, help="found in the package's project URLs"
                 ),
                 "repo_agrees": columns.check(
-                    "Matches projects.toml",
-                    100,
-                    help="empty: the package links no GitHub repository",
+                    "Same as listed",
+                    110,
+                    help="the repository it links to is one of the project's own, as "
+                    "data/projects.toml or your tracked list names them; empty: the package "
+                    "links no GitHub repository",
                 ),
                 "date": columns.date("As of", 85),
             },

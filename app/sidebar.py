@@ -24,7 +24,8 @@ def freshness() -> None:
         for row in ages.itertuples(index=False):
             st.markdown(f"**{markdown_text(row.source)}**")
             live = " · refreshed" if row.refreshed else ""
-            st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} days old{live}")
+            days = "day" if row.age_days == 1 else "days"
+            st.caption(f"as of {row.as_of:%Y-%m-%d} · {row.age_days:,} {days} old{live}")
         if not ages["refreshed"].any():
             st.caption("No live refresh yet: showing the embedded default data.")
         last_refresh(last_outcomes(runs))

@@ -98,6 +98,9 @@ def tracked_section(registry: Registry) -> None:
         st.caption(note)
 
 
+NAMED = 10  # projects a note names before it says how many more
+
+
 def group_note(registry: Registry) -> str | None:
     """Why the user's tracked projects are not in the group's medians, or None when none
     of them is left out."""
@@ -108,9 +111,12 @@ def group_note(registry: Registry) -> str | None:
     outside = [p for p in registry.by_user if p.id not in members]
     if not outside:
         return None
+    named = ", ".join(p.name for p in outside[:NAMED])
+    if len(outside) > NAMED:
+        named += f" and {len(outside) - NAMED:,} more: ./dev cli tracked lists them"
     return (
-        f"{len(outside)} of your tracked projects "
-        f"({markdown_text(', '.join(p.name for p in outside))}) "
+        f"{len(outside):,} of your tracked projects "
+        f"({markdown_text(named)}) "
         f"are shown with the others but are not part of the {markdown_text(group)} group's "
         "medians and verdicts; to count one, set its "
         + markdown_text(f'group = "{group}"')

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -411,3 +412,20 @@ def test_the_users_projects_move_the_group_medians_only_when_put_in_the_group(
     tracked_file.write_text(tracked_file.read_text().replace("Open-source AI", rule_group))
     table, medians = group_rows(with_tracked(SHIPPED, tracked_file))
     assert not medians.equals(shipped_medians)
+
+
+def test_a_long_list_of_tracked_projects_outside_the_group_is_named_in_part(tracked_file):
+    """At thousands of tracked projects the note names ten and counts the rest, rather than
+    filling the page with names."""
+    from app.tracking import group_note
+
+    tracked_file.write_text(
+        "".join(
+            f'[[projects]]\nid = "p{i}"\nname = "o{i}/r{i}"\ngroup = "Tracked by you"\n'
+            f'repos = ["o{i}/r{i}"]\n\n'
+            for i in range(12)
+        )
+    )
+    note = re.sub(r"\\(.)", r"\1", group_note(load_registry(tracked=tracked_file)))  # as shown
+    assert note.startswith("12 of your tracked projects (o0/r0, o1/r1, ")
+    assert "o9/r9 and 2 more" in note and "o10/r10" not in note
