@@ -15,13 +15,15 @@ from charts.claims import labelled, missing_line
 from charts.labels import figure_text
 from claims import verdicts
 from claims.model import CAN_BE_NEGATIVE, THRESHOLD_LIMIT
+from derived.compute import default_tuned
 from metrics.indicators import CATALOGUE, Windows
 from views.base import ChartView
 
 
 def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
     """Windows and per-claim thresholds chosen in the sidebar (defaults from data/claims.toml),
-    kept in the address as `activity`, `growth` (months) and `t.<claim>.<indicator>`."""
+    kept in the address as `activity`, `growth` (months), `tune` (the thresholds shown) and
+    `t.<claim>.<indicator>`."""
     with st.sidebar:
         st.subheader("Claims settings")
         windows = Windows(
@@ -38,12 +40,41 @@ def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
                 lambda: st.slider("Growth window (months)", 3, 36, 12, key="claims_growth_months"),
             ),
         )
-        tuned: dict[tuple[str, str], float] = {}
-        for claim in claims:
-            with st.expander(f"Thresholds: {widgets.markdown_text(claim.title)}"):
-                for rule in claim.indicators:
-                    tuned[(claim.id, rule.metric)] = _threshold(claim, rule)
+        tuned = dict(default_tuned(claims))
+        if _tuning():
+            for claim in claims:
+                with st.expander(f"Thresholds: {widgets.markdown_text(claim.title)}"):
+                    for rule in claim.indicators:
+                        tuned[(claim.id, rule.metric)] = _threshold(claim, rule)
     return windows, tuned
+
+
+TUNE_KEY = "claims_tune"
+
+
+def _tuning() -> bool:
+    """Whether the thresholds' inputs are shown: off by default, since their 22 inputs cost
+    a first visit about 0.3 s in the browser. A link carrying a threshold (`t.*`) opens
+    with them shown; turned off, every threshold is its claim's own again."""
+    carried = [name for name in st.query_params if name.startswith(THRESHOLD_PARAM)]
+    if carried and TUNE_KEY not in st.session_state:
+        st.session_state[TUNE_KEY] = True
+    on = urlstate.bound(
+        urlstate.flag("tune", TUNE_KEY),
+        False,
+        lambda: st.toggle(
+            "Change thresholds",
+            key=TUNE_KEY,
+            help="Off: each claim's own thresholds, as data/claims.toml sets them.",
+        ),
+    )
+    if not on:
+        for name in carried:  # the claims' own thresholds again: the address says so too
+            del st.query_params[name]
+    return on
+
+
+THRESHOLD_PARAM = "t."  # the address's threshold parameters: t.<claim>.<indicator>
 
 
 def _threshold(claim, rule) -> float:
@@ -54,7 +85,7 @@ def _threshold(claim, rule) -> float:
     high = 1.0 if info.unit == "share" and rule.metric not in CAN_BE_NEGATIVE else THRESHOLD_LIMIT
     key = f"threshold__{claim.id}__{rule.metric}"
     return urlstate.bound(
-        urlstate.number(f"t.{claim.id}.{rule.metric}", key, low, high),
+        urlstate.number(f"{THRESHOLD_PARAM}{claim.id}.{rule.metric}", key, low, high),
         float(rule.threshold),
         lambda: st.number_input(
             f"{info.title} {sign}",

@@ -109,6 +109,10 @@ def test_partial_verdicts_are_marked_apart_from_fragile_ones():
 def test_changing_a_threshold_changes_the_affected_verdicts_and_nothing_else():
     at = open_page("claims")
     before = _matrix(at)
+    assert not at.number_input  # the thresholds' inputs are shown on request
+    at.toggle(key="claims_tune").set_value(True).run()
+    assert len(at.number_input) == sum(len(c.indicators) for c in load_claims())
+    assert _matrix(at).equals(before)  # shown, they hold the claims' own thresholds
     at.number_input(key="threshold__acceleration__releases").set_value(500.0).run()
     after = _matrix(at)
     changed = [c for c in before.columns if not before[c].equals(after[c])]

@@ -135,6 +135,7 @@ def test_claims_windows_and_sidebar_thresholds_survive_a_copied_link():
     at = open_page("claims")
     at.slider(key="claims_activity_months").set_value(6).run()
     at.slider(key="claims_growth_months").set_value(24).run()
+    at.toggle(key="claims_tune").set_value(True).run()
     at.number_input(key="threshold__acceleration__releases").set_value(2.5).run()
     at.session_state["claims_tab"] = "Acceleration"  # as a click on the claim's tab
     at.run()
@@ -142,6 +143,7 @@ def test_claims_windows_and_sidebar_thresholds_survive_a_copied_link():
     assert link == {
         "activity": "6",
         "growth": "24",
+        "tune": "1",
         "t.acceleration.releases": "2.5",
         "claim": "acceleration",
     }
@@ -156,6 +158,17 @@ def test_claims_windows_and_sidebar_thresholds_survive_a_copied_link():
     assert any("Accelerates development" in h.value for h in new.subheader)
     assert [str(e.value) for e in new.markdown if "·" in str(e.value)] == verdicts
     assert address(new) == link and not notices(new)
+    # a link copied before the thresholds were shown on request carries a threshold alone
+    older = reopened("claims", {k: v for k, v in link.items() if k != "tune"})
+    assert older.number_input(key="threshold__acceleration__releases").value == 2.5
+    assert address(older) == link and not notices(older)
+    # turned off: the claims' own thresholds again, and the address forgets the changed one
+    new.toggle(key="claims_tune").set_value(False).run()
+    assert not new.number_input and not notices(new)
+    assert address(new) == {
+        k: v for k, v in link.items() if k not in ("tune", "t.acceleration.releases")
+    }
+    assert [str(e.value) for e in new.markdown if "·" in str(e.value)] != verdicts
 
 
 def test_project_and_data_choices_survive_a_copied_link():
