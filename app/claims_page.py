@@ -50,6 +50,7 @@ def sidebar_settings(claims) -> tuple[Windows, dict[tuple[str, str], float]]:
 
 
 TUNE_KEY = "claims_tune"
+THRESHOLD_PARAM = "t."  # the address's threshold parameters: t.<claim>.<indicator>
 
 
 def _tuning() -> bool:
@@ -72,9 +73,6 @@ def _tuning() -> bool:
         for name in carried:  # the claims' own thresholds again: the address says so too
             del st.query_params[name]
     return on
-
-
-THRESHOLD_PARAM = "t."  # the address's threshold parameters: t.<claim>.<indicator>
 
 
 def _threshold(claim, rule) -> float:

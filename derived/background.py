@@ -94,21 +94,19 @@ def announce(target: Path) -> Callable[[], None]:
     process dies, so a killed recompute never leaves pages waiting; a reader removes its
     file (`running_since`). The file is locked before it takes its name, so a reader never
     sees it unlocked while it is in use."""
+    token = uuid.uuid4().hex[:12]
+    staged, path = target / f".announcing-{token}", target / f"{MARKER}{token}"
+    handle = None
     try:
         target.mkdir(parents=True, exist_ok=True)
-        staged = target / f".announcing-{uuid.uuid4().hex[:12]}"
         handle = staged.open("x", encoding="utf-8")
-    except OSError as exc:
-        log.warning("a recompute is not announced (%s): pages compute live meanwhile", exc)
-        return lambda: None
-    path = target / (MARKER + staged.name.partition("-")[2])
-    try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         handle.write(f"{time.time()!r}\n")
         handle.flush()
         staged.rename(path)
     except OSError as exc:
-        handle.close()
+        if handle is not None:
+            handle.close()
         with contextlib.suppress(OSError):
             staged.unlink()
         log.warning("a recompute is not announced (%s): pages compute live meanwhile", exc)
