@@ -1,13 +1,16 @@
 """What a person waits for: each page fully drawn in Chromium, cold and warm, and the bytes
 the server sent to draw it.
 
-    python -m bench browser [--runs 5] [--cold-runs 3] [--pages overview,compare]
+    python -m bench browser [--runs 5] [--cold-runs 5] [--pages overview,compare]
 
 For every page a new `streamlit run dashboard.py` is started `--cold-runs` times on the
 default data (an empty user data folder), so each first visit is cold: nothing cached in the
 server, a browser context that has never loaded the app. After each, the page is reloaded
 `--runs` times (warm: the server's caches filled, the app's JavaScript in the browser's
-cache). Medians and minimums are printed, so a figure does not flip from run to run. Time
+cache). Medians and minimums are printed, so a figure does not flip from run to run: five
+cold servers by default, because three let one slow server move a page's median by 0.3 s.
+What no count of servers removes is the machine itself running slow for minutes: then every
+chart page is slower together (the minimums show it), and the run is repeated. Time
 runs from navigation to *fully drawn* (tests/browsing.py: script finished, every visible
 chart's SVG and table's canvas laid out). Bytes are the websocket frames the server sent for
 the page (the data and figures; the app's static JavaScript is the same for every page and
@@ -116,7 +119,7 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="warm reloads per cold visit")
-    parser.add_argument("--cold-runs", type=int, default=3, help="cold visits (new servers)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold visits (new servers)")
     parser.add_argument("--pages", help="comma-separated url paths (default: every page)")
     parser.add_argument("--width", type=int, default=1440)
     args = parser.parse_args(argv)
